@@ -1,0 +1,40 @@
+# Two commands for a fresh Debian/Ubuntu machine:
+#   make demo   installs what is missing, then runs the app on a local demo stack
+#   make test   installs what is missing, then runs the linters and the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test check lint system-deps system-deps-test venv bench clean
+
+demo: system-deps venv
+	$(VENV)/bin/oncall-tui demo
+
+test: system-deps-test venv lint
+	$(PY) -m pytest
+
+lint: venv
+	$(PY) -m ruff check oncall_tui tests bench
+	$(PY) -m mypy
+
+system-deps:
+	@scripts/install-system-deps.sh demo
+
+system-deps-test:
+	@scripts/install-system-deps.sh test
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+bench: venv
+	$(PY) bench/decode.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,323 @@
+"""YAML config -> validated settings.
+
+The config names contexts, like kubectl: each context is one place an engineer may be on call
+for (Alertmanager clusters, a Prometheus, TLS, headers, a credential reference). Secrets are
+never in this file: a key that looks like one is rejected with a message saying how to store it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_REFRESH = 10.0
+SECRET_KEYS = frozenset(
+    {"password", "token", "bearer_token", "secret", "api_key", "apikey", "access_token"}
+)
+
+
+class ConfigError(Exception):
+    """A config problem, already worded for the user: file, key path, what is wrong."""
+
+    def __init__(self, message: str, *, path: Path | None = None, key: str = "") -> None:
+        where = [str(path)] if path else []
+        if key:
+            where.append(key)
+        super().__init__(": ".join([*where, message]))
+        self.path = path
+        self.key = key
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TLSConfig(_Strict):
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure_skip_verify: bool = False
+
+    @field_validator("ca_file", "cert_file", "key_file")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        # Existence is checked when the clients are built, so a config can be checked
+        # on a machine other than the one holding the files.
+        return value.expanduser()
+
+    @model_validator(mode="after")
+    def _cert_needs_key(self) -> TLSConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (client certificate for mTLS)")
+        return self
+
+
+class Timeouts(_Strict):
+    connect: float = Field(default=3.0, gt=0)
+    read: float = Field(default=15.0, gt=0)
+    write: float = Field(default=10.0, gt=0)
+    pool: float = Field(default=5.0, gt=0)
+
+
+class AuthConfig(_Strict):
+    """Where a context's secret comes from. The secret itself never lives here."""
+
+    type: Literal["bearer", "basic"]
+    username: str | None = None
+    source: Literal["keyring", "env", "command"] = "keyring"
+    keyring_key: str | None = Field(
+        default=None, description="keyring entry name; defaults to the context name"
+    )
+    env: str | None = Field(default=None, description="name of an environment variable")
+    command: list[str] | None = Field(default=None, description="argv printing the secret")
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split_command(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            import shlex
+
+            return shlex.split(value)
+        return value
+
+    @model_validator(mode="after")
+    def _source_has_reference(self) -> AuthConfig:
+        if self.type == "basic" and not self.username:
+            raise ValueError("basic auth needs a username")
+        if self.source == "env" and not self.env:
+            raise ValueError("source 'env' needs 'env: VARIABLE_NAME'")
+        if self.source == "command" and not self.command:
+            raise ValueError("source 'command' needs 'command: [program, args...]'")
+        return self
+
+
+class ServerConfig(_Strict):
+    """What every server entry may override from its context."""
+
+    path_prefix: str = ""
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("path_prefix")
+    @classmethod
+    def _normalise_prefix(cls, value: str) -> str:
+        value = value.strip("/")
+        return f"/{value}" if value else ""
+
+
+def _check_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if parts.password:
+        raise ValueError("the URL carries a password; store it with `oncall-tui auth set`")
+    return value.rstrip("/")
+
+
+class AlertmanagerCluster(ServerConfig):
+    name: str = "default"
+    peers: list[str] = Field(min_length=1)
+
+    @field_validator("peers")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        return [_check_url(url) for url in value]
+
+
+class PrometheusConfig(ServerConfig):
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_url(value)
+
+
+class Context(_Strict):
+    name: str = ""
+    alertmanagers: list[AlertmanagerCluster] = Field(default_factory=list)
+    prometheus: PrometheusConfig | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    tls: TLSConfig = Field(default_factory=TLSConfig)
+    proxy: str | None = None
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    refresh: float = Field(default=DEFAULT_REFRESH, ge=1)
+    read_only: bool = False
+    auth: AuthConfig | None = None
+
+    @field_validator("alertmanagers", mode="before")
+    @classmethod
+    def _single_cluster(cls, value: Any) -> Any:
+        # A bare list of URLs is one cluster: the common case needs no nesting.
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return [{"peers": value}]
+        return value
+
+    @model_validator(mode="after")
+    def _has_a_server(self) -> Context:
+        if not self.alertmanagers and self.prometheus is None:
+            raise ValueError("a context needs at least one of 'alertmanagers' or 'prometheus'")
+        names = [c.name for c in self.alertmanagers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"cluster names must differ within a context: {names}")
+        return self
+
+
+class Settings(_Strict):
+    current_context: str | None = None
+    contexts: dict[str, Context] = Field(default_factory=dict)
+    user: str | None = Field(default=None, description="createdBy for silences")
+    allow_insecure_keyring: bool = False
+
+    @model_validator(mode="after")
+    def _current_exists(self) -> Settings:
+        if self.current_context and self.current_context not in self.contexts:
+            known = ", ".join(sorted(self.contexts)) or "none defined"
+            raise ValueError(f"current_context {self.current_context!r} is not a context ({known})")
+        return self
+
+    def context(self, name: str | None = None) -> Context:
+        """The named context, else current_context, else the only one."""
+        chosen = name or self.current_context
+        if chosen is None:
+            if len(self.contexts) == 1:
+                chosen = next(iter(self.contexts))
+            elif not self.contexts:
+                raise ConfigError("no context is configured")
+            else:
+                raise ConfigError(
+                    "several contexts and no current_context: pick one with --context "
+                    f"({', '.join(sorted(self.contexts))})"
+                )
+        if chosen not in self.contexts:
+            known = ", ".join(sorted(self.contexts)) or "none defined"
+            raise ConfigError(f"unknown context {chosen!r} (known: {known})")
+        return self.contexts[chosen].model_copy(update={"name": chosen})
+
+
+def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """--config, then $ONCALL_TUI_CONFIG, then $XDG_CONFIG_HOME/oncall-tui/config.yaml."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("ONCALL_TUI_CONFIG"):
+        return Path(env["ONCALL_TUI_CONFIG"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "oncall-tui" / "config.yaml"
+
+
+def _find_secrets(node: Any, trail: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            here = (*trail, str(key))
+            if str(key).lower() in SECRET_KEYS and isinstance(value, str) and value:
+                return here
+            found = _find_secrets(value, here)
+            if found:
+                return found
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found = _find_secrets(value, (*trail, str(index)))
+            if found:
+                return found
+    return None
+
+
+def _key_path(loc: Sequence[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def parse_settings(raw: Any, path: Path | None = None) -> Settings:
+    """Validate a decoded YAML document; every failure is a ConfigError naming the key."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError("the top level must be a mapping of keys", path=path)
+    secret = _find_secrets(raw)
+    if secret:
+        context = secret[1] if len(secret) > 1 and secret[0] == "contexts" else "CONTEXT"
+        raise ConfigError(
+            "secrets do not belong in the config file. Remove it and store it in the keyring "
+            f"with `oncall-tui auth set {context}`, or name an environment variable "
+            "(auth.source: env) or a command (auth.source: command)",
+            path=path,
+            key=".".join(secret),
+        )
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        message = first["msg"].removeprefix("Value error, ")
+        more = len(exc.errors()) - 1
+        if more:
+            message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(message, path=path, key=_key_path(first["loc"])) from None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read and validate one config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=path) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}{problem}", path=path) from None
+    return parse_settings(raw, path)
+
+
+def resolve_context(
+    settings: Settings,
+    name: str | None = None,
+    *,
+    alertmanagers: Sequence[str] = (),
+    prometheus: str | None = None,
+    read_only: bool = False,
+    refresh: float | None = None,
+) -> Context:
+    """The context to use, with command-line overrides applied; needs no config at all.
+
+    `--alertmanager` URLs (peers of one cluster) and `--prometheus` replace the chosen
+    context's servers; with no config file they make a context of their own, named "cli".
+    """
+    try:
+        if alertmanagers:
+            peers = [_check_url(url) for url in alertmanagers]
+        prom_url = _check_url(prometheus) if prometheus else None
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="--alertmanager/--prometheus") from None
+    if refresh is not None and refresh < 1:
+        raise ConfigError("must be at least 1 second", key="--refresh")
+    overridden = bool(alertmanagers or prometheus)
+    try:
+        base = settings.context(name)
+    except ConfigError:
+        # Servers named on the command line need no context from the file.
+        if not overridden or (name and settings.contexts):
+            raise
+        base = Context.model_construct(name=name or "cli")
+    update: dict[str, Any] = {}
+    if alertmanagers:
+        update["alertmanagers"] = [AlertmanagerCluster(name="cli", peers=peers)]
+    if prom_url:
+        update["prometheus"] = PrometheusConfig(url=prom_url)
+    if read_only:
+        update["read_only"] = True
+    if refresh is not None:
+        update["refresh"] = refresh
+    merged = base.model_copy(update=update)
+    return Context.model_validate(merged.model_dump())

@@ -1,0 +1,162 @@
+"""Config: the example loads, every mistake gives one clear message naming file and key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.config import (
+    ConfigError,
+    Settings,
+    config_path,
+    load_settings,
+    parse_settings,
+    resolve_context,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "config.example.yaml"
+
+
+def test_example_config_loads_every_documented_key() -> None:
+    settings = load_settings(EXAMPLE)
+    assert settings.current_context == "demo"
+    assert settings.user == "alice@example.com"
+    assert set(settings.contexts) == {"demo", "production", "staging", "mimir"}
+    demo = settings.context()
+    assert demo.name == "demo"
+    assert demo.alertmanagers[0].peers == ["http://127.0.0.1:9093", "http://127.0.0.1:9095"]
+    prod = settings.context("production")
+    assert [c.name for c in prod.alertmanagers] == ["eu-west", "us-east"]
+    assert prod.headers == {"X-Scope-OrgID": "platform"}
+    assert prod.tls.cert_file == Path("~/.config/oncall-tui/client.crt").expanduser()
+    assert prod.timeouts.read == 15
+    assert prod.auth is not None and prod.auth.keyring_key == "production"
+    assert settings.context("staging").auth.source == "env"  # type: ignore[union-attr]
+    mimir = settings.context("mimir")
+    assert mimir.alertmanagers[0].path_prefix == "/alertmanager"
+    assert mimir.prometheus is not None and mimir.prometheus.path_prefix == "/prometheus"
+    assert mimir.auth is not None and mimir.auth.command == ["pass", "show", "oncall/mimir-token"]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ("contexts:\n  a:\n    alertmanagers: [ftp://x]\n", "contexts.a.alertmanagers", "not an http(s) URL"),
+        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    refresh: 0.1\n", "contexts.a.refresh", "greater than or equal to 1"),
+        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    colour: red\n", "contexts.a.colour", "Extra inputs"),
+        ("contexts:\n  a: {}\n", "contexts.a", "at least one of"),
+        ("current_context: b\ncontexts:\n  a:\n    prometheus: {url: http://p}\n", "", "'b' is not a context"),
+        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    auth: {type: basic}\n", "contexts.a.auth", "needs a username"),
+        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    tls: {cert_file: /x}\n", "contexts.a.tls", "go together"),
+    ],
+)
+def test_invalid_config_names_file_key_and_problem(tmp_path: Path, text: str, key: str, words: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert message.startswith(str(path))
+    assert key in message
+    assert words in message
+
+
+def test_secret_in_config_is_rejected_with_how_to_store_it(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "contexts:\n  prod:\n    prometheus: {url: http://p}\n"
+        "    auth: {type: bearer, token: hunter2-secret}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert "contexts.prod.auth.token" in message
+    assert "oncall-tui auth set prod" in message
+    assert "hunter2-secret" not in message
+
+
+def test_password_in_url_is_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "contexts:\n  a:\n    alertmanagers: ['http://u:s3cr3t@am:9093']\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert "s3cr3t" not in str(caught.value)
+    assert "auth set" in str(caught.value)
+
+
+def test_yaml_syntax_error_gives_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "contexts:\n  a: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"line \d+, column \d+"):
+        load_settings(path)
+
+
+def test_lookup_order() -> None:
+    env = {"ONCALL_TUI_CONFIG": "/e/c.yaml", "XDG_CONFIG_HOME": "/x"}
+    assert config_path("/explicit.yaml", env) == Path("/explicit.yaml")
+    assert config_path(None, env) == Path("/e/c.yaml")
+    assert config_path(None, {"XDG_CONFIG_HOME": "/x"}) == Path("/x/oncall-tui/config.yaml")
+
+
+def test_command_line_servers_need_no_config() -> None:
+    context = resolve_context(
+        Settings(),
+        alertmanagers=["http://a:9093/", "http://b:9093"],
+        prometheus="http://p:9090",
+        read_only=True,
+        refresh=5,
+    )
+    assert context.name == "cli"
+    assert context.alertmanagers[0].peers == ["http://a:9093", "http://b:9093"]
+    assert context.prometheus is not None and context.prometheus.url == "http://p:9090"
+    assert context.read_only and context.refresh == 5
+
+
+def test_command_line_overrides_a_configured_context() -> None:
+    settings = load_settings(EXAMPLE)
+    context = resolve_context(settings, "production", prometheus="http://other:9090")
+    assert context.name == "production"
+    assert context.prometheus is not None and context.prometheus.url == "http://other:9090"
+    assert [c.name for c in context.alertmanagers] == ["eu-west", "us-east"]
+    with pytest.raises(ConfigError, match="unknown context 'nope'"):
+        resolve_context(settings, "nope")
+
+
+def test_parse_rejects_non_mapping() -> None:
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        parse_settings(["a"])
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oncall_tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_cli_invalid_config_exits_2_with_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "contexts:\n  a:\n    alertmanagers: [http://a]\n    refresh: fast\n")
+    done = run_cli("--config", str(path), "check-config")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert str(path) in lines[0] and "contexts.a.refresh" in lines[0]
+
+
+def test_cli_missing_explicit_config(tmp_path: Path) -> None:
+    done = run_cli("--config", str(tmp_path / "nope.yaml"), "check-config")
+    assert done.returncode == 2
+    assert "file not found" in done.stderr and "Traceback" not in done.stderr
