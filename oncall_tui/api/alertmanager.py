@@ -1,0 +1,265 @@
+"""Alertmanager API v2: one client per peer, and a cluster that reads all peers at once.
+
+Alerts are not shared between HA peers (each gets its own copy from Prometheus) while silences
+are gossiped, so a cluster reads alerts from every peer (merged by `domain.merge`), silences
+from any healthy peer, and writes a silence once, to one peer, reading it back before it
+reports success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from . import errors
+from .am_models import (
+    Alert,
+    AlertGroup,
+    AlertmanagerStatus,
+    PostableAlert,
+    PostableSilence,
+    Receiver,
+    Silence,
+    SilenceCreated,
+)
+from .http import ClientOptions, Endpoint
+
+T = TypeVar("T")
+API = "/api/v2"
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def decode(server: str, body: bytes, kind: type[T]) -> T:
+    """Decode a response body into `kind`; garbage becomes BadResponse, not a crash."""
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    try:
+        return decoder.decode(body)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise errors.BadResponse(server, f"unexpected answer: {str(exc)[:200]}") from None
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def _alert_params(
+    filters: Sequence[str],
+    active: bool,
+    silenced: bool,
+    inhibited: bool,
+    unprocessed: bool,
+    receiver: str | None,
+) -> list[tuple[str, str]]:
+    params = [("filter", f) for f in filters]
+    params += [
+        ("active", str(active).lower()),
+        ("silenced", str(silenced).lower()),
+        ("inhibited", str(inhibited).lower()),
+        ("unprocessed", str(unprocessed).lower()),
+    ]
+    if receiver:
+        params.append(("receiver", receiver))
+    return params
+
+
+class AlertmanagerPeer:
+    """One Alertmanager server (one peer of a cluster)."""
+
+    def __init__(self, url: str, options: ClientOptions, path_prefix: str = "") -> None:
+        self.url = url.rstrip("/")
+        self.endpoint = Endpoint(self.url + path_prefix + API, options)
+
+    def __repr__(self) -> str:
+        return f"AlertmanagerPeer({self.url!r})"
+
+    async def _get(self, path: str, kind: type[T], params: Any = None) -> T:
+        response = await self.endpoint.request("GET", path, params=params)
+        return decode(self.url, response.content, kind)
+
+    async def alert_groups(
+        self,
+        filters: Sequence[str] = (),
+        *,
+        active: bool = True,
+        silenced: bool = True,
+        inhibited: bool = True,
+        unprocessed: bool = True,
+        receiver: str | None = None,
+    ) -> list[AlertGroup]:
+        """Groups as the routing tree makes them; `filters` are matchers like `severity="critical"`."""
+        params = _alert_params(filters, active, silenced, inhibited, unprocessed, receiver)
+        return await self._get("/alerts/groups", list[AlertGroup], params)
+
+    async def alerts(
+        self,
+        filters: Sequence[str] = (),
+        *,
+        active: bool = True,
+        silenced: bool = True,
+        inhibited: bool = True,
+        unprocessed: bool = True,
+        receiver: str | None = None,
+    ) -> list[Alert]:
+        params = _alert_params(filters, active, silenced, inhibited, unprocessed, receiver)
+        return await self._get("/alerts", list[Alert], params)
+
+    async def post_alerts(self, alerts: Sequence[PostableAlert]) -> None:
+        await self.endpoint.request("POST", "/alerts", json_body=_to_builtins(list(alerts)))
+
+    async def silences(self, filters: Sequence[str] = ()) -> list[Silence]:
+        return await self._get("/silences", list[Silence], [("filter", f) for f in filters])
+
+    async def silence(self, silence_id: str) -> Silence:
+        return await self._get(f"/silence/{silence_id}", Silence)
+
+    async def post_silence(self, silence: PostableSilence) -> str:
+        """Create or update; returns the ID Alertmanager kept or gave (it may be a new one)."""
+        if not silence.created_by.strip():
+            # Alertmanager accepts an empty createdBy; an unattributed silence helps no one.
+            raise ValueError("createdBy must not be empty")
+        response = await self.endpoint.request("POST", "/silences", json_body=_to_builtins(silence))
+        return decode(self.url, response.content, SilenceCreated).silence_id
+
+    async def expire_silence(self, silence_id: str) -> None:
+        try:
+            await self.endpoint.request("DELETE", f"/silence/{silence_id}")
+        except errors.ServerError as exc:
+            # Alertmanager 0.25 answers an unknown ID with 500 "silence not found".
+            if "not found" in exc.detail.lower() and not isinstance(exc, errors.NotFound):
+                raise errors.NotFound(self.url, exc.status, exc.detail) from None
+            raise
+
+    async def status(self) -> AlertmanagerStatus:
+        return await self._get("/status", AlertmanagerStatus)
+
+    async def receivers(self) -> list[Receiver]:
+        return await self._get("/receivers", list[Receiver])
+
+    async def aclose(self) -> None:
+        await self.endpoint.aclose()
+
+
+def _to_builtins(value: Any) -> Any:
+    return msgspec.json.decode(_ENCODER.encode(value))
+
+
+@dataclass(slots=True)
+class PeerResults(Generic[T]):
+    """What each peer answered, and why the others did not."""
+
+    cluster: str
+    results: dict[str, T] = field(default_factory=dict)
+    errors: dict[str, errors.ApiError] = field(default_factory=dict)
+
+    @property
+    def peers_up(self) -> list[str]:
+        return list(self.results)
+
+
+class AlertmanagerCluster:
+    """The peers of one HA cluster: usable while one peer answers."""
+
+    def __init__(self, name: str, peers: Sequence[AlertmanagerPeer]) -> None:
+        if not peers:
+            raise ValueError("a cluster needs at least one peer")
+        self.name = name
+        self.peers = list(peers)
+        self._preferred = 0
+
+    def __repr__(self) -> str:
+        return f"AlertmanagerCluster({self.name!r}, {[p.url for p in self.peers]})"
+
+    async def _each(self, call: Callable[[AlertmanagerPeer], Awaitable[T]]) -> PeerResults[T]:
+        answers = await asyncio.gather(*(call(p) for p in self.peers), return_exceptions=True)
+        out: PeerResults[T] = PeerResults(self.name)
+        for peer, answer in zip(self.peers, answers, strict=True):
+            if isinstance(answer, errors.ApiError):
+                out.errors[peer.url] = answer
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                out.results[peer.url] = answer
+        if not out.results:
+            raise errors.ClusterUnavailable(self.name, out.errors)
+        return out
+
+    async def _first(self, call: Callable[[AlertmanagerPeer], Awaitable[T]]) -> tuple[str, T]:
+        """Ask one peer, falling over to the next on failure; the last good peer is tried first."""
+        failures: dict[str, errors.ApiError] = {}
+        order = self.peers[self._preferred :] + self.peers[: self._preferred]
+        for peer in order:
+            try:
+                answer = await call(peer)
+            except (errors.ConnectFailed, errors.Timeout, errors.BadResponse) as exc:
+                failures[peer.url] = exc
+                continue
+            except errors.ServerError as exc:
+                if exc.status < 500 or isinstance(exc, errors.NotFound):
+                    raise  # the server understood and said no: another peer will say the same
+                failures[peer.url] = exc
+                continue
+            self._preferred = self.peers.index(peer)
+            return peer.url, answer
+        raise errors.ClusterUnavailable(self.name, failures)
+
+    async def alert_groups(
+        self, filters: Sequence[str] = (), **flags: Any
+    ) -> PeerResults[list[AlertGroup]]:
+        return await self._each(lambda p: p.alert_groups(filters, **flags))
+
+    async def alerts(self, filters: Sequence[str] = (), **flags: Any) -> PeerResults[list[Alert]]:
+        return await self._each(lambda p: p.alerts(filters, **flags))
+
+    async def statuses(self) -> PeerResults[AlertmanagerStatus]:
+        return await self._each(lambda p: p.status())
+
+    async def silences(self, filters: Sequence[str] = ()) -> list[Silence]:
+        return (await self._first(lambda p: p.silences(filters)))[1]
+
+    async def silence(self, silence_id: str) -> Silence:
+        return (await self._first(lambda p: p.silence(silence_id)))[1]
+
+    async def receivers(self) -> list[Receiver]:
+        return (await self._first(lambda p: p.receivers()))[1]
+
+    async def write_silence(self, silence: PostableSilence) -> Silence:
+        """Create or update a silence on one healthy peer and read it back from that peer.
+
+        Only failures that prove the request was not delivered (connection refused) move on to
+        another peer; a timeout after sending might have created it, so it is reported instead
+        of risking a duplicate.
+        """
+        failures: dict[str, errors.ApiError] = {}
+        for peer in self.peers[self._preferred :] + self.peers[: self._preferred]:
+            try:
+                silence_id = await peer.post_silence(silence)
+            except errors.ConnectFailed as exc:
+                failures[peer.url] = exc
+                continue
+            stored = await peer.silence(silence_id)
+            if stored.matchers != silence.matchers:
+                raise errors.BadResponse(peer.url, f"silence {silence_id} read back differs")
+            self._preferred = self.peers.index(peer)
+            return stored
+        raise errors.ClusterUnavailable(self.name, failures)
+
+    async def expire_silence(self, silence_id: str) -> Silence:
+        """Expire a silence and read it back, so success means the server holds it expired."""
+
+        async def expire(peer: AlertmanagerPeer) -> Silence:
+            await peer.expire_silence(silence_id)
+            return await peer.silence(silence_id)
+
+        stored = (await self._first(expire))[1]
+        if stored.state != "expired":
+            raise errors.BadResponse(self.name, f"silence {silence_id} is still {stored.state}")
+        return stored
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(p.aclose() for p in self.peers))

