@@ -1,0 +1,54 @@
+"""Shared fixtures: one real demo stack (2 Alertmanagers, Prometheus, exporter) per session.
+
+The stack is real on purpose (see FACTS.md): tests of the clients and the UI run against
+the same servers, rules and alerts as ``oncall-tui demo``. If the binaries are missing the
+tests that need them FAIL with the install command; nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions, find_binaries
+
+pytest_plugins = ["tests.keyring_service"]
+
+START_TIMEOUT = 30.0
+FIRST_ALERT_TIMEOUT = 30.0
+_timings: dict[str, float] = {}
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """A started stack with at least one alert active on every Alertmanager peer."""
+    demo, problem = None, ""
+    try:
+        demo = Stack(StackOptions(alertmanager_peers=2), find_binaries())
+        demo.start(timeout=START_TIMEOUT)
+        demo.wait_for_firing(timeout=FIRST_ALERT_TIMEOUT)
+    except (MissingBinaries, StackError) as err:
+        problem = str(err)
+    if problem or demo is None:
+        if demo is not None:
+            demo.stop()
+        pytest.fail(problem, pytrace=False)  # outside `except`: no chained traceback
+    _timings.update(demo.timings)
+    try:
+        yield demo
+    finally:
+        demo.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the stack, directly or through another fixture."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("stack"):
+            item.add_marker(pytest.mark.stack)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _timings:
+        figures = ", ".join(f"{k} {v:.2f} s" for k, v in _timings.items())
+        terminalreporter.write_line(f"demo stack: {figures}")
