@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from tests.keyring_service import SecretService
 
 
-# The real Secret Service fixtures (conftest.py may load this plugin instead). Not imported
-# here: a plugin module imported before pytest registers it cannot have its asserts rewritten.
-pytest_plugins = ["tests.keyring_service"]
 BACKEND = "keyring.backends.SecretService.Keyring"
 REPO = Path(__file__).resolve().parents[1]
 CLEARED = (

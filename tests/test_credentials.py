@@ -37,9 +37,6 @@ from oncall_tui.credentials import (
 if TYPE_CHECKING:
     from tests.keyring_service import SecretService
 
-# The real Secret Service fixtures (conftest.py may load this plugin instead). Not imported
-# here: a plugin module imported before pytest registers it cannot have its asserts rewritten.
-pytest_plugins = ["tests.keyring_service"]
 BACKEND = "keyring.backends.SecretService.Keyring"
 CLEARED = (
     "DBUS_SESSION_BUS_ADDRESS",

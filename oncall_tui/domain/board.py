@@ -43,29 +43,33 @@ def build_rows(
     for cluster_groups in groups.values():
         for merged in unique_alerts(cluster_groups or ()):
             alert = merged.alert
-            rows.append(Row(
-                key=f"{merged.cluster}/{alert.fingerprint}",
-                severity=alert.labels.get("severity", ""),
-                name=alert.name,
-                state=alert.state,
-                cluster=merged.cluster,
-                labels=_extra_labels(alert.labels),
-                started=alert.starts_at,
-                summary=alert.annotations.get("summary", ""),
-                peers=len(merged.peers),
-            ))
-    for alert in pending:
-        labels = alert.labels
-        rows.append(Row(
-            key="pending/" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
-            severity=labels.get("severity", ""),
-            name=labels.get("alertname", ""),
-            state="pending",
-            cluster="prometheus",
-            labels=_extra_labels(labels),
-            started=alert.active_at,
-            summary=alert.annotations.get("summary", ""),
-            peers=0,
-        ))
+            rows.append(
+                Row(
+                    key=f"{merged.cluster}/{alert.fingerprint}",
+                    severity=alert.labels.get("severity", ""),
+                    name=alert.name,
+                    state=alert.state,
+                    cluster=merged.cluster,
+                    labels=_extra_labels(alert.labels),
+                    started=alert.starts_at,
+                    summary=alert.annotations.get("summary", ""),
+                    peers=len(merged.peers),
+                )
+            )
+    for held in pending:
+        labels = held.labels
+        rows.append(
+            Row(
+                key="pending/" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+                severity=labels.get("severity", ""),
+                name=labels.get("alertname", ""),
+                state="pending",
+                cluster="prometheus",
+                labels=_extra_labels(labels),
+                started=held.active_at,
+                summary=held.annotations.get("summary", ""),
+                peers=0,
+            )
+        )
     rows.sort(key=Row.sort_key)
     return rows

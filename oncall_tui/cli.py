@@ -1,0 +1,179 @@
+"""Command line: parse arguments, build settings and clients, hand over. Nothing else.
+
+Every failure a user can cause (bad config, unknown context, refused keyring) ends as one line
+on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from .config import ConfigError, Context, Settings, config_path, load_settings, resolve_context
+
+EXIT_CONFIG = 2
+
+
+def _server_options() -> argparse.ArgumentParser:
+    # SUPPRESS keeps a subcommand's unset option from overwriting one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    add = common.add_argument
+    add(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="config file (default: $ONCALL_TUI_CONFIG, else $XDG_CONFIG_HOME/oncall-tui/config.yaml)",
+    )
+    add("--context", metavar="NAME", default=argparse.SUPPRESS, help="context to use")
+    add(
+        "--alertmanager",
+        metavar="URL",
+        action="append",
+        default=argparse.SUPPRESS,
+        help="Alertmanager URL; repeat for the peers of one HA cluster (needs no config)",
+    )
+    add(
+        "--prometheus",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="Prometheus-compatible URL (needs no config)",
+    )
+    add(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="never write to a server (no silences)",
+    )
+    add("--refresh", metavar="SECONDS", type=float, default=argparse.SUPPRESS, help="poll interval")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _server_options()
+    parser = argparse.ArgumentParser(
+        prog="oncall-tui",
+        parents=[common],
+        description="Alerts, silences, SLOs and triage for Alertmanager and Prometheus, "
+        "from the keyboard. With no server configured, it starts a local demo stack.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", parents=[common], help="run the app (the default)")
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="start a local Prometheus + HA Alertmanager pair with churn-api alerts, and the app",
+    )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="no app: keep the stack running and print a config for it",
+    )
+    demo.add_argument(
+        "--check",
+        action="store_true",
+        help="no app: start the stack, run check-config against it, stop",
+    )
+    demo.add_argument(
+        "--error-ratio",
+        type=float,
+        default=None,
+        help="share of churn-api requests that fail (default 0.08)",
+    )
+    sub.add_parser(
+        "check-config",
+        parents=[common],
+        help="validate the config and probe every server of the context",
+    )
+    from . import auth_cli
+
+    auth_cli.add_parser(sub)
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> Settings:
+    """The settings from --config, $ONCALL_TUI_CONFIG or the XDG path; none is fine."""
+    explicit = getattr(args, "config", None)
+    path = config_path(explicit)
+    if not path.exists() and not explicit and not os.environ.get("ONCALL_TUI_CONFIG"):
+        return Settings()
+    return load_settings(path)
+
+
+def choose_context(args: argparse.Namespace, settings: Settings) -> Context:
+    return resolve_context(
+        settings,
+        getattr(args, "context", None),
+        alertmanagers=getattr(args, "alertmanager", ()) or (),
+        prometheus=getattr(args, "prometheus", None),
+        read_only=getattr(args, "read_only", False),
+        refresh=getattr(args, "refresh", None),
+    )
+
+
+def _nothing_configured(args: argparse.Namespace, settings: Settings) -> bool:
+    named = any(getattr(args, key, None) for key in ("alertmanager", "prometheus", "context"))
+    return not settings.contexts and not named
+
+
+def _check_config(args: argparse.Namespace, settings: Settings) -> int:
+    from .checks import check_context
+    from .factory import build_clients
+
+    context = choose_context(args, settings)
+    clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
+    lines, ok = asyncio.run(check_context(clients))
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+def _run_app(context: Context, settings: Settings) -> int:
+    from .factory import build_clients
+    from .ui.app import OncallApp
+
+    clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
+    OncallApp(settings, clients).run()
+    return 0
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    command = args.command or "run"
+    if command == "auth":
+        from . import auth_cli
+
+        # `auth set` is how a user fixes a config that holds a secret: it must not refuse
+        # to run on that very config.
+        auth_settings: Settings | None
+        try:
+            auth_settings = load_config(args)
+        except ConfigError as exc:
+            print(f"oncall-tui: warning: config ignored: {exc}", file=sys.stderr)
+            auth_settings = None
+        return auth_cli.run(args, auth_settings)
+    settings = load_config(args)
+    if command == "demo" or (command == "run" and _nothing_configured(args, settings)):
+        from .demo_cli import run_demo
+
+        if command == "run":
+            print(
+                "No server configured: starting the local demo stack "
+                "(see `oncall-tui --help` to use your own).",
+                file=sys.stderr,
+            )
+        return run_demo(args, settings, _run_app)
+    if command == "check-config":
+        return _check_config(args, settings)
+    return _run_app(choose_context(args, settings), settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except ConfigError as exc:
+        print(f"oncall-tui: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130

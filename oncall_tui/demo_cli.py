@@ -1,0 +1,111 @@
+"""`oncall-tui demo`: start the real demo stack, point the app at it, stop it on the way out.
+
+Every process the demo starts is stopped when the app quits, on Ctrl+C, on SIGTERM or SIGHUP
+(an SSH session dropping), and on a crash; after a SIGKILL the kernel stops them
+(PR_SET_PDEATHSIG, see demo/stack.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import yaml
+
+from .config import AlertmanagerCluster, Context, PrometheusConfig, Settings
+
+if TYPE_CHECKING:
+    from .demo.stack import Stack
+
+DEMO_REFRESH = 5.0
+FIRST_ALERT_TIMEOUT = 30.0
+
+
+def demo_context(stack: Stack, refresh: float | None = None) -> Context:
+    """A context for a running stack: its HA pair as one cluster, and its Prometheus."""
+    prometheus = stack.prometheus_url
+    return Context(
+        name="demo",
+        alertmanagers=[AlertmanagerCluster(name="demo", peers=stack.alertmanager_urls)],
+        prometheus=PrometheusConfig(url=prometheus) if prometheus else None,
+        refresh=refresh or DEMO_REFRESH,
+    )
+
+
+def context_yaml(context: Context) -> str:
+    """The config file a user would write for this context."""
+    body: dict[str, object] = {
+        "alertmanagers": [{"name": c.name, "peers": c.peers} for c in context.alertmanagers],
+        "refresh": context.refresh,
+    }
+    if context.prometheus:
+        body["prometheus"] = {"url": context.prometheus.url}
+    return yaml.safe_dump({"current_context": context.name, "contexts": {context.name: body}},
+                          sort_keys=False)
+
+
+def _raise_exit(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(stack: Stack, context: Context) -> int:
+    path = stack.workdir / "oncall-tui.yaml"
+    path.write_text(context_yaml(context))
+    print(f"\nConfig for this stack: {path}\n"
+          f"  oncall-tui --config {path}\n"
+          f"  oncall-tui --config {path} check-config\n"
+          "Press Ctrl+C to stop the stack.", flush=True)
+    threading.Event().wait()
+    return 0
+
+
+def run_demo(
+    args: argparse.Namespace,
+    settings: Settings,
+    run_app: Callable[[Context, Settings], int],
+) -> int:
+    """Start the stack, run the app (or --serve / --check) against it, always stop it."""
+    from .demo.exporter import ExporterRates
+    from .demo.stack import MissingBinaries, Stack, StackError, StackOptions
+
+    rates = ExporterRates()
+    if getattr(args, "error_ratio", None) is not None:
+        rates = dataclasses.replace(rates, error_ratio=args.error_ratio)
+    # SIGTERM and SIGHUP must unwind through `finally` so the stack is stopped.
+    signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGHUP, _raise_exit)
+    stack = Stack(StackOptions(rates=rates))
+    try:
+        print("Starting the demo stack (Prometheus, two clustered Alertmanagers, "
+              "a churn-api exporter)...", file=sys.stderr, flush=True)
+        stack.start()
+        print(stack.describe(), file=sys.stderr)
+        print("Waiting for the first alert to fire...", file=sys.stderr, flush=True)
+        took = stack.wait_for_firing(FIRST_ALERT_TIMEOUT)
+        print(f"First alert active after {took:.1f} s.", file=sys.stderr, flush=True)
+        context = demo_context(stack, getattr(args, "refresh", None))
+        if getattr(args, "check", False):
+            from .checks import check_context
+            from .factory import build_clients
+
+            lines, ok = asyncio.run(check_context(build_clients(context)))
+            print("\n".join(lines))
+            return 0 if ok else 1
+        if getattr(args, "serve", False):
+            return _serve(stack, context)
+        return run_app(context, settings)
+    except MissingBinaries as exc:
+        print(f"oncall-tui: {exc}", file=sys.stderr)
+        return 1
+    except StackError as exc:
+        print(f"oncall-tui: the demo stack failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()

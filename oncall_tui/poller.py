@@ -1,0 +1,107 @@
+"""One poll of a context, and the backoff between failed polls. No Textual here.
+
+A poll reads every Alertmanager cluster (all peers at once) and Prometheus's alerts (for the
+pending ones) concurrently. A server that fails does not sink the others: the snapshot says
+which failed and why, and the UI keeps the last good data for it, marked stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from .api import errors
+from .api.prometheus import RuleAlert
+from .domain.merge import MergedGroup, merge_groups
+from .factory import Clients
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterHealth:
+    name: str
+    peers_up: tuple[str, ...]
+    peers_down: tuple[tuple[str, str], ...]  # (url, reason)
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.peers_up)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one poll saw. `groups` is None for a cluster that did not answer at all."""
+
+    taken_at: float  # time.time()
+    duration: float
+    groups: dict[str, list[MergedGroup] | None]
+    health: tuple[ClusterHealth, ...]
+    pending: tuple[RuleAlert, ...] | None  # Prometheus's pending alerts; None when it failed
+    # Failures that leave some data missing (a whole cluster, Prometheus); a single peer down
+    # is in `health` only, since its cluster still answered.
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+async def _cluster(
+    clients: Clients, index: int
+) -> tuple[list[MergedGroup] | None, ClusterHealth, str | None]:
+    cluster = clients.clusters[index]
+    try:
+        read = await cluster.alert_groups()
+    except errors.ClusterUnavailable as exc:
+        down = tuple((url, err.message) for url, err in exc.errors.items())
+        return None, ClusterHealth(cluster.name, (), down), f"{cluster.name}: {exc.message}"
+    down = tuple((url, err.message) for url, err in read.errors.items())
+    health = ClusterHealth(cluster.name, tuple(read.peers_up), down)
+    return merge_groups(cluster.name, read.results), health, None
+
+
+async def _pending(clients: Clients) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
+    if clients.prometheus is None:
+        return (), None
+    try:
+        alerts = await clients.prometheus.alerts()
+    except errors.ApiError as exc:
+        return None, f"prometheus: {exc.message}"
+    return tuple(a for a in alerts if a.state == "pending"), None
+
+
+async def poll(clients: Clients) -> Snapshot:
+    """Read every server of the context once, concurrently."""
+    started = time.monotonic()
+    cluster_results, (pending, prom_error) = await asyncio.gather(
+        asyncio.gather(*(_cluster(clients, i) for i in range(len(clients.clusters)))),
+        _pending(clients),
+    )
+    problems = [err for _, _, err in cluster_results if err]
+    if prom_error:
+        problems.append(prom_error)
+    return Snapshot(
+        taken_at=time.time(),
+        duration=time.monotonic() - started,
+        groups={h.name: groups for groups, h, _ in cluster_results},
+        health=tuple(h for _, h, _ in cluster_results),
+        pending=pending,
+        errors=tuple(problems),
+    )
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff from the poll interval up to a ceiling; reset on success."""
+
+    interval: float
+    ceiling: float = 120.0
+    failures: int = 0
+
+    def next_delay(self, failed: bool) -> float:
+        self.failures = self.failures + 1 if failed else 0
+        if not self.failures:
+            return self.interval
+        return float(
+            min(max(self.ceiling, self.interval), self.interval * 2 ** (self.failures - 1))
+        )

@@ -1,0 +1,1 @@
+"""The Textual user interface: a thin app, screens, widgets and dialogs."""
