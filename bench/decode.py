@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.alerts_json import alert_groups_body  # noqa: E402
-from oncall_tui.api.alertmanager import decode  # noqa: E402
-from oncall_tui.api.am_models import AlertGroup  # noqa: E402
-from oncall_tui.domain.merge import merge_groups  # noqa: E402
+from bench.alerts_json import alert_groups_body
+from oncall_tui.api.alertmanager import decode
+from oncall_tui.api.am_models import AlertGroup
+from oncall_tui.domain.merge import merge_groups
 
 
 def timed(label: str, call, repeat: int = 15) -> None:  # type: ignore[no-untyped-def]
