@@ -123,7 +123,7 @@ def _check_url(value: str) -> str:
 
 
 class AlertmanagerCluster(ServerConfig):
-    name: str = "default"
+    name: str = Field(default="", description="default: the context's name")
     peers: list[str] = Field(min_length=1)
 
     @field_validator("peers")
@@ -165,7 +165,7 @@ class Context(_Strict):
     def _has_a_server(self) -> Context:
         if not self.alertmanagers and self.prometheus is None:
             raise ValueError("a context needs at least one of 'alertmanagers' or 'prometheus'")
-        names = [c.name for c in self.alertmanagers]
+        names = [c.name for c in self.alertmanagers if c.name]
         if len(set(names)) != len(names):
             raise ValueError(f"cluster names must differ within a context: {names}")
         return self
@@ -200,7 +200,18 @@ class Settings(_Strict):
         if chosen not in self.contexts:
             known = ", ".join(sorted(self.contexts)) or "none defined"
             raise ConfigError(f"unknown context {chosen!r} (known: {known})")
-        return self.contexts[chosen].model_copy(update={"name": chosen})
+        return named(self.contexts[chosen], chosen)
+
+
+def named(context: Context, name: str) -> Context:
+    """The context under its name, its unnamed clusters named after it (demo, demo-2...)."""
+    clusters = [
+        cluster
+        if cluster.name
+        else cluster.model_copy(update={"name": name if index == 0 else f"{name}-{index + 1}"})
+        for index, cluster in enumerate(context.alertmanagers)
+    ]
+    return context.model_copy(update={"name": name, "alertmanagers": clusters})
 
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:
@@ -312,12 +323,12 @@ def resolve_context(
         base = Context.model_construct(name=name or "cli")
     update: dict[str, Any] = {}
     if alertmanagers:
-        update["alertmanagers"] = [AlertmanagerCluster(name="cli", peers=peers)]
+        update["alertmanagers"] = [AlertmanagerCluster(peers=peers)]
     if prom_url:
         update["prometheus"] = PrometheusConfig(url=prom_url)
     if read_only:
         update["read_only"] = True
     if refresh is not None:
         update["refresh"] = refresh
-    merged = base.model_copy(update=update)
-    return Context.model_validate(merged.model_dump())
+    merged = Context.model_validate(base.model_copy(update=update).model_dump())
+    return named(merged, merged.name)

@@ -7,6 +7,7 @@ tests that need them FAIL with the install command; nothing is skipped silently.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,21 @@ pytest_plugins = ["tests.keyring_service"]
 START_TIMEOUT = 30.0
 FIRST_ALERT_TIMEOUT = 30.0
 _timings: dict[str, float] = {}
+_servers: list[str] = []
+
+
+def _versions(demo: Stack) -> list[str]:
+    """What really ran, for the summary: binary, version line, address."""
+    found = []
+    assert demo.binaries is not None
+    for binary, url in (
+        (demo.binaries.prometheus, demo.prometheus_url),
+        *((demo.binaries.alertmanager, u) for u in demo.alertmanager_urls),
+    ):
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10)
+        first = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else "?"
+        found.append(f"{first} at {url}")
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +51,7 @@ def stack() -> Iterator[Stack]:
             demo.stop()
         pytest.fail(problem, pytrace=False)  # outside `except`: no chained traceback
     _timings.update(demo.timings)
+    _servers.extend(_versions(demo))
     try:
         yield demo
     finally:
@@ -52,3 +69,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _timings:
         figures = ", ".join(f"{k} {v:.2f} s" for k, v in _timings.items())
         terminalreporter.write_line(f"demo stack: {figures}")
+    for line in _servers:
+        terminalreporter.write_line(f"real server: {line}")

@@ -7,6 +7,8 @@ statuses into the typed errors of `errors.py`, with the server's own message.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,7 +141,7 @@ class Endpoint:
             raise errors.Timeout(self.base_url, f"{kind} after {self._timeout_for(exc)}") from None
         except (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol) as exc:
             raise errors.ConnectFailed(
-                self.base_url, _first_line(exc) or "cannot connect"
+                self.base_url, _root_cause(exc) or "cannot connect"
             ) from None
         except httpx.HTTPError as exc:
             # Body cut short, protocol garbage, connection reset mid-response.
@@ -168,6 +170,25 @@ class Endpoint:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost reason: 'Connection refused', not httpx's 'All connection attempts failed'."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for cause in reversed(chain):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate not trusted: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or _first_line(cause)}"
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve host: {cause.strerror}"
+        if isinstance(cause, OSError) and cause.errno and cause.errno > 0:
+            return os.strerror(cause.errno)  # asyncio's own strerror hides the errno's name
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,0 +1,109 @@
+"""The command line as a user runs it: check-config against the real stack, demo --check."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oncall_tui.demo.stack import Stack
+
+TOKEN = "tok-3f9a-very-secret-value"
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI")}
+    return subprocess.run(
+        [sys.executable, "-m", "oncall_tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env={**base, **(env or {})},
+    )
+
+
+def free_url() -> str:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.stack
+def test_check_config_prints_both_peers_and_prometheus(stack: Stack, tmp_path: Path) -> None:
+    peers = stack.alertmanager_urls
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "current_context: demo\ncontexts:\n  demo:\n"
+        f"    alertmanagers: [{peers[0]}, {peers[1]}]\n"
+        f"    prometheus: {{url: {stack.prometheus_url}}}\n"
+        "    auth: {type: bearer, source: env, env: DEMO_TOKEN}\n"
+    )
+    done = run("--config", str(config), "check-config", env={"DEMO_TOKEN": TOKEN})
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "context demo"
+    for url in peers:
+        line = next(line for line in lines if url in line)
+        assert line.split()[:3] == ["ok", "alertmanager", "demo"]
+        assert "version 0.25" in line and "cluster ready, 2 peers" in line and "auth ok" in line
+    prom = next(line for line in lines if stack.prometheus_url in line)  # type: ignore[operator]
+    assert prom.startswith("  ok") and "version 2." in prom
+    assert lines[-1] == "all servers answered"
+    assert TOKEN not in done.stdout + done.stderr
+
+
+@pytest.mark.stack
+def test_check_config_fails_for_a_dead_peer(stack: Stack) -> None:
+    dead = free_url()
+    done = run("--alertmanager", stack.alertmanager_urls[0], "--alertmanager", dead, "check-config")
+    assert done.returncode == 1
+    dead_line = next(line for line in done.stdout.splitlines() if dead in line)
+    assert "FAILED" in dead_line and "Connection refused" in dead_line
+    assert done.stdout.splitlines()[-1] == "some servers FAILED"
+
+
+def test_check_config_names_a_missing_credential(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"contexts:\n  prod:\n    alertmanagers: [{free_url()}]\n"
+        "    auth: {type: bearer, source: env, env: PROD_TOKEN_UNSET}\n"
+    )
+    done = run("--config", str(config), "check-config")
+    assert done.returncode == 1
+    assert "auth NOT sent" in done.stdout and "PROD_TOKEN_UNSET" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_without_binaries_says_how_to_install(tmp_path: Path) -> None:
+    done = run("demo", "--check", env={"PATH": str(tmp_path)})
+    assert done.returncode == 1
+    assert "apt-get install prometheus prometheus-alertmanager" in done.stderr
+    assert "brew install prometheus alertmanager" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_check_starts_probes_and_stops_the_stack() -> None:
+    done = run("demo", "--check", timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("ok     alertmanager") == 2
+    assert "ok     prometheus" in done.stdout
+    assert "First alert active after" in done.stderr
+    workdir = next(
+        line.split()[-1] for line in done.stderr.splitlines() if line.startswith("Work dir:")
+    )
+    assert not Path(workdir).exists(), "the demo removes its work dir when it stops"
+
+
+def test_cli_overrides_are_validated() -> None:
+    done = run("--alertmanager", "not-a-url", "check-config")
+    assert done.returncode == 2
+    assert "is not an http(s) URL" in done.stderr
