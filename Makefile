@@ -2,7 +2,8 @@
 #   make demo   installs what is missing, then runs the app on a local demo stack
 #   make test   installs what is missing, then runs the linters and the whole test suite
 SHELL := /bin/bash
-PYTHON ?= python3
+# The newest Python 3.11+ on the machine (Ubuntu 22.04's python3 is 3.10).
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

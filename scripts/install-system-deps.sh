@@ -14,8 +14,23 @@ if [ "$want" = test ]; then
     have dbus-daemon || missing+=(dbus)
     have dbus-launch || missing+=(dbus-x11)
 fi
-if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-    missing+=(python3-venv)
+# Python 3.11 or newer, able to make a venv (Debian splits ensurepip into python3-venv).
+python=""
+for candidate in python3 python3.13 python3.12 python3.11; do
+    if have "$candidate" && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+        python=$candidate
+        break
+    fi
+done
+if [ -z "$python" ]; then
+    missing+=(python3.11 python3.11-venv)
+elif [ ! -x .venv/bin/python ]; then
+    probe=$(mktemp -d)
+    if ! "$python" -m venv "$probe/venv" >/dev/null 2>&1; then
+        version=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+        missing+=("python$version-venv")
+    fi
+    rm -rf "$probe"
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
