@@ -17,6 +17,8 @@ def alert_groups_body(n_alerts: int = 10_000, per_group: int = 20) -> bytes:
                     "description": "Error rate is 7.9% (threshold: 5%) over the last five minutes "
                     "on this replica; check the upstream feature store and recent deploys.",
                     "runbook_url": "https://runbooks.example.com/HighErrorRate",
+                    "dashboard_url": "https://grafana.example.com/d/churn-api/overview"
+                    f"?var-pod=churn-api-7d9f8c6b5-{i:05d}&from=now-6h&to=now&refresh=30s",
                 },
                 "endsAt": "2026-11-28T19:04:05.123Z",
                 "fingerprint": f"{i:016x}",
@@ -31,6 +33,7 @@ def alert_groups_body(n_alerts: int = 10_000, per_group: int = 20) -> bytes:
                     "cluster": "eu-west-1", "service": "churn-api", "severity": "critical",
                     "team": "ops", "namespace": "churn-mlops", "instance": f"10.0.{i // 250}.{i % 250}:8080",
                     "pod": f"churn-api-7d9f8c6b5-{i:05d}", "job": "churn-api",
+                    "endpoint": "/predict", "prometheus": "monitoring/kube-prometheus",
                 },
             })
         groups.append({

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import __version__
 from .config import ConfigError, Context, Settings, config_path, load_settings, resolve_context
 
 EXIT_CONFIG = 2
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Alerts, silences, SLOs and triage for Alertmanager and Prometheus, "
         "from the keyboard. With no server configured, it starts a local demo stack.",
     )
+    parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="run the app (the default)")
     demo = sub.add_parser(

@@ -24,7 +24,7 @@ from oncall_tui.ui.screens.alerts import AlertsScreen, StatusBar
 pytestmark = pytest.mark.stack
 
 
-async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float = 20.0) -> None:
+async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -43,14 +43,15 @@ def status(app: OncallApp) -> str:
 
 
 async def test_alert_list_shows_the_demo_alerts(stack: Stack) -> None:
-    app = OncallApp(Settings(), build_clients(demo_context(stack)))
+    app = OncallApp(Settings(), build_clients(demo_context(stack, refresh=1)))
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and app.screen.rows)
-        await until(pilot, lambda: any(r[1] == "HighErrorRate" for r in cells(app)))
+        # HighLatency turns inhibited once ChurnAPIDown fires, a few seconds into the stack.
+        await until(pilot, lambda: ["HighLatency", "inhibited"] in [r[1:3] for r in cells(app)])
         rows = cells(app)
         assert rows[0][0] == "critical", "most severe first"
         states = {r[1]: r[2] for r in rows}
-        assert states["HighLatency"] == "inhibited"
+        assert states["HighErrorRate"] == "active"
         assert "pending" in states.values()
         assert "demo 2/2 peers up" in status(app)
         assert "updated" in status(app)
@@ -63,7 +64,8 @@ async def test_hostile_alert_text_is_shown_as_text(stack: Stack) -> None:
     hostile = PostableAlert(
         labels={"alertname": "DiskFull", "severity": "warning", "device": "[sda]"},
         annotations={"summary": "disk [sda] [/] full \x1b[31mred\x1b]52;c;ZXZpbA==\x07 [bold]x"},
-        starts_at=now, ends_at=now + timedelta(minutes=10),
+        starts_at=now,
+        ends_at=now + timedelta(minutes=10),
     )
     for url in stack.alertmanager_urls:
         peer = AlertmanagerPeer(url, ClientOptions())
@@ -73,7 +75,9 @@ async def test_hostile_alert_text_is_shown_as_text(stack: Stack) -> None:
     async with app.run_test(size=(160, 35)) as pilot:
         await until(pilot, lambda: any(r[1] == "DiskFull" for r in cells(app)))
         row = next(r for r in cells(app) if r[1] == "DiskFull")
-        assert row[5].startswith("disk [sda] [/] full \ufffd[31mred\ufffd]52;c;ZXZpbA==\ufffd [bold]x")
+        assert row[5].startswith(
+            "disk [sda] [/] full \ufffd[31mred\ufffd]52;c;ZXZpbA==\ufffd [bold]x"
+        )
         assert "device=[sda]" in row[6]
         assert not any("\x1b" in cell or "\x07" in cell for r in cells(app) for cell in r)
 
@@ -91,3 +95,26 @@ async def test_a_dead_cluster_is_marked_stale_and_the_app_keeps_running() -> Non
         assert "no peer answered" in status(app)
         await pilot.press("ctrl+r")
         assert app.is_running
+
+
+async def test_a_bug_in_one_poll_does_not_stop_polling(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oncall_tui.ui.screens import alerts
+
+    real_poll = alerts.poll
+    calls = {"n": 0}
+
+    async def flaky_poll(clients):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("boom in the first poll")
+        return await real_poll(clients)
+
+    monkeypatch.setattr(alerts, "poll", flaky_poll)
+    app = OncallApp(Settings(), build_clients(demo_context(stack, refresh=1)))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and "boom" in status(app))
+        assert "internal error: RuntimeError" in status(app)
+        await until(pilot, lambda: any(r[1] == "HighErrorRate" for r in cells(app)))
+        assert "STALE" not in status(app) and "boom" not in status(app)

@@ -137,16 +137,22 @@ async def test_silence_written_once_is_read_back_and_gossiped(cluster: Alertmana
 async def test_server_refusals_carry_the_servers_words(cluster: AlertmanagerCluster) -> None:
     now = datetime.now(UTC)
     backwards = PostableSilence(
-        matchers=[Matcher("alertname", "X")], starts_at=now, ends_at=now - timedelta(hours=1),
-        created_by="pytest", comment="backwards",
+        matchers=[Matcher("alertname", "X")],
+        starts_at=now,
+        ends_at=now - timedelta(hours=1),
+        created_by="pytest",
+        comment="backwards",
     )
     with pytest.raises(errors.ServerError) as caught:
         await cluster.write_silence(backwards)
     assert caught.value.status == 400
     assert "start time must be before end time" in caught.value.detail
     empty = PostableSilence(
-        matchers=[Matcher("alertname", ".*", is_regex=True)], starts_at=now,
-        ends_at=now + timedelta(hours=1), created_by="pytest", comment="matches everything",
+        matchers=[Matcher("alertname", ".*", is_regex=True)],
+        starts_at=now,
+        ends_at=now + timedelta(hours=1),
+        created_by="pytest",
+        comment="matches everything",
     )
     with pytest.raises(errors.ServerError, match="must not match the empty string"):
         await cluster.write_silence(empty)
@@ -177,7 +183,9 @@ async def test_prometheus_known_answers_from_the_exporter(
     assert drift.samples[0].value == pytest.approx(rates.drift_score)
 
 
-async def test_prometheus_values_nan_inf_scalar_range_and_post(prometheus: PrometheusClient) -> None:
+async def test_prometheus_values_nan_inf_scalar_range_and_post(
+    prometheus: PrometheusClient,
+) -> None:
     nan = await prometheus.query("0/0")
     assert nan.result_type == "scalar" and nan.scalar is not None and math.isnan(nan.scalar)
     inf = await prometheus.query("vector(1)/0")
@@ -232,3 +240,29 @@ async def test_unreachable_and_hanging_servers_are_typed_errors() -> None:
     finally:
         hang.close()
     await peer.aclose()
+
+
+async def test_silence_update_keeps_or_replaces_the_id_as_alertmanager_decides(
+    cluster: AlertmanagerCluster,
+) -> None:
+    first = await cluster.write_silence(silence_for("HighCPU", minutes=30))
+    longer = PostableSilence(
+        id=first.id,
+        matchers=first.matchers,
+        starts_at=first.starts_at,
+        ends_at=first.ends_at + timedelta(hours=1),
+        created_by=first.created_by,
+        comment="extended by an hour",
+    )
+    extended = await cluster.write_silence(longer)
+    assert extended.id == first.id, "same matchers, active: Alertmanager keeps the ID"
+    assert extended.ends_at == first.ends_at + timedelta(hours=1)
+    assert extended.comment == "extended by an hour"
+
+    narrower = replace(
+        longer, matchers=[*first.matchers, Matcher("pod", "churn-api-.*", is_regex=True)]
+    )
+    replaced = await cluster.write_silence(narrower)
+    assert replaced.id != first.id, "changed matchers: a new silence, the old one expired"
+    assert (await cluster.silence(first.id)).state == "expired"
+    await cluster.expire_silence(replaced.id)

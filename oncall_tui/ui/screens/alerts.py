@@ -78,9 +78,15 @@ class AlertsScreen(Screen[None]):
         backoff = Backoff(self.clients.context.refresh)
         while True:
             if not self.paused:
-                snapshot = await poll(self.clients)
-                self.apply(snapshot)
-                delay = backoff.next_delay(failed=not snapshot.ok)
+                try:
+                    snapshot = await poll(self.clients)
+                except Exception as exc:  # a bug must not stop polling for good
+                    self.last_error = f"internal error: {type(exc).__name__}: {exc}"
+                    self.update_status()
+                    delay = backoff.next_delay(failed=True)
+                else:
+                    self.apply(snapshot)
+                    delay = backoff.next_delay(failed=not snapshot.ok)
             else:
                 delay = 3600.0
             self._wake.clear()
