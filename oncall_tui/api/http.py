@@ -21,6 +21,10 @@ from . import errors
 
 USER_AGENT = "oncall-tui/0.1"
 MAX_DETAIL = 500
+# TLS alerts a server sends when it wants a client certificate, or does not accept ours.
+_CLIENT_CERT_ALERTS = frozenset(
+    {"SSLV3_ALERT_BAD_CERTIFICATE", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "TLSV1_ALERT_UNKNOWN_CA"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +147,16 @@ class Endpoint:
             raise errors.ConnectFailed(
                 self.base_url, _root_cause(exc) or "cannot connect"
             ) from None
+        except ssl.SSLError as exc:
+            # TLS 1.3: the server checks the client certificate after the client considers
+            # the handshake done, so its refusal (an alert) arrives on the first read, as a
+            # bare ssl.SSLError that httpcore does not wrap in an httpx error.
+            raise errors.ConnectFailed(self.base_url, _root_cause(exc) or "TLS error") from None
         except httpx.HTTPError as exc:
             # Body cut short, protocol garbage, connection reset mid-response.
+            # httpx's message is often empty (a bare ReadError): then say what the OS said.
             raise errors.BadResponse(
-                self.base_url, _first_line(exc) or type(exc).__name__
+                self.base_url, _first_line(exc) or _root_cause(exc) or type(exc).__name__
             ) from None
         if response.is_success:
             return response
@@ -182,6 +192,11 @@ def _root_cause(exc: BaseException) -> str:
     for cause in reversed(chain):
         if isinstance(cause, ssl.SSLCertVerificationError):
             return f"TLS certificate not trusted: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError) and cause.reason in _CLIENT_CERT_ALERTS:
+            return (
+                "TLS error: the server requires a client certificate or refused ours "
+                f"(tls.cert_file, tls.key_file): {cause.reason}"
+            )
         if isinstance(cause, ssl.SSLError):
             return f"TLS error: {cause.reason or _first_line(cause)}"
         if isinstance(cause, socket.gaierror):
