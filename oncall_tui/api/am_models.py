@@ -70,7 +70,9 @@ class Matcher(_Model, frozen=True):
         op = (
             ("=~" if self.is_regex else "=") if self.is_equal else ("!~" if self.is_regex else "!=")
         )
-        return f"{self.name}{op}{msgspec.json.encode(self.value).decode()}"
+        # Only \\, \" and \n are escapes Alertmanager 0.25 reads back; JSON's \t is not one.
+        value = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'{self.name}{op}"{value}"'
 
 
 class SilenceStatus(_Model, frozen=True):

@@ -1,0 +1,625 @@
+"""The filter language: amtool matchers, free-text words, Alertmanager semantics, errors."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from oncall_tui.api.am_models import Matcher
+from oncall_tui.domain.matchers import (
+    Filter,
+    FilterError,
+    LabelMatcher,
+    parse_filter,
+    parse_matcher,
+    quote,
+    search_text,
+)
+
+ALERT = {
+    "alertname": "HighErrorRate",
+    "severity": "critical",
+    "service": "churn-api",
+    "instance": "10.0.0.7:9100",
+    "empty": "",
+}
+ANNOTATIONS = {"summary": "Disk FULL on node-3", "runbook_url": "https://runbooks/HighErrorRate"}
+
+
+def m(name: str, op: str, value: str) -> LabelMatcher:
+    return LabelMatcher(name, op, value)  # type: ignore[arg-type]
+
+
+# --- matchers: operators, values, anchoring, missing labels ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('alertname="HighErrorRate"', True),
+        ('alertname="higherrorrate"', False),  # matchers are case-sensitive, words are not
+        ('alertname!="HighErrorRate"', False),
+        ('alertname!="Other"', True),
+        ('alertname=~"High.*"', True),
+        ('alertname=~"High"', False),  # fully anchored, like Alertmanager
+        ('alertname=~"ErrorRate"', False),
+        ('alertname=~".*Error.*"', True),
+        ('alertname=~"High.*|Low.*"', True),
+        ('alertname=~"Low.*|High.*"', True),
+        ('alertname!~"High.*"', False),
+        ('alertname!~"High"', True),
+        ('severity=~"critical|warning"', True),
+        ('severity=~"(?i)CRITICAL"', True),
+        ('severity=~"crit"', False),
+        ('instance=~"10\\\\.0\\\\.0\\\\.\\\\d+:9100"', True),
+        ('instance=~"[[:digit:].]+:9100"', True),  # POSIX classes as RE2 reads them
+        ('service=~"[[:alpha:]]+"', False),
+        ('service=~"[[:alpha:]-]+"', True),
+        ('instance=~"(\\\\d+\\\\.)+\\\\d+:\\\\d+"', True),
+        ("alertname=HighErrorRate", True),  # bare values
+        ("instance=10.0.0.7:9100", True),
+        ("severity!=info", True),
+        ("alertname=~High.*", True),
+        ("alertname = HighErrorRate", True),  # amtool allows spaces around the operator
+        ('alertname =~ "High.*"', True),
+        ('empty=""', True),
+        ('empty!=""', False),
+        ('empty=~""', True),
+        ('empty=~".+"', False),
+    ],
+)
+def test_operators(text: str, expected: bool) -> None:
+    matcher = parse_matcher(text)
+    assert matcher.matches(ALERT) is expected
+    assert parse_filter(text).matches(ALERT) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('foo=""', True),  # a missing label is the empty string, as in Alertmanager
+        ('foo!=""', False),
+        ('foo="x"', False),
+        ('foo!="x"', True),
+        ('foo=~".*"', True),
+        ('foo=~".+"', False),
+        ('foo!~".+"', True),
+        ('foo!~".*"', False),
+        ('foo=~"x|"', True),
+        ('foo=~"x?"', True),
+    ],
+)
+def test_a_missing_label_is_the_empty_string(text: str, expected: bool) -> None:
+    matcher = parse_matcher(text)
+    assert matcher.matches(ALERT) is expected
+    assert matcher.matches_empty is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "empty"),
+    [
+        ('a=""', True),
+        ('a="x"', False),
+        ('a!=""', False),
+        ('a!="x"', True),
+        ('a=~".*"', True),
+        ('a=~"x*"', True),
+        ('a=~"(x|)"', True),
+        ('a=~".+"', False),
+        ('a=~"x"', False),
+        ('a!~".*"', False),
+        ('a!~".+"', True),
+        ('a!~"x"', True),
+    ],
+)
+def test_matches_empty(text: str, empty: bool) -> None:
+    """Alertmanager refuses a silence whose matchers all match the empty string."""
+    assert parse_matcher(text).matches_empty is empty
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('a="x y"', "x y"),
+        ('a="say \\"hi\\""', 'say "hi"'),
+        ('a="back\\\\slash"', "back\\slash"),
+        ('a="two\\nlines"', "two\nlines"),
+        ('a="a\\.b"', "a\\.b"),  # other escapes keep their backslash, as in amtool
+        ('a="tab\\t"', "tab\\t"),
+        ('a="\\\\n"', "\\n"),
+        ('a="\\\\"', "\\"),
+        ('a=""', ""),
+        ('a="x,y}z"', "x,y}z"),
+        ('a="ünïcødé ✓"', "ünïcødé ✓"),
+        ('a="raw\ttab"', "raw\ttab"),
+        ("a=bare", "bare"),
+        ("a=b\\c", "b\\c"),  # no escapes in bare values
+        ("a=é", "é"),
+        ("a=x{y", "x{y"),
+        ("a==", None),
+    ],
+)
+def test_values(text: str, value: str | None) -> None:
+    if value is None:
+        with pytest.raises(FilterError):
+            parse_matcher(text)
+    else:
+        assert parse_matcher(text).value == value
+
+
+def test_regex_escape_in_quotes_reaches_the_regex() -> None:
+    dotted = parse_matcher('a=~"a\\.b"')
+    assert dotted.value == "a\\.b"
+    assert dotted.matches({"a": "a.b"})
+    assert not dotted.matches({"a": "axb"})
+    assert parse_matcher('a=~"a\\\\.b"') == dotted
+
+
+def test_regexes_are_ascii_like_re2() -> None:
+    assert parse_matcher('a=~"\\\\d+"').matches({"a": "123"})
+    assert not parse_matcher('a=~"\\\\d+"').matches({"a": "١٢٣"})  # Arabic-Indic digits
+    assert not parse_matcher('a=~"\\\\w"').matches({"a": "é"})
+    assert parse_matcher('a=~"."').matches({"a": "é"})
+    assert not parse_matcher('a=~".*"').matches({"a": "x\ny"})  # no (?s), as in RE2
+    assert parse_matcher('a=~"(?s).*"').matches({"a": "x\ny"})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "([a-z]+\\.)+example",
+        "(web-\\d+,)*",
+        "(https?://)?x",
+        "(\\d+)?",
+        "(a|b)+",
+        "(?:ab)+",
+        "(a{2})+",
+        "x+",
+        "[(]+",
+        "\\(a+\\)+",
+        "(?i)a+",
+        "(?P<n>a)+",
+    ],
+)
+def test_safe_repetitions_are_accepted(value: str) -> None:
+    assert LabelMatcher("a", "=~", value).regex is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "(a+)+",
+        "(a*)*",
+        "(\\w+\\s?)*",
+        "(?:a|b+)+",
+        "((a+))+",
+        "(a?)+",
+        "(.*)+",
+        "(a+){2,}",
+        "(a+){2}",
+    ],
+)
+def test_nested_repetition_is_refused(value: str) -> None:
+    """Python backtracks exponentially on these; Alertmanager's RE2 would not."""
+    with pytest.raises(FilterError, match="nested repetition"):
+        LabelMatcher("a", "=~", value)
+
+
+# --- filters: braces, commas, words -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'alertname="HighErrorRate" severity!="info"',
+        'alertname="HighErrorRate",severity!="info"',
+        'alertname="HighErrorRate", severity!="info"',
+        '{alertname="HighErrorRate", severity!="info"}',
+        '  { alertname="HighErrorRate" ,, severity!="info" , }  ',
+        "{alertname=HighErrorRate,severity!=info}",
+        "alertname=HighErrorRate,,severity!=info,",
+        ',alertname="HighErrorRate"\tseverity!="info"\n',
+    ],
+)
+def test_separators_and_braces(text: str) -> None:
+    expected = Filter((m("alertname", "=", "HighErrorRate"), m("severity", "!=", "info")))
+    assert parse_filter(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "{}", " { } ", ",,,", "{,}", '""'])
+def test_empty_filters(text: str) -> None:
+    f = parse_filter(text)
+    assert f.is_empty
+    assert f.matches(ALERT, ANNOTATIONS)
+    assert f.matches({})
+    assert str(f) == ""
+    assert f.api_filters() == []
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("disk", ("disk",)),
+        ("disk full", ("disk", "full")),
+        ('"disk full"', ("disk full",)),
+        ('"disk full" node', ("disk full", "node")),
+        ("disk,full", ("disk", "full")),
+        ("wow! ~x", ("wow!", "~x")),
+        ("!negated", ("!negated",)),
+        ("a!b", ("a!b",)),
+        ("foo-bar", ("foo-bar",)),
+        ("http://x/y", ("http://x/y",)),
+        ('"a=b"', ("a=b",)),
+        ("{disk}", ("disk",)),
+        ("x{y", ("x{y",)),
+        ("ünïcødé", ("ünïcødé",)),
+        ('"" x', ("x",)),
+    ],
+)
+def test_words(text: str, words: tuple[str, ...]) -> None:
+    f = parse_filter(text)
+    assert f.matchers == ()
+    assert f.words == words
+
+
+def test_words_and_matchers_mix() -> None:
+    f = parse_filter('churn severity="critical" "disk full" alertname=~"High.*"')
+    assert f.matchers == (m("severity", "=", "critical"), m("alertname", "=~", "High.*"))
+    assert f.words == ("churn", "disk full")
+    assert f.matches(ALERT, ANNOTATIONS)
+    assert not f.matches(ALERT)  # "disk full" is only in an annotation
+    assert not f.matches({**ALERT, "severity": "info"}, ANNOTATIONS)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("churn", True),  # label value
+        ("CHURN", True),
+        ("Api", True),
+        ("servICE", True),  # label name
+        ("highERRORrate", True),
+        ("disk", True),  # annotation value
+        ('"disk full"', True),
+        ("node-3", True),
+        ("runbooks", True),
+        ("summary", False),  # annotation names are not searched
+        ("runbook_url", False),
+        ("churn disk", True),  # every word must match
+        ("churn nothere", False),
+        ("9100", True),
+        ('"critical\x00churn"', False),  # a word never spans two fields
+        ("api-churn", False),
+    ],
+)
+def test_words_search_labels_and_annotations_case_insensitively(text: str, expected: bool) -> None:
+    f = parse_filter(text)
+    assert f.matches(ALERT, ANNOTATIONS) is expected
+    assert f.matches(ALERT, ANNOTATIONS, text=search_text(ALERT, ANNOTATIONS)) is expected
+
+
+def test_words_fold_unicode_case() -> None:
+    assert parse_filter("STRASSE").matches({"street": "Straße"})
+    assert parse_filter("ÉTÉ").matches({"season": "été"})
+
+
+def test_api_filters() -> None:
+    f = parse_filter('{alertname=~"High.*", severity!=info, disk, "service.name"="a\\"b"}')
+    assert f.api_filters() == [
+        'alertname=~"High.*"',
+        'severity!="info"',
+        '"service.name"="a\\"b"',
+    ]
+
+
+def test_filter_equality_and_hash() -> None:
+    a = parse_filter('alertname="X" disk')
+    b = Filter((m("alertname", "=", "X"),), ("disk",))
+    assert a == b
+    assert hash(a) == hash(b)
+    assert a != parse_filter('alertname="X" Disk')
+    assert Filter(words=("", "x", "")).words == ("x",)
+    assert {parse_matcher("a=~x"), parse_matcher('a=~"x"')} == {m("a", "=~", "x")}
+
+
+# --- rendering and round trips ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ('alertname=~"High.*"', 'alertname=~"High.*"'),
+        ("{alertname=X, severity!=info}", 'alertname="X" severity!="info"'),
+        ("disk  ,  full", "disk full"),
+        ('"disk full" a=b', 'a="b" "disk full"'),
+        ("wow!", '"wow!"'),
+        ('a="x\\"y\\\\z\\nw"', 'a="x\\"y\\\\z\\nw"'),
+        ('a=~"a\\.b"', 'a=~"a\\\\.b"'),
+        ('"service.name"="x"', '"service.name"="x"'),
+        ('"alertname"="x"', 'alertname="x"'),
+        ('"{x"', '"{x"'),
+        ('"x y"=~".*"', '"x y"=~".*"'),
+    ],
+)
+def test_str_is_canonical(text: str, canonical: str) -> None:
+    f = parse_filter(text)
+    assert str(f) == canonical
+    assert parse_filter(canonical) == f
+
+
+ROUND_TRIPS = [
+    'alertname="X"',
+    'a!="" b=~"x|y" c!~"(?i)z" words "and a phrase"',
+    '{a="1", b="2"}',
+    'a="\\\\" b="\\"" c="\\n" d="\\\\n"',
+    'a="tab\there" b="cr\rhere"',
+    '"with space"="v" "a,b" "}" "{" "=" "!=" ","',
+    "ünïcødé 名前 emoji😀",
+    '"\\"quoted\\""',
+    "back\\slash",
+    'a="\x1b[31mred"',
+]
+
+
+@pytest.mark.parametrize("text", ROUND_TRIPS)
+def test_round_trip(text: str) -> None:
+    f = parse_filter(text)
+    assert parse_filter(str(f)) == f
+    assert str(parse_filter(str(f))) == str(f)
+
+
+@pytest.mark.parametrize(
+    "matcher",
+    [
+        m("alertname", "=", "X"),
+        m("a", "!=", ""),
+        m("a", "=~", "High.*"),
+        m("a", "!~", "(?i)x|y"),
+        m("service.name", "=", 'quote " and \\ and \n'),
+    ],
+)
+def test_api_round_trip(matcher: LabelMatcher) -> None:
+    api = matcher.to_api()
+    assert isinstance(api, Matcher)
+    assert LabelMatcher.from_api(api) == matcher
+    assert api.is_regex is (matcher.op in ("=~", "!~"))
+    assert api.is_equal is (matcher.op in ("=", "=~"))
+
+
+@pytest.mark.parametrize(
+    ("api", "text"),
+    [
+        (Matcher("a", "x"), 'a="x"'),
+        (Matcher("a", "x", is_equal=False), 'a!="x"'),
+        (Matcher("a", "x.*", is_regex=True), 'a=~"x.*"'),
+        (Matcher("a", "x.*", is_regex=True, is_equal=False), 'a!~"x.*"'),
+    ],
+)
+def test_from_api(api: Matcher, text: str) -> None:
+    matcher = LabelMatcher.from_api(api)
+    assert str(matcher) == text == str(api)
+    assert parse_matcher(text) == matcher
+
+
+def test_from_api_with_go_only_regex_raises_filter_error() -> None:
+    with pytest.raises(FilterError, match="invalid regular expression"):
+        LabelMatcher.from_api(Matcher("a", "\\pL", is_regex=True))
+
+
+def test_quote() -> None:
+    assert quote('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+    assert quote("") == '""'
+
+
+# --- errors and their positions -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "message"),
+    [
+        ('a="abc', 2, "unterminated quote"),
+        ('"disk full', 0, "unterminated quote"),
+        ('x y "z', 4, "unterminated quote"),
+        ('a="abc\\"', 2, "unterminated quote"),
+        ("a=", 2, "missing value"),
+        ("a= ", 3, "missing value"),
+        ("a=,b=c", 2, "missing value"),
+        ("{a=}", 3, "missing value"),
+        ("x a!=", 5, "missing value"),
+        ("=x", 0, "missing label name"),
+        ("a, =~x", 3, "missing label name"),
+        ('""="x"', 0, "empty label name"),
+        ("foo-bar=x", 0, "invalid label name"),
+        ("ok=1 9lives=x", 5, "invalid label name"),
+        ("a.b=x", 0, "invalid label name"),
+        ("a=!b", 1, "unknown operator '=!'"),
+        ("a==b", 1, "unknown operator '=='"),
+        ("a = = b", 4, "must be quoted"),
+        ("a= ~b", 3, "must be quoted"),
+        ("a!~~b", 1, "unknown operator '!~~'"),
+        ("a=~~b", 1, "unknown operator '=~~'"),
+        ('a=~"(x"', 4, "invalid regular expression: missing ), unterminated subpattern"),
+        ('a=~"x)"', 5, "invalid regular expression: unbalanced parenthesis"),
+        ('a=~"[x"', 4, "invalid regular expression: unterminated character set"),
+        ('a=~"*x"', 4, "invalid regular expression: nothing to repeat"),
+        ('a=~"\\\\pL"', 4, "invalid regular expression: bad escape \\p"),
+        ('a=~"\\"\\"(x"', 8, "invalid regular expression"),  # columns count the escapes
+        ("a=~(x", 3, "invalid regular expression"),
+        ("b=1 a=~x(", 8, "invalid regular expression"),
+        ('a=~"x(?=y)"', 5, "lookaheads"),
+        ('a=~"x(?!y)"', 5, "lookaheads"),
+        ('a=~"(?<=y)x"', 4, "lookbehinds"),
+        ('a=~"(?<!y)x"', 4, "lookbehinds"),
+        ('a=~"(x)\\\\1"', 7, "backreference"),
+        ('a=~"(?P<n>x)(?P=n)"', 12, "backreferences"),
+        ('a=~"[\\\\1]"', 5, "backreference"),
+        ('a=~"(?(1)a|b)"', 4, "conditionals"),
+        ('a=~"(?>x)"', 4, "atomic groups"),
+        ('a=~"x*+"', 6, "possessive"),
+        ('a=~"(?#note)x"', 4, "comments"),
+        ('a=~"(?x)a b"', 4, "flag x"),
+        ('a=~"(?a:x)"', 4, "flag a"),
+        ('a=~"\\\\Z"', 4, "\\Z"),
+        ('a=~"\\\\u00e9"', 4, "\\u"),
+        ('a=~"x{,3}"', 5, "a{0,n}"),
+        ('a=~"x{1001}"', 5, "repeat count"),
+        ('a=~"x{1,99999999}"', 5, "repeat count"),
+        ('a=~"[[:^alpha:]]"', 5, "POSIX"),
+        ('a=~"[[:nope:]]"', 5, "POSIX"),
+        ('a=~"(a+)+"', 8, "nested repetition"),
+        ('a=~"' + "(" * 101 + ")" * 101 + '"', 104, "nests too deeply"),
+        ('a="x"y', 5, "after the closing quote"),
+        ('"disk"full', 6, "after the closing quote"),
+        ('a=x"y"', 3, 'unexpected "'),
+        ('dis"k', 3, 'unexpected "'),
+        ("{a=b", 4, "missing closing }"),
+        ("{a=b} c", 6, "after the closing }"),
+        ("a=b}", 3, "unexpected }"),
+        ("a=~x{2}", 6, "unexpected }"),
+        ("}", 0, "unexpected }"),
+    ],
+)
+def test_errors_point_at_the_problem(text: str, position: int, message: str) -> None:
+    with pytest.raises(FilterError) as info:
+        parse_filter(text)
+    assert message in info.value.message
+    assert info.value.position == position, f"{text!r}: {info.value}"
+    assert isinstance(info.value, ValueError)
+    assert str(info.value) == f"{info.value.message} (column {position + 1})"
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "message"),
+    [
+        ("", 0, "empty matcher"),
+        ("   ", 3, "empty matcher"),
+        ("disk", 4, "missing operator"),
+        ('"disk full"', 11, "missing operator"),
+        ("a=b c=d", 4, "unexpected text after the matcher"),
+        ("a=b,", 3, "unexpected text after the matcher"),
+        ("{a=b}", 0, "invalid label name"),
+        (",a=b", 0, "unexpected ,"),
+        ("a=", 2, "missing value"),
+    ],
+)
+def test_parse_matcher_errors(text: str, position: int, message: str) -> None:
+    with pytest.raises(FilterError) as info:
+        parse_matcher(text)
+    assert message in info.value.message
+    assert info.value.position == position
+
+
+def test_parse_matcher() -> None:
+    assert parse_matcher('  severity="critical"  ') == m("severity", "=", "critical")
+    assert parse_matcher('"service.name"!~"a|b"') == m("service.name", "!~", "a|b")
+
+
+@pytest.mark.parametrize(
+    ("name", "op", "value", "message"),
+    [
+        ("", "=", "x", "empty label name"),
+        ("a", "==", "x", "unknown operator"),
+        ("a", "=~", "(x", "invalid regular expression"),
+        ("a", "!~", "(?=x)", "lookaheads"),
+    ],
+)
+def test_label_matcher_validates(name: str, op: str, value: str, message: str) -> None:
+    with pytest.raises(FilterError, match=re.escape(message)):
+        LabelMatcher(name, op, value)  # type: ignore[arg-type]
+
+
+def test_label_matcher_regex_error_position_is_in_the_value() -> None:
+    with pytest.raises(FilterError) as info:
+        LabelMatcher("a", "=~", "ab(c")
+    assert info.value.position == 2
+
+
+def test_filter_error_pickles_its_fields() -> None:
+    error = FilterError("bad", 3)
+    assert error.args == ("bad", 3)
+    assert (error.message, error.position) == ("bad", 3)
+
+
+# --- hostile input ------------------------------------------------------------------------
+
+
+HOSTILE = [
+    "\x00",
+    "\x1b[2J\x1b[31m",
+    "a=\x00",
+    'a="\x00\x07\x08"',
+    "\x7f\x80\x9f",
+    "\u202e\u2066evil",
+    "a\u2028b",
+    "\ud800",
+    'a="\udfff"',
+    "\ufeff=x",
+    "名前=値",
+    '"名前"="値"',
+    "a" * 100_000,
+    "a=b " * 10_000,
+    '"' * 1001,
+    "\\" * 1001,
+    "{" * 500 + "}" * 500,
+    "(" * 5000,
+    'a=~"' + "(" * 5000 + '"',
+    'a=~"' + "a" * 50_000 + '"',
+    'a=~"' + "[" * 2000 + '"',
+    'a=~"' + "\\" * 999 + '"',
+    'a=~"x{99999999999999999999}"',
+    'a=~"x{' + "9" * 5000 + '}"',
+    "a=~" + "*" * 100,
+    '"' + "\\" * 1000,
+    "=" * 1000,
+    "!~" * 500,
+    ",}",
+    "{,",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_raises_only_filter_error(text: str) -> None:
+    try:
+        f = parse_filter(text)
+    except FilterError as e:
+        assert 0 <= e.position <= len(text)
+        return
+    assert parse_filter(str(f)) == f
+    f.matches(ALERT, ANNOTATIONS)
+
+
+def test_seeded_fuzz_never_raises_anything_but_filter_error() -> None:
+    """Random strings over the characters the grammar cares about: parse, render, re-parse."""
+    alphabet = 'ab_Z09 ,{}"\\=!~.*+?()[]|^$:-\n\t\x00é名 '
+    rng = random.Random(20261128)
+    parsed = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 24)))
+        try:
+            f = parse_filter(text)
+        except FilterError as e:
+            assert 0 <= e.position <= len(text), (text, e)
+            continue
+        parsed += 1
+        assert parse_filter(str(f)) == f, text
+        f.matches(ALERT, ANNOTATIONS)
+        for matcher in f.matchers:
+            assert parse_matcher(str(matcher)) == matcher
+            assert LabelMatcher.from_api(matcher.to_api()) == matcher
+    assert parsed > 500  # the fuzz reaches the success paths too
+
+
+def test_seeded_fuzz_of_regex_values() -> None:
+    """Regex-shaped values either compile or raise FilterError, never anything else."""
+    alphabet = "ab.*+?()[]{}|^$\\-,:0123=!<>PpdwZ"
+    rng = random.Random(7)
+    for _ in range(4000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 16)))
+        try:
+            matcher = LabelMatcher("a", "=~", value)
+        except FilterError:
+            continue
+        matcher.matches({"a": "ab" * 8})
+        assert parse_filter(str(matcher)).matchers == (matcher,)
