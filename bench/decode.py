@@ -15,8 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.alerts_json import alert_groups_body
-from oncall_tui.api.alertmanager import decode
 from oncall_tui.api.am_models import AlertGroup
+from oncall_tui.api.decoding import decode
 from oncall_tui.domain.merge import merge_groups
 
 
@@ -34,8 +34,22 @@ def main() -> None:
     print(f"body: {len(body) / 1e6:.1f} MB, 10,000 alerts in {10_000 // 20} groups")
     timed("json.loads (dicts, no models)", lambda: json.loads(body))
     timed("msgspec -> list[AlertGroup] (typed models)", lambda: decode("x", body, list[AlertGroup]))
+    import asyncio
+
+    from oncall_tui.api.decoding import GroupDecoder
+
+    cold = GroupDecoder()
+    timed(
+        "GroupDecoder, first poll (all groups new)",
+        lambda: asyncio.run(GroupDecoder().decode("x", body)),
+    )
+    asyncio.run(cold.decode("x", body))
+    timed("GroupDecoder, next poll (nothing changed)", lambda: asyncio.run(cold.decode("x", body)))
     groups = decode("x", body, list[AlertGroup])
-    timed("merge_groups, two peers with the same alerts", lambda: merge_groups("c", {"a": groups, "b": groups}))
+    timed(
+        "merge_groups, two peers with the same alerts",
+        lambda: merge_groups("c", {"a": groups, "b": groups}),
+    )
 
 
 if __name__ == "__main__":

@@ -176,6 +176,11 @@ class Settings(_Strict):
     contexts: dict[str, Context] = Field(default_factory=dict)
     user: str | None = Field(default=None, description="createdBy for silences")
     allow_insecure_keyring: bool = False
+    theme: str = "oncall-dark"
+    bell_on_critical: bool = False
+    keys: dict[str, str] = Field(
+        default_factory=dict, description="binding id -> keys, e.g. alerts.refresh: ctrl+r,f5"
+    )
 
     @model_validator(mode="after")
     def _current_exists(self) -> Settings:

@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass, field
 
 from .api import errors
+from .api.alertmanager import AlertmanagerCluster
 from .api.prometheus import RuleAlert
-from .domain.merge import MergedGroup, merge_groups
+from .domain.merge import GroupMerger, MergedGroup
 from .factory import Clients
 
 
@@ -46,48 +47,53 @@ class Snapshot:
         return not self.errors
 
 
-async def _cluster(
-    clients: Clients, index: int
-) -> tuple[list[MergedGroup] | None, ClusterHealth, str | None]:
-    cluster = clients.clusters[index]
-    try:
-        read = await cluster.alert_groups()
-    except errors.ClusterUnavailable as exc:
-        down = tuple((url, err.message) for url, err in exc.errors.items())
-        return None, ClusterHealth(cluster.name, (), down), f"{cluster.name}: {exc.message}"
-    down = tuple((url, err.message) for url, err in read.errors.items())
-    health = ClusterHealth(cluster.name, tuple(read.peers_up), down)
-    return merge_groups(cluster.name, read.results), health, None
+class Poller:
+    """Polls one context; keeps per-cluster merge caches so quiet refreshes stay cheap."""
 
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+        self._mergers = {c.name: GroupMerger(c.name) for c in clients.clusters}
 
-async def _pending(clients: Clients) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
-    if clients.prometheus is None:
-        return (), None
-    try:
-        alerts = await clients.prometheus.alerts()
-    except errors.ApiError as exc:
-        return None, f"prometheus: {exc.message}"
-    return tuple(a for a in alerts if a.state == "pending"), None
+    async def _cluster(
+        self, cluster: AlertmanagerCluster
+    ) -> tuple[list[MergedGroup] | None, ClusterHealth, str | None]:
+        try:
+            read = await cluster.alert_groups()
+        except errors.ClusterUnavailable as exc:
+            down = tuple((url, err.message) for url, err in exc.errors.items())
+            return None, ClusterHealth(cluster.name, (), down), f"{cluster.name}: {exc.message}"
+        down = tuple((url, err.message) for url, err in read.errors.items())
+        health = ClusterHealth(cluster.name, tuple(read.peers_up), down)
+        return self._mergers[cluster.name].merge(read.results), health, None
 
+    async def _pending(self) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
+        prometheus = self.clients.prometheus
+        if prometheus is None:
+            return (), None
+        try:
+            alerts = await prometheus.alerts()
+        except errors.ApiError as exc:
+            return None, f"prometheus: {exc.message}"
+        return tuple(a for a in alerts if a.state == "pending"), None
 
-async def poll(clients: Clients) -> Snapshot:
-    """Read every server of the context once, concurrently."""
-    started = time.monotonic()
-    cluster_results, (pending, prom_error) = await asyncio.gather(
-        asyncio.gather(*(_cluster(clients, i) for i in range(len(clients.clusters)))),
-        _pending(clients),
-    )
-    problems = [err for _, _, err in cluster_results if err]
-    if prom_error:
-        problems.append(prom_error)
-    return Snapshot(
-        taken_at=time.time(),
-        duration=time.monotonic() - started,
-        groups={h.name: groups for groups, h, _ in cluster_results},
-        health=tuple(h for _, h, _ in cluster_results),
-        pending=pending,
-        errors=tuple(problems),
-    )
+    async def poll(self) -> Snapshot:
+        """Read every server of the context once, concurrently."""
+        started = time.monotonic()
+        cluster_results, (pending, prom_error) = await asyncio.gather(
+            asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
+            self._pending(),
+        )
+        problems = [err for _, _, err in cluster_results if err]
+        if prom_error:
+            problems.append(prom_error)
+        return Snapshot(
+            taken_at=time.time(),
+            duration=time.monotonic() - started,
+            groups={h.name: groups for groups, h, _ in cluster_results},
+            health=tuple(h for _, h, _ in cluster_results),
+            pending=pending,
+            errors=tuple(problems),
+        )
 
 
 @dataclass

@@ -10,11 +10,12 @@ import pytest
 
 from bench.alerts_json import alert_groups_body
 from oncall_tui.api import errors
-from oncall_tui.api.alertmanager import decode
 from oncall_tui.api.am_models import Alert, AlertGroup, AlertStatus, Matcher, Receiver
+from oncall_tui.api.decoding import decode
 from oncall_tui.api.prometheus import RuleAlert, sample_value
-from oncall_tui.domain.board import build_rows
-from oncall_tui.domain.merge import merge_alerts, merge_groups, unique_alerts
+from oncall_tui.domain.board import BoardModel, GroupBuilder
+from oncall_tui.domain.matchers import parse_filter
+from oncall_tui.domain.merge import GroupMerger, merge_alerts, merge_groups, unique_alerts
 from oncall_tui.domain.sanitize import clean, one_line
 from oncall_tui.domain.timefmt import short_duration
 
@@ -64,7 +65,9 @@ def test_alert_state_names() -> None:
 
 def test_matcher_renders_in_amtool_syntax() -> None:
     assert str(Matcher("severity", "critical")) == 'severity="critical"'
-    assert str(Matcher("alertname", "High.*", is_regex=True, is_equal=False)) == 'alertname!~"High.*"'
+    assert (
+        str(Matcher("alertname", "High.*", is_regex=True, is_equal=False)) == 'alertname!~"High.*"'
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,9 +93,20 @@ def test_one_line_flattens_and_truncates() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(5, "5s"), (59, "59s"), (60, "1m"), (720, "12m"), (3600, "1h"), (3900, "1h05m"),
-     (86400, "1d"), (90000, "1d01h"), (3 * 86400, "3d"), (10 * 86400 + 3600, "10d"),
-     (-1, "-"), (math.nan, "-")],
+    [
+        (5, "5s"),
+        (59, "59s"),
+        (60, "1m"),
+        (720, "12m"),
+        (3600, "1h"),
+        (3900, "1h05m"),
+        (86400, "1d"),
+        (90000, "1d01h"),
+        (3 * 86400, "3d"),
+        (10 * 86400 + 3600, "10d"),
+        (-1, "-"),
+        (math.nan, "-"),
+    ],
 )
 def test_short_duration(seconds: float, text: str) -> None:
     assert short_duration(seconds) == text
@@ -106,16 +120,74 @@ def test_sample_values_handle_nan_and_inf() -> None:
     assert math.isnan(sample_value("garbage"))
 
 
-def test_board_rows_sort_by_severity_then_age_and_include_pending() -> None:
-    warning = Alert(fingerprint="w", labels={"alertname": "Slow", "severity": "warning"}, starts_at=T0)
-    old_crit = Alert(fingerprint="o", labels={"alertname": "Down", "severity": "critical"},
-                     starts_at=T0 - timedelta(hours=1))
-    new_crit = Alert(fingerprint="n", labels={"alertname": "Err", "severity": "critical"}, starts_at=T0)
-    group = AlertGroup(labels={}, receiver=Receiver("r"), alerts=[warning, new_crit, old_crit])
-    pending = RuleAlert(labels={"alertname": "Later", "severity": "info"}, state="pending", active_at=T0)
-    rows = build_rows({"c": merge_groups("c", {"a": [group]})}, [pending])
-    assert [r.name for r in rows] == ["Down", "Err", "Slow", "Later"]
-    assert rows[-1].state == "pending" and rows[-1].cluster == "prometheus"
+def test_board_sorts_groups_and_alerts_and_groups_pending_by_name() -> None:
+    warning = Alert(
+        fingerprint="w", labels={"alertname": "Slow", "severity": "warning"}, starts_at=T0
+    )
+    old_crit = Alert(
+        fingerprint="o",
+        labels={"alertname": "Down", "severity": "critical"},
+        starts_at=T0 - timedelta(hours=1),
+    )
+    new_crit = Alert(
+        fingerprint="n",
+        labels={"alertname": "Err", "severity": "critical", "pod": "a"},
+        starts_at=T0,
+    )
+    group = AlertGroup(
+        labels={"team": "ops"}, receiver=Receiver("r"), alerts=[warning, new_crit, old_crit]
+    )
+    pending = RuleAlert(
+        labels={"alertname": "Later", "severity": "info"}, state="pending", active_at=T0
+    )
+    model = BoardModel()
+    model.set_groups(GroupBuilder().build(merge_groups("c", {"a": [group]}), [pending]))
+    lines = model.lines()
+    assert [line.alert.name if line.alert else "group" for line in lines] == [
+        "group",
+        "Down",
+        "Err",
+        "Slow",
+        "group",
+        "Later",
+    ]
+    assert lines[0].group.varying == ("pod",)
+    assert lines[-1].alert is not None and lines[-1].alert.state == "pending"
+    assert lines[-2].group.cluster == "prometheus"
+    model.sort = "age"
+    model.invalidate()
+    assert [line.alert.name for line in model.lines() if line.alert][:3] == ["Err", "Slow", "Down"]
+
+
+def test_board_filter_toggles_folding_and_new_alerts() -> None:
+    first = AlertGroup(labels={}, receiver=Receiver("r"), alerts=[alert("1", "A"), alert("2", "B")])
+    builder = GroupBuilder()
+    model = BoardModel()
+    model.set_groups(builder.build(merge_groups("c", {"p": [first]})))
+    assert model.new_keys == frozenset(), "nothing is new on the first load"
+    model.filter = parse_filter('alertname="B"')
+    model.invalidate()
+    assert [line.alert.name for line in model.lines() if line.alert] == ["B"]
+    assert (model.matched, model.total) == (1, 2)
+    model.filter = None
+    model.toggle(model.lines()[0].group.key)
+    assert len(model.lines()) == 1, "a folded group shows its header only"
+    second = AlertGroup(
+        labels={},
+        receiver=Receiver("r"),
+        alerts=[alert("1", "A"), alert("2", "B"), alert("3", "C")],
+    )
+    model.set_groups(builder.build(merge_groups("c", {"p": [second]})))
+    assert model.new_keys == frozenset({"c/3"})
+
+
+def test_group_builder_reuses_unchanged_groups() -> None:
+    group = AlertGroup(labels={}, receiver=Receiver("r"), alerts=[alert("1")])
+    merger = GroupMerger("c")
+    builder = GroupBuilder()
+    first = builder.build(merger.merge({"p": [group]}))
+    again = builder.build(merger.merge({"p": [group]}))
+    assert first[0] is again[0]
 
 
 def test_ten_thousand_alerts_decode_into_models() -> None:
@@ -138,3 +210,21 @@ def test_models_are_frozen() -> None:
     with pytest.raises(AttributeError):
         alert("1").fingerprint = "2"  # type: ignore[misc]
     assert msgspec.structs.replace(alert("1"), fingerprint="2").fingerprint == "2"
+
+
+async def test_group_decoder_reuses_unchanged_groups() -> None:
+    from oncall_tui.api.decoding import GroupDecoder
+
+    body = alert_groups_body(1_000)
+    decoder = GroupDecoder()
+    first = await decoder.decode("http://am", body)
+    assert (decoder.decoded, decoder.reused) == (50, 0)
+    again = await decoder.decode("http://am", body)
+    assert (decoder.decoded, decoder.reused) == (0, 50)
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    changed = body.replace(b'replica 7"', b'replica 7 (changed)"', 1)
+    third = await decoder.decode("http://am", changed)
+    assert (decoder.decoded, decoder.reused) == (1, 49)
+    assert third[0].alerts[7].annotations["summary"].endswith("(changed)")
+    with pytest.raises(errors.BadResponse):
+        await decoder.decode("http://am", b'[{"labels": {}, "receiver": 1}]')

@@ -26,24 +26,11 @@ from .am_models import (
     Silence,
     SilenceCreated,
 )
+from .decoding import GroupDecoder, decode
 from .http import ClientOptions, Endpoint
 
 T = TypeVar("T")
 API = "/api/v2"
-
-_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
-
-
-def decode(server: str, body: bytes, kind: type[T]) -> T:
-    """Decode a response body into `kind`; garbage becomes BadResponse, not a crash."""
-    decoder = _decoders.get(kind)
-    if decoder is None:
-        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
-    try:
-        return decoder.decode(body)  # type: ignore[no-any-return]
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise errors.BadResponse(server, f"unexpected answer: {str(exc)[:200]}") from None
-
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -74,6 +61,7 @@ class AlertmanagerPeer:
     def __init__(self, url: str, options: ClientOptions, path_prefix: str = "") -> None:
         self.url = url.rstrip("/")
         self.endpoint = Endpoint(self.url + path_prefix + API, options)
+        self.groups_decoder = GroupDecoder()
 
     def __repr__(self) -> str:
         return f"AlertmanagerPeer({self.url!r})"
@@ -94,7 +82,8 @@ class AlertmanagerPeer:
     ) -> list[AlertGroup]:
         """Groups as the routing tree makes them; `filters` are matchers like `severity="critical"`."""
         params = _alert_params(filters, active, silenced, inhibited, unprocessed, receiver)
-        return await self._get("/alerts/groups", list[AlertGroup], params)
+        response = await self.endpoint.request("GET", "/alerts/groups", params=params)
+        return await self.groups_decoder.decode(self.url, response.content)
 
     async def alerts(
         self,

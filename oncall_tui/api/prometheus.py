@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from . import errors
-from .alertmanager import decode
+from .decoding import decode
 from .http import ClientOptions, Endpoint
 
 API = "/api/v1"

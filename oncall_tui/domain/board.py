@@ -1,75 +1,282 @@
-"""Rows of the alert list, built from merged Alertmanager groups and Prometheus's pending alerts."""
+"""The alert board's model: groups as Alertmanager groups them, filtered, sorted, flattened.
+
+Pure logic, so it is tested without a terminal and costs the UI nothing but a list of lines.
+Groups are rebuilt only when their merged input changed (identity), so a quiet refresh of
+10,000 alerts is cheap.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from ..api.prometheus import RuleAlert
-from .merge import MergedGroup, unique_alerts
+from .matchers import search_text
+from .merge import MergedAlert, MergedGroup
 from .severity import rank
 
-# Labels every row shows in its own column, so the label summary leaves them out.
-SHOWN = frozenset({"alertname", "severity"})
+PENDING_CLUSTER = "prometheus"
+PENDING_RECEIVER = "(pending: not sent yet)"
+STATES = ("active", "pending", "silenced", "inhibited", "unprocessed")
+SORTS = ("severity", "age", "alertname")
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
+class BoardAlert:
     key: str
-    severity: str
-    name: str
-    state: str  # active | silenced | inhibited | unprocessed | pending
     cluster: str
-    labels: tuple[tuple[str, str], ...]
+    fingerprint: str
+    name: str
+    severity: str
+    state: str  # active | silenced | inhibited | unprocessed | pending
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
     started: datetime | None
-    summary: str
-    peers: int
+    ends: datetime | None = None
+    peers: tuple[str, ...] = ()
+    receivers: tuple[str, ...] = ()
+    silenced_by: tuple[str, ...] = ()
+    inhibited_by: tuple[str, ...] = ()
+    generator_url: str = ""
+    search: str = ""  # case-folded labels and annotations, for free-text filtering
 
-    def sort_key(self) -> tuple[int, float, str]:
-        started = self.started.timestamp() if self.started else float("inf")
-        return (rank(self.severity), started, self.name)
+    @property
+    def summary(self) -> str:
+        return self.annotations.get("summary") or self.annotations.get("description", "")
+
+    @property
+    def started_ts(self) -> float:
+        return self.started.timestamp() if self.started else float("inf")
 
 
-def _extra_labels(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((k, v) for k, v in labels.items() if k not in SHOWN))
+@dataclass(frozen=True, slots=True)
+class BoardGroup:
+    key: str
+    cluster: str
+    receiver: str
+    labels: tuple[tuple[str, str], ...]
+    alerts: tuple[BoardAlert, ...]
+    # Label names whose values differ between the group's alerts: what tells them apart.
+    varying: tuple[str, ...] = ()
 
 
-def build_rows(
-    groups: Mapping[str, list[MergedGroup] | None], pending: Iterable[RuleAlert] = ()
-) -> list[Row]:
-    """Every alert once, then the pending ones; most severe and oldest first."""
-    rows = []
-    for cluster_groups in groups.values():
-        for merged in unique_alerts(cluster_groups or ()):
-            alert = merged.alert
-            rows.append(
-                Row(
-                    key=f"{merged.cluster}/{alert.fingerprint}",
-                    severity=alert.labels.get("severity", ""),
-                    name=alert.name,
-                    state=alert.state,
-                    cluster=merged.cluster,
-                    labels=_extra_labels(alert.labels),
-                    started=alert.starts_at,
-                    summary=alert.annotations.get("summary", ""),
-                    peers=len(merged.peers),
-                )
-            )
-    for held in pending:
-        labels = held.labels
-        rows.append(
-            Row(
-                key="pending/" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
-                severity=labels.get("severity", ""),
-                name=labels.get("alertname", ""),
-                state="pending",
-                cluster="prometheus",
-                labels=_extra_labels(labels),
-                started=held.active_at,
-                summary=held.annotations.get("summary", ""),
-                peers=0,
-            )
+class AlertFilter(Protocol):
+    @property
+    def is_empty(self) -> bool: ...
+
+    def matches(
+        self,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str] = ...,
+        *,
+        text: str | None = None,
+    ) -> bool: ...
+
+
+def board_alert(merged: MergedAlert) -> BoardAlert:
+    alert = merged.alert
+    return BoardAlert(
+        key=f"{merged.cluster}/{alert.fingerprint}",
+        cluster=merged.cluster,
+        fingerprint=alert.fingerprint,
+        name=alert.name,
+        severity=alert.labels.get("severity", ""),
+        state=alert.state,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        started=alert.starts_at,
+        ends=alert.ends_at,
+        peers=merged.peers,
+        receivers=tuple(r.name for r in alert.receivers),
+        silenced_by=tuple(alert.status.silenced_by),
+        inhibited_by=tuple(alert.status.inhibited_by),
+        generator_url=alert.generator_url,
+        search=search_text(alert.labels, alert.annotations),
+    )
+
+
+def pending_alert(held: RuleAlert) -> BoardAlert:
+    labels = held.labels
+    return BoardAlert(
+        key="pending/" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        cluster=PENDING_CLUSTER,
+        fingerprint="",
+        name=labels.get("alertname", ""),
+        severity=labels.get("severity", ""),
+        state="pending",
+        labels=labels,
+        annotations=held.annotations,
+        started=held.active_at,
+        search=search_text(labels, held.annotations),
+    )
+
+
+def _varying(alerts: Sequence[BoardAlert], grouped: Iterable[str]) -> tuple[str, ...]:
+    if len(alerts) < 2:
+        return ()
+    skip = set(grouped) | {"alertname", "severity"}
+    first = alerts[0].labels
+    names: set[str] = set()
+    for alert in alerts:
+        names.update(alert.labels)
+    return tuple(
+        sorted(
+            n for n in names - skip if any(a.labels.get(n) != first.get(n) for a in alerts)
         )
-    rows.sort(key=Row.sort_key)
-    return rows
+    )
+
+
+def make_group(
+    cluster: str, receiver: str, labels: tuple[tuple[str, str], ...], alerts: Sequence[BoardAlert]
+) -> BoardGroup:
+    key = f"{cluster}|{receiver}|" + ",".join(f"{k}={v}" for k, v in labels)
+    return BoardGroup(
+        key, cluster, receiver, labels, tuple(alerts), _varying(alerts, (k for k, _ in labels))
+    )
+
+
+class GroupBuilder:
+    """MergedGroups (and pending alerts) to BoardGroups, reusing those whose input is unchanged."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[MergedGroup, BoardGroup]] = {}
+
+    def build(
+        self, merged: Iterable[MergedGroup], pending: Iterable[RuleAlert] = ()
+    ) -> list[BoardGroup]:
+        fresh: dict[int, tuple[MergedGroup, BoardGroup]] = {}
+        out = []
+        for group in merged:
+            cached = self._last.get(id(group))
+            if cached is not None and cached[0] is group:
+                board = cached[1]
+            else:
+                alerts = [board_alert(a) for a in group.alerts]
+                board = make_group(group.cluster, group.receiver, group.labels, alerts)
+            fresh[id(group)] = (group, board)
+            out.append(board)
+        self._last = fresh
+        by_name: dict[str, list[BoardAlert]] = {}
+        for held in pending:
+            alert = pending_alert(held)
+            by_name.setdefault(alert.name, []).append(alert)
+        for name, alerts in by_name.items():
+            out.append(make_group(PENDING_CLUSTER, PENDING_RECEIVER, (("alertname", name),), alerts))
+        return out
+
+
+SortKey = Callable[[BoardAlert], tuple[Any, ...]]
+
+
+def alert_sort_key(mode: str) -> SortKey:
+    """The key function for a sort mode: severity, age, alertname, or label:NAME."""
+    if mode == "age":
+        return lambda a: (-a.started_ts, rank(a.severity), a.name)
+    if mode == "alertname":
+        return lambda a: (a.name, rank(a.severity), a.started_ts)
+    if mode.startswith("label:"):
+        name = mode.removeprefix("label:")
+        return lambda a: (a.labels.get(name) is None, a.labels.get(name, ""), rank(a.severity))
+    return lambda a: (rank(a.severity), a.started_ts, a.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of the board: a group header (alert is None) or one of its alerts."""
+
+    group: BoardGroup
+    alert: BoardAlert | None
+    shown: tuple[BoardAlert, ...] = ()  # the group's alerts that pass the filter (headers only)
+
+    @property
+    def key(self) -> str:
+        return self.alert.key if self.alert is not None else self.group.key
+
+
+@dataclass
+class BoardModel:
+    """What the board shows: data, filter, toggles, sort, which groups are open."""
+
+    groups: list[BoardGroup] = field(default_factory=list)
+    filter: AlertFilter | None = None
+    sort: str = "severity"
+    hide_silenced: bool = False
+    hide_inhibited: bool = False
+    expanded: dict[str, bool] = field(default_factory=dict)
+    expand_by_default: bool = True
+    new_keys: frozenset[str] = frozenset()
+    _known: frozenset[str] | None = None
+    _lines: list[Line] | None = None
+    matched: int = 0
+    total: int = 0
+
+    def set_groups(self, groups: list[BoardGroup]) -> None:
+        """New data; alerts not seen in the previous data are remembered as new."""
+        keys = frozenset(a.key for g in groups for a in g.alerts)
+        self.new_keys = frozenset() if self._known is None else keys - self._known
+        self._known = keys
+        self.groups = groups
+        self.total = len(keys)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        self._lines = None
+
+    def passes(self, alert: BoardAlert) -> bool:
+        if self.hide_silenced and alert.state == "silenced":
+            return False
+        if self.hide_inhibited and alert.state == "inhibited":
+            return False
+        flt = self.filter
+        return (
+            flt is None
+            or flt.is_empty
+            or flt.matches(alert.labels, alert.annotations, text=alert.search)
+        )
+
+    def is_open(self, group: BoardGroup) -> bool:
+        return self.expanded.get(group.key, self.expand_by_default)
+
+    def toggle(self, group_key: str) -> None:
+        group = next((g for g in self.groups if g.key == group_key), None)
+        if group is not None:
+            self.expanded[group_key] = not self.is_open(group)
+            self.invalidate()
+
+    def expand_all(self, value: bool) -> None:
+        self.expanded.clear()
+        self.expand_by_default = value
+        self.invalidate()
+
+    def lines(self) -> list[Line]:
+        if self._lines is not None:
+            return self._lines
+        key = alert_sort_key(self.sort)
+        blocks = []
+        for group in self.groups:
+            shown = sorted((a for a in group.alerts if self.passes(a)), key=key)
+            if shown:
+                blocks.append((key(shown[0]), group, tuple(shown)))
+        blocks.sort(key=lambda b: (b[0], b[1].key))
+        lines: list[Line] = []
+        for _, group, members in blocks:
+            lines.append(Line(group, None, members))
+            if self.is_open(group):
+                lines.extend(Line(group, alert) for alert in members)
+        self.matched = len({a.key for _, _, members in blocks for a in members})
+        self._lines = lines
+        return lines
+
+
+def state_counts(alerts: Iterable[BoardAlert]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        counts[alert.state] = counts.get(alert.state, 0) + 1
+    return counts
+
+
+def top_severity(alerts: Iterable[BoardAlert]) -> str:
+    best = min(alerts, key=lambda a: rank(a.severity), default=None)
+    return best.severity if best is not None else ""

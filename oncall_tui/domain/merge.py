@@ -67,15 +67,55 @@ def merge_alerts(cluster: str, per_peer: Mapping[str, Iterable[Alert]]) -> list[
 
 def merge_groups(cluster: str, per_peer: Mapping[str, Iterable[AlertGroup]]) -> list[MergedGroup]:
     """Groups of a cluster keyed by (receiver, group labels), alerts merged within each."""
-    grouped: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, list[Alert]]] = {}
-    for peer, groups in per_peer.items():
-        for group in groups:
-            key = (group.receiver.name, tuple(sorted(group.labels.items())))
-            grouped.setdefault(key, {}).setdefault(peer, []).extend(group.alerts)
-    return [
-        MergedGroup(cluster, receiver, labels, tuple(merge_alerts(cluster, peers)))
-        for (receiver, labels), peers in grouped.items()
-    ]
+    return GroupMerger(cluster).merge(per_peer)
+
+
+class GroupMerger:
+    """merge_groups for one cluster, poll after poll, redoing only groups whose input changed.
+
+    The peers' decoders hand back the very same AlertGroup object for a group whose JSON did
+    not change, so an identity check tells which merged groups can be reused as they are.
+    """
+
+    def __init__(self, cluster: str) -> None:
+        self.cluster = cluster
+        self._last: dict[GroupKey, tuple[tuple[tuple[str, AlertGroup], ...], MergedGroup]] = {}
+
+    def merge(self, per_peer: Mapping[str, Iterable[AlertGroup]]) -> list[MergedGroup]:
+        sources: dict[GroupKey, list[tuple[str, AlertGroup]]] = {}
+        for peer, groups in per_peer.items():
+            for group in groups:
+                key = (group.receiver.name, tuple(sorted(group.labels.items())))
+                sources.setdefault(key, []).append((peer, group))
+        fresh: dict[GroupKey, tuple[tuple[tuple[str, AlertGroup], ...], MergedGroup]] = {}
+        out = []
+        for key, items in sources.items():
+            inputs = tuple(items)
+            cached = self._last.get(key)
+            if cached is not None and _same(cached[0], inputs):
+                merged = cached[1]
+            else:
+                peers: dict[str, list[Alert]] = {}
+                for peer, group in inputs:
+                    peers.setdefault(peer, []).extend(group.alerts)
+                merged = MergedGroup(
+                    self.cluster, key[0], key[1], tuple(merge_alerts(self.cluster, peers))
+                )
+            fresh[key] = (inputs, merged)
+            out.append(merged)
+        self._last = fresh
+        return out
+
+
+GroupKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def _same(
+    old: tuple[tuple[str, AlertGroup], ...], new: tuple[tuple[str, AlertGroup], ...]
+) -> bool:
+    return len(old) == len(new) and all(
+        a[0] == b[0] and a[1] is b[1] for a, b in zip(old, new, strict=True)
+    )
 
 
 def unique_alerts(groups: Iterable[MergedGroup]) -> list[MergedAlert]:

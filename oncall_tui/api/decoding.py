@@ -1,0 +1,66 @@
+"""JSON bodies to typed models, without freezing the UI on a large Alertmanager.
+
+`decode` turns garbage into BadResponse instead of a crash. `GroupDecoder` decodes the
+alert groups of one peer group by group, yielding to the event loop between batches so
+key presses are served during a 12 MB refresh, and reuses last poll's model for every group
+whose JSON did not change (most of them, between two polls of a quiet Alertmanager).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TypeVar
+
+import msgspec
+
+from . import errors
+from .am_models import AlertGroup
+
+T = TypeVar("T")
+# About 2.5 ms of decoding per batch on the machines measured: short enough for a key press.
+BATCH = 50
+
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
+def decode(server: str, body: bytes | msgspec.Raw, kind: type[T]) -> T:
+    """Decode a response body into `kind`; garbage becomes BadResponse, not a crash."""
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    try:
+        return decoder.decode(body)  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise errors.BadResponse(server, f"unexpected answer: {str(exc)[:200]}") from None
+
+
+class GroupDecoder:
+    """Decodes one peer's /alerts/groups bodies, remembering the groups of the last one."""
+
+    def __init__(self) -> None:
+        self._last: dict[bytes, AlertGroup] = {}
+        self.reused = 0
+        self.decoded = 0
+
+    async def decode(self, server: str, body: bytes) -> list[AlertGroup]:
+        raws = decode(server, body, list[msgspec.Raw])
+        groups: list[AlertGroup] = []
+        seen: dict[bytes, AlertGroup] = {}
+        self.reused = self.decoded = 0
+        work = 0
+        for raw in raws:
+            key = bytes(raw)
+            group = self._last.get(key)
+            if group is None:
+                group = decode(server, raw, AlertGroup)
+                self.decoded += 1
+                work += 1
+            else:
+                self.reused += 1
+            seen[key] = group
+            groups.append(group)
+            if work >= BATCH:
+                work = 0
+                await asyncio.sleep(0)
+        self._last = seen
+        return groups
