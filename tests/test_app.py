@@ -1,4 +1,4 @@
-"""The app, driven by Pilot against the real stack: what a user sees on the alert list."""
+"""The app, driven by Pilot against the real stack: what a user sees on the alert board."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.am_models import PostableAlert
@@ -18,8 +17,12 @@ from oncall_tui.config import AlertmanagerCluster, Context, Settings
 from oncall_tui.demo.stack import Stack
 from oncall_tui.demo_cli import demo_context
 from oncall_tui.factory import build_clients
+from oncall_tui.poller import Poller
 from oncall_tui.ui.app import OncallApp
-from oncall_tui.ui.screens.alerts import AlertsScreen, StatusBar
+from oncall_tui.ui.dialogs.help import HelpScreen
+from oncall_tui.ui.screens.alerts import AlertsScreen
+from oncall_tui.ui.widgets.board import BoardView
+from oncall_tui.ui.widgets.status import StatusBar
 
 pytestmark = pytest.mark.stack
 
@@ -29,34 +32,97 @@ async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float 
     while time.monotonic() < deadline:
         if check():
             return
-        await pilot.pause(0.1)
+        await pilot.pause(0.05)
     raise AssertionError(f"not within {timeout} s")
 
 
-def cells(app: OncallApp) -> list[list[str]]:
-    table = app.screen.query_one("#alerts", DataTable)
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+def board(app: OncallApp) -> BoardView:
+    return app.screen.query_one(BoardView)
+
+
+def rows(app: OncallApp) -> list[str]:
+    """The board's lines as a user reads them (the rendered text, not the model)."""
+    if not isinstance(app.screen, AlertsScreen):
+        return []
+    view = board(app)
+    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+
+
+def row_with(app: OncallApp, *words: str) -> str | None:
+    return next((r for r in rows(app) if all(w in r for w in words)), None)
+
+
+def alert_row(app: OncallApp, *words: str) -> str | None:
+    """An alert's line (not a group header) holding every word."""
+    return next(
+        (r for r in rows(app) if r[:1] not in "▾▸" and all(w in r for w in words)), None
+    )
 
 
 def status(app: OncallApp) -> str:
-    return str(app.screen.query_one(StatusBar).content)
+    return app.screen.query_one(StatusBar).text.plain
 
 
-async def test_alert_list_shows_the_demo_alerts(stack: Stack) -> None:
-    app = OncallApp(Settings(), build_clients(demo_context(stack, refresh=1)))
-    async with app.run_test(size=(120, 35)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and app.screen.rows)
+def demo_app(stack: Stack, settings: Settings | None = None) -> OncallApp:
+    return OncallApp(settings or Settings(), build_clients(demo_context(stack, refresh=1)))
+
+
+async def test_board_shows_groups_and_alerts_most_severe_first(stack: Stack) -> None:
+    app = demo_app(stack)
+    async with app.run_test(size=(140, 40)) as pilot:
         # HighLatency turns inhibited once ChurnAPIDown fires, a few seconds into the stack.
-        await until(pilot, lambda: ["HighLatency", "inhibited"] in [r[1:3] for r in cells(app)])
-        rows = cells(app)
-        assert rows[0][0] == "critical", "most severe first"
-        states = {r[1]: r[2] for r in rows}
-        assert states["HighErrorRate"] == "active"
-        assert "pending" in states.values()
-        assert "demo 2/2 peers up" in status(app)
-        assert "updated" in status(app)
+        await until(pilot, lambda: row_with(app, "HighLatency", "inhibited"))
+        lines = rows(app)
+        assert lines[0].startswith("▾ critical"), "groups with a critical alert come first"
+        assert row_with(app, "▾ critical 1 active", "alertname=HighErrorRate", "→ pagerduty", "@demo")
+        assert alert_row(app, "critical", "HighErrorRate", "active", "High error rate on Churn API")
+        assert row_with(app, "pending", "ModelNotUpdated")
+        assert "demo 2/2 peers" in status(app) and "live" in status(app)
         await pilot.press("p")
         assert "PAUSED" in status(app)
+
+
+async def test_80x24_keeps_name_severity_and_age(stack: Stack) -> None:
+    app = demo_app(stack)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        line = alert_row(app, "critical", "HighErrorRate")
+        assert line is not None
+        assert line.split()[:3] == ["critical", "HighErrorRate", "active"], line
+        assert line.split()[3][-1] in "smhd", line
+
+
+async def test_filter_as_you_type_with_errors_and_escape(stack: Stack) -> None:
+    app = demo_app(stack)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        await pilot.press("slash")
+        for key in 'severity="critical"':
+            await pilot.press(key)
+        assert not row_with(app, "DataDriftDetected")
+        assert row_with(app, "HighErrorRate")
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        assert f"{screen.model.matched}/{screen.model.total} alerts" in status(app)
+        assert screen.model.matched < screen.model.total
+        await pilot.press("space", *'alertname=~"("')
+        assert screen.filter_error.startswith("✗ column 33: invalid regular expression")
+        assert row_with(app, "HighErrorRate"), "the last good filter stays applied"
+        await pilot.press("escape")
+        assert screen.model.filter is None or screen.model.filter.is_empty
+        assert row_with(app, "DataDriftDetected")
+
+
+async def test_free_text_and_hide_inhibited(stack: Stack) -> None:
+    app = demo_app(stack)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighLatency", "inhibited"))
+        await pilot.press("I")
+        assert not row_with(app, "HighLatency")
+        assert "hiding inhibited" in status(app)
+        await pilot.press("slash", *"drift", "enter")
+        assert row_with(app, "DataDriftDetected")
+        assert not row_with(app, "HighErrorRate")
 
 
 async def test_hostile_alert_text_is_shown_as_text(stack: Stack) -> None:
@@ -71,18 +137,17 @@ async def test_hostile_alert_text_is_shown_as_text(stack: Stack) -> None:
         peer = AlertmanagerPeer(url, ClientOptions())
         await peer.post_alerts([hostile])
         await peer.aclose()
-    app = OncallApp(Settings(), build_clients(demo_context(stack, refresh=1)))
+    app = demo_app(stack)
     async with app.run_test(size=(160, 35)) as pilot:
-        await until(pilot, lambda: any(r[1] == "DiskFull" for r in cells(app)))
-        row = next(r for r in cells(app) if r[1] == "DiskFull")
-        assert row[5].startswith(
-            "disk [sda] [/] full \ufffd[31mred\ufffd]52;c;ZXZpbA==\ufffd [bold]x"
-        )
-        assert "device=[sda]" in row[6]
-        assert not any("\x1b" in cell or "\x07" in cell for r in cells(app) for cell in r)
+        await until(pilot, lambda: row_with(app, "DiskFull"))
+        line = row_with(app, "DiskFull", "disk")
+        assert line is not None
+        assert "disk [sda] [/] full \ufffd[31mred\ufffd]52;c;ZXZpbA==\ufffd [bold]x" in line
+        assert row_with(app, "alertname=DiskFull")
+        assert not any("\x1b" in r or "\x07" in r for r in rows(app))
 
 
-async def test_a_dead_cluster_is_marked_stale_and_the_app_keeps_running() -> None:
+async def test_a_dead_cluster_is_marked_and_the_app_keeps_running() -> None:
     dead = socket.socket()
     dead.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{dead.getsockname()[1]}"
@@ -90,9 +155,9 @@ async def test_a_dead_cluster_is_marked_stale_and_the_app_keeps_running() -> Non
     context = Context(name="broken", alertmanagers=[AlertmanagerCluster(name="gone", peers=[url])])
     app = OncallApp(Settings(), build_clients(context))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and "STALE" in status(app))
-        assert "gone 0/1 peers up" in status(app)
-        assert "no peer answered" in status(app)
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and "NO DATA" in status(app))
+        assert "gone 0/1 peers" in status(app)
+        assert "Connection refused" in status(app)
         await pilot.press("ctrl+r")
         assert app.is_running
 
@@ -100,21 +165,42 @@ async def test_a_dead_cluster_is_marked_stale_and_the_app_keeps_running() -> Non
 async def test_a_bug_in_one_poll_does_not_stop_polling(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from oncall_tui.ui.screens import alerts
-
-    real_poll = alerts.poll
+    real_poll = Poller.poll
     calls = {"n": 0}
 
-    async def flaky_poll(clients):  # type: ignore[no-untyped-def]
+    async def flaky_poll(self: Poller):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("boom in the first poll")
-        return await real_poll(clients)
+        return await real_poll(self)
 
-    monkeypatch.setattr(alerts, "poll", flaky_poll)
-    app = OncallApp(Settings(), build_clients(demo_context(stack, refresh=1)))
+    monkeypatch.setattr(Poller, "poll", flaky_poll)
+    app = demo_app(stack)
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and "boom" in status(app))
         assert "internal error: RuntimeError" in status(app)
-        await until(pilot, lambda: any(r[1] == "HighErrorRate" for r in cells(app)))
-        assert "STALE" not in status(app) and "boom" not in status(app)
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        await until(pilot, lambda: "boom" not in status(app))
+
+
+async def test_help_lists_bindings_and_context_switch(stack: Stack) -> None:
+    settings = Settings.model_validate({
+        "current_context": "demo",
+        "contexts": {
+            "demo": {"alertmanagers": stack.alertmanager_urls, "refresh": 1},
+            "other": {"alertmanagers": ["http://127.0.0.1:9"], "refresh": 1},
+        },
+        "keys": {"alerts.refresh": "ctrl+r,f5"},
+    })
+    app = OncallApp(settings, build_clients(settings.context()))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert any(r[2] == "alerts.refresh" and "f5" in r[0] for r in app.screen.rows)
+        await pilot.press("escape")
+        await pilot.press("colon", *"ctx other", "enter")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and "other" in status(app))
+        await until(pilot, lambda: "NO DATA" in status(app))
+        await pilot.press("colon", *"ctx demo", "enter")
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))

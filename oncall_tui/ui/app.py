@@ -1,11 +1,16 @@
-"""The App: wires settings, clients, themes and screens together, and does nothing else."""
+"""The App: wires settings, clients, themes, screens and commands together, nothing else."""
 
 from __future__ import annotations
 
-from textual.app import App
+from collections.abc import Callable
 
-from ..config import Settings
-from ..factory import Clients
+from textual.app import App
+from textual.binding import Binding
+
+from ..config import ConfigError, Settings
+from ..factory import Clients, build_clients
+from .dialogs.command import CommandPrompt
+from .dialogs.help import HelpScreen, binding_rows
 from .screens.alerts import AlertsScreen
 from .themes import DEFAULT_VARIABLES, load_themes
 
@@ -14,27 +19,94 @@ class OncallApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "oncall-tui"
     ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command", "Command", id="app.command"),
+    ]
 
-    def __init__(self, settings: Settings, clients: Clients) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clients: Clients,
+        connect: Callable[[str], Clients] | None = None,
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.clients = clients
-        self.theme_problems: list[str] = []
+        self.connect = connect or self._connect
+        self.problems: list[str] = []
         for _path, theme in load_themes():
             if isinstance(theme, str):
-                self.theme_problems.append(theme)
+                self.problems.append(theme)
             else:
                 self.register_theme(theme)
-        if self.get_theme("oncall-dark") is not None:
-            self.theme = "oncall-dark"
+        if self.get_theme(settings.theme) is not None:
+            self.theme = settings.theme
+        else:
+            self.problems.append(f"theme {settings.theme!r} not found")
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(DEFAULT_VARIABLES)
 
     def on_mount(self) -> None:
-        self.push_screen(AlertsScreen(self.clients))
-        for problem in self.theme_problems:
-            self.notify(problem, title="theme skipped", severity="warning")
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        self.push_screen(self._board(self.clients))
+        for problem in self.problems:
+            self.notify(problem, title="config", severity="warning")
+
+    def _board(self, clients: Clients) -> AlertsScreen:
+        return AlertsScreen(clients, bell_on_critical=self.settings.bell_on_critical)
+
+    def _connect(self, name: str) -> Clients:
+        context = self.settings.context(name)
+        return build_clients(context, allow_insecure_keyring=self.settings.allow_insecure_keyring)
+
+    async def switch_context(self, name: str) -> None:
+        """Point the board at another context without restarting."""
+        try:
+            clients = self.connect(name)
+        except ConfigError as exc:
+            self.notify(str(exc), title="cannot switch context", severity="error")
+            return
+        old = self.clients
+        self.clients = clients
+        await self.switch_screen(self._board(clients))
+        await old.aclose()
+        self.notify(f"context {name}", timeout=2)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(binding_rows(dict(self.screen.active_bindings))))
+
+    def action_command(self) -> None:
+        contexts = [f"ctx {name}" for name in sorted(self.settings.contexts)]
+        self.push_screen(CommandPrompt(["alerts", *contexts, "sort severity", "sort age",
+                                        "sort alertname", "quit"]), self.run_command)
+
+    async def run_command(self, text: str | None) -> None:
+        if not text:
+            return
+        verb, _, rest = text.partition(" ")
+        rest = rest.strip()
+        if verb in ("q", "q!", "quit"):
+            self.exit()
+        elif verb in ("ctx", "context"):
+            if rest:
+                await self.switch_context(rest)
+            else:
+                names = ", ".join(sorted(self.settings.contexts)) or "none configured"
+                self.notify(f"contexts: {names}", title=f"current: {self.clients.context.name}")
+        elif verb == "alerts":
+            if not isinstance(self.screen, AlertsScreen):
+                self.pop_screen()
+        elif verb == "sort" and isinstance(self.screen, AlertsScreen):
+            mode = rest if rest in ("severity", "age", "alertname") else f"label:{rest}"
+            self.screen.set_sort(mode if rest else "severity")
+        elif verb in ("silences", "slo", "query"):
+            self.notify(f":{verb} is not built yet", severity="warning")
+        else:
+            self.notify(f"unknown command {text!r} (? for help)", severity="error")
 
     async def on_unmount(self) -> None:
         await self.clients.aclose()

@@ -1,4 +1,4 @@
-"""The alert list: every alert of the context, polled in the background.
+"""The alert board screen: status line, groups of alerts, the filter bar.
 
 The poll loop is a worker owned by this screen: the next poll starts only when the last one
 ended, failures back off, and the last good data stays on screen marked stale with the reason.
@@ -9,69 +9,76 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from datetime import UTC, datetime
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Input, Static
 
-from ...domain.board import Row, build_rows
+from ...domain.board import SORTS, BoardModel, GroupBuilder
+from ...domain.matchers import FilterError, parse_filter
 from ...domain.merge import MergedGroup
-from ...domain.sanitize import one_line
-from ...domain.timefmt import short_duration
 from ...factory import Clients
-from ...poller import Backoff, ClusterHealth, Snapshot, poll
-
-# (title, width); the label list goes last since it is the longest and least read.
-COLUMNS = (
-    ("SEVERITY", 9), ("ALERT", 26), ("STATE", 9), ("AGE", 6), ("CLUSTER", 10),
-    ("SUMMARY", 40), ("LABELS", 60),
-)
-
-
-def safe(text: str, style: str = "", limit: int = 200) -> Text:
-    """Untrusted text as a Rich Text: never parsed as markup, controls replaced."""
-    return Text(one_line(text, limit), style=style, no_wrap=True, overflow="ellipsis")
-
-
-class StatusBar(Static):
-    """Context, cluster health and how fresh the data is."""
+from ...poller import Backoff, ClusterHealth, Poller, Snapshot
+from ..widgets.board import BoardView, column_titles
+from ..widgets.status import StatusBar, status_text
 
 
 class AlertsScreen(Screen[None]):
     BINDINGS = [
+        Binding("slash", "filter", "Filter", id="alerts.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="alerts.clear_filter"),
+        Binding("S", "toggle_state('silenced')", "Silenced", id="alerts.toggle_silenced"),
+        Binding("I", "toggle_state('inhibited')", "Inhibited", id="alerts.toggle_inhibited"),
+        Binding("o", "cycle_sort", "Sort", id="alerts.sort"),
         Binding("ctrl+r", "refresh", "Refresh", id="alerts.refresh"),
         Binding("p", "pause", "Pause", id="alerts.pause"),
-        Binding("q", "app.quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, clients: Clients) -> None:
+    def __init__(self, clients: Clients, *, bell_on_critical: bool = False) -> None:
         super().__init__()
         self.clients = clients
+        self.poller = Poller(clients)
+        self.builder = GroupBuilder()
+        self.model = BoardModel()
+        self.bell_on_critical = bell_on_critical
         self.groups: dict[str, list[MergedGroup] | None] = {}
+        self.pending: tuple = ()  # type: ignore[type-arg]
         self.health: tuple[ClusterHealth, ...] = ()
         self.last_good: float | None = None
-        self.last_error: str = ""
+        self.last_error = ""
+        self.filter_error = ""
         self.paused = False
-        self.rows: list[Row] = []
+        self.polls = 0
         self._wake = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        table: DataTable[Text] = DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield Static(id="titles")
+        yield BoardView(self.model, id="board")
+        yield Static(id="filter-help")
+        yield Input(placeholder='filter: alertname=~"High.*" severity!=info team=ml or words',
+                    id="filter")
         yield Footer()
 
+    @property
+    def board(self) -> BoardView:
+        return self.query_one(BoardView)
+
     def on_mount(self) -> None:
-        table = self.query_one("#alerts", DataTable)
-        for title, width in COLUMNS:
-            table.add_column(title, key=title, width=width)
+        self.query_one("#filter", Input).display = False
+        self.query_one("#filter-help", Static).display = False
+        self.board.focus()
         self.update_status()
-        self.set_interval(1.0, self.update_status)
+        self.set_interval(1.0, self._tick)
         self.poll_loop()
+
+    def on_resize(self) -> None:
+        self.query_one("#titles", Static).update(column_titles(self.size.width))
+
+    # -- polling ---------------------------------------------------------------------------------
 
     @work(exclusive=True, group="poll", exit_on_error=False)
     async def poll_loop(self) -> None:
@@ -79,7 +86,7 @@ class AlertsScreen(Screen[None]):
         while True:
             if not self.paused:
                 try:
-                    snapshot = await poll(self.clients)
+                    snapshot = await self.poller.poll()
                 except Exception as exc:  # a bug must not stop polling for good
                     self.last_error = f"internal error: {type(exc).__name__}: {exc}"
                     self.update_status()
@@ -95,79 +102,133 @@ class AlertsScreen(Screen[None]):
 
     def apply(self, snapshot: Snapshot) -> None:
         """Keep each cluster's last good groups; replace only what answered."""
+        self.polls += 1
         for name, groups in snapshot.groups.items():
             if groups is not None or name not in self.groups:
                 self.groups[name] = groups
+        if snapshot.pending is not None:
+            self.pending = snapshot.pending
         self.health = snapshot.health
         if snapshot.ok:
             self.last_good = snapshot.taken_at
             self.last_error = ""
         else:
             self.last_error = "; ".join(snapshot.errors)
-        pending = snapshot.pending if snapshot.pending is not None else ()
-        self.rows = build_rows(self.groups, pending)
-        self.fill_table()
+        merged = [g for groups in self.groups.values() for g in groups or ()]
+        self.model.set_groups(self.builder.build(merged, self.pending))
+        self.board.reload()
         self.update_status()
+        if self.bell_on_critical and self._new_critical():
+            self.app.bell()
 
-    def fill_table(self) -> None:
-        table = self.query_one("#alerts", DataTable)
-        keep = None
-        if table.row_count and table.cursor_row < len(table.rows):
-            keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        table.clear()
-        now = datetime.now(UTC)
-        for row in self.rows:
-            age = short_duration((now - row.started).total_seconds()) if row.started else "-"
-            table.add_row(
-                safe(row.severity or "-", self.severity_style(row.severity)),
-                safe(row.name, "bold"),
-                safe(row.state, self.state_style(row.state)),
-                Text(age),
-                safe(row.cluster),
-                safe(row.summary, limit=160),
-                safe(" ".join(f"{k}={v}" for k, v in row.labels), limit=300),
-                key=row.key,
-            )
-        if keep is not None and keep in table.rows:
-            table.move_cursor(row=table.get_row_index(keep))
+    def _new_critical(self) -> bool:
+        return any(
+            a.key in self.model.new_keys and a.severity == "critical" and a.state == "active"
+            for g in self.model.groups
+            for a in g.alerts
+        )
 
-    def _var(self, name: str) -> str:
-        return self.app.theme_variables.get(name, "")
-
-    def severity_style(self, severity: str) -> str:
-        name = severity.lower()
-        if name in ("critical", "warning", "info"):
-            return f"bold {self._var('severity-' + name)}"
-        return ""
-
-    def state_style(self, state: str) -> str:
-        return self._var(f"state-{state}")
+    def _tick(self) -> None:
+        # Only a stale or paused board has a clock worth redrawing every second.
+        if self.last_error or self.paused or self.last_good is None:
+            self.update_status()
 
     def update_status(self) -> None:
-        context = self.clients.context
-        parts = [Text(f" {context.name} ", style="reverse bold")]
-        for health in self.health:
-            total = len(health.peers_up) + len(health.peers_down)
-            style = "" if not health.peers_down else self._var("severity-warning")
-            parts.append(Text(f"  {health.name} {len(health.peers_up)}/{total} peers up", style=style))
-        if context.read_only:
-            parts.append(Text("  read-only", style="bold"))
-        for warning in self.clients.warnings:
-            parts.append(Text(f"  ⚠ {warning}", style=self._var("severity-critical")))
-        if self.clients.credential_error:
-            parts.append(safe(f"  auth: {self.clients.credential_error}", self._var("stale")))
-        parts.append(Text(f"  {len(self.rows)} alerts"))
-        if self.last_good is None and not self.last_error:
-            parts.append(Text("  loading…"))
-        elif self.last_good is not None:
-            stamp = datetime.fromtimestamp(self.last_good).strftime("%H:%M:%S")
-            age = short_duration(time.time() - self.last_good)
-            parts.append(Text(f"  updated {stamp} ({age} ago)"))
-        if self.paused:
-            parts.append(Text("  PAUSED", style="bold"))
-        if self.last_error:
-            parts.append(safe(f"  STALE: {self.last_error}", f"bold {self._var('stale')}", 300))
-        self.query_one(StatusBar).update(Text.assemble(*parts))
+        self.query_one(StatusBar).show(
+            status_text(
+                self,
+                context=self.clients.context,
+                health=self.health,
+                last_good=self.last_good,
+                last_error=self.last_error,
+                paused=self.paused,
+                warnings=[*self.clients.warnings,
+                          *([f"auth: {self.clients.credential_error}"]
+                            if self.clients.credential_error else [])],
+                matched=self.model.matched,
+                total=self.model.total,
+                filtered=bool(self.model.filter and not self.model.filter.is_empty),
+                hidden=[s for s, on in (("silenced", self.model.hide_silenced),
+                                        ("inhibited", self.model.hide_inhibited)) if on],
+                sort=self.model.sort,
+                now=time.time(),
+            )
+        )
+
+    # -- filter ----------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        self.query_one("#filter-help", Static).display = True
+        self._show_filter_help()
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        try:
+            self.model.filter = parse_filter(event.value)
+            self.filter_error = ""
+        except FilterError as exc:
+            # Keep showing the last filter that parsed; say what is wrong and where.
+            self.filter_error = f"✗ column {exc.position + 1}: {exc.message}"
+        self.model.invalidate()
+        self.board.reload()
+        self._show_filter_help()
+        self.update_status()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self._close_filter(keep=True)
+
+    def _show_filter_help(self) -> None:
+        help_line = self.query_one("#filter-help", Static)
+        if self.filter_error:
+            help_line.update(Text(self.filter_error, style="bold"))
+            help_line.set_class(True, "error")
+        else:
+            counts = f"{self.model.matched} of {self.model.total} alerts match"
+            help_line.update(Text(f"{counts} · enter: keep · esc: clear"))
+            help_line.set_class(False, "error")
+
+    def _close_filter(self, *, keep: bool) -> None:
+        field = self.query_one("#filter", Input)
+        if not keep:
+            field.value = ""
+            self.model.filter = None
+            self.filter_error = ""
+            self.model.invalidate()
+            self.board.reload()
+        field.display = False
+        self.query_one("#filter-help", Static).display = False
+        self.board.focus()
+        self.update_status()
+
+    def action_clear_filter(self) -> None:
+        self._close_filter(keep=False)
+
+    # -- toggles ---------------------------------------------------------------------------------
+
+    def action_toggle_state(self, state: str) -> None:
+        if state == "silenced":
+            self.model.hide_silenced = not self.model.hide_silenced
+        else:
+            self.model.hide_inhibited = not self.model.hide_inhibited
+        self.model.invalidate()
+        self.board.reload()
+        self.update_status()
+
+    def action_cycle_sort(self) -> None:
+        modes = list(SORTS)
+        current = self.model.sort if self.model.sort in modes else modes[-1]
+        self.set_sort(modes[(modes.index(current) + 1) % len(modes)])
+
+    def set_sort(self, mode: str) -> None:
+        self.model.sort = mode
+        self.model.invalidate()
+        self.board.reload()
+        self.update_status()
+        self.notify(f"sorted by {mode.replace('label:', 'label ')}", timeout=2)
 
     def action_refresh(self) -> None:
         self.paused = False
@@ -177,3 +238,9 @@ class AlertsScreen(Screen[None]):
         self.paused = not self.paused
         self._wake.set()
         self.update_status()
+
+    def on_board_view_opened(self, event: BoardView.Opened) -> None:
+        from .detail import AlertDetailScreen
+
+        self.app.push_screen(AlertDetailScreen(event.alert, self.clients, self.model))
+

@@ -1,0 +1,31 @@
+"""`:`: a one-line command prompt, k9s style (`:ctx prod`, `:alerts`, `:sort team`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input
+
+
+class CommandPrompt(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="command.cancel")]
+
+    def __init__(self, suggestions: Sequence[str]) -> None:
+        super().__init__()
+        self.suggestions = list(suggestions)
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="ctx NAME · alerts · sort LABEL · q",
+            suggester=SuggestFromList(self.suggestions, case_sensitive=False),
+            id="command",
+        )
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())

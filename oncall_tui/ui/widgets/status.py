@@ -1,0 +1,92 @@
+"""The status line: context, cluster health, how many alerts, how fresh the data is.
+
+While the data is fresh it says "live" and does not change, so an idle board writes nothing
+to the terminal; once stale it shows the time of the last good refresh, its age and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ...config import Context
+from ...domain.sanitize import one_line
+from ...domain.timefmt import short_duration
+from ...poller import ClusterHealth
+
+
+class StatusBar(Static):
+    """One line at the top of the board; redrawn only when its text changes."""
+
+    COMPONENT_CLASSES = {"status--context", "status--bad", "status--warn", "status--ok"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = Text()
+
+    def show(self, text: Text) -> None:
+        if text != self.text:
+            self.text = text
+            self.update(text)
+
+
+def status_text(
+    owner: Widget,
+    *,
+    context: Context,
+    health: Sequence[ClusterHealth],
+    last_good: float | None,
+    last_error: str,
+    paused: bool,
+    warnings: Sequence[str],
+    matched: int,
+    total: int,
+    filtered: bool,
+    hidden: Sequence[str],
+    sort: str,
+    now: float,
+) -> Text:
+    bar = owner.query_one(StatusBar)
+
+    def style(name: str) -> Style:
+        return bar.get_component_rich_style(name, partial=True)
+
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {one_line(context.name, 40)} ", style("status--context"))
+    for cluster in health:
+        total_peers = len(cluster.peers_up) + len(cluster.peers_down)
+        look = "status--ok" if not cluster.peers_down else (
+            "status--warn" if cluster.peers_up else "status--bad")
+        text.append(f"  {one_line(cluster.name, 30)} {len(cluster.peers_up)}/{total_peers} peers",
+                    style(look))
+    if context.read_only:
+        text.append("  read-only")
+    shown = f"{matched}/{total}" if filtered or hidden else f"{total}"
+    text.append(f"  {shown} alerts")
+    if hidden:
+        text.append(f" (hiding {', '.join(hidden)})")
+    if sort != "severity":
+        text.append(f"  sort: {sort}")
+    if paused:
+        text.append("  PAUSED", style("status--warn"))
+    if last_good is None and not last_error:
+        text.append("  loading…")
+    elif last_error:
+        if last_good is None:
+            text.append("  NO DATA", style("status--bad"))
+        else:
+            stamp = datetime.fromtimestamp(last_good).strftime("%H:%M:%S")
+            age = short_duration(now - last_good)
+            text.append(f"  STALE since {stamp} ({age} ago)", style("status--bad"))
+        text.append(f": {one_line(last_error, 300)}", style("status--bad"))
+    else:
+        # No clock while fresh: a ticking time would rewrite this line on every poll.
+        text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
+    for warning in warnings:
+        text.append(f"  ⚠ {one_line(warning, 200)}", style("status--bad"))
+    return text
