@@ -54,9 +54,7 @@ def row_with(app: OncallApp, *words: str) -> str | None:
 
 def alert_row(app: OncallApp, *words: str) -> str | None:
     """An alert's line (not a group header) holding every word."""
-    return next(
-        (r for r in rows(app) if r[:1] not in "▾▸" and all(w in r for w in words)), None
-    )
+    return next((r for r in rows(app) if r[:1] not in "▾▸" and all(w in r for w in words)), None)
 
 
 def status(app: OncallApp) -> str:
@@ -73,8 +71,9 @@ async def test_board_shows_groups_and_alerts_most_severe_first(stack: Stack) -> 
         # HighLatency turns inhibited once ChurnAPIDown fires, a few seconds into the stack.
         await until(pilot, lambda: row_with(app, "HighLatency", "inhibited"))
         lines = rows(app)
-        assert lines[0].startswith("▾ critical"), "groups with a critical alert come first"
-        assert row_with(app, "▾ critical 1 active", "alertname=HighErrorRate", "→ pagerduty", "@demo")
+        assert "critical" in lines[0], "groups with a critical alert come first"
+        # A group of one alert is drawn as one line, with its receiver and cluster.
+        assert row_with(app, "HighErrorRate", "→ pagerduty @demo")
         assert alert_row(app, "critical", "HighErrorRate", "active", "High error rate on Churn API")
         assert row_with(app, "pending", "ModelNotUpdated")
         assert "demo 2/2 peers" in status(app) and "live" in status(app)
@@ -88,8 +87,9 @@ async def test_80x24_keeps_name_severity_and_age(stack: Stack) -> None:
         await until(pilot, lambda: row_with(app, "HighErrorRate"))
         line = alert_row(app, "critical", "HighErrorRate")
         assert line is not None
-        assert line.split()[:3] == ["critical", "HighErrorRate", "active"], line
-        assert line.split()[3][-1] in "smhd", line
+        words = [w for w in line.split() if w not in ("•", "✚")]
+        assert words[:3] == ["critical", "HighErrorRate", "active"], line
+        assert words[3][-1] in "smhd", line
 
 
 async def test_filter_as_you_type_with_errors_and_escape(stack: Stack) -> None:
@@ -143,7 +143,6 @@ async def test_hostile_alert_text_is_shown_as_text(stack: Stack) -> None:
         line = row_with(app, "DiskFull", "disk")
         assert line is not None
         assert "disk [sda] [/] full \ufffd[31mred\ufffd]52;c;ZXZpbA==\ufffd [bold]x" in line
-        assert row_with(app, "alertname=DiskFull")
         assert not any("\x1b" in r or "\x07" in r for r in rows(app))
 
 
@@ -155,7 +154,9 @@ async def test_a_dead_cluster_is_marked_and_the_app_keeps_running() -> None:
     context = Context(name="broken", alertmanagers=[AlertmanagerCluster(name="gone", peers=[url])])
     app = OncallApp(Settings(), build_clients(context))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and "NO DATA" in status(app))
+        await until(
+            pilot, lambda: isinstance(app.screen, AlertsScreen) and "NO DATA" in status(app)
+        )
         assert "gone 0/1 peers" in status(app)
         assert "Connection refused" in status(app)
         await pilot.press("ctrl+r")
@@ -184,14 +185,16 @@ async def test_a_bug_in_one_poll_does_not_stop_polling(
 
 
 async def test_help_lists_bindings_and_context_switch(stack: Stack) -> None:
-    settings = Settings.model_validate({
-        "current_context": "demo",
-        "contexts": {
-            "demo": {"alertmanagers": stack.alertmanager_urls, "refresh": 1},
-            "other": {"alertmanagers": ["http://127.0.0.1:9"], "refresh": 1},
-        },
-        "keys": {"alerts.refresh": "ctrl+r,f5"},
-    })
+    settings = Settings.model_validate(
+        {
+            "current_context": "demo",
+            "contexts": {
+                "demo": {"alertmanagers": stack.alertmanager_urls, "refresh": 1},
+                "other": {"alertmanagers": ["http://127.0.0.1:9"], "refresh": 1},
+            },
+            "keys": {"alerts.refresh": "ctrl+r,f5"},
+        }
+    )
     app = OncallApp(settings, build_clients(settings.context()))
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: row_with(app, "HighErrorRate"))
@@ -204,3 +207,30 @@ async def test_help_lists_bindings_and_context_switch(stack: Stack) -> None:
         await until(pilot, lambda: "NO DATA" in status(app))
         await pilot.press("colon", *"ctx demo", "enter")
         await until(pilot, lambda: row_with(app, "HighErrorRate"))
+
+
+async def crash_report(use_textual_default: bool) -> str:
+    from textual.app import App
+
+    context = Context(name="x", alertmanagers=[AlertmanagerCluster(peers=["http://127.0.0.1:9"])])
+    app = OncallApp(Settings(), build_clients(context))
+    async with app.run_test(size=(80, 24)):
+        try:
+            token = "-".join(["s3cr3t", "built", "at", "runtime"])
+            raise RuntimeError(f"crash on purpose ({len(token)})")
+        except RuntimeError:
+            # What Textual calls on an unhandled exception.
+            (App._fatal_error if use_textual_default else OncallApp._fatal_error)(app)
+        renderables = list(app._exit_renderables)
+    with app.console.capture() as captured:
+        for renderable in renderables:
+            app.console.print(renderable)
+    return captured.get()
+
+
+async def test_a_crash_report_shows_no_local_variables() -> None:
+    """Textual's default crash report prints locals, where a credential could sit."""
+    assert "s3cr3t-built-at-runtime" in await crash_report(use_textual_default=True)
+    ours = await crash_report(use_textual_default=False)
+    assert "crash on purpose" in ours
+    assert "s3cr3t-built-at-runtime" not in ours

@@ -26,6 +26,8 @@ def test_example_config_loads_every_documented_key() -> None:
     settings = load_settings(EXAMPLE)
     assert settings.current_context == "demo"
     assert settings.user == "alice@example.com"
+    assert settings.theme == "oncall-dark" and settings.bell_on_critical is False
+    assert settings.keys["alerts.refresh"] == "ctrl+r,f5"
     assert set(settings.contexts) == {"demo", "production", "staging", "mimir"}
     demo = settings.context()
     assert demo.name == "demo"

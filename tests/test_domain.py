@@ -144,16 +144,12 @@ def test_board_sorts_groups_and_alerts_and_groups_pending_by_name() -> None:
     model.set_groups(GroupBuilder().build(merge_groups("c", {"a": [group]}), [pending]))
     lines = model.lines()
     assert [line.alert.name if line.alert else "group" for line in lines] == [
-        "group",
-        "Down",
-        "Err",
-        "Slow",
-        "group",
-        "Later",
+        "group", "Down", "Err", "Slow", "Later"
     ]
     assert lines[0].group.varying == ("pod",)
-    assert lines[-1].alert is not None and lines[-1].alert.state == "pending"
-    assert lines[-2].group.cluster == "prometheus"
+    # The pending group holds one alert: one line stands for group and alert.
+    assert lines[-1].is_single and lines[-1].alert is not None
+    assert lines[-1].alert.state == "pending" and lines[-1].group.cluster == "prometheus"
     model.sort = "age"
     model.invalidate()
     assert [line.alert.name for line in model.lines() if line.alert][:3] == ["Err", "Slow", "Down"]

@@ -18,7 +18,7 @@ from .merge import MergedAlert, MergedGroup
 from .severity import rank
 
 PENDING_CLUSTER = "prometheus"
-PENDING_RECEIVER = "(pending: not sent yet)"
+PENDING_RECEIVER = "(pending)"
 STATES = ("active", "pending", "silenced", "inhibited", "unprocessed")
 SORTS = ("severity", "age", "alertname")
 
@@ -188,7 +188,13 @@ class Line:
 
     group: BoardGroup
     alert: BoardAlert | None
-    shown: tuple[BoardAlert, ...] = ()  # the group's alerts that pass the filter (headers only)
+    # The group's alerts that pass the filter: set on headers, and on the single line that
+    # stands for a group of one alert.
+    shown: tuple[BoardAlert, ...] = ()
+
+    @property
+    def is_single(self) -> bool:
+        return self.alert is not None and bool(self.shown)
 
     @property
     def key(self) -> str:
@@ -206,6 +212,7 @@ class BoardModel:
     hide_inhibited: bool = False
     expanded: dict[str, bool] = field(default_factory=dict)
     expand_by_default: bool = True
+    compact_single: bool = True
     new_keys: frozenset[str] = frozenset()
     _known: frozenset[str] | None = None
     _lines: list[Line] | None = None
@@ -262,6 +269,10 @@ class BoardModel:
         blocks.sort(key=lambda b: (b[0], b[1].key))
         lines: list[Line] = []
         for _, group, members in blocks:
+            if self.compact_single and len(members) == 1 and len(group.alerts) == 1:
+                # A group of one says nothing its alert does not: one line, not two.
+                lines.append(Line(group, members[0], members))
+                continue
             lines.append(Line(group, None, members))
             if self.is_open(group):
                 lines.extend(Line(group, alert) for alert in members)

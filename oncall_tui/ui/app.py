@@ -10,7 +10,7 @@ from textual.binding import Binding
 from ..config import ConfigError, Settings
 from ..factory import Clients, build_clients
 from .dialogs.command import CommandPrompt
-from .dialogs.help import HelpScreen, binding_rows
+from .dialogs.help import HelpScreen, binding_ids, binding_rows
 from .screens.alerts import AlertsScreen
 from .themes import DEFAULT_VARIABLES, load_themes
 
@@ -51,6 +51,11 @@ class OncallApp(App[None]):
 
     def on_mount(self) -> None:
         if self.settings.keys:
+            unknown = sorted(set(self.settings.keys) - binding_ids())
+            if unknown:
+                self.problems.append(
+                    f"keys: unknown binding ids {', '.join(unknown)} (? lists them)"
+                )
             self.set_keymap(self.settings.keys)
         self.push_screen(self._board(self.clients))
         for problem in self.problems:
@@ -81,8 +86,9 @@ class OncallApp(App[None]):
 
     def action_command(self) -> None:
         contexts = [f"ctx {name}" for name in sorted(self.settings.contexts)]
-        self.push_screen(CommandPrompt(["alerts", *contexts, "sort severity", "sort age",
-                                        "sort alertname", "quit"]), self.run_command)
+        themes = [f"theme {name}" for name in sorted(self.available_themes)]
+        choices = ["alerts", *contexts, "sort severity", "sort age", "sort alertname", *themes]
+        self.push_screen(CommandPrompt([*choices, "quit"]), self.run_command)
 
     async def run_command(self, text: str | None) -> None:
         if not text:
@@ -103,10 +109,33 @@ class OncallApp(App[None]):
         elif verb == "sort" and isinstance(self.screen, AlertsScreen):
             mode = rest if rest in ("severity", "age", "alertname") else f"label:{rest}"
             self.screen.set_sort(mode if rest else "severity")
+        elif verb == "theme":
+            if rest and self.get_theme(rest) is not None:
+                self.theme = rest
+            else:
+                names = ", ".join(sorted(self.available_themes))
+                self.notify(f"themes: {names}", title=f"current: {self.theme}")
         elif verb in ("silences", "slo", "query"):
             self.notify(f":{verb} is not built yet", severity="warning")
         else:
             self.notify(f"unknown command {text!r} (? for help)", severity="error")
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without local variables: they may hold a credential.
+
+        Overrides a private Textual method (pinned to textual<9); tests/test_app.py checks
+        that a crash report shows no locals.
+        """
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
         await self.clients.aclose()

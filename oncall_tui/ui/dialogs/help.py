@@ -14,6 +14,7 @@ COMMANDS = (
     (":ctx NAME", "switch context without restarting (`:ctx` alone lists them)"),
     (":alerts", "the alert board"),
     (":sort severity|age|alertname|LABEL", "sort the board"),
+    (":theme NAME", "switch theme (`:theme` alone lists them)"),
     (":q", "quit"),
 )
 
@@ -59,3 +60,15 @@ def binding_rows(bindings: dict[str, object]) -> list[tuple[str, str, str]]:
         else:
             rows[ident or key] = (label, description, ident)
     return sorted(rows.values(), key=lambda r: r[2] or r[0])
+
+
+def binding_ids() -> set[str]:
+    """Every binding id of the app's screens and widgets: what `keys:` in the config may name."""
+    from ..app import OncallApp
+    from ..screens.alerts import AlertsScreen
+    from ..screens.detail import AlertDetailScreen
+    from ..widgets.board import BoardView
+    from .command import CommandPrompt
+
+    owners = (OncallApp, AlertsScreen, AlertDetailScreen, BoardView, HelpScreen, CommandPrompt)
+    return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}

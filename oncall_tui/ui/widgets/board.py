@@ -114,7 +114,8 @@ class BoardView(ScrollView, can_focus=True):
         if alert is None:
             shown = tuple(id(a) for a in line.shown)
             return ("g", line.group, shown, self.model.is_open(line.group), selected)
-        return ("a", alert, self._age(alert), alert.key in self.model.new_keys, selected)
+        new = alert.key in self.model.new_keys
+        return ("a", alert, self._age(alert), new, selected, line.is_single)
 
     def _repaint_changed(self) -> None:
         """Refresh only the visible rows whose content changed since they were drawn."""
@@ -190,7 +191,8 @@ class BoardView(ScrollView, can_focus=True):
         sev_w, name_w, state_w, age_w = layout(self.size.width)
         text = Text(no_wrap=True, overflow="ellipsis")
         new = alert.key in self.model.new_keys
-        text.append("  ✚ " if new else "    ", self._style("board--new"))
+        lead = "✚ " if new else "  "
+        text.append(("• " if line.is_single else "  ") + lead, self._style("board--new"))
         text.append(_cell(alert.severity or "-", sev_w), self._severity_style(alert.severity))
         text.append(_cell(alert.name, name_w), Style(bold=True))
         text.append(_cell(alert.state, state_w), self._style(f"board--state-{alert.state}"))
@@ -199,6 +201,10 @@ class BoardView(ScrollView, can_focus=True):
         if differing:
             text.append(one_line(differing, 120) + "  ", self._style("board--dim"))
         text.append(one_line(alert.summary, 300))
+        if line.is_single:
+            group = line.group
+            text.append(f"  → {one_line(group.receiver, 60)} @{one_line(group.cluster, 40)}",
+                        self._style("board--dim"))
         return text
 
     # -- movement ------------------------------------------------------------------------------
