@@ -167,6 +167,8 @@ class AlertDetailScreen(Screen[None]):
         self.gone = False  # the alert left the board while this screen was open
         self.silences: dict[str, Silence | str] | None = None  # None: still loading
         self.rules: Rules | str | None = None  # str: why there is no rule to show
+        self._drawn = False
+        self._shown: dict[str, Text] = {}
 
     @property
     def pending(self) -> bool:
@@ -186,9 +188,13 @@ class AlertDetailScreen(Screen[None]):
         self.fetch_silences()
         self.fetch_rules()
         self.set_interval(TICK_SECONDS, self._tick)
-        self.app.theme_changed_signal.subscribe(
-            self, lambda _: self.call_after_refresh(self.render_all)
-        )
+        self._drawn = True
+
+    def notify_style_update(self) -> None:
+        # The colours are baked into the Texts: redraw once the CSS (or a new theme) applies.
+        super().notify_style_update()
+        if self._drawn:
+            self.call_later(self.render_all)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -258,16 +264,26 @@ class AlertDetailScreen(Screen[None]):
     # -- drawing ---------------------------------------------------------------------------------
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"detail--{name}", partial=True, default=Style())
+        """A component class's style; its colour resolved against the screen ($text-muted is
+        "auto 60%", which a partial style cannot blend)."""
+        component = f"detail--{name}"
+        partial = self.get_component_rich_style(component, partial=True, default=Style())
+        full = self.get_component_rich_style(component, default=Style())
+        return partial + Style(color=full.color) if full.color else partial
 
     def render_all(self) -> None:
-        self.query_one("#detail-title", Static).update(self._title())
+        self._put("title", self._title())
         for key, _ in SECTIONS:
             self._show(key)
 
     def _show(self, key: str) -> None:
-        text: Text = getattr(self, f"_{key}_text")()
-        self.query_one(f"#detail-{key}", Static).update(text)
+        self._put(key, getattr(self, f"_{key}_text")())
+
+    def _put(self, key: str, text: Text) -> None:
+        # An unchanged section is not updated, so a quiet tick sends nothing to the terminal.
+        if self._shown.get(key) != text:
+            self._shown[key] = text
+            self.query_one(f"#detail-{key}", Static).update(text)
 
     def _field(self, text: Text, key: str, value: str | Text = "", width: int = 10) -> None:
         """One `key  value` line; the value is already safe (one_line'd or a Text)."""
