@@ -136,8 +136,9 @@ def _run_app(context: Context, settings: Settings) -> int:
     from .ui.app import OncallApp
 
     clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
-    OncallApp(settings, clients).run()
-    return 0
+    app = OncallApp(settings, clients)
+    app.run()
+    return app.return_code or 0
 
 
 def dispatch(args: argparse.Namespace) -> int:

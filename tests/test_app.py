@@ -234,3 +234,17 @@ async def test_a_crash_report_shows_no_local_variables() -> None:
     ours = await crash_report(use_textual_default=False)
     assert "crash on purpose" in ours
     assert "s3cr3t-built-at-runtime" not in ours
+
+
+async def test_commands_with_markup_are_shown_as_text_not_run(stack: Stack) -> None:
+    app = demo_app(stack)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighErrorRate"))
+        await pilot.press("colon", *"[/]", "enter")
+        await pilot.press("colon", *"sort [@click=app.quit]x[/]", "enter")
+        await pilot.pause(0.1)
+        assert app.is_running
+        messages = [n.message for n in app._notifications]
+        assert "unknown command '[/]' (? for help)" in messages
+        assert "sorted by label [@click=app.quit]x[/]" in messages
+        assert all(not n.markup for n in app._notifications)

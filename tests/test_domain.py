@@ -224,3 +224,18 @@ async def test_group_decoder_reuses_unchanged_groups() -> None:
     assert third[0].alerts[7].annotations["summary"].endswith("(changed)")
     with pytest.raises(errors.BadResponse):
         await decoder.decode("http://am", b'[{"labels": {}, "receiver": 1}]')
+
+
+def test_one_line_marks_a_cut_even_when_newlines_shrank_it() -> None:
+    text = "a\r\n" * 10 + "b" * 1_000_000
+    shown = one_line(text, limit=20)
+    assert shown.endswith("\u2026") and len(shown) == 20
+    assert one_line("short\r\ntext", limit=20) == "short text"
+
+
+def test_clean_lines_is_bounded_and_clean() -> None:
+    from oncall_tui.domain.sanitize import clean_lines
+
+    lines = clean_lines("x\x1b[2J\n" * 40_000, max_lines=3)
+    assert lines == ["x\ufffd[2J"] * 3 + ["\u2026 39997 more lines not shown"]
+    assert clean_lines("one\ntwo") == ["one", "two"]

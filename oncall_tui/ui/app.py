@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
 from ..config import ConfigError, Settings
+from ..domain.sanitize import clean
 from ..factory import Clients, build_clients
 from .dialogs.command import CommandPrompt
 from .dialogs.help import HelpScreen, binding_ids, binding_rows
@@ -119,6 +121,24 @@ class OncallApp(App[None]):
             self.notify(f":{verb} is not built yet", severity="warning")
         else:
             self.notify(f"unknown command {text!r} (? for help)", severity="error")
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast is plain text: messages quote user input and server words.
+
+        Textual parses toast messages as markup by default, so `:[/]` crashed the app and a
+        `[@click=...]` in a label could become a live action. Markup is never honoured here.
+        """
+        super().notify(
+            clean(message), title=clean(title), severity=severity, timeout=timeout, markup=False
+        )
 
     def _fatal_error(self) -> None:
         """Textual's crash report, without local variables: they may hold a credential.

@@ -27,7 +27,7 @@ from ...api.errors import ApiError
 from ...api.prometheus import Rule, RuleGroup
 from ...domain.board import PENDING_CLUSTER, BoardAlert, BoardModel
 from ...domain.matchers import quote
-from ...domain.sanitize import clean, one_line
+from ...domain.sanitize import clean_lines, one_line
 from ...domain.timefmt import short_duration
 from ...factory import Clients
 
@@ -322,7 +322,7 @@ class AlertDetailScreen(Screen[None]):
             name = one_line(key, 80)
             if multi_line and "\n" in value.strip():
                 self._field(text, name, width=width)
-                for line in clean(value.strip()).splitlines():
+                for line in clean_lines(value):
                     text.append(f"  {line}\n")
             else:
                 self._field(text, name, one_line(value, 2000), width)
@@ -413,7 +413,7 @@ class AlertDetailScreen(Screen[None]):
             else:
                 self._field(text, "id", one_line(found.id, 80))
                 self._field(text, "by", one_line(found.created_by, 200))
-                comment = clean(found.comment.strip()).splitlines() or [""]
+                comment = clean_lines(found.comment) or [""]
                 self._field(text, "comment", comment[0])
                 for line in comment[1:]:
                     text.append(f"{'':<11}{line}\n")
@@ -479,7 +479,7 @@ class AlertDetailScreen(Screen[None]):
                     text, "last error", Text(one_line(rule.last_error), self._style("error"))
                 )
             self._field(text, "expression")
-            for line in clean(rule.query.strip()).splitlines():
+            for line in clean_lines(rule.query):
                 text.append(f"  {line}\n")
         text.rstrip()
         return text
