@@ -21,23 +21,48 @@ from oncall_tui.ui.app import OncallApp  # noqa: E402
 from oncall_tui.ui.screens.alerts import AlertsScreen  # noqa: E402
 
 
-async def shoot(stack: Stack, out: Path, size: tuple[int, int]) -> None:
-    app = OncallApp(Settings(), build_clients(demo_context(stack)))
+def states(app: OncallApp) -> set[str]:
+    screen = app.screen
+    if not isinstance(screen, AlertsScreen):
+        return set()
+    return {a.state for g in screen.model.groups for a in g.alerts}
+
+
+async def shoot(stack: Stack, size: tuple[int, int]) -> None:
+    app = OncallApp(Settings(), build_clients(demo_context(stack, refresh=1)))
     async with app.run_test(size=size) as pilot:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            screen = app.screen
-            if isinstance(screen, AlertsScreen) and {"pending", "inhibited"} <= {r.state for r in screen.rows}:
-                break
+        while time.monotonic() < deadline and not {"pending", "inhibited"} <= states(app):
             await pilot.pause(0.2)
-        app.save_screenshot(filename=out.name, path=str(out.parent))
-    print(f"saved {out}")
+        await pilot.pause(1.5)  # one more poll, so no row is marked new
+        app.save_screenshot(filename="alerts.svg", path=str(ROOT / "docs"))
+        await pilot.press("slash", *"service=churn-api team=ml", "enter")
+        app.save_screenshot(filename="filter.svg", path=str(ROOT / "docs"))
+        await pilot.press("slash", "escape")
+        screen = app.screen
+        assert isinstance(screen, AlertsScreen)
+        target = next(i for i, line in enumerate(screen.board._lines)
+                      if line.alert is not None and line.alert.name == "HighLatency")
+        screen.board.move_to(target)
+        await pilot.press("enter")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "ChurnAPIDown" not in _screen_text(app):
+            await pilot.pause(0.2)
+        await pilot.pause(0.5)
+        app.save_screenshot(filename="detail.svg", path=str(ROOT / "docs"))
+    print("saved docs/alerts.svg, docs/filter.svg, docs/detail.svg")
+
+
+def _screen_text(app: OncallApp) -> str:
+    from textual.widgets import Static
+
+    return " ".join(str(s.render()) for s in app.screen.query(Static))
 
 
 def main() -> None:
     with Stack() as stack:
         stack.wait_for_firing(30)
-        asyncio.run(shoot(stack, ROOT / "docs" / "alerts.svg", (120, 24)))
+        asyncio.run(shoot(stack, (120, 32)))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def layout(width: int) -> tuple[int, int, int, int]:
 
 def column_titles(width: int) -> Text:
     sev, name, state, age = layout(width)
-    titles = f"    {'SEVERITY':<{sev}}{'ALERT':<{name}}{'STATE':<{state}}{'AGE':<{age}}LABELS · SUMMARY"
+    titles = f"  {'SEVERITY':<{sev}}{'ALERT':<{name}}{'STATE':<{state}}{'AGE':<{age}}LABELS · SUMMARY"
     return Text(titles[:width], no_wrap=True)
 
 
@@ -153,8 +153,9 @@ class BoardView(ScrollView, can_focus=True):
         strip = cached[1] if cached is not None and cached[0] is subject else None
         if strip is None:
             text = self._group_text(line) if line.alert is None else self._alert_text(line)
+            text.truncate(width, overflow="ellipsis", pad=True)
             if index == self.cursor:
-                text.stylize(self._style("board--cursor"))
+                text.stylize(self._style("board--cursor"))  # the whole row, padding included
             strip = Strip(text.render(self.app.console), text.cell_len).adjust_cell_length(width)
             self._cache[cache_key] = (subject, strip)
             if len(self._cache) > CACHE_SIZE:
@@ -191,8 +192,9 @@ class BoardView(ScrollView, can_focus=True):
         sev_w, name_w, state_w, age_w = layout(self.size.width)
         text = Text(no_wrap=True, overflow="ellipsis")
         new = alert.key in self.model.new_keys
-        lead = "✚ " if new else "  "
-        text.append(("• " if line.is_single else "  ") + lead, self._style("board--new"))
+        # Alerts inside a multi-alert group are indented under its header.
+        indent = "" if line.is_single else "  "
+        text.append(indent + ("✚ " if new else "  "), self._style("board--new"))
         text.append(_cell(alert.severity or "-", sev_w), self._severity_style(alert.severity))
         text.append(_cell(alert.name, name_w), Style(bold=True))
         text.append(_cell(alert.state, state_w), self._style(f"board--state-{alert.state}"))
