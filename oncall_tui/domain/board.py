@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+import msgspec
+
 from ..api.prometheus import RuleAlert
-from .matchers import search_text
 from .merge import MergedAlert, MergedGroup
 from .severity import rank
 
@@ -23,8 +24,9 @@ STATES = ("active", "pending", "silenced", "inhibited", "unprocessed")
 SORTS = ("severity", "age", "alertname")
 
 
-@dataclass(frozen=True, slots=True)
-class BoardAlert:
+# msgspec Structs with gc=False rather than dataclasses: a 10k-alert board holds tens of
+# thousands of these, they never form cycles, and the collector need not walk them.
+class BoardAlert(msgspec.Struct, frozen=True, gc=False):
     key: str
     cluster: str
     fingerprint: str
@@ -40,7 +42,6 @@ class BoardAlert:
     silenced_by: tuple[str, ...] = ()
     inhibited_by: tuple[str, ...] = ()
     generator_url: str = ""
-    search: str = ""  # case-folded labels and annotations, for free-text filtering
 
     @property
     def summary(self) -> str:
@@ -51,8 +52,7 @@ class BoardAlert:
         return self.started.timestamp() if self.started else float("inf")
 
 
-@dataclass(frozen=True, slots=True)
-class BoardGroup:
+class BoardGroup(msgspec.Struct, frozen=True, gc=False):
     key: str
     cluster: str
     receiver: str
@@ -93,7 +93,6 @@ def board_alert(merged: MergedAlert) -> BoardAlert:
         silenced_by=tuple(alert.status.silenced_by),
         inhibited_by=tuple(alert.status.inhibited_by),
         generator_url=alert.generator_url,
-        search=search_text(alert.labels, alert.annotations),
     )
 
 
@@ -109,7 +108,6 @@ def pending_alert(held: RuleAlert) -> BoardAlert:
         labels=labels,
         annotations=held.annotations,
         started=held.active_at,
-        search=search_text(labels, held.annotations),
     )
 
 
@@ -122,9 +120,7 @@ def _varying(alerts: Sequence[BoardAlert], grouped: Iterable[str]) -> tuple[str,
     for alert in alerts:
         names.update(alert.labels)
     return tuple(
-        sorted(
-            n for n in names - skip if any(a.labels.get(n) != first.get(n) for a in alerts)
-        )
+        sorted(n for n in names - skip if any(a.labels.get(n) != first.get(n) for a in alerts))
     )
 
 
@@ -163,7 +159,9 @@ class GroupBuilder:
             alert = pending_alert(held)
             by_name.setdefault(alert.name, []).append(alert)
         for name, alerts in by_name.items():
-            out.append(make_group(PENDING_CLUSTER, PENDING_RECEIVER, (("alertname", name),), alerts))
+            out.append(
+                make_group(PENDING_CLUSTER, PENDING_RECEIVER, (("alertname", name),), alerts)
+            )
         return out
 
 
@@ -182,8 +180,7 @@ def alert_sort_key(mode: str) -> SortKey:
     return lambda a: (rank(a.severity), a.started_ts, a.name)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(msgspec.Struct, frozen=True, gc=False):
     """One line of the board: a group header (alert is None) or one of its alerts."""
 
     group: BoardGroup
@@ -216,6 +213,12 @@ class BoardModel:
     new_keys: frozenset[str] = frozenset()
     _known: frozenset[str] | None = None
     _lines: list[Line] | None = None
+    _shown_cache: dict[str, tuple[BoardGroup, tuple[object, ...], tuple[BoardAlert, ...]]] = field(
+        default_factory=dict
+    )
+    _lines_cache: dict[str, tuple[BoardGroup, tuple[BoardAlert, ...], bool, list[Line]]] = field(
+        default_factory=dict
+    )
     matched: int = 0
     total: int = 0
 
@@ -237,11 +240,7 @@ class BoardModel:
         if self.hide_inhibited and alert.state == "inhibited":
             return False
         flt = self.filter
-        return (
-            flt is None
-            or flt.is_empty
-            or flt.matches(alert.labels, alert.annotations, text=alert.search)
-        )
+        return flt is None or flt.is_empty or flt.matches(alert.labels, alert.annotations)
 
     def is_open(self, group: BoardGroup) -> bool:
         return self.expanded.get(group.key, self.expand_by_default)
@@ -257,28 +256,61 @@ class BoardModel:
         self.expand_by_default = value
         self.invalidate()
 
+    def _view(self) -> tuple[object, ...]:
+        return (self.sort, self.filter, self.hide_silenced, self.hide_inhibited)
+
+    def _shown(self, group: BoardGroup) -> tuple[BoardAlert, ...]:
+        """The group's alerts that pass, sorted; reused while the group and the view hold."""
+        view = self._view()
+        cached = self._shown_cache.get(group.key)
+        if cached is not None and cached[0] is group and cached[1] == view:
+            return cached[2]
+        shown = tuple(
+            sorted((a for a in group.alerts if self.passes(a)), key=alert_sort_key(self.sort))
+        )
+        self._shown_cache[group.key] = (group, view, shown)
+        return shown
+
+    def _group_lines(self, group: BoardGroup, shown: tuple[BoardAlert, ...]) -> list[Line]:
+        is_open = self.is_open(group)
+        cached = self._lines_cache.get(group.key)
+        if (
+            cached is not None
+            and cached[0] is group
+            and cached[1] is shown
+            and cached[2] == is_open
+        ):
+            return cached[3]
+        if self.compact_single and len(shown) == 1 and len(group.alerts) == 1:
+            # A group of one says nothing its alert does not: one line, not two.
+            lines = [Line(group, shown[0], shown)]
+        else:
+            lines = [Line(group, None, shown)]
+            if is_open:
+                lines.extend(Line(group, alert) for alert in shown)
+        self._lines_cache[group.key] = (group, shown, is_open, lines)
+        return lines
+
     def lines(self) -> list[Line]:
+        """The board, flattened; a quiet refresh reuses every group's sorted lines."""
         if self._lines is not None:
             return self._lines
         key = alert_sort_key(self.sort)
         blocks = []
+        matched: set[str] = set()
         for group in self.groups:
-            shown = sorted((a for a in group.alerts if self.passes(a)), key=key)
+            shown = self._shown(group)
             if shown:
-                blocks.append((key(shown[0]), group, tuple(shown)))
-        blocks.sort(key=lambda b: (b[0], b[1].key))
-        lines: list[Line] = []
-        for _, group, members in blocks:
-            if self.compact_single and len(members) == 1 and len(group.alerts) == 1:
-                # A group of one says nothing its alert does not: one line, not two.
-                lines.append(Line(group, members[0], members))
-                continue
-            lines.append(Line(group, None, members))
-            if self.is_open(group):
-                lines.extend(Line(group, alert) for alert in members)
-        self.matched = len({a.key for _, _, members in blocks for a in members})
-        self._lines = lines
-        return lines
+                matched.update(a.key for a in shown)
+                blocks.append((key(shown[0]), group.key, self._group_lines(group, shown)))
+        blocks.sort(key=lambda b: (b[0], b[1]))
+        self._lines = [line for _, _, group_lines in blocks for line in group_lines]
+        self.matched = len(matched)
+        keys = {g.key for g in self.groups}
+        for cache in (self._shown_cache, self._lines_cache):
+            for stale in [k for k in cache if k not in keys]:
+                del cache[stale]
+        return self._lines
 
 
 def state_counts(alerts: Iterable[BoardAlert]) -> dict[str, int]:

@@ -7,14 +7,14 @@ routed to two receivers appears in two groups. One alert is one fingerprint per 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from ..api.am_models import Alert, AlertGroup
 
 
-@dataclass(frozen=True, slots=True)
-class MergedAlert:
+class MergedAlert(msgspec.Struct, frozen=True, gc=False):
     """One alert of a cluster: the freshest copy, and which peers hold it."""
 
     alert: Alert
@@ -26,8 +26,7 @@ class MergedAlert:
         return self.alert.fingerprint
 
 
-@dataclass(frozen=True, slots=True)
-class MergedGroup:
+class MergedGroup(msgspec.Struct, frozen=True, gc=False):
     """An Alertmanager group (route receiver + group labels) across the peers of a cluster."""
 
     cluster: str

@@ -1,0 +1,147 @@
+"""The app headless (`App.run_test`), with the poll path timed from inside. Run by board.py.
+
+`python -m bench.inproc URL REFRESH POLLS` runs the real OncallApp against URL and prints one
+JSON line per poll, after the frame that follows it was composed, then exits:
+
+- poll_ms: `Poller.poll` wall time (request, response, decode; the loop runs meanwhile)
+- apply_ms: `AlertsScreen.apply` (merge to board groups, flatten, reload the view), in one go
+- render_ms: from the end of apply to the end of the next screen refresh
+- cpu_ms: main-thread CPU (time.thread_time) from the poll's start to that refresh
+- blocked_ms / stall_ms: sum / max of the overshoots of a task that sleeps 1 ms, over the
+  same span: how long the event loop, so the keyboard, was kept waiting
+- decoded / reused: groups decoded anew / reused by the peer's GroupDecoder
+- gc_ms / gc_max_ms / gc_gen2: time in Python's cyclic garbage collector over the same span,
+  its longest pause, and how many full (generation 2) collections ran
+
+The parent reads the lines to know when a poll is over (it changes alerts between polls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from oncall_tui.config import Settings, resolve_context
+from oncall_tui.factory import build_clients
+from oncall_tui.poller import Poller, Snapshot
+from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.screens.alerts import AlertsScreen
+
+PROBE_SLEEP = 0.001
+
+
+class Probe:
+    """Sleeps 1 ms again and again; each overshoot is time the loop could not run it."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []  # (woke at, overshoot in s)
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(PROBE_SLEEP)
+            now = time.perf_counter()
+            self.samples.append((now, max(0.0, now - start - PROBE_SLEEP)))
+
+    def between(self, t0: float, t1: float) -> list[float]:
+        """Overshoots of the sleeps that overlapped [t0, t1]."""
+        return [lag for woke, lag in self.samples if woke >= t0 and woke - lag - PROBE_SLEEP <= t1]
+
+
+class GcWatch:
+    """Every collection of the cyclic GC: (ended at, seconds, generation)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float, int]] = []
+        self._start = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            now = time.perf_counter()
+            self.pauses.append((now, now - self._start, info["generation"]))
+
+    def between(self, t0: float, t1: float) -> list[tuple[float, float, int]]:
+        return [p for p in self.pauses if t0 <= p[0] <= t1]
+
+
+async def main(url: str, refresh: float, polls: int) -> None:
+    context = resolve_context(Settings(), alertmanagers=[url], refresh=refresh)
+    clients = build_clients(context)
+    app = OncallApp(Settings(), clients)
+    probe = Probe()
+    gcs = GcWatch()
+    done = asyncio.Event()
+    records: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+
+    original_poll = Poller.poll
+    original_apply = AlertsScreen.apply
+
+    async def poll(self: Poller) -> Snapshot:
+        current.clear()
+        current.update(t0=time.perf_counter(), c0=time.thread_time())
+        snapshot = await original_poll(self)
+        current["t1"] = time.perf_counter()
+        return snapshot
+
+    def apply(self: AlertsScreen, snapshot: Snapshot) -> None:
+        rec = dict(current)
+        rec["a0"] = time.perf_counter()
+        original_apply(self, snapshot)
+        rec["a1"] = time.perf_counter()
+        peer = self.clients.clusters[0].peers[0]
+        rec["decoded"], rec["reused"] = peer.groups_decoder.decoded, peer.groups_decoder.reused
+        rec["lines"] = len(self.board._lines)
+        self.call_after_refresh(finish, rec)
+
+    def finish(rec: dict[str, Any]) -> None:
+        rec["t2"], rec["c2"] = time.perf_counter(), time.thread_time()
+        # The probe's sleep that spans this refresh has not woken yet: report a bit later.
+        asyncio.get_running_loop().call_later(0.05, report, rec)
+
+    def report(rec: dict[str, Any]) -> None:
+        t2, c2 = rec["t2"], rec["c2"]
+        lags = probe.between(rec["t0"], t2)
+        collections = gcs.between(rec["t0"], t2)
+        out = {
+            "poll": len(records) + 1,
+            "poll_ms": (rec["t1"] - rec["t0"]) * 1000,
+            "apply_ms": (rec["a1"] - rec["a0"]) * 1000,
+            "render_ms": (t2 - rec["a1"]) * 1000,
+            "cpu_ms": (c2 - rec["c0"]) * 1000,
+            "blocked_ms": sum(lags) * 1000,
+            "stall_ms": max(lags, default=0.0) * 1000,
+            "decoded": rec["decoded"],
+            "reused": rec["reused"],
+            "lines": rec["lines"],
+            "gc_ms": sum(p[1] for p in collections) * 1000,
+            "gc_max_ms": max((p[1] for p in collections), default=0.0) * 1000,
+            "gc_gen2": sum(1 for p in collections if p[2] == 2),
+        }
+        records.append(out)
+        print(json.dumps(out), flush=True)
+        if len(records) >= polls:
+            done.set()
+
+    Poller.poll = poll  # type: ignore[method-assign]
+    AlertsScreen.apply = apply  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 35)):
+        probe.task = asyncio.create_task(probe.run())
+        await asyncio.wait_for(done.wait(), timeout=polls * (refresh + 10) + 30)
+        probe.task.cancel()
+    print(json.dumps({"end": True, "maxrss_note": "headless"}), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3])))
