@@ -133,10 +133,13 @@ def _check_config(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_app(context: Context, settings: Settings) -> int:
     from .factory import build_clients
-    from .ui.app import OncallApp
+    from .poller import prefetch
 
     clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
-    app = OncallApp(settings, clients)
+    first = prefetch(clients)  # the servers work while Textual is imported
+    from .ui.app import OncallApp
+
+    app = OncallApp(settings, clients, first=first)
     app.run()
     return app.return_code or 0
 

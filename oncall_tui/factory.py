@@ -23,6 +23,20 @@ class Clients:
     # Why the credential could not be had; the servers are still tried without it.
     credential_error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    auth: tuple[str, str] | None = field(default=None, repr=False)
+
+    def fork(self) -> Clients:
+        """New HTTP clients for the same servers and credential, for another event loop
+        (the start-up prefetch thread); the secret is not resolved a second time."""
+        clusters, prometheus = _servers(self.context, self.auth)
+        return Clients(
+            self.context,
+            clusters,
+            prometheus,
+            self.credential_error,
+            list(self.warnings),
+            self.auth,
+        )
 
     async def aclose(self) -> None:
         closing = [c.aclose() for c in self.clusters]
@@ -79,7 +93,7 @@ def build_clients(context: Context, *, allow_insecure_keyring: bool = False) -> 
         raise ConfigError(
             f"cannot load the TLS files: {exc}", key=f"contexts.{context.name}.tls"
         ) from None
-    return Clients(context, clusters, prometheus, problem, warnings)
+    return Clients(context, clusters, prometheus, problem, warnings, header)
 
 
 def _servers(

@@ -248,3 +248,25 @@ async def test_commands_with_markup_are_shown_as_text_not_run(stack: Stack) -> N
         assert "unknown command '[/]' (? for help)" in messages
         assert "sorted by label [@click=app.quit]x[/]" in messages
         assert all(not n.markup for n in app._notifications)
+
+
+async def test_the_prefetched_first_poll_is_shown_and_a_failed_one_falls_back(stack: Stack) -> None:
+    from concurrent.futures import Future
+
+    from oncall_tui.poller import prefetch
+
+    clients = build_clients(demo_context(stack, refresh=60))
+    first = prefetch(clients)
+    app = OncallApp(Settings(), clients, first=first)
+    async with app.run_test(size=(120, 35)) as pilot:
+        # refresh=60: only the prefetched snapshot can have filled the board this soon.
+        await until(pilot, lambda: alert_row(app, "HighErrorRate"), timeout=10)
+        assert first.done() and isinstance(app.screen, AlertsScreen)
+        assert app.screen.polls == 1
+
+    failed: Future[object] = Future()
+    failed.set_exception(RuntimeError("prefetch blew up"))
+    app = OncallApp(Settings(), build_clients(demo_context(stack, refresh=60)), first=failed)  # type: ignore[arg-type]
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighErrorRate"), timeout=10)
+        assert "prefetch blew up" not in status(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from textual.app import App
 from textual.binding import Binding
@@ -11,6 +12,7 @@ from textual.notifications import SeverityLevel
 from ..config import ConfigError, Settings
 from ..domain.sanitize import clean
 from ..factory import Clients, build_clients
+from ..poller import Snapshot
 from .dialogs.command import CommandPrompt
 from .dialogs.help import HelpScreen, binding_ids, binding_rows
 from .screens.alerts import AlertsScreen
@@ -32,10 +34,12 @@ class OncallApp(App[None]):
         settings: Settings,
         clients: Clients,
         connect: Callable[[str], Clients] | None = None,
+        first: Future[Snapshot] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.clients = clients
+        self.first = first
         self.connect = connect or self._connect
         self.problems: list[str] = []
         for _path, theme in load_themes():
@@ -59,12 +63,12 @@ class OncallApp(App[None]):
                     f"keys: unknown binding ids {', '.join(unknown)} (? lists them)"
                 )
             self.set_keymap(self.settings.keys)
-        self.push_screen(self._board(self.clients))
+        self.push_screen(self._board(self.clients, self.first))
         for problem in self.problems:
             self.notify(problem, title="config", severity="warning")
 
-    def _board(self, clients: Clients) -> AlertsScreen:
-        return AlertsScreen(clients, bell_on_critical=self.settings.bell_on_critical)
+    def _board(self, clients: Clients, first: Future[Snapshot] | None = None) -> AlertsScreen:
+        return AlertsScreen(clients, bell_on_critical=self.settings.bell_on_critical, first=first)
 
     def _connect(self, name: str) -> Clients:
         context = self.settings.context(name)

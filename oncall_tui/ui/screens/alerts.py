@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from concurrent.futures import Future
 
 from rich.text import Text
 from textual import on, work
@@ -37,9 +38,16 @@ class AlertsScreen(Screen[None]):
         Binding("p", "pause", "Pause", id="alerts.pause"),
     ]
 
-    def __init__(self, clients: Clients, *, bell_on_critical: bool = False) -> None:
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        bell_on_critical: bool = False,
+        first: Future[Snapshot] | None = None,
+    ) -> None:
         super().__init__()
         self.clients = clients
+        self.first = first
         self.poller = Poller(clients)
         self.builder = GroupBuilder()
         self.model = BoardModel()
@@ -59,8 +67,9 @@ class AlertsScreen(Screen[None]):
         yield Static(id="titles")
         yield BoardView(self.model, id="board")
         yield Static(id="filter-help")
-        yield Input(placeholder='filter: alertname=~"High.*" severity!=info team=ml or words',
-                    id="filter")
+        yield Input(
+            placeholder='filter: alertname=~"High.*" severity!=info team=ml or words', id="filter"
+        )
         yield Footer()
 
     @property
@@ -86,7 +95,7 @@ class AlertsScreen(Screen[None]):
         while True:
             if not self.paused:
                 try:
-                    snapshot = await self.poller.poll()
+                    snapshot = await self._first_or_poll()
                 except Exception as exc:  # a bug must not stop polling for good
                     self.last_error = f"internal error: {type(exc).__name__}: {exc}"
                     self.update_status()
@@ -99,6 +108,13 @@ class AlertsScreen(Screen[None]):
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _first_or_poll(self) -> Snapshot:
+        first, self.first = self.first, None
+        if first is not None:
+            with contextlib.suppress(Exception):  # the prefetch failed: just poll
+                return await asyncio.wrap_future(first)
+        return await self.poller.poll()
 
     def apply(self, snapshot: Snapshot) -> None:
         """Keep each cluster's last good groups; replace only what answered."""
@@ -142,14 +158,25 @@ class AlertsScreen(Screen[None]):
                 last_good=self.last_good,
                 last_error=self.last_error,
                 paused=self.paused,
-                warnings=[*self.clients.warnings,
-                          *([f"auth: {self.clients.credential_error}"]
-                            if self.clients.credential_error else [])],
+                warnings=[
+                    *self.clients.warnings,
+                    *(
+                        [f"auth: {self.clients.credential_error}"]
+                        if self.clients.credential_error
+                        else []
+                    ),
+                ],
                 matched=self.model.matched,
                 total=self.model.total,
                 filtered=bool(self.model.filter and not self.model.filter.is_empty),
-                hidden=[s for s, on in (("silenced", self.model.hide_silenced),
-                                        ("inhibited", self.model.hide_inhibited)) if on],
+                hidden=[
+                    s
+                    for s, on in (
+                        ("silenced", self.model.hide_silenced),
+                        ("inhibited", self.model.hide_inhibited),
+                    )
+                    if on
+                ],
                 sort=self.model.sort,
                 now=time.time(),
             )
@@ -243,4 +270,3 @@ class AlertsScreen(Screen[None]):
         from .detail import AlertDetailScreen
 
         self.app.push_screen(AlertDetailScreen(event.alert, self.clients, self.model))
-

@@ -110,12 +110,13 @@ class BoardView(ScrollView, can_focus=True):
         return self._line_key(line, index == self.cursor)
 
     def _line_key(self, line: Line, selected: bool) -> tuple[object, ...]:
+        """(kind, model, shown alerts, *hashable extras): compared by value, so a poll that
+        rebuilt equal objects repaints nothing."""
         alert = line.alert
         if alert is None:
-            shown = tuple(id(a) for a in line.shown)
-            return ("g", line.group, shown, self.model.is_open(line.group), selected)
+            return ("g", line.group, line.shown, self.model.is_open(line.group), selected)
         new = alert.key in self.model.new_keys
-        return ("a", alert, self._age(alert), new, selected, line.is_single)
+        return ("a", alert, line.shown, self._age(alert), new, selected, line.is_single)
 
     def _repaint_changed(self) -> None:
         """Refresh only the visible rows whose content changed since they were drawn."""
@@ -148,7 +149,8 @@ class BoardView(ScrollView, can_focus=True):
         # Keyed by identity (the models hold dicts, so they do not hash); the entry keeps the
         # object it was drawn from, so a recycled id can never return a stale row.
         subject = line.alert if line.alert is not None else line.group
-        cache_key = (id(subject), *signature[2:], width)
+        shown = tuple(id(a) for a in line.shown)
+        cache_key = (id(subject), shown, *signature[3:], width)
         cached = self._cache.get(cache_key)
         strip = cached[1] if cached is not None and cached[0] is subject else None
         if strip is None:
