@@ -263,6 +263,9 @@ async def test_the_prefetched_first_poll_is_shown_and_a_failed_one_falls_back(st
         await until(pilot, lambda: alert_row(app, "HighErrorRate"), timeout=10)
         assert first.done() and isinstance(app.screen, AlertsScreen)
         assert app.screen.polls == 1
+        # The board took over the prefetch's decode caches: the next poll reuses them.
+        prefetched = first.result().poller.clients.clusters[0].peers[0].groups_decoder
+        assert clients.clusters[0].peers[0].groups_decoder is prefetched
 
     failed: Future[object] = Future()
     failed.set_exception(RuntimeError("prefetch blew up"))

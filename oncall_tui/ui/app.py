@@ -12,7 +12,7 @@ from textual.notifications import SeverityLevel
 from ..config import ConfigError, Settings
 from ..domain.sanitize import clean
 from ..factory import Clients, build_clients
-from ..poller import Snapshot
+from ..poller import Prefetched
 from .dialogs.command import CommandPrompt
 from .dialogs.help import HelpScreen, binding_ids, binding_rows
 from .screens.alerts import AlertsScreen
@@ -34,7 +34,7 @@ class OncallApp(App[None]):
         settings: Settings,
         clients: Clients,
         connect: Callable[[str], Clients] | None = None,
-        first: Future[Snapshot] | None = None,
+        first: Future[Prefetched] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -67,7 +67,7 @@ class OncallApp(App[None]):
         for problem in self.problems:
             self.notify(problem, title="config", severity="warning")
 
-    def _board(self, clients: Clients, first: Future[Snapshot] | None = None) -> AlertsScreen:
+    def _board(self, clients: Clients, first: Future[Prefetched] | None = None) -> AlertsScreen:
         return AlertsScreen(clients, bell_on_critical=self.settings.bell_on_critical, first=first)
 
     def _connect(self, name: str) -> Clients:

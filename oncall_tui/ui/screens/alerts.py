@@ -22,7 +22,7 @@ from ...domain.board import SORTS, BoardModel, GroupBuilder
 from ...domain.matchers import FilterError, parse_filter
 from ...domain.merge import MergedGroup
 from ...factory import Clients
-from ...poller import Backoff, ClusterHealth, Poller, Snapshot
+from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
 from ..widgets.board import BoardView, column_titles
 from ..widgets.status import StatusBar, status_text
 
@@ -43,7 +43,7 @@ class AlertsScreen(Screen[None]):
         clients: Clients,
         *,
         bell_on_critical: bool = False,
-        first: Future[Snapshot] | None = None,
+        first: Future[Prefetched] | None = None,
     ) -> None:
         super().__init__()
         self.clients = clients
@@ -113,7 +113,9 @@ class AlertsScreen(Screen[None]):
         first, self.first = self.first, None
         if first is not None:
             with contextlib.suppress(Exception):  # the prefetch failed: just poll
-                return await asyncio.wrap_future(first)
+                prefetched = await asyncio.wrap_future(first)
+                self.poller.adopt(prefetched.poller)
+                return prefetched.snapshot
         return await self.poller.poll()
 
     def apply(self, snapshot: Snapshot) -> None:
