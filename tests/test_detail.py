@@ -17,11 +17,12 @@ from oncall_tui.api.http import ClientOptions
 from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack
 from oncall_tui.demo_cli import demo_context
+from oncall_tui.domain.alert_facts import relative, safe_link
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.factory import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
-from oncall_tui.ui.screens.detail import AlertDetailScreen, relative, safe_link
+from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.widgets.board import BoardView
 
 

@@ -9,9 +9,8 @@ so leaving it cancels them. Every untrusted string goes through `one_line`/`clea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
@@ -24,9 +23,18 @@ from textual.widgets import Footer, Static
 
 from ...api.am_models import Silence
 from ...api.errors import ApiError
-from ...api.prometheus import Rule, RuleGroup
+from ...api.prometheus import Rule
+from ...domain.alert_facts import (
+    Rules,
+    find_alert,
+    label_matchers,
+    link_items,
+    local_time,
+    matching_rules,
+    relative,
+    safe_link,
+)
 from ...domain.board import PENDING_CLUSTER, BoardAlert, BoardModel
-from ...domain.matchers import quote
 from ...domain.sanitize import clean_lines, one_line
 from ...domain.timefmt import short_duration
 from ...factory import Clients
@@ -46,86 +54,6 @@ STATES = ("active", "pending", "silenced", "inhibited", "unprocessed")
 KEY_WIDTH = 24
 # Relative times ("12m ago") go stale; redrawing every few seconds writes nothing when unchanged.
 TICK_SECONDS = 5.0
-
-Rules = list[tuple[RuleGroup, Rule]]
-
-
-# -- pure helpers ------------------------------------------------------------------------------
-
-
-def local_time(moment: datetime) -> str:
-    """The moment in the local zone, with the zone's name so nobody has to guess."""
-    local = moment.astimezone()
-    return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.strftime("%Z") or local.strftime("%z"))
-
-
-def relative(moment: datetime, now: datetime) -> str:
-    """ "12m ago" or "in 3m", as an on-call engineer says it."""
-    seconds = (moment - now).total_seconds()
-    if abs(seconds) < 1:
-        return "now"
-    span = short_duration(abs(seconds))
-    return f"in {span}" if seconds > 0 else f"{span} ago"
-
-
-def safe_link(url: str) -> str | None:
-    """`url` if a terminal may offer it as a link: http(s), a host, no spaces or controls."""
-    if url != one_line(url) or any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-def link_items(alert: BoardAlert) -> list[tuple[str, str]]:
-    """Runbook first, then annotations naming a dashboard or URL, then the generator URL."""
-    items = []
-    if alert.annotations.get("runbook_url"):
-        items.append(("runbook_url", alert.annotations["runbook_url"]))
-    for key, value in sorted(alert.annotations.items()):
-        lowered = key.lower()
-        if key != "runbook_url" and value and ("dashboard" in lowered or "url" in lowered):
-            items.append((key, value))
-    if alert.generator_url:
-        items.append(("generator", alert.generator_url))
-    return items
-
-
-def label_matchers(labels: Mapping[str, str]) -> str:
-    """The labels as Alertmanager matchers, alertname first: what `amtool` and silences read."""
-    names = sorted(labels, key=lambda n: (n != "alertname", n))
-    return "{" + ", ".join(f"{n}={quote(labels[n])}" for n in names) + "}"
-
-
-def matching_rules(groups: Iterable[RuleGroup], alert: BoardAlert) -> Rules:
-    """Alerting rules named like the alert whose labels the alert carries.
-
-    A templated rule label (`{{ $labels.x }}`) is expanded in the alert, so it matches anything.
-    """
-    found = []
-    for group in groups:
-        for rule in group.rules:
-            if rule.name != alert.name:
-                continue
-            if all(
-                "{{" in value or alert.labels.get(name) == value
-                for name, value in rule.labels.items()
-            ):
-                found.append((group, rule))
-    return found
-
-
-def find_alert(model: BoardModel, cluster: str, fingerprint: str) -> BoardAlert | None:
-    for group in model.groups:
-        if group.cluster != cluster:
-            continue
-        for alert in group.alerts:
-            if alert.fingerprint == fingerprint:
-                return alert
-    return None
-
 
 # The keys a reader looks for first; the rest follow in alphabetical order.
 _FIRST = ("alertname", "severity", "summary", "description")
