@@ -128,10 +128,17 @@ class Backoff:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Prefetched:
-    snapshot: Snapshot
+    snapshot: Snapshot | None  # None once taken
     poller: Poller  # its caches, for Poller.adopt
+
+    def take(self) -> Snapshot | None:
+        """The snapshot, handed over once. The Future carrying this lives as long as the app
+        (the CLI and the app keep it): a snapshot left here pinned the first poll's models of
+        every group that changed since, up to a second copy of the whole board."""
+        snapshot, self.snapshot = self.snapshot, None
+        return snapshot
 
 
 def prefetch(clients: Clients) -> Future[Prefetched]:

@@ -114,8 +114,10 @@ class AlertsScreen(Screen[None]):
         if first is not None:
             with contextlib.suppress(Exception):  # the prefetch failed: just poll
                 prefetched = await asyncio.wrap_future(first)
-                self.poller.adopt(prefetched.poller)
-                return prefetched.snapshot
+                snapshot = prefetched.take()
+                if snapshot is not None:
+                    self.poller.adopt(prefetched.poller)
+                    return snapshot
         return await self.poller.poll()
 
     def apply(self, snapshot: Snapshot) -> None:
