@@ -273,3 +273,23 @@ async def test_the_prefetched_first_poll_is_shown_and_a_failed_one_falls_back(st
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: alert_row(app, "HighErrorRate"), timeout=10)
         assert "prefetch blew up" not in status(app)
+
+
+async def test_theme_switch_redraws_the_board_in_the_new_colours(stack: Stack) -> None:
+    app = demo_app(stack)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighErrorRate"))
+        await pilot.press("p")  # no poll: the row's text, and so its cache key, stay the same
+        view = board(app)
+        before = view.render_line(0)
+        await pilot.press("colon", *"theme oncall-light", "enter")
+        await until(pilot, lambda: app.theme == "oncall-light")
+        await pilot.pause(0.1)
+        after = view.render_line(0)
+        assert after.text == before.text
+
+        def severity_colour(strip: object) -> object:
+            segment = next(s for s in strip if s.text.strip() == "critical")  # type: ignore[attr-defined]
+            return segment.style.color
+
+        assert severity_colour(after) != severity_colour(before)

@@ -266,6 +266,12 @@ class BoardView(ScrollView, can_focus=True):
         self.model.expand_all(value)
         self.reload(keep_key=line.group.key if line else None)
 
+    def notify_style_update(self) -> None:
+        """New CSS (a theme switch): cached rows carry the old colours, draw them again."""
+        super().notify_style_update()
+        self._cache.clear()
+        self._painted.clear()
+
     def on_resize(self) -> None:
         self._cache.clear()
         self._painted.clear()
