@@ -88,7 +88,8 @@ class OncallApp(App[None]):
         self.notify(f"context {name}", timeout=2)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(binding_rows(dict(self.screen.active_bindings))))
+        rows = binding_rows(dict(self.screen.active_bindings), self.get_key_display)
+        self.push_screen(HelpScreen(rows))
 
     def action_command(self) -> None:
         contexts = [f"ctx {name}" for name in sorted(self.settings.contexts)]

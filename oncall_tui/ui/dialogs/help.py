@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -46,14 +48,16 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("\nesc closes this help", style="dim"))
 
 
-def binding_rows(bindings: dict[str, object]) -> list[tuple[str, str, str]]:
-    """(key, description, id) for each active binding, in a stable order."""
+def binding_rows(
+    bindings: dict[str, object], display: Callable[[Binding], str]
+) -> list[tuple[str, str, str]]:
+    """(keys as shown in the footer, description, id) per binding, in a stable order."""
     rows: dict[str, tuple[str, str, str]] = {}
     for key, active in bindings.items():
         binding: Binding = active.binding  # type: ignore[attr-defined]
         description = binding.description or binding.action
         ident = binding.id or ""
-        label = binding.key_display or key
+        label = display(binding) or key
         existing = rows.get(ident or key)
         if existing is not None:
             rows[ident or key] = (f"{existing[0]}, {label}", existing[1], existing[2])
