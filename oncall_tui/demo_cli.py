@@ -10,11 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import signal
 import sys
 import threading
 from collections.abc import Callable
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import yaml
@@ -47,21 +45,21 @@ def context_yaml(context: Context) -> str:
     }
     if context.prometheus:
         body["prometheus"] = {"url": context.prometheus.url}
-    return yaml.safe_dump({"current_context": context.name, "contexts": {context.name: body}},
-                          sort_keys=False)
-
-
-def _raise_exit(signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+    return yaml.safe_dump(
+        {"current_context": context.name, "contexts": {context.name: body}}, sort_keys=False
+    )
 
 
 def _serve(stack: Stack, context: Context) -> int:
     path = stack.workdir / "oncall-tui.yaml"
     path.write_text(context_yaml(context))
-    print(f"\nConfig for this stack: {path}\n"
-          f"  oncall-tui --config {path}\n"
-          f"  oncall-tui --config {path} check-config\n"
-          "Press Ctrl+C to stop the stack.", flush=True)
+    print(
+        f"\nConfig for this stack: {path}\n"
+        f"  oncall-tui --config {path}\n"
+        f"  oncall-tui --config {path} check-config\n"
+        "Press Ctrl+C to stop the stack.",
+        flush=True,
+    )
     threading.Event().wait()
     return 0
 
@@ -73,18 +71,22 @@ def run_demo(
 ) -> int:
     """Start the stack, run the app (or --serve / --check) against it, always stop it."""
     from .demo.exporter import ExporterRates
+    from .demo.procs import exit_on_termination_signals
     from .demo.stack import MissingBinaries, Stack, StackError, StackOptions
 
     rates = ExporterRates()
     if getattr(args, "error_ratio", None) is not None:
         rates = dataclasses.replace(rates, error_ratio=args.error_ratio)
     # SIGTERM and SIGHUP must unwind through `finally` so the stack is stopped.
-    signal.signal(signal.SIGTERM, _raise_exit)
-    signal.signal(signal.SIGHUP, _raise_exit)
+    exit_on_termination_signals()
     stack = Stack(StackOptions(rates=rates))
     try:
-        print("Starting the demo stack (Prometheus, two clustered Alertmanagers, "
-              "a churn-api exporter)...", file=sys.stderr, flush=True)
+        print(
+            "Starting the demo stack (Prometheus, two clustered Alertmanagers, "
+            "a churn-api exporter)...",
+            file=sys.stderr,
+            flush=True,
+        )
         stack.start()
         print(stack.describe(), file=sys.stderr)
         print("Waiting for the first alert to fire...", file=sys.stderr, flush=True)

@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from oncall_tui.demo.procs import stop_child
+
 INSTALL_HINT = "apt-get install gnome-keyring dbus dbus-x11"
 BACKEND = "keyring.backends.SecretService.Keyring"
 START_DEADLINE = 15.0
@@ -92,13 +94,7 @@ class SecretService:
     def stop(self) -> None:
         """Stop exactly the processes started here, newest first."""
         for proc in reversed(self.processes):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(STOP_DEADLINE)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(STOP_DEADLINE)
+            stop_child(proc, STOP_DEADLINE)
             for stream in (proc.stdin, proc.stdout):
                 if stream is not None:
                     stream.close()

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.demo.procs import pdeathsig_preexec, reserve_port
+from oncall_tui.demo.procs import pdeathsig_preexec, reserve_port, stop_child
 
 INSTALL_HINT = (
     "`apt-get install prometheus-alertmanager openssl` (macOS: `brew install alertmanager openssl`)"
@@ -186,13 +186,7 @@ def _log_tail(log: Path) -> str:
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     """Stop exactly this child: SIGTERM, wait, then SIGKILL."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(STOP_DEADLINE)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(STOP_DEADLINE)
+    stop_child(proc, STOP_DEADLINE)
 
 
 def _start(

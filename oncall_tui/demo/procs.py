@@ -100,6 +100,16 @@ def signal_child(popen: subprocess.Popen[bytes], sig: int) -> None:
         popen.send_signal(sig)
 
 
+def stop_child(popen: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop one child we started: SIGTERM, wait up to `timeout`, then SIGKILL and reap it."""
+    signal_child(popen, signal.SIGTERM)
+    try:
+        popen.wait(timeout)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait()
+
+
 def exit_on_termination_signals() -> None:
     """Make SIGTERM and SIGHUP raise SystemExit, so ``with Stack()`` and atexit clean up.
 

@@ -41,6 +41,7 @@ from oncall_tui.demo.procs import (
     pdeathsig_preexec,
     reserve_port,
     signal_child,
+    stop_child,
     sweep_orphaned_workdirs,
 )
 
@@ -463,12 +464,7 @@ class Stack:
         for popen in [*peers, *others]:
             if popen is None:
                 continue
-            signal_child(popen, signal.SIGTERM)
-            try:
-                popen.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                popen.kill()
-                popen.wait()
+            stop_child(popen, max(0.1, deadline - time.monotonic()))
         for p in self._procs.values():
             if p.log:
                 p.log.close()
