@@ -36,7 +36,6 @@ class Snapshot:
     """What one poll saw. `groups` is None for a cluster that did not answer at all."""
 
     taken_at: float  # time.time()
-    duration: float
     groups: dict[str, list[MergedGroup] | None]
     health: tuple[ClusterHealth, ...]
     pending: tuple[RuleAlert, ...] | None  # Prometheus's pending alerts; None when it failed
@@ -93,7 +92,6 @@ class Poller:
 
     async def poll(self) -> Snapshot:
         """Read every server of the context once, concurrently."""
-        started = time.monotonic()
         cluster_results, (pending, prom_error) = await asyncio.gather(
             asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
             self._pending(),
@@ -103,7 +101,6 @@ class Poller:
             problems.append(prom_error)
         return Snapshot(
             taken_at=time.time(),
-            duration=time.monotonic() - started,
             groups={h.name: groups for groups, h, _ in cluster_results},
             health=tuple(h for _, h, _ in cluster_results),
             pending=pending,

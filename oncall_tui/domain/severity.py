@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-RANK = {"critical": 0, "page": 0, "error": 1, "high": 1, "warning": 2, "medium": 2, "info": 3, "low": 3}
+RANK = {
+    "critical": 0,
+    "page": 0,
+    "error": 1,
+    "high": 1,
+    "warning": 2,
+    "medium": 2,
+    "info": 3,
+    "low": 3,
+}
+
+
+# The severities the themes colour; any other shows uncoloured.
+COLOURED = ("critical", "warning", "info")
 
 
 def rank(severity: str) -> int:

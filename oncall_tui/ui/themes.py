@@ -21,8 +21,20 @@ DEFAULT_VARIABLES = {
     "stale": "ansi_bright_red",
 }
 THEME_KEYS = {
-    "name", "dark", "primary", "secondary", "accent", "warning", "error", "success",
-    "foreground", "background", "surface", "panel", "boost", "variables",
+    "name",
+    "dark",
+    "primary",
+    "secondary",
+    "accent",
+    "warning",
+    "error",
+    "success",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "variables",
 }
 
 

@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from ...api.prometheus import RuleAlert
 from ...domain.board import SORTS, BoardModel, GroupBuilder
 from ...domain.matchers import FilterError, parse_filter
 from ...domain.merge import MergedGroup
@@ -53,7 +54,7 @@ class AlertsScreen(Screen[None]):
         self.model = BoardModel()
         self.bell_on_critical = bell_on_critical
         self.groups: dict[str, list[MergedGroup] | None] = {}
-        self.pending: tuple = ()  # type: ignore[type-arg]
+        self.pending: tuple[RuleAlert, ...] = ()
         self.health: tuple[ClusterHealth, ...] = ()
         self.last_good: float | None = None
         self.last_error = ""

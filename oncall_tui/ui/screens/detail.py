@@ -34,8 +34,9 @@ from ...domain.alert_facts import (
     relative,
     safe_link,
 )
-from ...domain.board import PENDING_CLUSTER, BoardAlert, BoardModel
+from ...domain.board import PENDING_CLUSTER, STATES, BoardAlert, BoardModel
 from ...domain.sanitize import clean_lines, one_line
+from ...domain.severity import COLOURED
 from ...domain.timefmt import short_duration
 from ...factory import Clients
 
@@ -49,8 +50,6 @@ SECTIONS = (
     ("inhibitors", "Inhibited by"),
     ("rule", "Rule"),
 )
-SEVERITIES = ("critical", "warning", "info")
-STATES = ("active", "pending", "silenced", "inhibited", "unprocessed")
 KEY_WIDTH = 24
 # Relative times ("12m ago") go stale; redrawing every few seconds writes nothing when unchanged.
 TICK_SECONDS = 5.0
@@ -83,7 +82,7 @@ class AlertDetailScreen(Screen[None]):
         "detail--muted",
         "detail--error",
         "detail--name",
-        *(f"detail--severity-{s}" for s in SEVERITIES),
+        *(f"detail--severity-{s}" for s in COLOURED),
         *(f"detail--state-{s}" for s in STATES),
     }
 
@@ -221,7 +220,7 @@ class AlertDetailScreen(Screen[None]):
 
     def _severity(self, severity: str) -> Style:
         name = severity.lower()
-        return self._style(f"severity-{name}") if name in SEVERITIES else Style()
+        return self._style(f"severity-{name}") if name in COLOURED else Style()
 
     def _title(self) -> Text:
         alert = self.alert

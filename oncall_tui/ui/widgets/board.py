@@ -20,12 +20,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...domain.board import BoardAlert, BoardModel, Line, state_counts, top_severity
+from ...domain.board import STATES, BoardAlert, BoardModel, Line, state_counts, top_severity
 from ...domain.sanitize import one_line
+from ...domain.severity import COLOURED
 from ...domain.timefmt import short_duration
 
-SEVERITIES = ("critical", "warning", "info")
-STATE_ORDER = ("active", "pending", "silenced", "inhibited", "unprocessed")
 CACHE_SIZE = 400
 
 
@@ -37,7 +36,9 @@ def layout(width: int) -> tuple[int, int, int, int]:
 
 def column_titles(width: int) -> Text:
     sev, name, state, age = layout(width)
-    titles = f"  {'SEVERITY':<{sev}}{'ALERT':<{name}}{'STATE':<{state}}{'AGE':<{age}}LABELS · SUMMARY"
+    titles = (
+        f"  {'SEVERITY':<{sev}}{'ALERT':<{name}}{'STATE':<{state}}{'AGE':<{age}}LABELS · SUMMARY"
+    )
     return Text(titles[:width], no_wrap=True)
 
 
@@ -49,8 +50,8 @@ class BoardView(ScrollView, can_focus=True):
         "board--group",
         "board--new",
         "board--dim",
-        *(f"board--severity-{s}" for s in SEVERITIES),
-        *(f"board--state-{s}" for s in STATE_ORDER),
+        *(f"board--severity-{s}" for s in COLOURED),
+        *(f"board--state-{s}" for s in STATES),
     }
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="board.up"),
@@ -166,7 +167,7 @@ class BoardView(ScrollView, can_focus=True):
 
     def _severity_style(self, severity: str) -> Style:
         name = severity.lower()
-        return self._style(f"board--severity-{name}") if name in SEVERITIES else Style()
+        return self._style(f"board--severity-{name}") if name in COLOURED else Style()
 
     def _group_text(self, line: Line) -> Text:
         group = line.group
@@ -176,7 +177,7 @@ class BoardView(ScrollView, can_focus=True):
         severity = top_severity(shown)
         text.append(f"{one_line(severity or '-', 10):<9}", self._severity_style(severity))
         counts = state_counts(shown)
-        for state in STATE_ORDER:
+        for state in STATES:
             if counts.get(state):
                 text.append(f"{counts[state]} {state}  ", self._style(f"board--state-{state}"))
         labels = " ".join(f"{k}={v}" for k, v in group.labels) or "(no group labels)"
@@ -207,8 +208,10 @@ class BoardView(ScrollView, can_focus=True):
         text.append(one_line(alert.summary, 300))
         if line.is_single:
             group = line.group
-            text.append(f"  → {one_line(group.receiver, 60)} @{one_line(group.cluster, 40)}",
-                        self._style("board--dim"))
+            text.append(
+                f"  → {one_line(group.receiver, 60)} @{one_line(group.cluster, 40)}",
+                self._style("board--dim"),
+            )
         return text
 
     # -- movement ------------------------------------------------------------------------------

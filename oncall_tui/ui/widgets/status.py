@@ -60,10 +60,15 @@ def status_text(
     text.append(f" {one_line(context.name, 40)} ", style("status--context"))
     for cluster in health:
         total_peers = len(cluster.peers_up) + len(cluster.peers_down)
-        look = "status--ok" if not cluster.peers_down else (
-            "status--warn" if cluster.peers_up else "status--bad")
-        text.append(f"  {one_line(cluster.name, 30)} {len(cluster.peers_up)}/{total_peers} peers",
-                    style(look))
+        look = (
+            "status--ok"
+            if not cluster.peers_down
+            else ("status--warn" if cluster.peers_up else "status--bad")
+        )
+        text.append(
+            f"  {one_line(cluster.name, 30)} {len(cluster.peers_up)}/{total_peers} peers",
+            style(look),
+        )
     if context.read_only:
         text.append("  read-only")
     shown = f"{matched}/{total}" if filtered or hidden else f"{total}"
