@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .domain.timespec import TimeSpecError, parse_duration
+
 DEFAULT_REFRESH = 10.0
 SECRET_KEYS = frozenset(
     {"password", "token", "bearer_token", "secret", "api_key", "apikey", "access_token"}
@@ -171,6 +173,29 @@ class Context(_Strict):
         return self
 
 
+class SilenceDefaults(_Strict):
+    """How silences are made from the keyboard; durations as amtool reads them (2h, 1h30m)."""
+
+    default_duration: str = "2h"
+    ack_duration: str = "15m"
+    extend_by: str = "1h"
+    preview_limit: int = Field(default=25, ge=1, description="ask twice above this many alerts")
+    spread_labels: list[str] = Field(
+        default_factory=lambda: ["team", "cluster"],
+        description="warn when a silence reaches several values of these labels",
+    )
+
+    @field_validator("default_duration", "ack_duration", "extend_by")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        try:
+            if parse_duration(value).total_seconds() <= 0:
+                raise ValueError(f"{value!r} must be longer than zero")
+        except TimeSpecError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
 class Settings(_Strict):
     current_context: str | None = None
     contexts: dict[str, Context] = Field(default_factory=dict)
@@ -178,6 +203,7 @@ class Settings(_Strict):
     allow_insecure_keyring: bool = False
     theme: str = "oncall-dark"
     bell_on_critical: bool = False
+    silences: SilenceDefaults = Field(default_factory=SilenceDefaults)
     keys: dict[str, str] = Field(
         default_factory=dict, description="binding id -> keys, e.g. alerts.refresh: ctrl+r,f5"
     )

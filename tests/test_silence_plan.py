@@ -92,7 +92,7 @@ def test_moment_described_in_both_zones() -> None:
 
 def form(**changes: object) -> FormInput:
     base = dict(
-        matchers=((True, 'service="churn-api"'), (False, 'severity="critical"')),
+        matchers=((True, 'service="churn-api"'), (False, 'severity="critical"'), (True, "team=ml")),
         end="2h",
         comment="deploy",
         created_by="alice",
@@ -103,18 +103,16 @@ def form(**changes: object) -> FormInput:
 
 def test_a_valid_form_makes_a_draft_with_only_the_enabled_matchers() -> None:
     checked = check(form(), NOW)
-    assert checked.problems == ()
-    draft = checked.draft
-    assert draft is not None
-    assert [str(m) for m in draft.matchers] == ['service="churn-api"']
+    assert checked.problems == () and checked.ok
+    (draft,) = checked.drafts
+    assert [str(m) for m in draft.matchers] == ['service="churn-api"', 'team="ml"']
     assert (draft.starts, draft.ends) == (NOW, NOW + timedelta(hours=2))
     postable = draft.postable()
     assert postable.created_by == "alice" and postable.id is None
 
 
 def test_a_scheduled_start_counts_the_duration_from_it() -> None:
-    draft = check(form(start="+1h", end="2h"), NOW).draft
-    assert draft is not None
+    (draft,) = check(form(start="+1h", end="2h"), NOW).drafts
     assert (draft.starts, draft.ends) == (NOW + timedelta(hours=1), NOW + timedelta(hours=3))
 
 
@@ -122,7 +120,7 @@ def test_every_problem_is_reported_by_field() -> None:
     checked = check(
         form(matchers=((True, 'service="x'),), end="soonish", comment=" ", created_by=""), NOW
     )
-    assert checked.draft is None
+    assert checked.drafts == () and not checked.ok
     assert {p.field for p in checked.problems} == {"matcher:0", "end", "comment", "author"}
     assert "column" in checked.problem("matcher:0")
 
@@ -203,3 +201,36 @@ def test_matcher_sets_and_prefill() -> None:
     with pytest.raises(FilterError):
         parse_matcher_set("churn-api")
     assert prefill_for_alert({"b": "2", "a": 'q"x'}) == [(True, 'a="q\\"x"'), (True, 'b="2"')]
+
+
+def test_a_maintenance_makes_one_silence_per_matcher_set_with_a_shared_window() -> None:
+    rows = ((True, 'service="churn-api"'), (True, 'job="churn-batch" env=~"prod|dr"'), (False, "x=y"))
+    checked = check(
+        form(matchers=rows, name="db-upgrade", start="22:00", end="02:00", comment="tonight"),
+        NOW,
+        BERLIN,
+    )
+    assert checked.ok, checked.problems
+    assert [[str(m) for m in d.matchers] for d in checked.drafts] == [
+        ['service="churn-api"'],
+        ['job="churn-batch"', 'env=~"prod|dr"'],
+    ]
+    first = checked.drafts[0]
+    assert all((d.starts, d.ends) == (first.starts, first.ends) for d in checked.drafts)
+    assert first.ends - first.starts == timedelta(hours=4)  # 02:00 is the next one after 22:00
+    assert maintenance_name(silence(comment=first.comment)) == "db-upgrade"
+
+
+def test_an_end_time_of_day_is_the_next_one_after_the_start() -> None:
+    one_am = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    (draft,) = check(form(start="22:00", end="02:00"), one_am, tz.UTC).drafts
+    assert draft.starts == datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
+    assert draft.ends == datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    (later,) = check(form(start="tomorrow 22:00", end="02:00"), one_am, tz.UTC).drafts
+    assert later.ends == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+
+
+def test_a_maintenance_needs_a_name_and_sets() -> None:
+    checked = check(form(matchers=((True, "plain words"),), name=" "), NOW)
+    assert checked.problem("name") and checked.problem("matcher:0")
+    assert check(form(matchers=(), name="x"), NOW).problem("matchers")

@@ -52,8 +52,8 @@ def draft(tag: str, end: str = "2h", **extra: str):  # type: ignore[no-untyped-d
         FormInput(tuple(rows), end=end, comment=f"pytest {tag}", created_by="pytest"),
         datetime.now(UTC),
     )
-    assert checked.draft is not None, checked.problems
-    return checked.draft
+    assert checked.ok, checked.problems
+    return checked.drafts[0]
 
 
 async def held(cluster: AlertmanagerCluster, tag: str) -> list[str]:

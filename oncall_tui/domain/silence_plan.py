@@ -11,10 +11,10 @@ import getpass
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from ..api.am_models import Matcher, PostableSilence, Silence
-from .board import BoardAlert
+from .board import PENDING_CLUSTER, BoardAlert
 from .matchers import FilterError, LabelMatcher, parse_filter, parse_matcher
 from .timespec import TimeSpecError, parse_duration, parse_moment
 
@@ -65,37 +65,54 @@ class Draft:
 
 @dataclass(frozen=True, slots=True)
 class FormInput:
-    """Everything typed into the form, as typed: kept whole when a submit fails."""
+    """Everything typed into the form, as typed: kept whole when a submit fails.
 
-    matchers: tuple[tuple[bool, str], ...]  # (enabled, text) per matcher row
+    In a maintenance (`name` set), each row is a matcher set (`a="b" c=~"d"`) and becomes a
+    silence of its own, all sharing start, end and comment.
+    """
+
+    matchers: tuple[tuple[bool, str], ...]  # (enabled, text) per row
     end: str
     start: str = ""
     comment: str = ""
     created_by: str = ""
     replaces: str | None = None
+    name: str | None = None  # a maintenance window's name; None for a single silence
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.name is not None
 
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    draft: Draft | None
+    drafts: tuple[Draft, ...] = ()
     problems: tuple[Problem, ...] = ()
-    matchers: tuple[LabelMatcher, ...] = ()  # the enabled ones that parsed (for the preview)
+    # The enabled matcher sets that parsed, for the preview (one set for a single silence).
+    sets: tuple[tuple[LabelMatcher, ...], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.drafts) and not self.problems
 
     def problem(self, name: str) -> str:
         return "; ".join(p.message for p in self.problems if p.field == name)
 
 
-def parse_matchers(rows: Iterable[tuple[bool, str]]) -> tuple[list[LabelMatcher], list[Problem]]:
-    matchers: list[LabelMatcher] = []
+def parse_rows(
+    rows: Iterable[tuple[bool, str]], *, sets: bool = False
+) -> tuple[list[list[LabelMatcher]], list[Problem]]:
+    """The enabled rows, parsed: one matcher per row, or one matcher set per row."""
+    parsed: list[list[LabelMatcher]] = []
     problems: list[Problem] = []
     for index, (enabled, text) in enumerate(rows):
         if not enabled:
             continue
         try:
-            matchers.append(parse_matcher(text))
+            parsed.append(parse_matcher_set(text) if sets else [parse_matcher(text)])
         except FilterError as exc:
             problems.append(Problem(f"matcher:{index}", f"column {exc.position + 1}: {exc.message}"))
-    return matchers, problems
+    return parsed, problems
 
 
 def parse_matcher_set(text: str) -> list[LabelMatcher]:
@@ -107,28 +124,27 @@ def parse_matcher_set(text: str) -> list[LabelMatcher]:
     return list(parsed.matchers)
 
 
-def matcher_problems(matchers: Sequence[LabelMatcher]) -> list[Problem]:
+def matcher_problems(matchers: Sequence[LabelMatcher], where: str = "matchers") -> list[Problem]:
     if not matchers:
-        return [Problem("matchers", "no matcher is on: a silence needs at least one")]
+        return [Problem(where, "no matcher is on: a silence needs at least one")]
     if all(m.matches_empty for m in matchers):
-        return [Problem("matchers", "every matcher matches an empty label: add one that names a value")]
+        return [Problem(where, "every matcher matches an empty label: add one that names a value")]
     return []
 
 
-def check(form: FormInput, now: datetime) -> Checked:
-    """Parse and validate the form; every problem at once, by field."""
-    matchers, problems = parse_matchers(form.matchers)
-    if not problems:
-        problems += matcher_problems(matchers)
+def _times(
+    form: FormInput, now: datetime, zone: tzinfo | None
+) -> tuple[datetime, datetime | None, list[Problem]]:
+    problems = []
     starts = now
     if form.start.strip():
         try:
-            starts = max(now, parse_moment(form.start, now))
+            starts = max(now, parse_moment(form.start, now, zone=zone))
         except TimeSpecError as exc:
             problems.append(Problem("start", str(exc)))
     ends = None
     try:
-        ends = end_from(form.end, starts, now)
+        ends = end_from(form.end, starts, now, zone)
     except TimeSpecError as exc:
         problems.append(Problem("end", str(exc)))
     if ends is not None:
@@ -136,19 +152,45 @@ def check(form: FormInput, now: datetime) -> Checked:
             problems.append(Problem("end", "the end is in the past"))
         elif ends <= starts:
             problems.append(Problem("end", "the end must come after the start"))
+    return starts, ends, problems
+
+
+def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked:
+    """Parse and validate the form; every problem at once, by field. Times typed without a
+    zone are in `zone` (default: the local one)."""
+    sets, problems = parse_rows(form.matchers, sets=form.is_maintenance)
+    if not form.is_maintenance:
+        sets = [[m for row in sets for m in row]]  # every row is one matcher of one silence
+    if not problems:
+        if form.is_maintenance:
+            if not sets:
+                problems.append(Problem("matchers", "add at least one matcher set"))
+            for index, matchers in enumerate(sets):
+                problems += matcher_problems(matchers, f"set:{index}")
+        else:
+            problems += matcher_problems(sets[0])
+    starts, ends, time_problems = _times(form, now, zone)
+    problems += time_problems
     if not form.comment.strip():
         problems.append(Problem("comment", "a comment is required: say why"))
     if not form.created_by.strip():
         problems.append(Problem("author", "created by must not be empty"))
+    name = (form.name or "").strip()
+    if form.is_maintenance and (not name or "]" in name):
+        problems.append(Problem("name", "a maintenance needs a name (without ])"))
+    parsed = tuple(tuple(m) for m in sets)
     if problems or ends is None:
-        return Checked(None, tuple(problems), tuple(matchers))
-    draft = Draft(
-        tuple(matchers), starts, ends, form.comment.strip(), form.created_by.strip(), form.replaces
+        return Checked((), tuple(problems), parsed)
+    comment = form.comment.strip()
+    if form.is_maintenance:
+        comment = maintenance_comment(name, comment)
+    drafts = tuple(
+        Draft(m, starts, ends, comment, form.created_by.strip(), form.replaces) for m in parsed
     )
-    return Checked(draft, (), tuple(matchers))
+    return Checked(drafts, (), parsed)
 
 
-def end_from(text: str, starts: datetime, now: datetime) -> datetime:
+def end_from(text: str, starts: datetime, now: datetime, zone: tzinfo | None = None) -> datetime:
     """A duration counts from the start (`2h` of scheduled work); anything else is a moment."""
     spec = text.strip()
     if spec and not spec.startswith("+"):
@@ -156,7 +198,7 @@ def end_from(text: str, starts: datetime, now: datetime) -> datetime:
             return starts + parse_duration(spec)
         except TimeSpecError:
             pass
-    return parse_moment(spec, now)
+    return parse_moment(spec, now, zone=zone, after=starts)
 
 
 def extended_end(ends: datetime, delta: timedelta, now: datetime) -> datetime:
@@ -188,7 +230,18 @@ def preview(
 ) -> Preview:
     """The alerts a silence with `matchers` would hit now (silenced ones included), and why
     to look twice: nothing matched, more than `limit`, several teams or clusters reached."""
-    hit = tuple(a for a in alerts if a.cluster != "prometheus" and matching(matchers, a.labels))
+    hit = [a for a in alerts if matching(matchers, a.labels)]
+    return assess(hit, limit=limit, spread_labels=spread_labels)
+
+
+def assess(
+    alerts: Iterable[BoardAlert],
+    *,
+    limit: int = DEFAULT_PREVIEW_LIMIT,
+    spread_labels: Sequence[str] = SPREAD_LABELS,
+) -> Preview:
+    """Warnings for alerts already known to match (Alertmanager's own matching)."""
+    hit = tuple(a for a in alerts if a.cluster != PENDING_CLUSTER)
     warnings = []
     if not hit:
         warnings.append("matches no alert right now")

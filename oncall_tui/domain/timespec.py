@@ -59,12 +59,17 @@ def _day_word(words: list[str], now_local: datetime) -> tuple[datetime | None, l
 
 
 def parse_moment(
-    text: str, now: datetime, *, zone: tzinfo | None = None, future: bool = True
+    text: str,
+    now: datetime,
+    *,
+    zone: tzinfo | None = None,
+    future: bool = True,
+    after: datetime | None = None,
 ) -> datetime:
     """The moment `text` names, as an aware UTC datetime.
 
-    A bare time of day is the next such time when `future` (an end, a scheduled start).
-    Raises TimeSpecError with a readable reason.
+    A bare time of day is the next such time after `after` (default: now) when `future`: an
+    end of `02:00` after a start of `22:00` is the next morning. Raises TimeSpecError.
     """
     zone = zone or local_zone()
     spec = " ".join(text.split())
@@ -87,8 +92,10 @@ def parse_moment(
         parsed = parsed.replace(tzinfo=zone)
     moment = parsed.astimezone(UTC)
     time_only = day is None and not re.search(r"\d{4}|[a-zA-Z]{3}|\d+[-/.]\d+", spec)
-    if future and time_only and moment <= now:
-        moment += timedelta(days=1)  # 06:00 typed at 23:00 means tomorrow morning
+    reference = max(now, after) if after is not None else now
+    if future and time_only and moment <= reference:
+        # 06:00 typed at 23:00 means tomorrow morning
+        moment += timedelta(days=(reference - moment).days + 1)
     if abs(moment - now) > MAX_SPAN:
         raise TimeSpecError(f"{spec!r} is more than 10 years away")
     return moment
