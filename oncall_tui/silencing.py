@@ -19,6 +19,7 @@ from .api.am_models import PostableSilence, Silence
 from .domain.board import BoardAlert, board_alert
 from .domain.merge import merge_alerts
 from .domain.silence_plan import Draft, extended_end, find_same
+from .domain.timespec import describe_moment
 from .factory import Clients
 
 
@@ -52,8 +53,9 @@ class WriteReport:
         parts = []
         for o in self.outcomes:
             if o.silence is not None:
-                what = "already there" if o.reused else "saved"
-                parts.append(f"{o.cluster}: {what} ({o.silence.id[:8]})")
+                what = "already there" if o.reused else o.silence.state
+                until = describe_moment(o.silence.ends_at, datetime.now(UTC))
+                parts.append(f"{o.cluster}: {what} {o.silence.id[:8]}, ends {until}")
             else:
                 parts.append(f"{o.cluster}: FAILED: {o.error}")
         return "; ".join(parts)
@@ -65,10 +67,12 @@ def _words(exc: errors.ApiError) -> str:
 
 async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> Outcome:
     try:
-        if wanted.id is None:
-            existing = find_same(await cluster.silences(), wanted)
-            if existing is not None:
-                return Outcome(cluster.name, existing, reused=True)
+        # An edit that Alertmanager answered with a new ID, then timed out on the way back,
+        # left that new silence behind: it is found here too (the original is not counted).
+        others = [s for s in await cluster.silences() if s.id != wanted.id]
+        existing = find_same(others, wanted)
+        if existing is not None:
+            return Outcome(cluster.name, existing, reused=True)
         return Outcome(cluster.name, await cluster.write_silence(wanted))
     except errors.ApiError as exc:
         return Outcome(cluster.name, error=_words(exc))
@@ -180,7 +184,7 @@ async def _none() -> None:
 
 
 async def preview_alerts(
-    clients: Clients, filters: Sequence[str]
+    clients: Clients, filters: Sequence[str], *, clusters: Iterable[str] | None = None
 ) -> tuple[list[BoardAlert], list[str]]:
     """The alerts the servers hold that match `filters` (Alertmanager's own matching), from
     every peer of every cluster; clusters that did not answer are named in the second list."""
@@ -192,6 +196,8 @@ async def preview_alerts(
             return [], f"{cluster.name}: {exc.message}"
         return [board_alert(m) for m in merge_alerts(cluster.name, read.results)], None
 
-    parts = await asyncio.gather(*(one(c) for c in clients.clusters))
+    names = set(clusters) if clusters is not None else None
+    chosen = [c for c in clients.clusters if names is None or c.name in names]
+    parts = await asyncio.gather(*(one(c) for c in chosen))
     alerts = [a for found, _ in parts for a in found]
     return alerts, [err for _, err in parts if err]

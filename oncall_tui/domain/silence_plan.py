@@ -90,6 +90,9 @@ class Checked:
     problems: tuple[Problem, ...] = ()
     # The enabled matcher sets that parsed, for the preview (one set for a single silence).
     sets: tuple[tuple[LabelMatcher, ...], ...] = ()
+    # The window as far as it parsed, to show back while other fields are still wrong.
+    starts: datetime | None = None
+    ends: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -179,15 +182,17 @@ def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked
     if form.is_maintenance and (not name or "]" in name):
         problems.append(Problem("name", "a maintenance needs a name (without ])"))
     parsed = tuple(tuple(m) for m in sets)
+    window_ok = not any(p.field in ("start", "end") for p in time_problems)
+    window = (starts, ends) if window_ok else (None, None)
     if problems or ends is None:
-        return Checked((), tuple(problems), parsed)
+        return Checked((), tuple(problems), parsed, *window)
     comment = form.comment.strip()
     if form.is_maintenance:
         comment = maintenance_comment(name, comment)
     drafts = tuple(
         Draft(m, starts, ends, comment, form.created_by.strip(), form.replaces) for m in parsed
     )
-    return Checked(drafts, (), parsed)
+    return Checked(drafts, (), parsed, starts, ends)
 
 
 def end_from(text: str, starts: datetime, now: datetime, zone: tzinfo | None = None) -> datetime:

@@ -10,12 +10,16 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
 from ..config import ConfigError, Settings
+from ..domain.board import BoardAlert
 from ..domain.sanitize import clean
+from ..domain.timespec import TimeSpecError, parse_duration
 from ..factory import Clients, build_clients
 from ..poller import Prefetched
 from .dialogs.command import CommandPrompt
 from .dialogs.help import HelpScreen, binding_ids, binding_rows
 from .screens.alerts import AlertsScreen
+from .screens.silences import SilencesScreen
+from .silence_actions import SilenceActions
 from .themes import DEFAULT_VARIABLES, load_themes
 
 
@@ -68,7 +72,13 @@ class OncallApp(App[None]):
             self.notify(problem, title="config", severity="warning")
 
     def _board(self, clients: Clients, first: Future[Prefetched] | None = None) -> AlertsScreen:
-        return AlertsScreen(clients, bell_on_critical=self.settings.bell_on_critical, first=first)
+        self.writer = SilenceActions(clients, self.settings.silences, self.settings.user)
+        return AlertsScreen(
+            clients,
+            bell_on_critical=self.settings.bell_on_critical,
+            first=first,
+            writer=self.writer,
+        )
 
     def _connect(self, name: str) -> Clients:
         context = self.settings.context(name)
@@ -94,7 +104,18 @@ class OncallApp(App[None]):
     def action_command(self) -> None:
         contexts = [f"ctx {name}" for name in sorted(self.settings.contexts)]
         themes = [f"theme {name}" for name in sorted(self.available_themes)]
-        choices = ["alerts", *contexts, "sort severity", "sort age", "sort alertname", *themes]
+        choices = [
+            "alerts",
+            "silences",
+            "maintenance",
+            "maintenance end ",
+            "maintenance extend ",
+            *contexts,
+            "sort severity",
+            "sort age",
+            "sort alertname",
+            *themes,
+        ]
         self.push_screen(CommandPrompt([*choices, "quit"]), self.run_command)
 
     async def run_command(self, text: str | None) -> None:
@@ -111,8 +132,7 @@ class OncallApp(App[None]):
                 names = ", ".join(sorted(self.settings.contexts)) or "none configured"
                 self.notify(f"contexts: {names}", title=f"current: {self.clients.context.name}")
         elif verb == "alerts":
-            if not isinstance(self.screen, AlertsScreen):
-                self.pop_screen()
+            await self._to_board()
         elif verb == "sort" and isinstance(self.screen, AlertsScreen):
             mode = rest if rest in ("severity", "age", "alertname") else f"label:{rest}"
             self.screen.set_sort(mode if rest else "severity")
@@ -122,10 +142,47 @@ class OncallApp(App[None]):
             else:
                 names = ", ".join(sorted(self.available_themes))
                 self.notify(f"themes: {names}", title=f"current: {self.theme}")
-        elif verb in ("silences", "slo", "query"):
+        elif verb in ("silences", "silence", "sil"):
+            await self._to_board()
+            self.push_screen(SilencesScreen(self.clients, self.writer))
+        elif verb in ("maintenance", "maint"):
+            await self._maintenance(rest)
+        elif verb in ("slo", "query"):
             self.notify(f":{verb} is not built yet", severity="warning")
         else:
             self.notify(f"unknown command {text!r} (? for help)", severity="error")
+
+    async def _to_board(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, AlertsScreen):
+            await self.pop_screen()
+
+    def _board_alerts(self) -> list[BoardAlert]:
+        board = next((s for s in self.screen_stack if isinstance(s, AlertsScreen)), None)
+        return board.all_alerts() if board is not None else []
+
+    async def _maintenance(self, rest: str) -> None:
+        """`:maintenance` opens the form; `:maintenance end NAME`, `:maintenance extend NAME 2h`."""
+        action, _, args = rest.partition(" ")
+        name, _, duration = args.strip().partition(" ")
+        if not action:
+            self.writer.open_maintenance(self.screen, self._board_alerts, self._saved)
+            return
+        if action not in ("end", "extend") or not name:
+            self.notify("use :maintenance, :maintenance end NAME or :maintenance extend NAME 1h")
+            return
+        delta = None
+        if action == "extend":
+            try:
+                delta = parse_duration(duration.strip() or self.settings.silences.extend_by)
+            except TimeSpecError as exc:
+                self.notify(str(exc), severity="error")
+                return
+        await self.writer.maintenance(self.screen, name, delta, self._saved)
+
+    def _saved(self, report: object = None) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, AlertsScreen | SilencesScreen):
+                screen.action_refresh()
 
     def notify(
         self,

@@ -15,6 +15,9 @@ from textual.widgets import Static
 COMMANDS = (
     (":ctx NAME", "switch context without restarting (`:ctx` alone lists them)"),
     (":alerts", "the alert board"),
+    (":silences", "every silence: expire (e), extend (x), edit (enter), mark (space)"),
+    (":maintenance", "silence several matcher sets for one window, e.g. tonight 22:00-02:00"),
+    (":maintenance end|extend NAME [2h]", "end or extend a named maintenance as a whole"),
     (":sort severity|age|alertname|LABEL", "sort the board"),
     (":theme NAME", "switch theme (`:theme` alone lists them)"),
     (":q", "quit"),

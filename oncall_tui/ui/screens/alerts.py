@@ -19,11 +19,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from ...api.prometheus import RuleAlert
-from ...domain.board import SORTS, BoardModel, GroupBuilder
+from ...config import SilenceDefaults
+from ...domain.board import SORTS, BoardAlert, BoardModel, GroupBuilder
 from ...domain.matchers import FilterError, parse_filter
 from ...domain.merge import MergedGroup
+from ...domain.silence_plan import acked_by
 from ...factory import Clients
 from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
+from ..silence_actions import SilenceActions
 from ..widgets.board import BoardView, column_titles
 from ..widgets.status import StatusBar, status_text
 
@@ -37,6 +40,8 @@ class AlertsScreen(Screen[None]):
         Binding("o", "cycle_sort", "Sort", id="alerts.sort"),
         Binding("ctrl+r", "refresh", "Refresh", id="alerts.refresh"),
         Binding("p", "pause", "Pause", id="alerts.pause"),
+        Binding("s", "silence", "Silence", id="alerts.silence"),
+        Binding("a", "ack", "Ack", id="alerts.ack"),
     ]
 
     def __init__(
@@ -45,9 +50,11 @@ class AlertsScreen(Screen[None]):
         *,
         bell_on_critical: bool = False,
         first: Future[Prefetched] | None = None,
+        writer: SilenceActions | None = None,
     ) -> None:
         super().__init__()
         self.clients = clients
+        self.writer = writer or SilenceActions(clients, SilenceDefaults(), None)
         self.first = first
         self.poller = Poller(clients)
         self.builder = GroupBuilder()
@@ -130,6 +137,7 @@ class AlertsScreen(Screen[None]):
         if snapshot.pending is not None:
             self.pending = snapshot.pending
         self.health = snapshot.health
+        self._take_acks(snapshot)
         if snapshot.ok:
             self.last_good = snapshot.taken_at
             self.last_error = ""
@@ -141,6 +149,19 @@ class AlertsScreen(Screen[None]):
         self.update_status()
         if self.bell_on_critical and self._new_critical():
             self.app.bell()
+
+    def _take_acks(self, snapshot: Snapshot) -> None:
+        acks = dict(self.model.acks)
+        for silences in snapshot.silences.values():
+            if silences is None:
+                continue  # keep what was known about that cluster's acks
+            for silence in silences:
+                who = acked_by(silence) if silence.state == "active" else None
+                if who is not None:
+                    acks[silence.id] = who
+                else:
+                    acks.pop(silence.id, None)
+        self.model.acks = acks
 
     def _new_critical(self) -> bool:
         return any(
@@ -270,6 +291,29 @@ class AlertsScreen(Screen[None]):
         self.paused = not self.paused
         self._wake.set()
         self.update_status()
+
+    # -- silences -------------------------------------------------------------------------------
+
+    def all_alerts(self) -> list[BoardAlert]:
+        return [a for g in self.model.groups for a in g.alerts]
+
+    def action_silence(self) -> None:
+        target = self.board.current
+        if target is None:
+            self.notify("no alert selected", severity="warning")
+            return
+        self.writer.open_form(self, target, self.all_alerts, on_saved=self.saved)
+
+    def action_ack(self) -> None:
+        target = self.board.current
+        if target is None:
+            self.notify("no alert selected", severity="warning")
+            return
+        self.writer.ack(self, target, on_saved=self.saved)
+
+    def saved(self, report: object = None) -> None:
+        """A silence was written: poll now, so the board shows the alerts silenced."""
+        self.action_refresh()
 
     def on_board_view_opened(self, event: BoardView.Opened) -> None:
         from .detail import AlertDetailScreen
