@@ -115,7 +115,10 @@ class SilenceActions:
             prefill_for_alert(dict(labels)) if line.alert is not None else prefill_for_group(labels)
         )
         form = FormInput(tuple(rows), end=self.defaults.default_duration, created_by=self.user)
-        self._form(screen, form, f"Silence {what}", on_saved, alerts=alerts)
+        title = f"Silence {what}"
+        if line.alert is not None and line.alert.state == "pending":
+            title += " (pending in Prometheus: the silence holds it once it fires)"
+        self._form(screen, form, title, on_saved, alerts=alerts)
 
     def open_maintenance(
         self, screen: Screen[Any], alerts: Callable[[], Sequence[BoardAlert]], on_saved: Done
