@@ -26,7 +26,7 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.confirm import Ask, Confirm
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
-from oncall_tui.ui.screens.silences import SilencesScreen
+from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from tests.test_app import alert_row, until
 
 pytestmark = pytest.mark.stack
@@ -301,10 +301,16 @@ async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
         await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 2)
         screen = app.screen
         table = screen.query_one(DataTable)
-        cells = {str(table.get_row_at(i)[6]): table.get_row_at(i) for i in range(table.row_count)}
-        assert str(cells["matches nothing"][3]) == "matches nothing"
-        assert "reverse" in str(cells["ends soon"][2].style)  # ending within 15 minutes
-        assert str(cells["ends soon"][3]) == "1"
+        column = {name: i for i, name in enumerate(COLUMNS)}
+        cells = {
+            str(table.get_row_at(i)[column["COMMENT"]]): table.get_row_at(i)
+            for i in range(table.row_count)
+        }
+        alerts, ends = column["ALERTS"], column["ENDS"]
+        assert str(cells["matches nothing"][alerts]) == "matches nothing"
+        assert "reverse" in str(cells["ends soon"][ends].style)  # ending within 15 minutes
+        assert "reverse" not in str(cells["matches nothing"][ends].style)
+        assert str(cells["ends soon"][alerts]) == "1"
 
         await pilot.press("slash", *"state=active soon", "enter")
         await until(pilot, lambda: len(screen.shown) == 1)

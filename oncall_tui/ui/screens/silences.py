@@ -31,7 +31,7 @@ from ...poller import Backoff
 from ..dialogs.confirm import Ask, Confirm
 from ..silence_actions import SilenceActions
 
-COLUMNS = ("", "STATE", "ENDS", "ALERTS", "CLUSTER", "BY", "COMMENT", "MATCHERS")
+COLUMNS = ("", "STATE", "STARTS", "ENDS", "ALERTS", "CLUSTER", "BY", "COMMENT", "MATCHERS")
 RowKey = tuple[str, str]
 
 
@@ -145,10 +145,8 @@ class SilencesScreen(Screen[None]):
     def _cells(self, row: SilenceRow, now: datetime) -> list[Text]:
         s = row.silence
         soon = row.ending_soon(now)
-        if s.state == "pending":
-            ends = f"starts {relative(s.starts_at, now)}"
-        else:
-            ends = relative(s.ends_at, now)
+        starts = relative(s.starts_at, now)
+        ends = relative(s.ends_at, now)
         if row.matches is None:
             count = Text("?", style="dim")
         elif row.matches == 0:
@@ -160,6 +158,7 @@ class SilencesScreen(Screen[None]):
         return [
             Text("●" if row.key in self.marked else " ", style="bold"),
             Text(s.state, style=dim or ("bold" if s.state == "active" else "")),
+            Text(starts, style="bold" if s.state == "pending" else "dim"),
             Text(ends, style="reverse bold" if soon else dim),
             count,
             Text(one_line(row.cluster, 16), style="dim"),
