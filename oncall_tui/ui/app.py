@@ -94,7 +94,8 @@ class OncallApp(App[None]):
     def action_command(self) -> None:
         contexts = [f"ctx {name}" for name in sorted(self.settings.contexts)]
         themes = [f"theme {name}" for name in sorted(self.available_themes)]
-        choices = ["alerts", *contexts, "sort severity", "sort age", "sort alertname", *themes]
+        choices = ["alerts", "slo", *contexts, "sort severity", "sort age", "sort alertname"]
+        choices += themes
         self.push_screen(CommandPrompt([*choices, "quit"]), self.run_command)
 
     async def run_command(self, text: str | None) -> None:
@@ -122,7 +123,15 @@ class OncallApp(App[None]):
             else:
                 names = ", ".join(sorted(self.available_themes))
                 self.notify(f"themes: {names}", title=f"current: {self.theme}")
-        elif verb in ("silences", "slo", "query"):
+        elif verb == "slo":
+            from .screens.slo import SLOScreen
+
+            if isinstance(self.screen, SLOScreen):
+                return
+            if not isinstance(self.screen, AlertsScreen):
+                self.pop_screen()
+            self.push_screen(SLOScreen(self.clients))
+        elif verb in ("silences", "query"):
             self.notify(f":{verb} is not built yet", severity="warning")
         else:
             self.notify(f"unknown command {text!r} (? for help)", severity="error")

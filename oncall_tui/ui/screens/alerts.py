@@ -25,6 +25,7 @@ from ...domain.merge import MergedGroup
 from ...factory import Clients
 from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
 from ..widgets.board import BoardView, column_titles
+from ..widgets.slo_strip import SLOStrip
 from ..widgets.status import StatusBar, status_text
 
 
@@ -65,6 +66,7 @@ class AlertsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield SLOStrip(self.clients, id="slo-strip")
         yield Static(id="titles")
         yield BoardView(self.model, id="board")
         yield Static(id="filter-help")
