@@ -416,7 +416,8 @@ def make_server(
                 return
             with lock:
                 new = replace(live.rates, **changes)
-                t = elapsed(rates, start, now_ms())
+                # The backfill holds the old rates up to serve_after_ms: change after it.
+                t = elapsed(rates, start, max(now_ms(), serve_after_ms))
                 live.layout = continued(live.layout, layout(new, start), t)
                 live.rates = new
             self._send(200, "application/json", current())
