@@ -106,8 +106,8 @@ async def test_board_strip_and_alert_detail_show_the_budget(ui_stack: Stack) -> 
         strip = app.screen.query_one(SLOStrip)
         await until(pilot, lambda: "availability" in strip.text.plain)
         assert "PAGE" in strip.text.plain and "burn 50.0×" in strip.text.plain
-        await until(pilot, lambda: board_alert(app, "HighErrorRate"))
-        alert = board_alert(app, "HighErrorRate")
+        await until(pilot, lambda: board_alert(app, "ErrorBudgetBurn"))
+        alert = board_alert(app, "ErrorBudgetBurn")
         assert alert is not None and alert.labels.get("service") == "churn-api"
         screen = app.screen
         assert isinstance(screen, AlertsScreen)
