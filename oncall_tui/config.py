@@ -143,6 +143,45 @@ class PrometheusConfig(ServerConfig):
         return _check_url(value)
 
 
+class SLOConfig(_Strict):
+    """One SLO: an objective over a window, its SLI as an error ratio in PromQL.
+
+    The SLI is `errors` and `total` queries, or one `ratio` query (bad / all), each with a
+    `{{window}}` placeholder for the range (5m ... 30d). `labels` link the SLO to alerts
+    (an alert carrying all of them shows the SLO's budget); default: `service`.
+    """
+
+    name: str = Field(min_length=1)
+    service: str = ""
+    objective: float = Field(gt=0, lt=100, description="percent, e.g. 99.9")
+    window: str = "30d"
+    errors: str = ""
+    total: str = ""
+    ratio: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        from .domain.slo import parse_duration
+
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_sli(self) -> SLOConfig:
+        if bool(self.ratio) == bool(self.errors or self.total):
+            raise ValueError("give the SLI as `errors` and `total`, or as `ratio`")
+        if not self.ratio and not (self.errors and self.total):
+            raise ValueError("`errors` and `total` go together")
+        for key in ("errors", "total", "ratio"):
+            query = getattr(self, key)
+            if query and "{{window}}" not in query:
+                raise ValueError(f"`{key}` needs a {{{{window}}}} placeholder, e.g. [{{{{window}}}}]")
+        return self
+
+
 class Context(_Strict):
     name: str = ""
     alertmanagers: list[AlertmanagerCluster] = Field(default_factory=list)
@@ -154,6 +193,7 @@ class Context(_Strict):
     refresh: float = Field(default=DEFAULT_REFRESH, ge=1)
     read_only: bool = False
     auth: AuthConfig | None = None
+    slos: list[SLOConfig] = Field(default_factory=list)
 
     @field_validator("alertmanagers", mode="before")
     @classmethod

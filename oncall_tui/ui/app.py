@@ -107,6 +107,7 @@ class OncallApp(App[None]):
         choices = [
             "alerts",
             "silences",
+            "slo",
             "maintenance",
             "maintenance end ",
             "maintenance extend ",
@@ -147,7 +148,14 @@ class OncallApp(App[None]):
             self.push_screen(SilencesScreen(self.clients, self.writer))
         elif verb in ("maintenance", "maint"):
             await self._maintenance(rest)
-        elif verb in ("slo", "query"):
+        elif verb == "slo":
+            from .screens.slo import SLOScreen
+
+            if isinstance(self.screen, SLOScreen):
+                return
+            await self._to_board()
+            self.push_screen(SLOScreen(self.clients))
+        elif verb == "query":
             self.notify(f":{verb} is not built yet", severity="warning")
         else:
             self.notify(f"unknown command {text!r} (? for help)", severity="error")

@@ -28,6 +28,7 @@ from ...factory import Clients
 from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
 from ..silence_actions import SilenceActions
 from ..widgets.board import BoardView, column_titles
+from ..widgets.slo_strip import SLOStrip
 from ..widgets.status import StatusBar, status_text
 
 
@@ -72,6 +73,7 @@ class AlertsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield SLOStrip(self.clients, id="slo-strip")
         yield Static(id="titles")
         yield BoardView(self.model, id="board")
         yield Static(id="filter-help")

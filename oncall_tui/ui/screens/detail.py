@@ -37,8 +37,11 @@ from ...domain.alert_facts import (
 from ...domain.board import PENDING_CLUSTER, STATES, BoardAlert, BoardModel
 from ...domain.sanitize import clean_lines, one_line
 from ...domain.severity import COLOURED
+from ...domain.slo import SLOReport
 from ...domain.timefmt import short_duration
 from ...factory import Clients
+from ...slo_poller import SLOPoller
+from ..widgets.slo_summary import brief, exhaustion, minutes, pct
 
 SECTIONS = (
     ("labels", "Labels"),
@@ -49,6 +52,7 @@ SECTIONS = (
     ("silences", "Silenced by"),
     ("inhibitors", "Inhibited by"),
     ("rule", "Rule"),
+    ("slo", "Error budget"),
 )
 KEY_WIDTH = 24
 # Relative times ("12m ago") go stale; redrawing every few seconds writes nothing when unchanged.
@@ -94,6 +98,7 @@ class AlertDetailScreen(Screen[None]):
         self.gone = False  # the alert left the board while this screen was open
         self.silences: dict[str, Silence | str] | None = None  # None: still loading
         self.rules: Rules | str | None = None  # str: why there is no rule to show
+        self.slos: list[SLOReport] | str | None = None  # SLOs whose labels this alert carries
         self._drawn = False
         self._shown: dict[str, Text] = {}
 
@@ -114,6 +119,7 @@ class AlertDetailScreen(Screen[None]):
         self.render_all()
         self.fetch_silences()
         self.fetch_rules()
+        self.fetch_slos()
         self.set_interval(TICK_SECONDS, self._tick)
         self._drawn = True
 
@@ -171,6 +177,40 @@ class AlertDetailScreen(Screen[None]):
                 self.rules = matching_rules(groups, self.alert) or "rule not found"
         self._show("rule")
         self._show("timing")  # a pending alert's firing time needs the rule's `for`
+
+    @work(exclusive=True, group="detail-slo", exit_on_error=False)
+    async def fetch_slos(self) -> None:
+        if self.clients.prometheus is None:
+            self.slos = "no Prometheus configured"
+        else:
+            labels = self.alert.labels
+            snapshot = await SLOPoller(self.clients).poll(only=lambda s: s.matches(labels))
+            self.slos = list(snapshot.reports) if snapshot.ok else "; ".join(snapshot.errors)
+        self._show("slo")
+
+    def _slo_text(self) -> Text:
+        muted = self._style("muted")
+        if self.slos is None:
+            return Text("loading…", style=muted)
+        if isinstance(self.slos, str):
+            return Text(f"Prometheus: {one_line(self.slos)}", style=self._style("error"))
+        if not self.slos:
+            return Text("no SLO matches this alert's labels", style=muted)
+        roles = {"page": "severity-critical", "ticket": "severity-warning", "ok": "name"}
+        roles["nodata"] = "muted"
+        text = Text()
+        for report in self.slos:
+            text.append_text(brief(report, lambda r: self._style(roles.get(r, r))))
+            found = report.budget
+            if found is not None:
+                text.append(
+                    f"\n  budget {minutes(found.total_minutes)} · spent "
+                    f"{minutes(found.spent_minutes)} ({pct(found.spent_pct)}) · "
+                    f"{exhaustion(report.exhaustion_s)}"
+                )
+            text.append("\n")
+        text.rstrip()
+        return text
 
     def _tick(self) -> None:
         """Follow the board's newer copy of this alert, then redraw the relative times."""
