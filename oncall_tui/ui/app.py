@@ -9,6 +9,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
+from ..api.fetch import Fetched
 from ..config import ConfigError, Settings
 from ..domain.sanitize import clean
 from ..factory import Clients, build_clients
@@ -42,6 +43,8 @@ class OncallApp(App[None]):
         self.first = first
         self.connect = connect or self._connect
         self.problems: list[str] = []
+        # Runbooks fetched this session (url -> Fetched), shared by every runbook screen.
+        self.runbook_cache: dict[str, Fetched] = {}
         for _path, theme in load_themes():
             if isinstance(theme, str):
                 self.problems.append(theme)
@@ -94,7 +97,7 @@ class OncallApp(App[None]):
     def action_command(self) -> None:
         contexts = [f"ctx {name}" for name in sorted(self.settings.contexts)]
         themes = [f"theme {name}" for name in sorted(self.available_themes)]
-        choices = ["alerts", *contexts, "sort severity", "sort age", "sort alertname", *themes]
+        choices = ["alerts", "query", *contexts, "sort severity", "sort age", "sort alertname", *themes]
         self.push_screen(CommandPrompt([*choices, "quit"]), self.run_command)
 
     async def run_command(self, text: str | None) -> None:
@@ -122,7 +125,11 @@ class OncallApp(App[None]):
             else:
                 names = ", ".join(sorted(self.available_themes))
                 self.notify(f"themes: {names}", title=f"current: {self.theme}")
-        elif verb in ("silences", "slo", "query"):
+        elif verb == "query":
+            from .screens.query import QueryScreen
+
+            self.push_screen(QueryScreen(self.clients))
+        elif verb in ("silences", "slo"):
             self.notify(f":{verb} is not built yet", severity="warning")
         else:
             self.notify(f"unknown command {text!r} (? for help)", severity="error")
