@@ -198,3 +198,11 @@ def test_query_history_survives_restarts_and_is_private(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert QueryHistory(path).entries == ["sum(rate(x[5m]))", "up"]
+
+
+def test_a_flat_line_with_float_noise_is_drawn_flat() -> None:
+    noisy = [ChartSeries("ratio", [(t, 8.0 + (1e-12 if t % 30 else -1e-12)) for t in range(0, 3601, 15)])]
+    lines = render_chart(noisy, 60, 8, start=0, end=3600).plain.split("\n")
+    assert lines[0].split()[0] == "8.8" and lines[5].split()[0] == "7.2"
+    plotted = [i for i, line in enumerate(lines[:6]) if any(0x2800 < ord(c) <= 0x28FF for c in line)]
+    assert plotted in ([2, 3], [2], [3]), "a thin line mid-chart, not noise blown up to full height"

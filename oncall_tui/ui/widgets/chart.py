@@ -51,7 +51,8 @@ def _bounds(series: Sequence[ChartSeries], threshold: float | None) -> tuple[flo
     if not values:
         return None
     low, high = min(values), max(values)
-    if low == high:
+    # A flat line with float noise (8 +/- 1e-12) is drawn flat, not as noise blown up.
+    if high - low <= max(abs(low), abs(high)) * 1e-6:
         pad = abs(low) * 0.1 or 1.0
         return low - pad, high + pad
     pad = (high - low) * 0.05
