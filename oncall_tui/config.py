@@ -181,6 +181,56 @@ class SLOConfig(_Strict):
                 raise ValueError(f"`{key}` needs a {{{{window}}}} placeholder, e.g. [{{{{window}}}}]")
         return self
 
+# -- runbooks and triage (issue 6) ---------------------------------------------------------------
+
+
+class RunbooksConfig(_Strict):
+    """Where an alert's runbook is found, and how much of it may be downloaded."""
+
+    annotations: list[str] = Field(
+        default_factory=lambda: ["runbook_url", "runbook"],
+        description="annotations naming a runbook, tried in this order",
+    )
+    folders: list[Path] = Field(
+        default_factory=list, description="local folders holding ALERTNAME.md (checked first)"
+    )
+    url_template: str | None = Field(
+        default=None, description="e.g. https://git.example.com/runbooks/{{ $labels.alertname }}.md"
+    )
+    max_bytes: int = Field(default=1_000_000, gt=0, le=20_000_000)
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    auth: dict[str, AuthConfig] = Field(
+        default_factory=dict, description="runbook host (host or host:port) -> its credential"
+    )
+
+    @field_validator("folders")
+    @classmethod
+    def _expand_folders(cls, value: list[Path]) -> list[Path]:
+        return [path.expanduser() for path in value]
+
+
+class TriageQuery(_Strict):
+    name: str = Field(min_length=1)
+    query: str = Field(min_length=1, description="PromQL; {{ $labels.x }} is the alert's label x")
+
+
+class TriageRule(_Strict):
+    """Queries attached to the alerts its matchers select (the board's filter syntax)."""
+
+    matchers: str = Field(min_length=1)
+    queries: list[TriageQuery] = Field(min_length=1)
+
+    @field_validator("matchers")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        from .domain.matchers import FilterError, parse_filter
+
+        try:
+            parse_filter(value)
+        except FilterError as exc:
+            raise ValueError(f"column {exc.position + 1}: {exc.message}") from None
+        return value
+
 
 class Context(_Strict):
     name: str = ""
@@ -194,6 +244,8 @@ class Context(_Strict):
     read_only: bool = False
     auth: AuthConfig | None = None
     slos: list[SLOConfig] = Field(default_factory=list)
+    runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
+    triage: list[TriageRule] = Field(default_factory=list)
 
     @field_validator("alertmanagers", mode="before")
     @classmethod

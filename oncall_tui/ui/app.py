@@ -9,6 +9,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
+from ..api.fetch import Fetched
 from ..config import ConfigError, Settings
 from ..domain.board import BoardAlert
 from ..domain.sanitize import clean
@@ -46,6 +47,8 @@ class OncallApp(App[None]):
         self.first = first
         self.connect = connect or self._connect
         self.problems: list[str] = []
+        # Runbooks fetched this session (url -> Fetched), shared by every runbook screen.
+        self.runbook_cache: dict[str, Fetched] = {}
         for _path, theme in load_themes():
             if isinstance(theme, str):
                 self.problems.append(theme)
@@ -108,6 +111,7 @@ class OncallApp(App[None]):
             "alerts",
             "silences",
             "slo",
+            "query",
             "maintenance",
             "maintenance end ",
             "maintenance extend ",
@@ -156,7 +160,10 @@ class OncallApp(App[None]):
             await self._to_board()
             self.push_screen(SLOScreen(self.clients))
         elif verb == "query":
-            self.notify(f":{verb} is not built yet", severity="warning")
+            from .screens.query import QueryScreen
+
+            await self._to_board()
+            self.push_screen(QueryScreen(self.clients))
         else:
             self.notify(f"unknown command {text!r} (? for help)", severity="error")
 

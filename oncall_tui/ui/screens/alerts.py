@@ -43,6 +43,8 @@ class AlertsScreen(Screen[None]):
         Binding("p", "pause", "Pause", id="alerts.pause"),
         Binding("s", "silence", "Silence", id="alerts.silence"),
         Binding("a", "ack", "Ack", id="alerts.ack"),
+        Binding("r", "runbook", "Runbook", id="alerts.runbook"),
+        Binding("t", "triage", "Triage", id="alerts.triage"),
     ]
 
     def __init__(
@@ -321,3 +323,31 @@ class AlertsScreen(Screen[None]):
         from .detail import AlertDetailScreen
 
         self.app.push_screen(AlertDetailScreen(event.alert, self.clients, self.model))
+
+    # -- runbook and triage of the alert under the cursor ---------------------------------------
+
+    def _cursor_alert(self) -> BoardAlert | None:
+        line = self.board.current
+        if line is None:
+            return None
+        if line.alert is not None:
+            return line.alert
+        return line.shown[0] if len(line.shown) == 1 else None
+
+    def action_runbook(self) -> None:
+        from .runbook import RunbookScreen
+
+        alert = self._cursor_alert()
+        if alert is None:
+            self.notify("put the cursor on an alert first", severity="warning", timeout=3)
+        else:
+            self.app.push_screen(RunbookScreen(alert, self.clients))
+
+    def action_triage(self) -> None:
+        from .triage import TriageScreen
+
+        alert = self._cursor_alert()
+        if alert is None:
+            self.notify("put the cursor on an alert first", severity="warning", timeout=3)
+        else:
+            self.app.push_screen(TriageScreen(alert, self.clients))
