@@ -11,15 +11,13 @@ from textual.notifications import SeverityLevel
 
 from ..api.fetch import Fetched
 from ..config import ConfigError, Settings
-from ..domain.board import BoardAlert
 from ..domain.sanitize import clean
-from ..domain.timespec import TimeSpecError, parse_duration
 from ..factory import Clients, build_clients
 from ..poller import Prefetched
+from .commands import command_choices, run_command
 from .dialogs.command import CommandPrompt
 from .dialogs.help import HelpScreen, binding_ids, binding_rows
 from .screens.alerts import AlertsScreen
-from .screens.silences import SilencesScreen
 from .silence_actions import SilenceActions
 from .themes import DEFAULT_VARIABLES, load_themes
 
@@ -105,99 +103,10 @@ class OncallApp(App[None]):
         self.push_screen(HelpScreen(rows))
 
     def action_command(self) -> None:
-        contexts = [f"ctx {name}" for name in sorted(self.settings.contexts)]
-        themes = [f"theme {name}" for name in sorted(self.available_themes)]
-        choices = [
-            "alerts",
-            "silences",
-            "slo",
-            "query",
-            "maintenance",
-            "maintenance end ",
-            "maintenance extend ",
-            *contexts,
-            "sort severity",
-            "sort age",
-            "sort alertname",
-            *themes,
-        ]
-        self.push_screen(CommandPrompt([*choices, "quit"]), self.run_command)
+        self.push_screen(CommandPrompt(command_choices(self)), self.run_command)
 
     async def run_command(self, text: str | None) -> None:
-        if not text:
-            return
-        verb, _, rest = text.partition(" ")
-        rest = rest.strip()
-        if verb in ("q", "q!", "quit"):
-            self.exit()
-        elif verb in ("ctx", "context"):
-            if rest:
-                await self.switch_context(rest)
-            else:
-                names = ", ".join(sorted(self.settings.contexts)) or "none configured"
-                self.notify(f"contexts: {names}", title=f"current: {self.clients.context.name}")
-        elif verb == "alerts":
-            await self._to_board()
-        elif verb == "sort" and isinstance(self.screen, AlertsScreen):
-            mode = rest if rest in ("severity", "age", "alertname") else f"label:{rest}"
-            self.screen.set_sort(mode if rest else "severity")
-        elif verb == "theme":
-            if rest and self.get_theme(rest) is not None:
-                self.theme = rest
-            else:
-                names = ", ".join(sorted(self.available_themes))
-                self.notify(f"themes: {names}", title=f"current: {self.theme}")
-        elif verb in ("silences", "silence", "sil"):
-            await self._to_board()
-            self.push_screen(SilencesScreen(self.clients, self.writer))
-        elif verb in ("maintenance", "maint"):
-            await self._maintenance(rest)
-        elif verb == "slo":
-            from .screens.slo import SLOScreen
-
-            if isinstance(self.screen, SLOScreen):
-                return
-            await self._to_board()
-            self.push_screen(SLOScreen(self.clients))
-        elif verb == "query":
-            from .screens.query import QueryScreen
-
-            await self._to_board()
-            self.push_screen(QueryScreen(self.clients))
-        else:
-            self.notify(f"unknown command {text!r} (? for help)", severity="error")
-
-    async def _to_board(self) -> None:
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, AlertsScreen):
-            await self.pop_screen()
-
-    def _board_alerts(self) -> list[BoardAlert]:
-        board = next((s for s in self.screen_stack if isinstance(s, AlertsScreen)), None)
-        return board.all_alerts() if board is not None else []
-
-    async def _maintenance(self, rest: str) -> None:
-        """`:maintenance` opens the form; `:maintenance end NAME`, `:maintenance extend NAME 2h`."""
-        action, _, args = rest.partition(" ")
-        name, _, duration = args.strip().partition(" ")
-        if not action:
-            self.writer.open_maintenance(self.screen, self._board_alerts, self._saved)
-            return
-        if action not in ("end", "extend") or not name:
-            self.notify("use :maintenance, :maintenance end NAME or :maintenance extend NAME 1h")
-            return
-        delta = None
-        if action == "extend":
-            try:
-                delta = parse_duration(duration.strip() or self.settings.silences.extend_by)
-            except TimeSpecError as exc:
-                self.notify(str(exc), severity="error")
-                return
-        await self.writer.maintenance(self.screen, name, delta, self._saved)
-
-    def _saved(self, report: object = None) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, AlertsScreen | SilencesScreen):
-                screen.action_refresh()
+        await run_command(self, text)
 
     def notify(
         self,
