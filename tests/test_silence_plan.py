@@ -77,11 +77,14 @@ def test_a_bare_time_already_past_means_tomorrow() -> None:
     assert parse_moment("06:00", NOW, zone=BERLIN) == datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("text", ["", "tomorrow", "yesterday-ish", "25:99", "9999-99-99"])
+@pytest.mark.parametrize(
+    "text", ["", "tomorrow", "yesterday-ish", "25:99", "9999-99-99", "-2h", "-30m", "45"]
+)
 def test_unreadable_moments_say_why(text: str) -> None:
     with pytest.raises(TimeSpecError) as caught:
         parse_moment(text, NOW, zone=BERLIN)
     assert str(caught.value)
+    assert check(form(end=text), NOW, BERLIN).problem("end")
 
 
 def test_moment_described_in_both_zones() -> None:
@@ -234,3 +237,10 @@ def test_a_maintenance_needs_a_name_and_sets() -> None:
     checked = check(form(matchers=((True, "plain words"),), name=" "), NOW)
     assert checked.problem("name") and checked.problem("matcher:0")
     assert check(form(matchers=(), name="x"), NOW).problem("matchers")
+
+
+def test_an_edit_keeps_the_start_of_an_active_silence() -> None:
+    began = NOW - timedelta(hours=1)
+    (draft,) = check(form(original_start=began, end="2h", replaces="abc"), NOW).drafts
+    assert draft.starts == began and draft.ends == NOW + timedelta(hours=2)
+    assert draft.postable().id == "abc"

@@ -212,6 +212,9 @@ class BoardModel:
     compact_single: bool = True
     new_keys: frozenset[str] = frozenset()
     acks: Mapping[str, str] = field(default_factory=dict)  # silence ID -> who acked
+    # Acks as (who, matchers): a pending alert is in no Alertmanager yet, so its ack is found
+    # by matching the ack silence's matchers against its labels.
+    ack_rules: tuple[tuple[str, tuple[Callable[[Mapping[str, str]], bool], ...]], ...] = ()
     _known: frozenset[str] | None = None
     _lines: list[Line] | None = None
     _shown_cache: dict[str, tuple[BoardGroup, tuple[object, ...], tuple[BoardAlert, ...]]] = field(
@@ -225,6 +228,11 @@ class BoardModel:
 
     def acked_by(self, alert: BoardAlert) -> str | None:
         """Who acked the alert (`a`: a short silence commented "ACK by <user>"), if anyone."""
+        if alert.state == "pending":
+            for user, tests in self.ack_rules:
+                if tests and all(test(alert.labels) for test in tests):
+                    return user
+            return None
         if not self.acks:
             return None
         for silence_id in alert.silenced_by:

@@ -78,6 +78,9 @@ class FormInput:
     created_by: str = ""
     replaces: str | None = None
     name: str | None = None  # a maintenance window's name; None for a single silence
+    # An edited active silence keeps its start when Starts is left empty: Alertmanager keeps
+    # the ID only when the start is unchanged, so a comment-only edit is not a new silence.
+    original_start: datetime | None = None
 
     @property
     def is_maintenance(self) -> bool:
@@ -140,6 +143,8 @@ def _times(
 ) -> tuple[datetime, datetime | None, list[Problem]]:
     problems = []
     starts = now
+    if form.original_start is not None and form.original_start <= now:
+        starts = form.original_start
     if form.start.strip():
         try:
             starts = max(now, parse_moment(form.start, now, zone=zone))
@@ -196,11 +201,12 @@ def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked
 
 
 def end_from(text: str, starts: datetime, now: datetime, zone: tzinfo | None = None) -> datetime:
-    """A duration counts from the start (`2h` of scheduled work); anything else is a moment."""
+    """A duration counts from the start (`2h` of scheduled work), or from now for a silence
+    already running; anything else is a moment."""
     spec = text.strip()
     if spec and not spec.startswith("+"):
         try:
-            return starts + parse_duration(spec)
+            return max(starts, now) + parse_duration(spec)
         except TimeSpecError:
             pass
     return parse_moment(spec, now, zone=zone, after=starts)

@@ -77,6 +77,10 @@ def parse_moment(
         raise TimeSpecError("empty: write 2h, 22:00, tomorrow 06:00 or 2026-12-01 22:00")
     if spec.lower() == "now":
         return now.astimezone(UTC)
+    if spec.startswith("-"):
+        raise TimeSpecError(f"{spec!r} is in the past: write a duration from now, like 2h")
+    if spec.isdigit():
+        raise TimeSpecError(f"{spec!r} needs a unit: {spec}m, {spec}h or {spec}d")
     if spec[0] == "+" or (_DURATION.fullmatch(spec) and spec != "0"):
         return (now + parse_duration(spec)).astimezone(UTC)
     now_local = now.astimezone(zone)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..domain.board import BoardAlert
 from ..domain.timespec import TimeSpecError, parse_duration
+from .dialogs.confirm import Confirm
 from .screens.alerts import AlertsScreen
 from .screens.silences import SilencesScreen
 
@@ -116,4 +117,20 @@ async def maintenance(app: OncallApp, rest: str) -> None:
         except TimeSpecError as exc:
             app.notify(str(exc), severity="error")
             return
-    await app.writer.maintenance(app.screen, name, delta, saved)
+    writer = app.writer
+    if writer.refused(app.screen, f"maintenance {action}"):
+        return
+    screen = app.screen
+    keys = await writer.maintenance_targets(screen, name)
+    if not keys:
+        return
+    if delta is not None:
+        await writer.extend(screen, keys, delta, saved)
+        return
+
+    async def answer(yes: bool | None) -> None:
+        if yes:
+            await writer.expire(screen, keys, saved)
+
+    question = f"End maintenance {name!r}: expire its {len(keys)} silence(s)?"
+    app.push_screen(Confirm(question), answer)

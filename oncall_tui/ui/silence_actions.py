@@ -47,7 +47,10 @@ def target_labels(line: Line) -> tuple[str, list[tuple[str, str]]]:
     """What `s`/`a` act on: the alert under the cursor, or the whole group on its header."""
     if line.alert is not None:
         return f"alert {line.alert.name}", sorted(line.alert.labels.items())
-    return f"group {line.group.receiver}", _common_labels(line.group)
+    labels = _common_labels(line.group)
+    named = " ".join(f"{k}={v}" for k, v in labels) or f"→ {line.group.receiver}"
+    count = len(line.group.alerts)
+    return f"group {named} ({count} alert{'s' * (count != 1)})", labels
 
 
 def _local_input(moment: datetime) -> str:
@@ -143,6 +146,7 @@ class SilenceActions:
             created_by=self.user,
             replaces=silence.id,
             name=None,
+            original_start=silence.starts_at,
         )
         label = maintenance_name(silence)
         title = f"Edit silence {silence.id[:8]} on {cluster}" + (f" ({label})" if label else "")
@@ -201,10 +205,10 @@ class SilenceActions:
         self._report(screen, report, f"extend {len(targets)} silence(s)", on_saved)
         return report
 
-    async def maintenance(
-        self, screen: Screen[Any], name: str, delta: timedelta | None, on_saved: Done
-    ) -> silencing.WriteReport | None:
-        """End (delta None) or extend every unexpired silence of the named maintenance."""
+    async def maintenance_targets(
+        self, screen: Screen[Any], name: str
+    ) -> list[tuple[str, str]]:
+        """(cluster, ID) of every unexpired silence of the named maintenance; says so if none."""
         read = await silencing.read_all(self.clients, with_alerts=False)
         keys = [
             (cluster, s.id)
@@ -216,7 +220,4 @@ class SilenceActions:
             screen.notify(
                 f"no active or pending maintenance named {name!r}{problem}", severity="warning"
             )
-            return None
-        if delta is None:
-            return await self.expire(screen, keys, on_saved)
-        return await self.extend(screen, keys, delta, on_saved)
+        return keys

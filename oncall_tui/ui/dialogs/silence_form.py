@@ -29,6 +29,7 @@ from ...domain.silence_plan import Checked, FormInput, Preview, assess, check, p
 from ...domain.timespec import describe_moment
 from ...factory import Clients
 from ..widgets.alert_lines import alert_line
+from .confirm import Confirm
 
 SHOWN_ALERTS = 60
 
@@ -195,6 +196,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             self.editing = None
         elif text:
             self._add_row(matchers, text)
+            matchers.highlighted = matchers.option_count - 1  # in view, even below the fold
         event.input.value = ""
         self._changed()
 
@@ -216,6 +218,8 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
     def _changed(self) -> None:
         if not self.is_mounted:
             return
+        if not self.saving:
+            self._status("")  # what it said was about the form as it was
         now = datetime.now(UTC)
         self.checked = check(self.form_input(), now)
         self._echo(now)
@@ -248,7 +252,9 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
                 if final or problem.field.startswith(("matcher", "set")) or problem.field == "name":
                     where = problem.field.replace("matcher:", "row ").replace("set:", "set ")
                     lines.append(f"✗ {where}: {problem.message}")
-        self.query_one("#sf-problems", Static).update(Text("\n".join(lines)))
+        problems = self.query_one("#sf-problems", Static)
+        problems.update(Text("\n".join(lines)))
+        problems.display = bool(lines)
 
     @work(exclusive=True, group="preview", exit_on_error=False)
     async def refresh_preview(self) -> None:
@@ -287,7 +293,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         if shown is None:
             title.update(Text("Preview: no valid matchers yet"))
             body.update("")
-            warnings.update("")
+            warnings.display = False
             return
         where = ", ".join(shown.clusters) or "any cluster"
         count = len(shown.alerts)
@@ -296,6 +302,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             heading.append(f" · {source}", style="italic")
         title.update(heading)
         warnings.update(Text("\n".join(f"⚠ {w}" for w in shown.warnings)))
+        warnings.display = bool(shown.warnings)
         text = Text(no_wrap=True, overflow="ellipsis")
         for alert in sorted(shown.alerts, key=lambda a: (a.name, a.key))[:SHOWN_ALERTS]:
             text.append_text(alert_line(alert))
@@ -338,7 +345,14 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             if checked.problem(name):
                 self.query_one(selector, Input).focus()
                 return
-        self.query_one(MatcherList).focus()
+        matchers = self.query_one(MatcherList)
+        keys = list(self.rows)
+        for problem in checked.problems:
+            kind, _, index = problem.field.partition(":")
+            if kind in ("matcher", "set") and index.isdigit() and int(index) < len(keys):
+                matchers.highlighted = int(index)
+                break
+        matchers.focus()
 
     @work(exclusive=True, group="save", exit_on_error=False)
     async def _save(self, checked: Checked) -> None:
@@ -362,4 +376,12 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             self.editing = None
             self.query_one("#sf-add", Input).value = ""
             return
-        self.dismiss(None)
+        if self.form_input() == self.initial or self.saving:
+            self.dismiss(None)
+            return
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(Confirm("Discard this silence? What you typed is lost."), answer)

@@ -21,7 +21,7 @@ from textual.widgets import Footer, Input, Static
 from ...api.prometheus import RuleAlert
 from ...config import SilenceDefaults
 from ...domain.board import SORTS, BoardAlert, BoardModel, GroupBuilder
-from ...domain.matchers import FilterError, parse_filter
+from ...domain.matchers import FilterError, LabelMatcher, parse_filter
 from ...domain.merge import MergedGroup
 from ...domain.silence_plan import acked_by
 from ...factory import Clients
@@ -156,16 +156,21 @@ class AlertsScreen(Screen[None]):
 
     def _take_acks(self, snapshot: Snapshot) -> None:
         acks = dict(self.model.acks)
+        rules = []
         for silences in snapshot.silences.values():
             if silences is None:
                 continue  # keep what was known about that cluster's acks
             for silence in silences:
                 who = acked_by(silence) if silence.state == "active" else None
-                if who is not None:
-                    acks[silence.id] = who
-                else:
+                if who is None:
                     acks.pop(silence.id, None)
+                    continue
+                acks[silence.id] = who
+                with contextlib.suppress(FilterError):
+                    tests = tuple(LabelMatcher.from_api(m).matches for m in silence.matchers)
+                    rules.append((who, tests))
         self.model.acks = acks
+        self.model.ack_rules = tuple(rules)
 
     def _new_critical(self) -> bool:
         return any(

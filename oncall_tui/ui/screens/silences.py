@@ -31,7 +31,8 @@ from ...poller import Backoff
 from ..dialogs.confirm import Ask, Confirm
 from ..silence_actions import SilenceActions
 
-COLUMNS = ("", "STATE", "STARTS", "ENDS", "ALERTS", "CLUSTER", "BY", "COMMENT", "MATCHERS")
+# What tells silences apart comes first: at 80 columns the matchers must still show.
+COLUMNS = ("", "STATE", "ENDS", "ALERTS", "MATCHERS", "COMMENT", "BY", "STARTS", "CLUSTER")
 RowKey = tuple[str, str]
 
 
@@ -48,7 +49,7 @@ class SilencesScreen(Screen[None]):
     CSS_PATH = "silences.tcss"
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="silences.filter"),
-        Binding("escape", "back", "Back", id="silences.back"),
+        Binding("escape,q", "back", "Back", id="silences.back"),
         Binding("e", "expire", "Expire", id="silences.expire"),
         Binding("x", "extend", "Extend", id="silences.extend"),
         Binding("space", "mark", "Mark", id="silences.mark"),
@@ -158,13 +159,13 @@ class SilencesScreen(Screen[None]):
         return [
             Text("●" if row.key in self.marked else " ", style="bold"),
             Text(s.state, style=dim or ("bold" if s.state == "active" else "")),
-            Text(starts, style="bold" if s.state == "pending" else "dim"),
             Text(ends, style="reverse bold" if soon else dim),
             count,
-            Text(one_line(row.cluster, 16), style="dim"),
-            Text(one_line(s.created_by, 20), style=dim),
+            Text(one_line(row.matchers, 48), style=dim),
             Text(one_line(comment, 40), style=dim),
-            Text(one_line(row.matchers, 200), style=dim),
+            Text(one_line(s.created_by, 20), style=dim),
+            Text(starts, style="bold" if s.state == "pending" else "dim"),
+            Text(one_line(row.cluster, 16), style="dim"),
         ]
 
     def redraw(self) -> None:
