@@ -13,11 +13,11 @@ as "no data": never as 100 % nor as 0 %.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from . import timespec
 from .timefmt import short_duration
 
 # The burn-rate windows of the workbook's multiwindow, multi-burn-rate alerts.
@@ -50,21 +50,15 @@ MULTIWINDOW: tuple[BurnAlert, ...] = (
 )
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus duration: ``30d``, ``1h30m``, ``4w``. ValueError otherwise."""
-    text = text.strip()
-    pos, total = 0, 0.0
-    for match in _DURATION.finditer(text):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        pos = match.end()
-    if not text or pos != len(text) or total <= 0:
+    """Seconds in a Prometheus duration: ``30d``, ``1h30m``, ``4w``. ValueError otherwise
+    (TimeSpecError is one): the same reader as the silence form's."""
+    seconds = timespec.parse_duration(text).total_seconds()
+    if seconds <= 0:
         raise ValueError(f"{text!r} is not a duration such as 5m, 1h or 30d")
-    return total
+    return seconds
 
 
 def format_duration(seconds: float) -> str:

@@ -64,7 +64,9 @@ async def run_command(app: OncallApp, text: str | None) -> None:
         if rest:
             await app.switch_context(rest)
         else:
-            names = ", ".join(sorted(app.settings.contexts)) or "none configured"
+            names = ", ".join(sorted(app.settings.contexts)) or (
+                f"only {app.clients.context.name} (from the command line or the demo)"
+            )
             app.notify(f"contexts: {names}", title=f"current: {app.clients.context.name}")
     elif verb == "alerts":
         await to_board(app)

@@ -21,7 +21,7 @@ class CommandPrompt(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            placeholder="ctx NAME · alerts · sort LABEL · q",
+            placeholder="alerts · silences · slo · query · maintenance · ctx NAME · theme NAME · q",
             suggester=SuggestFromList(self.suggestions, case_sensitive=False),
             id="command",
         )

@@ -26,7 +26,13 @@ COMMANDS = (
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close"),
+        Binding("j,down", "scroll(1)", "Down", show=False, id="help.down"),
+        Binding("k,up", "scroll(-1)", "Up", show=False, id="help.up"),
+        Binding("G,end", "scroll(10000)", "Bottom", show=False, id="help.bottom"),
+        Binding("g,home", "scroll(-10000)", "Top", show=False, id="help.top"),
+    ]
 
     def __init__(self, rows: list[tuple[str, str, str]]) -> None:
         super().__init__()
@@ -45,11 +51,14 @@ class HelpScreen(ModalScreen[None]):
         for command, description in COMMANDS:
             commands.add_row(Text(command), Text(description))
         with VerticalScroll(id="help"):
-            yield Static(Text("Keys", style="bold"))
+            yield Static(Text("Keys · esc closes this help · j/k scroll", style="bold"))
             yield Static(table)
             yield Static(Text("\nCommands (type : first)", style="bold"))
             yield Static(commands)
             yield Static(Text("\nesc closes this help", style="dim"))
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#help", VerticalScroll).scroll_relative(y=lines, animate=False)
 
 
 def binding_rows(
@@ -59,6 +68,8 @@ def binding_rows(
     rows: dict[str, tuple[str, str, str]] = {}
     for key, active in bindings.items():
         binding: Binding = active.binding  # type: ignore[attr-defined]
+        if not binding.id:
+            continue  # Textual's own (focus next, page right, copy): not ours to explain
         description = binding.description or binding.action
         ident = binding.id or ""
         label = display(binding) or key

@@ -330,8 +330,11 @@ class AlertDetailScreen(Screen[None]):
                 self._field(text, "fires", when)
             else:
                 self._field(text, "fires", Text("once its `for` has passed", self._style("muted")))
-        elif alert.ends is not None:
+        elif alert.ends is not None and alert.ends > now + timedelta(minutes=30):
             self._field(text, "ends", f"{local_time(alert.ends)}  ({relative(alert.ends, now)})")
+        elif alert.ends is not None:
+            # Prometheus re-sends a firing alert with endsAt a few minutes ahead: not an end.
+            self._field(text, "ends", Text("when it stops firing", self._style("muted")))
         text.rstrip()
         return text
 

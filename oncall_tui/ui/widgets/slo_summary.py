@@ -12,7 +12,7 @@ from rich.style import Style
 from rich.text import Text
 
 from ...domain.sanitize import one_line
-from ...domain.slo import NO_DATA, OK, PAGE, TICKET, WINDOWS, SLOReport
+from ...domain.slo import NO_DATA, OK, PAGE, TICKET, WINDOWS, SLOReport, parse_duration
 from ...domain.timefmt import short_duration
 from .budget_chart import budget_chart, gauge
 
@@ -92,9 +92,16 @@ def card(report: SLOReport, width: int, style: Styler, *, chart: bool = True) ->
     sli = report.sli
     text.append(f"SLI {pct(sli * 100 if sli is not None else None, 3)} · burn")
     burns = report.burns
+    covered = report.covered_s
+    partial = False
     for window in WINDOWS:
         text.append(f" {window} ", muted)
         text.append(burn(burns[window]))
+        if covered is not None and parse_duration(window) > covered and burns[window] is not None:
+            text.append("*", muted)  # a rate over less data than the window
+            partial = True
+    if partial:
+        text.append("\n* over the data there is, shorter than the window", muted)
     for note in report.notes():
         text.append(f"\n⚠ {note}", style("warn"))
     for error in report.errors[:3]:
@@ -114,7 +121,8 @@ def brief(report: SLOReport, style: Styler) -> Text:
     text.append(f" {pct(report.remaining_pct)} left", role)
     known = [(w, b) for w, b in report.burns.items() if b is not None]
     if known:
-        window, fastest = max(known, key=lambda wb: wb[1])
+        # As shown (one decimal): equal rates name the shortest window, not a float's noise.
+        window, fastest = max(known, key=lambda wb: round(wb[1], 1))
         text.append(f" burn {burn(fastest)}× ({window})")
     if report.state == NO_DATA and report.errors:
         text.append(f" ✗ {one_line(report.errors[0], 80)}", style("error"))
