@@ -26,6 +26,9 @@ _CLIENT_CERT_ALERTS = frozenset(
     {"SSLV3_ALERT_BAD_CERTIFICATE", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "TLSV1_ALERT_UNKNOWN_CA"}
 )
 
+# How h11 words an answer that is not HTTP at all (another protocol, a TLS record).
+_NOT_HTTP = ("illegal status line", "illegal request line")
+
 
 @dataclass(frozen=True, slots=True)
 class ClientOptions:
@@ -155,9 +158,11 @@ class Endpoint:
         except httpx.HTTPError as exc:
             # Body cut short, protocol garbage, connection reset mid-response.
             # httpx's message is often empty (a bare ReadError): then say what the OS said.
-            raise errors.BadResponse(
-                self.base_url, _first_line(exc) or _root_cause(exc) or type(exc).__name__
-            ) from None
+            reason = _first_line(exc) or _root_cause(exc) or type(exc).__name__
+            if reason.startswith(_NOT_HTTP):
+                # h11's words ("illegal status line: bytearray(b'...')") tell a user nothing.
+                reason = "the answer is not HTTP: a wrong port, or a TLS server (https://)?"
+            raise errors.BadResponse(self.base_url, reason) from None
         if response.is_success:
             return response
         detail = server_detail(response)
