@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
@@ -69,6 +70,10 @@ def status_text(
             f"  {one_line(cluster.name, 30)} {len(cluster.peers_up)}/{total_peers} peers",
             style(look),
         )
+        if cluster.peers_up and cluster.peers_down:
+            # Which peer is down, when the data is not stale and no error names it.
+            down = ", ".join(one_line(urlsplit(url).netloc, 40) for url, _ in cluster.peers_down)
+            text.append(f" (down: {down})", style(look))
     if context.read_only:
         text.append("  read-only")
     shown = f"{matched}/{total}" if filtered or hidden else f"{total}"
