@@ -13,6 +13,8 @@ client is the proxy's own). `proxy.set(fault)` switches what the next request me
     cut         forwarded, then the body is cut short: half of it, and the connection closed
     status      answered `status` with a short body; with `forward` the real server got the
                 request first (a gateway that lost the answer: the write happened)
+    echo        answered `status` with the request's own head as the body, credentials and
+                all, as debugging proxies and echo servers do
     garbage     bytes that are not HTTP at all, with a terminal escape among them
     notjson     200 with an HTML page where JSON was promised (a login page, a portal)
     huge        200 with a `size`-byte JSON string where a list or object was promised
@@ -71,6 +73,10 @@ def delay(seconds: float) -> Fault:
 
 def status(code: int, *, forward: bool = False) -> Fault:
     return Fault(f"{code}{' after write' if forward else ''}", "status", code, forward=forward)
+
+
+def echo(code: int) -> Fault:
+    return Fault(f"{code} echoing the request", "echo", code)
 
 
 def huge(size: int) -> Fault:
@@ -142,9 +148,10 @@ class FaultProxy:
         for writer in list(self._writers):
             writer.transport.abort()
         self._changed.set()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Aborted connections end their handlers by themselves; a cancelled one would be
+        # logged by asyncio's stream callback as an error.
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
 
     async def _set(self, fault: Fault) -> None:
         old, self.fault = self.fault, fault
@@ -197,6 +204,8 @@ class FaultProxy:
                 await self._forward(head, body)
             detail = f"{fault.status} from the fault proxy\n".encode()
             writer.write(_response(fault.status, [(b"Content-Type", b"text/plain")], detail))
+        elif kind == "echo":
+            writer.write(_response(fault.status, [(b"Content-Type", b"text/plain")], head))
         elif kind == "garbage":
             writer.write(GARBAGE)
             await writer.drain()
