@@ -70,10 +70,6 @@ def status_text(
             f"  {one_line(cluster.name, 30)} {len(cluster.peers_up)}/{total_peers} peers",
             style(look),
         )
-        if cluster.peers_up and cluster.peers_down:
-            # Which peer is down, when the data is not stale and no error names it.
-            down = ", ".join(one_line(urlsplit(url).netloc, 40) for url, _ in cluster.peers_down)
-            text.append(f" (down: {down})", style(look))
     if context.read_only:
         text.append("  read-only")
     shown = f"{matched}/{total}" if filtered or hidden else f"{total}"
@@ -99,4 +95,10 @@ def status_text(
         text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
     for warning in warnings:
         text.append(f"  ⚠ {one_line(warning, 200)}", style("status--bad"))
+    # Which peer is down while its cluster still answers (no error names it then); last, so
+    # that on a narrow terminal the staleness and its reason are cut off after it, not before.
+    for cluster in health:
+        if cluster.peers_up and cluster.peers_down:
+            down = ", ".join(one_line(urlsplit(url).netloc, 40) for url, _ in cluster.peers_down)
+            text.append(f"  {one_line(cluster.name, 30)} down: {down}", style("status--warn"))
     return text
