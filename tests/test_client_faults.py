@@ -50,6 +50,15 @@ async def test_an_answer_that_is_not_http_says_so(proxy: fp.FaultProxy, fault: f
     )
 
 
+async def test_https_to_a_plain_http_server_says_so(stack: Stack) -> None:
+    """The other way round, against the real Alertmanager: OpenSSL's WRONG_VERSION_NUMBER."""
+    peer = AlertmanagerPeer(stack.alertmanager_urls[0].replace("http://", "https://"), OPTIONS)
+    with pytest.raises(errors.ConnectFailed) as raised:
+        await peer.status()
+    await peer.aclose()
+    assert raised.value.message == "TLS error: the server does not speak TLS here: an http:// URL?"
+
+
 @pytest.mark.parametrize("fault", [fp.status(502, forward=True), fp.CUT], ids=str)
 async def test_a_retry_after_a_lost_answer_does_not_write_the_silence_twice(
     stack: Stack, proxy: fp.FaultProxy, fault: fp.Fault

@@ -228,6 +228,9 @@ def _root_cause(exc: BaseException) -> str:
                 "TLS error: the server requires a client certificate or refused ours "
                 f"(tls.cert_file, tls.key_file): {cause.reason}"
             )
+        if isinstance(cause, ssl.SSLError) and cause.reason == "WRONG_VERSION_NUMBER":
+            # What OpenSSL says when the answer to its hello is plain HTTP.
+            return "TLS error: the server does not speak TLS here: an http:// URL?"
         if isinstance(cause, ssl.SSLError):
             return f"TLS error: {cause.reason or _first_line(cause)}"
         if isinstance(cause, socket.gaierror):
