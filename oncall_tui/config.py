@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .domain.timespec import TimeSpecError, parse_duration
+
 DEFAULT_REFRESH = 10.0
 SECRET_KEYS = frozenset(
     {"password", "token", "bearer_token", "secret", "api_key", "apikey", "access_token"}
@@ -142,6 +144,95 @@ class PrometheusConfig(ServerConfig):
         return _check_url(value)
 
 
+class SLOConfig(_Strict):
+    """One SLO: an objective over a window, its SLI as an error ratio in PromQL.
+
+    The SLI is `errors` and `total` queries, or one `ratio` query (bad / all), each with a
+    `{{window}}` placeholder for the range (5m ... 30d). `labels` link the SLO to alerts
+    (an alert carrying all of them shows the SLO's budget); default: `service`.
+    """
+
+    name: str = Field(min_length=1)
+    service: str = ""
+    objective: float = Field(gt=0, lt=100, description="percent, e.g. 99.9")
+    window: str = "30d"
+    errors: str = ""
+    total: str = ""
+    ratio: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        from .domain.slo import parse_duration
+
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_sli(self) -> SLOConfig:
+        if bool(self.ratio) == bool(self.errors or self.total):
+            raise ValueError("give the SLI as `errors` and `total`, or as `ratio`")
+        if not self.ratio and not (self.errors and self.total):
+            raise ValueError("`errors` and `total` go together")
+        for key in ("errors", "total", "ratio"):
+            query = getattr(self, key)
+            if query and "{{window}}" not in query:
+                raise ValueError(f"`{key}` needs a {{{{window}}}} placeholder, e.g. [{{{{window}}}}]")
+        return self
+
+# -- runbooks and triage (issue 6) ---------------------------------------------------------------
+
+
+class RunbooksConfig(_Strict):
+    """Where an alert's runbook is found, and how much of it may be downloaded."""
+
+    annotations: list[str] = Field(
+        default_factory=lambda: ["runbook_url", "runbook"],
+        description="annotations naming a runbook, tried in this order",
+    )
+    folders: list[Path] = Field(
+        default_factory=list, description="local folders holding ALERTNAME.md (checked first)"
+    )
+    url_template: str | None = Field(
+        default=None, description="e.g. https://git.example.com/runbooks/{{ $labels.alertname }}.md"
+    )
+    max_bytes: int = Field(default=1_000_000, gt=0, le=20_000_000)
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    auth: dict[str, AuthConfig] = Field(
+        default_factory=dict, description="runbook host (host or host:port) -> its credential"
+    )
+
+    @field_validator("folders")
+    @classmethod
+    def _expand_folders(cls, value: list[Path]) -> list[Path]:
+        return [path.expanduser() for path in value]
+
+
+class TriageQuery(_Strict):
+    name: str = Field(min_length=1)
+    query: str = Field(min_length=1, description="PromQL; {{ $labels.x }} is the alert's label x")
+
+
+class TriageRule(_Strict):
+    """Queries attached to the alerts its matchers select (the board's filter syntax)."""
+
+    matchers: str = Field(min_length=1)
+    queries: list[TriageQuery] = Field(min_length=1)
+
+    @field_validator("matchers")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        from .domain.matchers import FilterError, parse_filter
+
+        try:
+            parse_filter(value)
+        except FilterError as exc:
+            raise ValueError(f"column {exc.position + 1}: {exc.message}") from None
+        return value
+
+
 class Context(_Strict):
     name: str = ""
     alertmanagers: list[AlertmanagerCluster] = Field(default_factory=list)
@@ -153,6 +244,9 @@ class Context(_Strict):
     refresh: float = Field(default=DEFAULT_REFRESH, ge=1)
     read_only: bool = False
     auth: AuthConfig | None = None
+    slos: list[SLOConfig] = Field(default_factory=list)
+    runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
+    triage: list[TriageRule] = Field(default_factory=list)
 
     @field_validator("alertmanagers", mode="before")
     @classmethod
@@ -172,6 +266,29 @@ class Context(_Strict):
         return self
 
 
+class SilenceDefaults(_Strict):
+    """How silences are made from the keyboard; durations as amtool reads them (2h, 1h30m)."""
+
+    default_duration: str = "2h"
+    ack_duration: str = "15m"
+    extend_by: str = "1h"
+    preview_limit: int = Field(default=25, ge=1, description="ask twice above this many alerts")
+    spread_labels: list[str] = Field(
+        default_factory=lambda: ["team", "cluster"],
+        description="warn when a silence reaches several values of these labels",
+    )
+
+    @field_validator("default_duration", "ack_duration", "extend_by")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        try:
+            if parse_duration(value).total_seconds() <= 0:
+                raise ValueError(f"{value!r} must be longer than zero")
+        except TimeSpecError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
 class Settings(_Strict):
     current_context: str | None = None
     contexts: dict[str, Context] = Field(default_factory=dict)
@@ -179,6 +296,7 @@ class Settings(_Strict):
     allow_insecure_keyring: bool = False
     theme: str = "oncall-dark"
     bell_on_critical: bool = False
+    silences: SilenceDefaults = Field(default_factory=SilenceDefaults)
     keys: dict[str, str] = Field(
         default_factory=dict, description="binding id -> keys, e.g. alerts.refresh: ctrl+r,f5"
     )

@@ -13,17 +13,54 @@ import dataclasses
 import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .config import AlertmanagerCluster, Context, PrometheusConfig, Settings
+from .config import (
+    AlertmanagerCluster,
+    Context,
+    PrometheusConfig,
+    RunbooksConfig,
+    Settings,
+    SLOConfig,
+    TriageQuery,
+    TriageRule,
+)
 
 if TYPE_CHECKING:
     from .demo.stack import Stack
 
 DEMO_REFRESH = 5.0
 FIRST_ALERT_TIMEOUT = 30.0
+# The churn-api SLOs of the course section (availability 99.9 %, p95 latency under 500 ms,
+# read as "at most 5 % of requests slower than 0.5 s"); config.example.yaml has the same.
+DEMO_SLOS = (
+    SLOConfig(
+        name="availability",
+        service="churn-api",
+        objective=99.9,
+        window="30d",
+        errors='sum(rate(churn_api_requests_total{status=~"5.."}[{{window}}]))',
+        total="sum(rate(churn_api_requests_total[{{window}}]))",
+        labels={"service": "churn-api"},
+        description="share of requests answered without a 5xx",
+    ),
+    SLOConfig(
+        name="latency",
+        service="churn-api",
+        objective=95.0,
+        window="30d",
+        errors=(
+            "sum(rate(churn_api_request_latency_seconds_count[{{window}}]))"
+            ' - sum(rate(churn_api_request_latency_seconds_bucket{le="0.5"}[{{window}}]))'
+        ),
+        total="sum(rate(churn_api_request_latency_seconds_count[{{window}}]))",
+        labels={"service": "churn-api"},
+        description="p95 under 500 ms: at most 5 % of requests slower than 0.5 s",
+    ),
+)
 
 
 def demo_context(stack: Stack, refresh: float | None = None) -> Context:
@@ -34,7 +71,36 @@ def demo_context(stack: Stack, refresh: float | None = None) -> Context:
         alertmanagers=[AlertmanagerCluster(name="demo", peers=stack.alertmanager_urls)],
         prometheus=PrometheusConfig(url=prometheus) if prometheus else None,
         refresh=refresh or DEMO_REFRESH,
+        slos=list(DEMO_SLOS) if prometheus else [],
+        **DEMO_TRIAGE,
     )
+
+
+# The shipped runbooks (the course's template, one per churn-api alert) and triage queries.
+DEMO_TRIAGE: dict[str, Any] = {
+    "runbooks": RunbooksConfig(folders=[Path(__file__).parent / "demo" / "files" / "runbooks"]),
+    "triage": [
+        TriageRule(
+            matchers='service="churn-api"',
+            queries=[
+                TriageQuery(
+                    name="requests per second by status",
+                    query='sum by (status) (rate(churn_api_requests_total{job="{{ $labels.service }}"}[5m]))',
+                ),
+                TriageQuery(
+                    name="p95 latency (seconds)",
+                    query="histogram_quantile(0.95, sum by (le) "
+                    "(rate(churn_api_request_latency_seconds_bucket[5m])))",
+                ),
+                TriageQuery(
+                    name="pod restarts (15m)",
+                    query='sum by (pod) (increase(kube_pod_container_status_restarts_total'
+                    '{namespace="churn-mlops"}[15m]))',
+                ),
+            ],
+        )
+    ],
+}
 
 
 def context_yaml(context: Context) -> str:
@@ -45,6 +111,12 @@ def context_yaml(context: Context) -> str:
     }
     if context.prometheus:
         body["prometheus"] = {"url": context.prometheus.url}
+    if context.slos:
+        body["slos"] = [slo.model_dump(exclude_defaults=True) for slo in context.slos]
+    if context.runbooks.folders:
+        body["runbooks"] = {"folders": [str(f) for f in context.runbooks.folders]}
+    if context.triage:
+        body["triage"] = [rule.model_dump() for rule in context.triage]
     return yaml.safe_dump(
         {"current_context": context.name, "contexts": {context.name: body}}, sort_keys=False
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .api import errors
 from .api.alertmanager import AlertmanagerCluster
+from .api.am_models import Silence
 from .api.prometheus import RuleAlert
 from .domain.merge import GroupMerger, MergedGroup
 from .factory import Clients
@@ -39,9 +40,11 @@ class Snapshot:
     groups: dict[str, list[MergedGroup] | None]
     health: tuple[ClusterHealth, ...]
     pending: tuple[RuleAlert, ...] | None  # Prometheus's pending alerts; None when it failed
+    # Each cluster's silences (for who acked what); None where they could not be read.
     # Failures that leave some data missing (a whole cluster, Prometheus); a single peer down
     # is in `health` only, since its cluster still answered.
     errors: tuple[str, ...] = field(default=())
+    silences: dict[str, tuple[Silence, ...] | None] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +71,12 @@ class Poller:
                 peer.groups_decoder = decoders.get(peer.url, peer.groups_decoder)
             self._mergers[cluster.name] = other._mergers[cluster.name]
 
+    async def _silences(self, cluster: AlertmanagerCluster) -> tuple[Silence, ...] | None:
+        try:
+            return tuple(await cluster.silences())
+        except errors.ApiError:
+            return None  # the board still works; acks show again on the next good read
+
     async def _cluster(
         self, cluster: AlertmanagerCluster
     ) -> tuple[list[MergedGroup] | None, ClusterHealth, str | None]:
@@ -92,9 +101,10 @@ class Poller:
 
     async def poll(self) -> Snapshot:
         """Read every server of the context once, concurrently."""
-        cluster_results, (pending, prom_error) = await asyncio.gather(
+        cluster_results, (pending, prom_error), silences = await asyncio.gather(
             asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
             self._pending(),
+            asyncio.gather(*(self._silences(c) for c in self.clients.clusters)),
         )
         problems = [err for _, _, err in cluster_results if err]
         if prom_error:
@@ -105,6 +115,7 @@ class Poller:
             health=tuple(h for _, h, _ in cluster_results),
             pending=pending,
             errors=tuple(problems),
+            silences={c.name: found for c, found in zip(self.clients.clusters, silences, strict=True)},
         )
 
 

@@ -43,6 +43,15 @@ def test_example_config_loads_every_documented_key() -> None:
     assert mimir.alertmanagers[0].path_prefix == "/alertmanager"
     assert mimir.prometheus is not None and mimir.prometheus.path_prefix == "/prometheus"
     assert mimir.auth is not None and mimir.auth.command == ["pass", "show", "oncall/mimir-token"]
+    assert demo.runbooks.folders == [Path("~/runbooks").expanduser()]
+    assert [q.name for q in demo.triage[0].queries] == [
+        "requests per second by status",
+        "p95 latency (seconds)",
+    ]
+    assert prod.runbooks.annotations == ["runbook_url", "runbook"]
+    assert prod.runbooks.url_template and "{{ $labels.alertname }}" in prod.runbooks.url_template
+    assert prod.runbooks.auth["raw.githubusercontent.com"].type == "bearer"
+    assert prod.runbooks.max_bytes == 1_000_000 and prod.triage[0].matchers == 'team="ops"'
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -58,6 +67,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ("contexts:\n  a:\n    prometheus: {url: http://p}\n    refresh: 0.1\n", "contexts.a.refresh", "greater than or equal to 1"),
         ("contexts:\n  a:\n    prometheus: {url: http://p}\n    colour: red\n", "contexts.a.colour", "Extra inputs"),
         ("contexts:\n  a: {}\n", "contexts.a", "at least one of"),
+        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    triage: [{matchers: 'a=~\"(\"', queries: [{name: n, query: up}]}]\n", "contexts.a.triage.0.matchers", "column 5: invalid regular expression"),
         ("current_context: b\ncontexts:\n  a:\n    prometheus: {url: http://p}\n", "", "'b' is not a context"),
         ("contexts:\n  a:\n    prometheus: {url: http://p}\n    auth: {type: basic}\n", "contexts.a.auth", "needs a username"),
         ("contexts:\n  a:\n    prometheus: {url: http://p}\n    tls: {cert_file: /x}\n", "contexts.a.tls", "go together"),

@@ -123,6 +123,11 @@ class BuildInfo(msgspec.Struct, frozen=True, rename="camel"):
     go_version: str = ""
 
 
+class RuntimeInfo(msgspec.Struct, frozen=True, rename="camel"):
+    start_time: str = ""
+    storage_retention: str = ""
+
+
 def _time(value: datetime | float) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(UTC).timestamp() if value.tzinfo else value.timestamp()
@@ -176,6 +181,11 @@ class PrometheusClient:
     async def build_info(self) -> BuildInfo:
         envelope = await self._call("/status/buildinfo", {})
         return decode(self.url, envelope.data, BuildInfo)
+
+    async def runtime_info(self) -> RuntimeInfo:
+        """Start time and storage retention ("15d", "15d or 10GiB"); Prometheus only."""
+        envelope = await self._call("/status/runtimeinfo", {})
+        return decode(self.url, envelope.data, RuntimeInfo)
 
     async def aclose(self) -> None:
         await self.endpoint.aclose()

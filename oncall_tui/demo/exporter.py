@@ -15,13 +15,17 @@ Standard library only, so it starts in a few tens of milliseconds.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType
+from typing import Any
+from urllib.parse import parse_qs
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 NAMESPACE = "churn-mlops"
@@ -160,6 +164,7 @@ class _Line:
     text: str
     per_second: float | None = None
     constant: float = 0.0
+    gauge: bool = False
 
 
 class _Layout:
@@ -181,7 +186,8 @@ class _Layout:
         self, name: str, labels: Mapping[str, str], per_second: float, constant: float = 0.0
     ) -> None:
         text = name + _labels({**labels, **self.target})
-        self.lines.append(_Line(text, per_second, constant))
+        gauge = per_second == 0.0 and constant != 0.0
+        self.lines.append(_Line(text, per_second, constant, gauge))
 
     def histogram(
         self,
@@ -289,6 +295,19 @@ def _infra(w: _Layout, rates: ExporterRates) -> None:
     w.sample("kubelet_volume_stats_capacity_bytes", pvc, 0.0, capacity)
 
 
+def continued(old: _Layout, new: _Layout, t: float) -> _Layout:
+    """``new``'s rates from t on, every counter carrying on from its value at t: counters
+    never go back, so ``rate()`` sees the change and nothing else. Gauges jump."""
+    values = {x.text: x.per_second * t + x.constant for x in old.lines if x.per_second is not None}
+    out = _Layout(new.target)
+    for x in new.lines:
+        if x.per_second is None or x.gauge or x.text not in values:
+            out.lines.append(x)
+        else:
+            out.lines.append(replace(x, constant=values[x.text] - x.per_second * t))
+    return out
+
+
 def elapsed(rates: ExporterRates, start_ms: int, ts_ms: int) -> float:
     """t: seconds since the counters' zero, ``history_seconds`` before the start."""
     return rates.history_seconds + (ts_ms - start_ms) / 1000.0
@@ -335,6 +354,14 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+@dataclass(slots=True)
+class _Served:
+    """What the exporter serves now; replaced as a whole when the rates change."""
+
+    rates: ExporterRates
+    layout: _Layout
+
+
 def make_server(
     host: str,
     port: int,
@@ -342,24 +369,58 @@ def make_server(
     start_ms: int | None = None,
     serve_after_ms: int = 0,
 ) -> ThreadingHTTPServer:
-    """An HTTP server for /metrics, /-/healthy and /-/ready (not yet serving).
+    """An HTTP server for /metrics, /rates, /-/healthy and /-/ready (not yet serving).
 
     Up to ``serve_after_ms`` /metrics is empty: those times are in the backfill already.
+    ``POST /rates`` with form fields (``error_ratio=0.3&rps=40``) changes rates while it
+    runs, counters continuing from where they are; ``GET /rates`` shows the scalar rates.
     """
     start = now_ms() if start_ms is None else start_ms
-    lay = layout(rates, start)
+    live = _Served(rates, layout(rates, start))
+    lock = threading.Lock()
+
+    def current() -> str:
+        return json.dumps({f: getattr(live.rates, f) for f in _FLAGS}) + "\n"
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
                 ts = now_ms()
+                with lock:
+                    lay = live.layout
                 page = lay.page(elapsed(rates, start, ts), ts) if ts > serve_after_ms else ""
                 self._send(200, CONTENT_TYPE, page)
+            elif path == "/rates":
+                self._send(200, "application/json", current())
             elif path in ("/-/healthy", "/-/ready"):
                 self._send(200, "text/plain; charset=utf-8", "OK\n")
             else:
                 self._send(404, "text/plain; charset=utf-8", "not found\n")
+
+        def do_POST(self) -> None:
+            if self.path.split("?", 1)[0] != "/rates":
+                self._send(404, "text/plain; charset=utf-8", "not found\n")
+                return
+            size = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(self.rfile.read(min(size, 65536)).decode(errors="replace"))
+            try:
+                changes: dict[str, Any] = {k: float(v[-1]) for k, v in form.items()}
+                unknown = set(changes) - set(_FLAGS) | ({"history_seconds"} & set(changes))
+                if unknown:
+                    raise ValueError(f"cannot change: {', '.join(sorted(unknown))}")
+                if not 0 <= changes.get("error_ratio", 0.0) <= 1:
+                    raise ValueError("error_ratio must lie in [0, 1]")
+            except ValueError as exc:
+                self._send(400, "text/plain; charset=utf-8", f"{exc}\n")
+                return
+            with lock:
+                new = replace(live.rates, **changes)
+                # The backfill holds the old rates up to serve_after_ms: change after it.
+                t = elapsed(rates, start, max(now_ms(), serve_after_ms))
+                live.layout = continued(live.layout, layout(new, start), t)
+                live.rates = new
+            self._send(200, "application/json", current())
 
         def _send(self, code: int, ctype: str, text: str) -> None:
             body = text.encode()

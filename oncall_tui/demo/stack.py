@@ -28,14 +28,19 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import IO, Any
+from urllib.parse import urlencode
 
 from oncall_tui.demo.exporter import ExporterRates, now_ms, write_backfill
 from oncall_tui.demo.procs import (
+    _NO_PROXY,
     WORKDIR_PREFIX,
     http_get,
     pdeathsig_preexec,
@@ -113,6 +118,8 @@ class StackOptions:
     with_prometheus: bool = True
     rates: ExporterRates = field(default_factory=ExporterRates)
     workdir: Path | None = None
+    # More rule files for Prometheus (file name -> YAML), e.g. Sloth-generated SLO rules.
+    extra_rules: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -262,6 +269,8 @@ class Stack:
         for f in (_FILES / "rules").iterdir():
             if f.name.endswith(".yml"):
                 (wd / "rules" / f.name).write_text(f.read_text())
+        for name, text in self.options.extra_rules.items():
+            (wd / "rules" / Path(name).with_suffix(".yml").name).write_text(text)
         config = Template((_FILES / "prometheus.yml").read_text()).substitute(
             alertmanager_targets=", ".join(f"'127.0.0.1:{p}'" for p in am_ports),
             exporter_target=f"127.0.0.1:{exp_port}",
@@ -424,6 +433,20 @@ class Stack:
                 return self.timings["first_alert"]
             time.sleep(0.1)
         raise StackError(f"no active alert within {timeout} s; active alerts by peer: {counts}")
+
+    def set_rates(self, **changes: float) -> dict[str, float]:
+        """Change the exporter's rates while it runs (``error_ratio=0.3``); its counters carry
+        on from where they are. Returns the rates it serves now."""
+        if self.exporter_url is None:
+            raise RuntimeError("the stack runs no exporter")
+        body = urlencode({k: repr(float(v)) for k, v in changes.items()}).encode()
+        request = urllib.request.Request(self.exporter_url + "/rates", data=body, method="POST")
+        try:
+            with _NO_PROXY.open(request, timeout=5) as response:
+                rates: dict[str, float] = json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            raise ValueError(err.read().decode(errors="replace").strip()) from None
+        return rates
 
     def kill_peer(self, i: int) -> int:
         """SIGKILL Alertmanager peer ``i`` (an HA failure); returns its PID."""

@@ -211,6 +211,7 @@ class BoardModel:
     expand_by_default: bool = True
     compact_single: bool = True
     new_keys: frozenset[str] = frozenset()
+    acks: Mapping[str, str] = field(default_factory=dict)  # silence ID -> who acked
     _known: frozenset[str] | None = None
     _lines: list[Line] | None = None
     _shown_cache: dict[str, tuple[BoardGroup, tuple[object, ...], tuple[BoardAlert, ...]]] = field(
@@ -221,6 +222,15 @@ class BoardModel:
     )
     matched: int = 0
     total: int = 0
+
+    def acked_by(self, alert: BoardAlert) -> str | None:
+        """Who acked the alert (`a`: a short silence commented "ACK by <user>"), if anyone."""
+        if not self.acks:
+            return None
+        for silence_id in alert.silenced_by:
+            if (who := self.acks.get(silence_id)) is not None:
+                return who
+        return None
 
     def set_groups(self, groups: list[BoardGroup]) -> None:
         """New data; alerts not seen in the previous data are remembered as new."""

@@ -9,13 +9,16 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
+from ..api.fetch import Fetched
 from ..config import ConfigError, Settings
 from ..domain.sanitize import clean
 from ..factory import Clients, build_clients
 from ..poller import Prefetched
+from .commands import command_choices, run_command
 from .dialogs.command import CommandPrompt
 from .dialogs.help import HelpScreen, binding_ids, binding_rows
 from .screens.alerts import AlertsScreen
+from .silence_actions import SilenceActions
 from .themes import DEFAULT_VARIABLES, load_themes
 
 
@@ -42,6 +45,8 @@ class OncallApp(App[None]):
         self.first = first
         self.connect = connect or self._connect
         self.problems: list[str] = []
+        # Runbooks fetched this session (url -> Fetched), shared by every runbook screen.
+        self.runbook_cache: dict[str, Fetched] = {}
         for _path, theme in load_themes():
             if isinstance(theme, str):
                 self.problems.append(theme)
@@ -68,7 +73,13 @@ class OncallApp(App[None]):
             self.notify(problem, title="config", severity="warning")
 
     def _board(self, clients: Clients, first: Future[Prefetched] | None = None) -> AlertsScreen:
-        return AlertsScreen(clients, bell_on_critical=self.settings.bell_on_critical, first=first)
+        self.writer = SilenceActions(clients, self.settings.silences, self.settings.user)
+        return AlertsScreen(
+            clients,
+            bell_on_critical=self.settings.bell_on_critical,
+            first=first,
+            writer=self.writer,
+        )
 
     def _connect(self, name: str) -> Clients:
         context = self.settings.context(name)
@@ -92,40 +103,10 @@ class OncallApp(App[None]):
         self.push_screen(HelpScreen(rows))
 
     def action_command(self) -> None:
-        contexts = [f"ctx {name}" for name in sorted(self.settings.contexts)]
-        themes = [f"theme {name}" for name in sorted(self.available_themes)]
-        choices = ["alerts", *contexts, "sort severity", "sort age", "sort alertname", *themes]
-        self.push_screen(CommandPrompt([*choices, "quit"]), self.run_command)
+        self.push_screen(CommandPrompt(command_choices(self)), self.run_command)
 
     async def run_command(self, text: str | None) -> None:
-        if not text:
-            return
-        verb, _, rest = text.partition(" ")
-        rest = rest.strip()
-        if verb in ("q", "q!", "quit"):
-            self.exit()
-        elif verb in ("ctx", "context"):
-            if rest:
-                await self.switch_context(rest)
-            else:
-                names = ", ".join(sorted(self.settings.contexts)) or "none configured"
-                self.notify(f"contexts: {names}", title=f"current: {self.clients.context.name}")
-        elif verb == "alerts":
-            if not isinstance(self.screen, AlertsScreen):
-                self.pop_screen()
-        elif verb == "sort" and isinstance(self.screen, AlertsScreen):
-            mode = rest if rest in ("severity", "age", "alertname") else f"label:{rest}"
-            self.screen.set_sort(mode if rest else "severity")
-        elif verb == "theme":
-            if rest and self.get_theme(rest) is not None:
-                self.theme = rest
-            else:
-                names = ", ".join(sorted(self.available_themes))
-                self.notify(f"themes: {names}", title=f"current: {self.theme}")
-        elif verb in ("silences", "slo", "query"):
-            self.notify(f":{verb} is not built yet", severity="warning")
-        else:
-            self.notify(f"unknown command {text!r} (? for help)", severity="error")
+        await run_command(self, text)
 
     def notify(
         self,

@@ -15,6 +15,10 @@ from textual.widgets import Static
 COMMANDS = (
     (":ctx NAME", "switch context without restarting (`:ctx` alone lists them)"),
     (":alerts", "the alert board"),
+    (":silences", "every silence: expire (e), extend (x), edit (enter), mark (space)"),
+    (":maintenance", "silence several matcher sets for one window, e.g. tonight 22:00-02:00"),
+    (":maintenance end|extend NAME [2h]", "end or extend a named maintenance as a whole"),
+    (":query", "a PromQL prompt: history (up/down), instant or range, table or chart"),
     (":sort severity|age|alertname|LABEL", "sort the board"),
     (":theme NAME", "switch theme (`:theme` alone lists them)"),
     (":q", "quit"),
@@ -71,8 +75,14 @@ def binding_ids() -> set[str]:
     from ..app import OncallApp
     from ..screens.alerts import AlertsScreen
     from ..screens.detail import AlertDetailScreen
+    from ..screens.query import HistoryInput, QueryScreen
+    from ..screens.runbook import RunbookScreen
+    from ..screens.triage import TriageScreen
     from ..widgets.board import BoardView
     from .command import CommandPrompt
 
-    owners = (OncallApp, AlertsScreen, AlertDetailScreen, BoardView, HelpScreen, CommandPrompt)
+    owners = (
+        *(OncallApp, AlertsScreen, AlertDetailScreen, BoardView, HelpScreen, CommandPrompt),
+        *(RunbookScreen, TriageScreen, QueryScreen, HistoryInput),
+    )
     return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}

@@ -19,12 +19,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from ...api.prometheus import RuleAlert
-from ...domain.board import SORTS, BoardModel, GroupBuilder
+from ...config import SilenceDefaults
+from ...domain.board import SORTS, BoardAlert, BoardModel, GroupBuilder
 from ...domain.matchers import FilterError, parse_filter
 from ...domain.merge import MergedGroup
+from ...domain.silence_plan import acked_by
 from ...factory import Clients
 from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
+from ..silence_actions import SilenceActions
 from ..widgets.board import BoardView, column_titles
+from ..widgets.slo_strip import SLOStrip
 from ..widgets.status import StatusBar, status_text
 
 
@@ -37,6 +41,10 @@ class AlertsScreen(Screen[None]):
         Binding("o", "cycle_sort", "Sort", id="alerts.sort"),
         Binding("ctrl+r", "refresh", "Refresh", id="alerts.refresh"),
         Binding("p", "pause", "Pause", id="alerts.pause"),
+        Binding("s", "silence", "Silence", id="alerts.silence"),
+        Binding("a", "ack", "Ack", id="alerts.ack"),
+        Binding("r", "runbook", "Runbook", id="alerts.runbook"),
+        Binding("t", "triage", "Triage", id="alerts.triage"),
     ]
 
     def __init__(
@@ -45,9 +53,11 @@ class AlertsScreen(Screen[None]):
         *,
         bell_on_critical: bool = False,
         first: Future[Prefetched] | None = None,
+        writer: SilenceActions | None = None,
     ) -> None:
         super().__init__()
         self.clients = clients
+        self.writer = writer or SilenceActions(clients, SilenceDefaults(), None)
         self.first = first
         self.poller = Poller(clients)
         self.builder = GroupBuilder()
@@ -67,6 +77,7 @@ class AlertsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield SLOStrip(self.clients, id="slo-strip")
         yield Static(id="titles")
         yield BoardView(self.model, id="board")
         yield Static(id="filter-help")
@@ -132,6 +143,7 @@ class AlertsScreen(Screen[None]):
         if snapshot.pending is not None:
             self.pending = snapshot.pending
         self.health = snapshot.health
+        self._take_acks(snapshot)
         if snapshot.ok:
             self.last_good = snapshot.taken_at
             self.last_error = ""
@@ -143,6 +155,19 @@ class AlertsScreen(Screen[None]):
         self.update_status()
         if self.bell_on_critical and self._new_critical():
             self.app.bell()
+
+    def _take_acks(self, snapshot: Snapshot) -> None:
+        acks = dict(self.model.acks)
+        for silences in snapshot.silences.values():
+            if silences is None:
+                continue  # keep what was known about that cluster's acks
+            for silence in silences:
+                who = acked_by(silence) if silence.state == "active" else None
+                if who is not None:
+                    acks[silence.id] = who
+                else:
+                    acks.pop(silence.id, None)
+        self.model.acks = acks
 
     def _new_critical(self) -> bool:
         return any(
@@ -273,7 +298,58 @@ class AlertsScreen(Screen[None]):
         self._wake.set()
         self.update_status()
 
+    # -- silences -------------------------------------------------------------------------------
+
+    def all_alerts(self) -> list[BoardAlert]:
+        return [a for g in self.model.groups for a in g.alerts]
+
+    def action_silence(self) -> None:
+        target = self.board.current
+        if target is None:
+            self.notify("no alert selected", severity="warning")
+            return
+        self.writer.open_form(self, target, self.all_alerts, on_saved=self.saved)
+
+    def action_ack(self) -> None:
+        target = self.board.current
+        if target is None:
+            self.notify("no alert selected", severity="warning")
+            return
+        self.writer.ack(self, target, on_saved=self.saved)
+
+    def saved(self, report: object = None) -> None:
+        """A silence was written: poll now, so the board shows the alerts silenced."""
+        self.action_refresh()
+
     def on_board_view_opened(self, event: BoardView.Opened) -> None:
         from .detail import AlertDetailScreen
 
         self.app.push_screen(AlertDetailScreen(event.alert, self.clients, self.model))
+
+    # -- runbook and triage of the alert under the cursor ---------------------------------------
+
+    def _cursor_alert(self) -> BoardAlert | None:
+        line = self.board.current
+        if line is None:
+            return None
+        if line.alert is not None:
+            return line.alert
+        return line.shown[0] if len(line.shown) == 1 else None
+
+    def action_runbook(self) -> None:
+        from .runbook import RunbookScreen
+
+        alert = self._cursor_alert()
+        if alert is None:
+            self.notify("put the cursor on an alert first", severity="warning", timeout=3)
+        else:
+            self.app.push_screen(RunbookScreen(alert, self.clients))
+
+    def action_triage(self) -> None:
+        from .triage import TriageScreen
+
+        alert = self._cursor_alert()
+        if alert is None:
+            self.notify("put the cursor on an alert first", severity="warning", timeout=3)
+        else:
+            self.app.push_screen(TriageScreen(alert, self.clients))

@@ -9,6 +9,7 @@ so leaving it cancels them. Every untrusted string goes through `one_line`/`clea
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -34,11 +35,15 @@ from ...domain.alert_facts import (
     relative,
     safe_link,
 )
+from ...domain.alert_history import History, build_history, history_queries
 from ...domain.board import PENDING_CLUSTER, STATES, BoardAlert, BoardModel
 from ...domain.sanitize import clean_lines, one_line
 from ...domain.severity import COLOURED
+from ...domain.slo import SLOReport
 from ...domain.timefmt import short_duration
 from ...factory import Clients
+from ...slo_poller import SLOPoller
+from ..widgets.slo_summary import brief, exhaustion, minutes, pct
 
 SECTIONS = (
     ("labels", "Labels"),
@@ -49,8 +54,12 @@ SECTIONS = (
     ("silences", "Silenced by"),
     ("inhibitors", "Inhibited by"),
     ("rule", "Rule"),
+    ("slo", "Error budget"),
+    ("history", "History (from Prometheus's ALERTS)"),
 )
 KEY_WIDTH = 24
+# (window, step, timeline cells): 30 min and 3 h per cell.
+HISTORY_WINDOWS = ((86400.0, 60.0, 48), (7 * 86400.0, 600.0, 56))
 # Relative times ("12m ago") go stale; redrawing every few seconds writes nothing when unchanged.
 TICK_SECONDS = 5.0
 
@@ -76,6 +85,8 @@ class AlertDetailScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "back", "Back", id="detail.back"),
         Binding("y", "copy", "Copy labels", id="detail.copy"),
+        Binding("r", "runbook", "Runbook", id="detail.runbook"),
+        Binding("t", "triage", "Triage", id="detail.triage"),
     ]
     COMPONENT_CLASSES = {
         "detail--key",
@@ -94,8 +105,10 @@ class AlertDetailScreen(Screen[None]):
         self.gone = False  # the alert left the board while this screen was open
         self.silences: dict[str, Silence | str] | None = None  # None: still loading
         self.rules: Rules | str | None = None  # str: why there is no rule to show
+        self.slos: list[SLOReport] | str | None = None  # SLOs whose labels this alert carries
         self._drawn = False
         self._shown: dict[str, Text] = {}
+        self.history: list[History] | str | None = None  # str: why there is none
 
     @property
     def pending(self) -> bool:
@@ -114,6 +127,8 @@ class AlertDetailScreen(Screen[None]):
         self.render_all()
         self.fetch_silences()
         self.fetch_rules()
+        self.fetch_slos()
+        self.fetch_history()
         self.set_interval(TICK_SECONDS, self._tick)
         self._drawn = True
 
@@ -171,6 +186,40 @@ class AlertDetailScreen(Screen[None]):
                 self.rules = matching_rules(groups, self.alert) or "rule not found"
         self._show("rule")
         self._show("timing")  # a pending alert's firing time needs the rule's `for`
+
+    @work(exclusive=True, group="detail-slo", exit_on_error=False)
+    async def fetch_slos(self) -> None:
+        if self.clients.prometheus is None:
+            self.slos = "no Prometheus configured"
+        else:
+            labels = self.alert.labels
+            snapshot = await SLOPoller(self.clients).poll(only=lambda s: s.matches(labels))
+            self.slos = list(snapshot.reports) if snapshot.ok else "; ".join(snapshot.errors)
+        self._show("slo")
+
+    def _slo_text(self) -> Text:
+        muted = self._style("muted")
+        if self.slos is None:
+            return Text("loading…", style=muted)
+        if isinstance(self.slos, str):
+            return Text(f"Prometheus: {one_line(self.slos)}", style=self._style("error"))
+        if not self.slos:
+            return Text("no SLO matches this alert's labels", style=muted)
+        roles = {"page": "severity-critical", "ticket": "severity-warning", "ok": "name"}
+        roles["nodata"] = "muted"
+        text = Text()
+        for report in self.slos:
+            text.append_text(brief(report, lambda r: self._style(roles.get(r, r))))
+            found = report.budget
+            if found is not None:
+                text.append(
+                    f"\n  budget {minutes(found.total_minutes)} · spent "
+                    f"{minutes(found.spent_minutes)} ({pct(found.spent_pct)}) · "
+                    f"{exhaustion(report.exhaustion_s)}"
+                )
+            text.append("\n")
+        text.rstrip()
+        return text
 
     def _tick(self) -> None:
         """Follow the board's newer copy of this alert, then redraw the relative times."""
@@ -409,4 +458,78 @@ class AlertDetailScreen(Screen[None]):
             for line in clean_lines(rule.query):
                 text.append(f"  {line}\n")
         text.rstrip()
+        return text
+
+    # -- runbook, triage and alert history (issue 6) ---------------------------------------------
+
+    def action_runbook(self) -> None:
+        from .runbook import RunbookScreen
+
+        self.app.push_screen(RunbookScreen(self.alert, self.clients))
+
+    def action_triage(self) -> None:
+        from .triage import TriageScreen
+
+        self.app.push_screen(TriageScreen(self.alert, self.clients))
+
+    @work(exclusive=True, group="detail-history", exit_on_error=False)
+    async def fetch_history(self) -> None:
+        prometheus = self.clients.prometheus
+        if prometheus is None:
+            self.history = "no Prometheus configured"
+            self._show("history")
+            return
+        alerts_query, for_state_query = history_queries(self.alert.name)
+        # Whole seconds: the last step then falls on `end` itself, not a step before it.
+        end = float(math.ceil(datetime.now(UTC).timestamp()))
+        found = []
+        try:
+            for window, step, cells in HISTORY_WINDOWS:
+                start = end - window
+                alerts = await prometheus.query_range(alerts_query, start, end, step)
+                for_state = await prometheus.query_range(for_state_query, start, end, step)
+                found.append(
+                    build_history(
+                        [(s.labels, s.points) for s in alerts.series],
+                        [(s.labels, s.points) for s in for_state.series],
+                        self.alert.labels,
+                        start=start,
+                        end=end,
+                        step=step,
+                        cells=cells,
+                    )
+                )
+        except Exception as exc:  # shown in the section; the screen stays usable
+            self.history = f"Prometheus: {_message(exc)}"
+        else:
+            self.history = found
+        self._show("history")
+
+    def _history_text(self) -> Text:
+        muted = self._style("muted")
+        if self.history is None:
+            return Text("loading…", style=muted)
+        if isinstance(self.history, str):
+            return Text(one_line(self.history), style=self._style("error"))
+        text = Text()
+        for history in self.history:
+            seconds = history.end - history.start
+            span = f"{seconds / 3600:g}h" if seconds <= 86400 else short_duration(seconds)
+            text.append(f"{span:<4}", self._style("key"))
+            for cell in history.cells:
+                text.append(cell, self._style("state-active") if cell != "·" else muted)
+            text.append("\n    ")
+            count = len(history.episodes)
+            if not count and not history.firing_seconds:
+                text.append(f"did not fire in the last {span}\n", muted)
+                continue
+            summary = f"{count} episode{'s' if count != 1 else ''}" if count else "fired"
+            summary += f", firing {short_duration(history.firing_seconds)} in {span}"
+            latest = history.episodes[-1] if history.episodes else None
+            if latest is not None:
+                began = datetime.fromtimestamp(latest.start, UTC)
+                summary += f"; last began {local_time(began)}"
+                summary += " (still active)" if latest.ongoing else ""
+            text.append(summary + "\n", muted)
+        text.append("█ firing  ▒ pending  · quiet; oldest left, now right", muted)
         return text

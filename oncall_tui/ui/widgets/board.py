@@ -117,7 +117,8 @@ class BoardView(ScrollView, can_focus=True):
         if alert is None:
             return ("g", line.group, line.shown, self.model.is_open(line.group), selected)
         new = alert.key in self.model.new_keys
-        return ("a", alert, line.shown, self._age(alert), new, selected, line.is_single)
+        ack = self.model.acked_by(alert)
+        return ("a", alert, line.shown, self._age(alert), new, selected, line.is_single, ack)
 
     def _repaint_changed(self) -> None:
         """Refresh only the visible rows whose content changed since they were drawn."""
@@ -200,8 +201,12 @@ class BoardView(ScrollView, can_focus=True):
         text.append(indent + ("✚ " if new else "  "), self._style("board--new"))
         text.append(_cell(alert.severity or "-", sev_w), self._severity_style(alert.severity))
         text.append(_cell(alert.name, name_w), Style(bold=True))
-        text.append(_cell(alert.state, state_w), self._style(f"board--state-{alert.state}"))
+        acked = self.model.acked_by(alert)
+        state = "acked" if acked is not None else alert.state
+        text.append(_cell(state, state_w), self._style(f"board--state-{alert.state}"))
         text.append(_cell(self._age(alert), age_w))
+        if acked is not None:
+            text.append(f"ACK {one_line(acked, 40)}  ", self._style("board--state-silenced"))
         differing = " ".join(f"{k}={alert.labels.get(k, '')}" for k in line.group.varying)
         if differing:
             text.append(one_line(differing, 120) + "  ", self._style("board--dim"))

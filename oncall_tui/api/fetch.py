@@ -1,0 +1,206 @@
+"""Fetch a runbook: http(s) or a local file, capped in size and time, cached for the session.
+
+A runbook host is not one of the context's servers: its client is separate, so the
+Alertmanager/Prometheus credential can never reach it. A runbook host may have a credential
+of its own (looked up by host); redirects are followed by hand, and once a redirect leaves
+the first host no credential is sent at all, nor any cookie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from .http import USER_AGENT
+
+MAX_REDIRECTS = 5
+# host:port (or host) -> ("Authorization", "Bearer ...") or None; may block (keyring, command).
+AuthLookup = Callable[[str], "tuple[str, str] | None"]
+
+
+class FetchError(Exception):
+    """Why a runbook could not be shown, worded for the user; never holds a secret."""
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.missing = missing  # nothing there (404, no such file): try the next candidate
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    location: str  # what was asked for
+    final: str  # where it came from after redirects
+    content_type: str
+    text: str
+    size: int
+    seconds: float
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def _size(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:g} MB"
+    if count >= 1000:
+        return f"{count / 1000:g} kB"
+    return f"{count} bytes"
+
+
+def _decode(body: bytes, content_type: str) -> str:
+    charset = "utf-8"
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            charset = value.strip("\"'")
+    try:
+        return body.decode(charset, "replace")
+    except LookupError:
+        return body.decode("utf-8", "replace")
+
+
+class RunbookFetcher:
+    """One per screen; the cache (`url -> Fetched`) is the app's, so it lasts the session."""
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int,
+        timeout: float,
+        cache: MutableMapping[str, Fetched] | None = None,
+        auth_for: AuthLookup | None = None,
+        proxy: str | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.cache: MutableMapping[str, Fetched] = {} if cache is None else cache
+        self.auth_for = auth_for
+        self._client = httpx.AsyncClient(
+            headers={"User-Agent": USER_AGENT, "Accept": "text/markdown, text/plain, text/html;q=0.9, */*;q=0.5"},
+            trust_env=False,
+            follow_redirects=False,
+            proxy=proxy,
+            timeout=httpx.Timeout(timeout),
+        )
+
+    def __repr__(self) -> str:
+        return f"RunbookFetcher(max_bytes={self.max_bytes}, timeout={self.timeout})"
+
+    async def fetch(self, url: str) -> Fetched:
+        """The document at `url` (from the cache if this session fetched it already)."""
+        cached = self.cache.get(url)
+        if cached is not None:
+            return cached
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timeout):
+                fetched = await self._follow(url, started)
+        except TimeoutError:
+            raise FetchError(
+                f"took longer than {self.timeout:g} s (runbooks.timeout); not shown"
+            ) from None
+        self.cache[url] = fetched
+        return fetched
+
+    async def read_file(self, path: str) -> Fetched:
+        cached = self.cache.get(f"file://{path}")
+        if cached is not None:
+            return cached
+        started = time.monotonic()
+        body = await asyncio.to_thread(self._read, Path(path))
+        fetched = Fetched(
+            path, path, "", _decode(body, ""), len(body), time.monotonic() - started
+        )
+        self.cache[f"file://{path}"] = fetched
+        return fetched
+
+    def _read(self, path: Path) -> bytes:
+        try:
+            if not path.is_file():
+                raise FetchError(f"no such file: {path}", missing=True)
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                raise FetchError(self._too_large(size))
+            with path.open("rb") as handle:
+                body = handle.read(self.max_bytes + 1)
+        except OSError as exc:
+            raise FetchError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if len(body) > self.max_bytes:
+            raise FetchError(self._too_large(len(body)))
+        return body
+
+    def _too_large(self, size: int | None = None) -> str:
+        what = f"{_size(size)}, " if size else ""
+        return f"too large ({what}over the {_size(self.max_bytes)} limit, runbooks.max_bytes); not shown"
+
+    async def _credential(self, url: str) -> tuple[str, str] | None:
+        if self.auth_for is None:
+            return None
+        _, host, port = origin_of(url)
+        try:
+            return await asyncio.to_thread(self.auth_for, f"{host}:{port}")
+        except Exception as exc:  # a CredentialError, worded for the user and secret-free
+            raise FetchError(f"credential for {host}: {exc}") from None
+
+    async def _follow(self, url: str, started: float) -> Fetched:
+        first = origin_of(url)
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            scheme = urlsplit(current).scheme.lower()
+            if scheme not in ("http", "https"):
+                raise FetchError(f"redirected to a {scheme or 'relative'} URL; not followed")
+            same_host = origin_of(current) == first
+            header = await self._credential(current) if same_host else None
+            headers = dict([header]) if header else {}
+            self._client.cookies.clear()
+            try:
+                async with self._client.stream("GET", current, headers=headers) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        current = urljoin(current, response.headers["location"])
+                        continue
+                    return await self._body(url, current, response, started)
+            except httpx.TimeoutException:
+                raise TimeoutError from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"{type(exc).__name__}: {str(exc)[:200] or 'failed'}") from None
+        raise FetchError(f"more than {MAX_REDIRECTS} redirects; not followed")
+
+    async def _body(
+        self, asked: str, final: str, response: httpx.Response, started: float
+    ) -> Fetched:
+        status = response.status_code
+        if status in (401, 403):
+            raise FetchError(
+                f"HTTP {status}: the runbook host wants a credential "
+                "(runbooks.auth in the config, secret in the keyring)"
+            )
+        if status >= 400:
+            raise FetchError(f"HTTP {status} {response.reason_phrase}", missing=status in (404, 410))
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(self._too_large(int(declared)))
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > self.max_bytes:
+                raise FetchError(self._too_large())
+            chunks.append(chunk)
+        content_type = response.headers.get("content-type", "")
+        body = b"".join(chunks)
+        return Fetched(
+            asked, final, content_type, _decode(body, content_type), total, time.monotonic() - started
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,320 @@
+"""Planning a silence: what the form holds, what is wrong with it, what it would hit.
+
+Pure logic: the form (ui/) feeds strings in and shows the problems and the preview; the
+writer (silencing.py) turns a valid Draft into PostableSilences. Nothing here talks to a
+server, so every rule is a plain unit test.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from ..api.am_models import Matcher, PostableSilence, Silence
+from .board import PENDING_CLUSTER, BoardAlert
+from .matchers import FilterError, LabelMatcher, parse_filter, parse_matcher
+from .timespec import TimeSpecError, parse_duration, parse_moment
+
+ACK_PREFIX = "ACK by "
+MAINTENANCE_PREFIX = "[maintenance "
+DEFAULT_PREVIEW_LIMIT = 25
+SPREAD_LABELS = ("team", "cluster")
+
+
+def default_author(configured: str | None) -> str:
+    """The config's `user`, else user@host: a silence always says who made it."""
+    if configured and configured.strip():
+        return configured.strip()
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname() or 'localhost'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    field: str  # matcher:N, matchers, start, end, comment, author
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A valid silence request; `replaces` is the ID of the silence being edited."""
+
+    matchers: tuple[LabelMatcher, ...]
+    starts: datetime
+    ends: datetime
+    comment: str
+    created_by: str
+    replaces: str | None = None
+
+    def postable(self, silence_id: str | None = None) -> PostableSilence:
+        return PostableSilence(
+            matchers=[m.to_api() for m in self.matchers],
+            starts_at=self.starts,
+            ends_at=self.ends,
+            created_by=self.created_by,
+            comment=self.comment,
+            id=silence_id if silence_id is not None else self.replaces,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FormInput:
+    """Everything typed into the form, as typed: kept whole when a submit fails.
+
+    In a maintenance (`name` set), each row is a matcher set (`a="b" c=~"d"`) and becomes a
+    silence of its own, all sharing start, end and comment.
+    """
+
+    matchers: tuple[tuple[bool, str], ...]  # (enabled, text) per row
+    end: str
+    start: str = ""
+    comment: str = ""
+    created_by: str = ""
+    replaces: str | None = None
+    name: str | None = None  # a maintenance window's name; None for a single silence
+
+    @property
+    def is_maintenance(self) -> bool:
+        return self.name is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    drafts: tuple[Draft, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    # The enabled matcher sets that parsed, for the preview (one set for a single silence).
+    sets: tuple[tuple[LabelMatcher, ...], ...] = ()
+    # The window as far as it parsed, to show back while other fields are still wrong.
+    starts: datetime | None = None
+    ends: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.drafts) and not self.problems
+
+    def problem(self, name: str) -> str:
+        return "; ".join(p.message for p in self.problems if p.field == name)
+
+
+def parse_rows(
+    rows: Iterable[tuple[bool, str]], *, sets: bool = False
+) -> tuple[list[list[LabelMatcher]], list[Problem]]:
+    """The enabled rows, parsed: one matcher per row, or one matcher set per row."""
+    parsed: list[list[LabelMatcher]] = []
+    problems: list[Problem] = []
+    for index, (enabled, text) in enumerate(rows):
+        if not enabled:
+            continue
+        try:
+            parsed.append(parse_matcher_set(text) if sets else [parse_matcher(text)])
+        except FilterError as exc:
+            problems.append(Problem(f"matcher:{index}", f"column {exc.position + 1}: {exc.message}"))
+    return parsed, problems
+
+
+def parse_matcher_set(text: str) -> list[LabelMatcher]:
+    """`service="churn-api" job=~"batch.*"`: several matchers on one line (the filter syntax,
+    without free words). Raises FilterError."""
+    parsed = parse_filter(text)
+    if parsed.words:
+        raise FilterError(f"{parsed.words[0]!r} is not a matcher: write NAME=VALUE", 0)
+    return list(parsed.matchers)
+
+
+def matcher_problems(matchers: Sequence[LabelMatcher], where: str = "matchers") -> list[Problem]:
+    if not matchers:
+        return [Problem(where, "no matcher is on: a silence needs at least one")]
+    if all(m.matches_empty for m in matchers):
+        return [Problem(where, "every matcher matches an empty label: add one that names a value")]
+    return []
+
+
+def _times(
+    form: FormInput, now: datetime, zone: tzinfo | None
+) -> tuple[datetime, datetime | None, list[Problem]]:
+    problems = []
+    starts = now
+    if form.start.strip():
+        try:
+            starts = max(now, parse_moment(form.start, now, zone=zone))
+        except TimeSpecError as exc:
+            problems.append(Problem("start", str(exc)))
+    ends = None
+    try:
+        ends = end_from(form.end, starts, now, zone)
+    except TimeSpecError as exc:
+        problems.append(Problem("end", str(exc)))
+    if ends is not None:
+        if ends <= now:
+            problems.append(Problem("end", "the end is in the past"))
+        elif ends <= starts:
+            problems.append(Problem("end", "the end must come after the start"))
+    return starts, ends, problems
+
+
+def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked:
+    """Parse and validate the form; every problem at once, by field. Times typed without a
+    zone are in `zone` (default: the local one)."""
+    sets, problems = parse_rows(form.matchers, sets=form.is_maintenance)
+    if not form.is_maintenance:
+        sets = [[m for row in sets for m in row]]  # every row is one matcher of one silence
+    if not problems:
+        if form.is_maintenance:
+            if not sets:
+                problems.append(Problem("matchers", "add at least one matcher set"))
+            for index, matchers in enumerate(sets):
+                problems += matcher_problems(matchers, f"set:{index}")
+        else:
+            problems += matcher_problems(sets[0])
+    starts, ends, time_problems = _times(form, now, zone)
+    problems += time_problems
+    if not form.comment.strip():
+        problems.append(Problem("comment", "a comment is required: say why"))
+    if not form.created_by.strip():
+        problems.append(Problem("author", "created by must not be empty"))
+    name = (form.name or "").strip()
+    if form.is_maintenance and (not name or "]" in name):
+        problems.append(Problem("name", "a maintenance needs a name (without ])"))
+    parsed = tuple(tuple(m) for m in sets)
+    window_ok = not any(p.field in ("start", "end") for p in time_problems)
+    window = (starts, ends) if window_ok else (None, None)
+    if problems or ends is None:
+        return Checked((), tuple(problems), parsed, *window)
+    comment = form.comment.strip()
+    if form.is_maintenance:
+        comment = maintenance_comment(name, comment)
+    drafts = tuple(
+        Draft(m, starts, ends, comment, form.created_by.strip(), form.replaces) for m in parsed
+    )
+    return Checked(drafts, (), parsed, starts, ends)
+
+
+def end_from(text: str, starts: datetime, now: datetime, zone: tzinfo | None = None) -> datetime:
+    """A duration counts from the start (`2h` of scheduled work); anything else is a moment."""
+    spec = text.strip()
+    if spec and not spec.startswith("+"):
+        try:
+            return starts + parse_duration(spec)
+        except TimeSpecError:
+            pass
+    return parse_moment(spec, now, zone=zone, after=starts)
+
+
+def extended_end(ends: datetime, delta: timedelta, now: datetime) -> datetime:
+    """Extending counts from max(now, end): an expired silence gets `delta` from now."""
+    return max(now, ends) + delta
+
+
+# -- blast radius ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    alerts: tuple[BoardAlert, ...]
+    warnings: tuple[str, ...] = ()
+    over_limit: bool = False
+    clusters: tuple[str, ...] = field(default=())
+
+
+def matching(matchers: Sequence[LabelMatcher], labels: Mapping[str, str]) -> bool:
+    return bool(matchers) and all(m.matches(labels) for m in matchers)
+
+
+def preview(
+    matchers: Sequence[LabelMatcher],
+    alerts: Iterable[BoardAlert],
+    *,
+    limit: int = DEFAULT_PREVIEW_LIMIT,
+    spread_labels: Sequence[str] = SPREAD_LABELS,
+) -> Preview:
+    """The alerts a silence with `matchers` would hit now (silenced ones included), and why
+    to look twice: nothing matched, more than `limit`, several teams or clusters reached."""
+    hit = [a for a in alerts if matching(matchers, a.labels)]
+    return assess(hit, limit=limit, spread_labels=spread_labels)
+
+
+def assess(
+    alerts: Iterable[BoardAlert],
+    *,
+    limit: int = DEFAULT_PREVIEW_LIMIT,
+    spread_labels: Sequence[str] = SPREAD_LABELS,
+) -> Preview:
+    """Warnings for alerts already known to match (Alertmanager's own matching)."""
+    hit = tuple(a for a in alerts if a.cluster != PENDING_CLUSTER)
+    warnings = []
+    if not hit:
+        warnings.append("matches no alert right now")
+    over = len(hit) > limit
+    if over:
+        warnings.append(f"matches {len(hit)} alerts, more than {limit}")
+    for label in spread_labels:
+        values = sorted({a.labels[label] for a in hit if a.labels.get(label)})
+        if len(values) > 1:
+            warnings.append(f"reaches several {label}s: {', '.join(values)}")
+    clusters = tuple(sorted({a.cluster for a in hit}))
+    if len(clusters) > 1:
+        warnings.append(f"reaches several Alertmanager clusters: {', '.join(clusters)}")
+    return Preview(hit, tuple(warnings), over, clusters)
+
+
+# -- identity: a retry never makes a second silence --------------------------------------------
+
+
+def _matcher_key(m: Matcher) -> tuple[str, str, bool, bool]:
+    return (m.name, m.value, m.is_regex, m.is_equal)
+
+
+def same_request(existing: Silence, wanted: PostableSilence) -> bool:
+    """An unexpired silence with the same matchers, author and comment: the one an earlier,
+    seemingly failed attempt created."""
+    return (
+        existing.state != "expired"
+        and existing.created_by == wanted.created_by
+        and existing.comment == wanted.comment
+        and sorted(map(_matcher_key, existing.matchers))
+        == sorted(map(_matcher_key, wanted.matchers))
+    )
+
+
+def find_same(silences: Iterable[Silence], wanted: PostableSilence) -> Silence | None:
+    return next((s for s in silences if same_request(s, wanted)), None)
+
+
+# -- acks and maintenance, recognised by their comments ----------------------------------------
+
+
+def ack_comment(user: str) -> str:
+    return f"{ACK_PREFIX}{user}"
+
+
+def acked_by(silence: Silence) -> str | None:
+    if silence.comment.startswith(ACK_PREFIX):
+        return silence.comment[len(ACK_PREFIX) :].strip() or None
+    return None
+
+
+def maintenance_comment(name: str, comment: str) -> str:
+    return f"{MAINTENANCE_PREFIX}{name}] {comment}"
+
+
+def maintenance_name(silence: Silence) -> str | None:
+    if silence.comment.startswith(MAINTENANCE_PREFIX):
+        name, sep, _ = silence.comment[len(MAINTENANCE_PREFIX) :].partition("]")
+        return name if sep and name else None
+    return None
+
+
+def prefill_for_alert(labels: Mapping[str, str]) -> list[tuple[bool, str]]:
+    """One row per label, all on: together they pick out this alert and nothing else."""
+    return [(True, str(LabelMatcher(k, "=", v))) for k, v in sorted(labels.items())]
+
+
+def prefill_for_group(group_labels: Iterable[tuple[str, str]]) -> list[tuple[bool, str]]:
+    rows = [(True, str(LabelMatcher(k, "=", v))) for k, v in group_labels]
+    return rows or [(True, "")]

@@ -1,0 +1,203 @@
+"""Writing silences to every cluster of a context, safely. No Textual here.
+
+A silence is created once per cluster and read back before it counts as done. Before each
+write the cluster's silences are searched for an identical request (same matchers, author
+and comment, not expired): a retry after a timeout, when the first attempt may have landed,
+finds it instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from .api import errors
+from .api.alertmanager import AlertmanagerCluster
+from .api.am_models import PostableSilence, Silence
+from .domain.board import BoardAlert, board_alert
+from .domain.merge import merge_alerts
+from .domain.silence_plan import Draft, extended_end, find_same
+from .domain.timespec import describe_moment
+from .factory import Clients
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one cluster did with one request: the stored silence, or the server's words."""
+
+    cluster: str
+    silence: Silence | None = None
+    error: str = ""
+    reused: bool = False  # an identical silence was already there
+
+    @property
+    def ok(self) -> bool:
+        return self.silence is not None
+
+
+@dataclass(slots=True)
+class WriteReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.outcomes) and all(o.ok for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def summary(self) -> str:
+        parts = []
+        for o in self.outcomes:
+            if o.silence is not None:
+                what = "already there" if o.reused else o.silence.state
+                until = describe_moment(o.silence.ends_at, datetime.now(UTC))
+                parts.append(f"{o.cluster}: {what} {o.silence.id[:8]}, ends {until}")
+            else:
+                parts.append(f"{o.cluster}: FAILED: {o.error}")
+        return "; ".join(parts)
+
+
+def _words(exc: errors.ApiError) -> str:
+    return exc.message
+
+
+async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> Outcome:
+    try:
+        # An edit that Alertmanager answered with a new ID, then timed out on the way back,
+        # left that new silence behind: it is found here too (the original is not counted).
+        others = [s for s in await cluster.silences() if s.id != wanted.id]
+        existing = find_same(others, wanted)
+        if existing is not None:
+            return Outcome(cluster.name, existing, reused=True)
+        return Outcome(cluster.name, await cluster.write_silence(wanted))
+    except errors.ApiError as exc:
+        return Outcome(cluster.name, error=_words(exc))
+
+
+async def write(
+    clients: Clients, drafts: Sequence[Draft], *, clusters: Iterable[str] | None = None
+) -> WriteReport:
+    """Create (or, for a draft that `replaces` an ID, update) each draft on each cluster.
+
+    Clusters are written concurrently, the drafts of one cluster in order.
+    """
+    names = set(clusters) if clusters is not None else None
+    chosen = [c for c in clients.clusters if names is None or c.name in names]
+
+    async def per_cluster(cluster: AlertmanagerCluster) -> list[Outcome]:
+        return [await _write_one(cluster, d.postable()) for d in drafts]
+
+    results = await asyncio.gather(*(per_cluster(c) for c in chosen))
+    return WriteReport([o for outcomes in results for o in outcomes])
+
+
+def cluster_of(clients: Clients, name: str) -> AlertmanagerCluster:
+    for cluster in clients.clusters:
+        if cluster.name == name:
+            return cluster
+    raise KeyError(name)
+
+
+async def expire(clients: Clients, targets: Sequence[tuple[str, str]]) -> WriteReport:
+    """Expire (cluster, silence ID) pairs; an already expired one counts as done."""
+
+    async def one(cluster_name: str, silence_id: str) -> Outcome:
+        cluster = cluster_of(clients, cluster_name)
+        try:
+            current = await cluster.silence(silence_id)
+            if current.state == "expired":
+                return Outcome(cluster_name, current, reused=True)
+            return Outcome(cluster_name, await cluster.expire_silence(silence_id))
+        except errors.ApiError as exc:
+            return Outcome(cluster_name, error=_words(exc))
+
+    return WriteReport(list(await asyncio.gather(*(one(c, i) for c, i in targets))))
+
+
+async def extend(
+    clients: Clients, targets: Sequence[tuple[str, str]], delta: timedelta
+) -> WriteReport:
+    """Push each silence's end to max(now, end) + delta. Alertmanager may answer with a new
+    ID (it does for an expired silence); the outcome holds the silence it kept."""
+
+    async def one(cluster_name: str, silence_id: str) -> Outcome:
+        cluster = cluster_of(clients, cluster_name)
+        try:
+            current = await cluster.silence(silence_id)
+            now = datetime.now(UTC)
+            expired = current.state == "expired"
+            wanted = PostableSilence(
+                matchers=current.matchers,
+                starts_at=now if expired else current.starts_at,
+                ends_at=extended_end(current.ends_at, delta, now),
+                created_by=current.created_by,
+                comment=current.comment,
+                id=current.id,
+            )
+            return Outcome(cluster_name, await cluster.write_silence(wanted))
+        except errors.ApiError as exc:
+            return Outcome(cluster_name, error=_words(exc))
+
+    return WriteReport(list(await asyncio.gather(*(one(c, i) for c, i in targets))))
+
+
+@dataclass(slots=True)
+class SilenceRead:
+    """Silences and current alerts of every cluster, with the clusters that did not answer."""
+
+    silences: list[tuple[str, Silence]] = field(default_factory=list)
+    alerts: list[BoardAlert] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def read_all(clients: Clients, *, with_alerts: bool = True) -> SilenceRead:
+    async def one(cluster: AlertmanagerCluster) -> SilenceRead:
+        out = SilenceRead()
+        try:
+            silences, alerts = await asyncio.gather(
+                cluster.silences(), cluster.alerts() if with_alerts else _none()
+            )
+        except errors.ApiError as exc:
+            out.errors.append(f"{cluster.name}: {exc.message}")
+            return out
+        out.silences = [(cluster.name, s) for s in silences]
+        if alerts is not None:
+            merged = merge_alerts(cluster.name, alerts.results)
+            out.alerts = [board_alert(m) for m in merged]
+        return out
+
+    parts = await asyncio.gather(*(one(c) for c in clients.clusters))
+    total = SilenceRead()
+    for part in parts:
+        total.silences += part.silences
+        total.alerts += part.alerts
+        total.errors += part.errors
+    return total
+
+
+async def _none() -> None:
+    return None
+
+
+async def preview_alerts(
+    clients: Clients, filters: Sequence[str], *, clusters: Iterable[str] | None = None
+) -> tuple[list[BoardAlert], list[str]]:
+    """The alerts the servers hold that match `filters` (Alertmanager's own matching), from
+    every peer of every cluster; clusters that did not answer are named in the second list."""
+
+    async def one(cluster: AlertmanagerCluster) -> tuple[list[BoardAlert], str | None]:
+        try:
+            read = await cluster.alerts(filters)
+        except errors.ApiError as exc:
+            return [], f"{cluster.name}: {exc.message}"
+        return [board_alert(m) for m in merge_alerts(cluster.name, read.results)], None
+
+    names = set(clusters) if clusters is not None else None
+    chosen = [c for c in clients.clusters if names is None or c.name in names]
+    parts = await asyncio.gather(*(one(c) for c in chosen))
+    alerts = [a for found, _ in parts for a in found]
+    return alerts, [err for _, err in parts if err]

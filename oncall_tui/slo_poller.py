@@ -1,0 +1,216 @@
+"""Fetch every SLO's figures from Prometheus: one query per figure, all sent at once.
+
+The SLOs are the context's (config) and those found in Prometheus's recording rules (Sloth,
+Pyrra). Each figure is computed by the server (an error ratio over a window, the time the
+data begins) and the budget math is done in ``domain/slo.py``. A query that fails leaves its
+figure as "no data" and says why; a Prometheus that is down fails the whole snapshot, and the
+UI keeps the last good one, marked stale. No Textual here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from .api import errors
+from .api.prometheus import PrometheusClient, QueryResult
+from .config import Context
+from .domain.slo import WINDOWS, SLOReport, SLOSpec, parse_duration, remaining_series
+from .domain.slo_queries import (
+    chart_step,
+    coverage_expr,
+    coverage_steps,
+    discover,
+    merge_specs,
+)
+from .factory import Clients
+
+T = TypeVar("T")
+SLO_REFRESH = 30.0
+# Queries in flight at once per poll: enough to finish quickly, few enough to be polite.
+CONCURRENCY = 8
+
+
+def specs_from_config(context: Context) -> list[SLOSpec]:
+    return [
+        SLOSpec(
+            name=slo.name,
+            service=slo.service,
+            window_s=parse_duration(slo.window),
+            objective=slo.objective / 100.0,
+            errors=slo.errors,
+            total=slo.total,
+            ratio=slo.ratio,
+            labels=slo.labels or ({"service": slo.service} if slo.service else {}),
+            description=slo.description,
+        )
+        for slo in context.slos
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class SLOSnapshot:
+    taken_at: float
+    reports: tuple[SLOReport, ...] = ()
+    # Failures of Prometheus as a whole (down, rules unreadable); per-figure ones are in reports.
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, errors.ApiError):
+        return exc.message
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _value(result: QueryResult) -> float | None:
+    """The one number an SLO query answers; None when it has no series."""
+    if result.scalar is not None:
+        return result.scalar
+    if not result.samples:
+        return None
+    if len(result.samples) > 1:
+        raise ValueError(
+            f"the query returns {len(result.samples)} series, not one: aggregate it with sum()"
+        )
+    return result.samples[0].value
+
+
+class SLOPoller:
+    """Polls the SLOs of one context; remembers the last discovery and the retention."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+        self.configured = specs_from_config(clients.context)
+        self.discovered: list[SLOSpec] = []
+        self.retention_s: float | None = None
+        self._limit = asyncio.Semaphore(CONCURRENCY)
+
+    @property
+    def prometheus(self) -> PrometheusClient | None:
+        return self.clients.prometheus
+
+    async def poll(
+        self, *, chart: bool = False, only: Callable[[SLOSpec], bool] | None = None
+    ) -> SLOSnapshot:
+        now = time.time()
+        prometheus = self.prometheus
+        if prometheus is None:
+            return SLOSnapshot(now, errors=("no Prometheus in this context",))
+        problems: list[str] = []
+        rules, runtime = await asyncio.gather(
+            self._guard(prometheus.rules("record")),
+            self._guard(prometheus.runtime_info()) if self.retention_s is None else _none(),
+            return_exceptions=False,
+        )
+        if isinstance(rules, str):
+            problems.append(f"rules: {rules}")
+        elif rules is not None:
+            self.discovered = discover(rules)
+        if runtime is not None and not isinstance(runtime, str):
+            self.retention_s = _retention(runtime.storage_retention)
+        specs = merge_specs(self.configured, self.discovered)
+        if only is not None:
+            specs = [s for s in specs if only(s)]
+        reports = await asyncio.gather(*(self._report(prometheus, s, now, chart) for s in specs))
+        if reports and all(r.errors for r in reports):
+            problems.append(reports[0].errors[0])
+        return SLOSnapshot(now, tuple(reports), tuple(problems))
+
+    async def _guard(self, call: Awaitable[T]) -> T | str:
+        try:
+            return await call
+        except Exception as exc:  # reported on screen; polling goes on
+            return _message(exc)
+
+    async def _report(
+        self, prometheus: PrometheusClient, spec: SLOSpec, now: float, chart: bool
+    ) -> SLOReport:
+        failed: list[str] = []
+
+        async def figure(expr: str, at: float = now) -> float | None:
+            async with self._limit:
+                try:
+                    return _value(await prometheus.query(expr, at))
+                except (errors.ApiError, ValueError) as exc:
+                    text = exc.message if isinstance(exc, errors.ApiError) else str(exc)
+                    if text not in failed:
+                        failed.append(text)
+                    return None
+
+        async def objective() -> float | None:
+            if spec.objective is not None:
+                return spec.objective
+            return await figure(spec.objective_query) if spec.objective_query else None
+
+        async def data_start() -> float | None:
+            coarse, fine = coverage_steps(spec.window_s)
+            first = await figure(coverage_expr(spec, spec.window_s, coarse))
+            refined = await figure(coverage_expr(spec, coarse, fine), first or now)
+            return refined if refined is not None else first
+
+        window, goal, start, *ratios = await asyncio.gather(
+            figure(spec.ratio_expr(spec.window)),
+            objective(),
+            data_start(),
+            *(figure(spec.ratio_expr(w)) for w in WINDOWS),
+        )
+        points: tuple[tuple[float, float], ...] = ()
+        if chart and start is not None and goal is not None:
+            points = await self._chart(prometheus, spec, now, start, goal, failed)
+        return SLOReport(
+            spec=spec,
+            taken_at=now,
+            objective=goal,
+            error_ratio=window,
+            ratios=dict(zip(WINDOWS, ratios, strict=True)),
+            covered_s=None if start is None else max(0.0, now - start),
+            retention_s=self.retention_s,
+            errors=tuple(failed),
+            chart=points,
+        )
+
+    async def _chart(
+        self,
+        prometheus: PrometheusClient,
+        spec: SLOSpec,
+        now: float,
+        start: float,
+        objective: float,
+        failed: list[str],
+    ) -> tuple[tuple[float, float], ...]:
+        """Remaining budget over the part of the window that holds data."""
+        begin = max(now - spec.window_s, start)
+        step = chart_step(now - begin)
+        if now - begin < 2 * step:
+            return ()
+        async with self._limit:
+            try:
+                result = await prometheus.query_range(
+                    spec.ratio_expr(spec.window), begin, now, step
+                )
+            except errors.ApiError as exc:
+                failed.append(f"chart: {exc.message}")
+                return ()
+        if len(result.series) != 1:
+            return ()
+        return remaining_series(result.series[0].points, objective, spec.window_s, start)
+
+
+async def _none() -> None:
+    return None
+
+
+def _retention(text: str) -> float | None:
+    """``15d`` or ``15d or 10GiB`` (size limits say nothing of time): seconds, or None."""
+    first = text.split(" or ", 1)[0].strip()
+    try:
+        return parse_duration(first)
+    except ValueError:
+        return None

@@ -1,0 +1,365 @@
+"""The silence form: matchers to toggle and edit, when, why, and a live blast-radius preview.
+
+The form stays open until the silence is saved and read back on every cluster; when a
+server refuses or cannot be reached, every field stays as typed and the server's words are
+shown. Saving again never makes a second silence (silencing.write looks for it first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Footer, Input, Label, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from ... import silencing
+from ...config import SilenceDefaults
+from ...domain.board import BoardAlert
+from ...domain.silence_plan import Checked, FormInput, Preview, assess, check, preview
+from ...domain.timespec import describe_moment
+from ...factory import Clients
+from ..widgets.alert_lines import alert_line
+
+SHOWN_ALERTS = 60
+
+
+class MatcherList(SelectionList[int]):
+    """Matcher rows: space turns one on or off, enter edits it below, delete removes it."""
+
+    BINDINGS = [
+        Binding("enter", "edit", "Edit matcher", id="silence.edit_matcher"),
+        Binding("delete,d", "remove", "Remove matcher", id="silence.remove_matcher"),
+    ]
+
+    def on_focus(self) -> None:
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0  # space then toggles the first row, not nothing
+
+    def action_edit(self) -> None:
+        self.screen.edit_matcher()  # type: ignore[attr-defined]
+
+    def action_remove(self) -> None:
+        self.screen.remove_matcher()  # type: ignore[attr-defined]
+
+
+def _row(label: str, field: Input, echo: str | None = None) -> Horizontal:
+    parts: list[Label | Input | Static] = [Label(label, classes="sf-label"), field]
+    if echo:
+        parts.append(Static(id=echo, classes="sf-echo"))
+    return Horizontal(*parts, classes="sf-row")
+
+
+class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
+    CSS_PATH = "silence_form.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Save", priority=True, id="silence.save"),
+        Binding("escape", "cancel", "Cancel", id="silence.cancel"),
+    ]
+
+    def __init__(
+        self,
+        clients: Clients,
+        form: FormInput,
+        *,
+        defaults: SilenceDefaults,
+        board_alerts: Callable[[], Sequence[BoardAlert]] = list,
+        clusters: Sequence[str] | None = None,
+        title: str = "New silence",
+        comments: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.clients = clients
+        self.initial = form
+        self.defaults = defaults
+        self.board_alerts = board_alerts
+        self.clusters = list(clusters) if clusters is not None else None
+        self.title_text = title
+        self.comments = comments if comments is not None else []
+        self._ids = itertools.count()
+        self.rows: dict[int, str] = {}
+        self.editing: int | None = None
+        self.checked: Checked | None = None
+        self.shown: Preview | None = None
+        self.confirmed = 0  # the alert count the user agreed to silence above the limit
+        self.saving = False
+        self.result_text = ""
+
+    @property
+    def maintenance(self) -> bool:
+        return self.initial.is_maintenance
+
+    def compose(self) -> ComposeResult:
+        form = self.initial
+        what = "Matcher sets, one silence each" if self.maintenance else "Matchers"
+        with Vertical(id="sf"):
+            yield Static(Text(self.title_text, style="bold"), id="sf-title")
+            if self.maintenance:
+                yield _row("Name", Input(form.name or "", id="sf-name", compact=True))
+            yield _row("Ends", Input(form.end, id="sf-end", compact=True), "sf-end-echo")
+            yield _row(
+                "Comment",
+                Input(
+                    form.comment,
+                    placeholder="why (required)",
+                    id="sf-comment",
+                    compact=True,
+                    suggester=SuggestFromList(self.comments, case_sensitive=False),
+                ),
+            )
+            yield _row(
+                "Starts",
+                Input(form.start, placeholder="now", id="sf-start", compact=True),
+                "sf-start-echo",
+            )
+            yield _row("By", Input(form.created_by, id="sf-author", compact=True))
+            yield Static(
+                f"{what} · space on/off · enter edit · d remove", classes="sf-section"
+            )
+            yield MatcherList(id="sf-matchers", compact=True)
+            placeholder = 'add a set: service="x" job=~"y.*"' if self.maintenance else 'add: team="ml"'
+            yield _row("+", Input(placeholder=placeholder, id="sf-add", compact=True))
+            yield Static(id="sf-problems")
+            yield Static(id="sf-preview-title", classes="sf-section")
+            yield Static(id="sf-warnings")
+            with VerticalScroll(id="sf-preview-box"):
+                yield Static(id="sf-preview")
+            yield Static(id="sf-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        matchers = self.query_one(MatcherList)
+        for enabled, text in self.initial.matchers:
+            self._add_row(matchers, text, enabled)
+        first = "#sf-name" if self.maintenance and not self.initial.name else "#sf-end"
+        self.query_one(first, Input).focus()
+        self._changed()
+
+    # -- the rows ----------------------------------------------------------------------------
+
+    def _add_row(self, matchers: MatcherList, text: str, enabled: bool = True) -> None:
+        key = next(self._ids)
+        self.rows[key] = text
+        matchers.add_option(Selection(Text(text or "(empty)"), key, enabled, id=f"m{key}"))
+
+    def form_input(self) -> FormInput:
+        matchers = self.query_one(MatcherList)
+        selected = set(matchers.selected)
+        name = self.query_one("#sf-name", Input).value if self.maintenance else None
+        return FormInput(
+            matchers=tuple((key in selected, text) for key, text in self.rows.items()),
+            end=self.query_one("#sf-end", Input).value,
+            start=self.query_one("#sf-start", Input).value,
+            comment=self.query_one("#sf-comment", Input).value,
+            created_by=self.query_one("#sf-author", Input).value,
+            replaces=self.initial.replaces,
+            name=name,
+        )
+
+    def edit_matcher(self) -> None:
+        matchers = self.query_one(MatcherList)
+        if matchers.highlighted is None:
+            return
+        key = matchers.get_option_at_index(matchers.highlighted).value
+        self.editing = key
+        field = self.query_one("#sf-add", Input)
+        field.value = self.rows[key]
+        field.focus()
+
+    def remove_matcher(self) -> None:
+        matchers = self.query_one(MatcherList)
+        if matchers.highlighted is None:
+            return
+        key = matchers.get_option_at_index(matchers.highlighted).value
+        matchers.remove_option(f"m{key}")
+        del self.rows[key]
+        self._changed()
+
+    @on(Input.Submitted, "#sf-add")
+    def _add_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        matchers = self.query_one(MatcherList)
+        if self.editing is not None and self.editing in self.rows:
+            self.rows[self.editing] = text
+            matchers.replace_option_prompt(f"m{self.editing}", Text(text or "(empty)"))
+            matchers.select(self.editing)
+            self.editing = None
+        elif text:
+            self._add_row(matchers, text)
+        event.input.value = ""
+        self._changed()
+
+    @on(Input.Submitted, "#sf-end")
+    def _end_done(self) -> None:
+        self.query_one("#sf-comment", Input).focus()
+
+    @on(Input.Submitted, "#sf-comment, #sf-start, #sf-author, #sf-name")
+    def _submit_from_field(self) -> None:
+        self.action_submit()
+
+    @on(Input.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _any_change(self) -> None:
+        self._changed()
+
+    # -- checking and the preview --------------------------------------------------------------
+
+    def _changed(self) -> None:
+        if not self.is_mounted:
+            return
+        now = datetime.now(UTC)
+        self.checked = check(self.form_input(), now)
+        self._echo(now)
+        self._show_problems(final=False)
+        self.refresh_preview()
+
+    def _echo(self, now: datetime) -> None:
+        checked = self.checked
+        end_echo = self.query_one("#sf-end-echo", Static)
+        start_echo = self.query_one("#sf-start-echo", Static)
+        if checked and checked.ends is not None and checked.starts is not None:
+            end_echo.update(Text(describe_moment(checked.ends, now)))
+            starts = checked.starts
+            start_echo.update(Text("now" if starts <= now else describe_moment(starts, now)))
+        else:
+            end_echo.update(Text(checked.problem("end") if checked else ""))
+            start_echo.update(Text(checked.problem("start") if checked else ""))
+        for name in ("end", "start"):
+            bad = bool(checked and checked.problem(name))
+            self.query_one(f"#sf-{name}-echo").set_class(bad, "bad")
+
+    def _show_problems(self, *, final: bool) -> None:
+        """Matcher problems as you type; the rest (a missing comment) once you try to save."""
+        checked = self.checked
+        lines = []
+        if checked:
+            for problem in checked.problems:
+                if problem.field in ("end", "start"):
+                    continue
+                if final or problem.field.startswith(("matcher", "set")) or problem.field == "name":
+                    where = problem.field.replace("matcher:", "row ").replace("set:", "set ")
+                    lines.append(f"✗ {where}: {problem.message}")
+        self.query_one("#sf-problems", Static).update(Text("\n".join(lines)))
+
+    @work(exclusive=True, group="preview", exit_on_error=False)
+    async def refresh_preview(self) -> None:
+        await asyncio.sleep(0.25)  # debounce typing: one server query per pause
+        checked = self.checked
+        sets = [s for s in (checked.sets if checked else ()) if s]
+        if not sets:
+            self._show_preview(None, "")
+            return
+        found: dict[str, BoardAlert] = {}
+        problems: list[str] = []
+        for matchers in sets:
+            alerts, errors = await silencing.preview_alerts(
+                self.clients, [str(m) for m in matchers], clusters=self.clusters
+            )
+            problems += errors
+            found.update((a.key, a) for a in alerts)
+        source = ""
+        if problems:
+            # The servers did not all answer: fall back on the board's last data, and say so.
+            source = "from the board's last data: " + "; ".join(problems)
+            for matchers in sets:
+                found.update((a.key, a) for a in preview(matchers, self.board_alerts()).alerts)
+        shown = assess(
+            found.values(),
+            limit=self.defaults.preview_limit,
+            spread_labels=self.defaults.spread_labels,
+        )
+        self._show_preview(shown, source)
+
+    def _show_preview(self, shown: Preview | None, source: str) -> None:
+        self.shown = shown
+        title = self.query_one("#sf-preview-title", Static)
+        body = self.query_one("#sf-preview", Static)
+        warnings = self.query_one("#sf-warnings", Static)
+        if shown is None:
+            title.update(Text("Preview: no valid matchers yet"))
+            body.update("")
+            warnings.update("")
+            return
+        where = ", ".join(shown.clusters) or "any cluster"
+        count = len(shown.alerts)
+        heading = Text(f"Would silence {count} alert{'s' * (count != 1)} now ({where})")
+        if source:
+            heading.append(f" · {source}", style="italic")
+        title.update(heading)
+        warnings.update(Text("\n".join(f"⚠ {w}" for w in shown.warnings)))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for alert in sorted(shown.alerts, key=lambda a: (a.name, a.key))[:SHOWN_ALERTS]:
+            text.append_text(alert_line(alert))
+            text.append("\n")
+        if count > SHOWN_ALERTS:
+            text.append(f"… and {count - SHOWN_ALERTS} more\n")
+        body.update(text)
+
+    # -- saving ----------------------------------------------------------------------------------
+
+    def _status(self, message: str, *, bad: bool = False) -> None:
+        status = self.query_one("#sf-status", Static)
+        status.update(Text(message))
+        status.set_class(bad, "bad")
+
+    def action_submit(self) -> None:
+        if self.saving:
+            return
+        self.checked = check(self.form_input(), datetime.now(UTC))
+        self._show_problems(final=True)
+        checked = self.checked
+        if not checked.ok:
+            self._status("fix the fields marked ✗ first", bad=True)
+            self._focus_problem(checked)
+            return
+        count = len(self.shown.alerts) if self.shown else 0
+        limit = self.defaults.preview_limit
+        if count > limit and self.confirmed != count:
+            self.confirmed = count
+            self._status(f"this silences {count} alerts (more than {limit}): ctrl+s again to confirm", bad=True)
+            return
+        self.saving = True
+        self._status("saving…")
+        self._save(checked)
+
+    def _focus_problem(self, checked: Checked) -> None:
+        order = [("name", "#sf-name"), ("end", "#sf-end"), ("comment", "#sf-comment"),
+                 ("start", "#sf-start"), ("author", "#sf-author")]  # fmt: skip
+        for name, selector in order:
+            if checked.problem(name):
+                self.query_one(selector, Input).focus()
+                return
+        self.query_one(MatcherList).focus()
+
+    @work(exclusive=True, group="save", exit_on_error=False)
+    async def _save(self, checked: Checked) -> None:
+        try:
+            report = await silencing.write(self.clients, checked.drafts, clusters=self.clusters)
+        except Exception as exc:  # a bug must not lose the form
+            self.saving = False
+            self._status(f"not saved: internal error: {type(exc).__name__}: {exc}", bad=True)
+            return
+        self.saving = False
+        if report.ok:
+            comment = self.query_one("#sf-comment", Input).value.strip()
+            if comment and comment not in self.comments:
+                self.comments.insert(0, comment)
+            self.dismiss(report)
+            return
+        self._status("not saved, nothing lost (save again to retry): " + report.summary(), bad=True)
+
+    def action_cancel(self) -> None:
+        if self.editing is not None:
+            self.editing = None
+            self.query_one("#sf-add", Input).value = ""
+            return
+        self.dismiss(None)

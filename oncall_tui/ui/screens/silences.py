@@ -1,0 +1,327 @@
+"""`:silences`: every silence of the context, what each matches now, and the keys to act.
+
+Rows come from every cluster (silences are per cluster) and are re-read on the context's
+refresh interval; a failed read keeps the last good rows and says how stale they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from ... import silencing
+from ...domain.alert_facts import relative
+from ...domain.matchers import Filter, FilterError, parse_filter
+from ...domain.sanitize import one_line
+from ...domain.silence_rows import SilenceRow, build_rows, state_counts
+from ...domain.timefmt import short_duration
+from ...domain.timespec import TimeSpecError, parse_duration
+from ...factory import Clients
+from ...poller import Backoff
+from ..dialogs.confirm import Ask, Confirm
+from ..silence_actions import SilenceActions
+
+COLUMNS = ("", "STATE", "STARTS", "ENDS", "ALERTS", "CLUSTER", "BY", "COMMENT", "MATCHERS")
+RowKey = tuple[str, str]
+
+
+def _duration_problem(text: str) -> str:
+    try:
+        if parse_duration(text).total_seconds() <= 0:
+            return "must be longer than zero"
+    except TimeSpecError as exc:
+        return str(exc)
+    return ""
+
+
+class SilencesScreen(Screen[None]):
+    CSS_PATH = "silences.tcss"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="silences.filter"),
+        Binding("escape", "back", "Back", id="silences.back"),
+        Binding("e", "expire", "Expire", id="silences.expire"),
+        Binding("x", "extend", "Extend", id="silences.extend"),
+        Binding("space", "mark", "Mark", id="silences.mark"),
+        Binding("A", "mark_all", "Mark shown", show=False, id="silences.mark_all"),
+        Binding("H", "toggle_expired", "Hide expired", id="silences.toggle_expired"),
+        Binding("m", "maintenance", "Maintenance", id="silences.maintenance"),
+        Binding("ctrl+r", "refresh", "Refresh", id="silences.refresh"),
+    ]
+
+    def __init__(self, clients: Clients, writer: SilenceActions) -> None:
+        super().__init__()
+        self.clients = clients
+        self.writer = writer
+        self.rows: list[SilenceRow] = []
+        self.alerts: list[Any] = []
+        self.shown: list[SilenceRow] = []
+        self.marked: set[RowKey] = set()
+        self.filter: Filter | None = None
+        self.filter_error = ""
+        self.hide_expired = False
+        self.last_good: float | None = None
+        self.last_error = ""
+        self.follow: RowKey | None = None
+        self._wake = asyncio.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="silences-status")
+        yield DataTable(id="silences", cursor_type="row", zebra_stripes=False)
+        yield Static(id="silences-filter-help")
+        yield Input(
+            placeholder='filter: createdBy=alice service="churn-api" maintenance=db words',
+            id="silences-filter",
+        )
+        yield Footer()
+
+    @property
+    def table(self) -> DataTable[Text]:
+        return self.query_one("#silences", DataTable)
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*COLUMNS)
+        self.query_one("#silences-filter").display = False
+        self.query_one("#silences-filter-help").display = False
+        self.table.focus()
+        self._show_status()
+        self.poll_loop()
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="silences-poll", exit_on_error=False)
+    async def poll_loop(self) -> None:
+        backoff = Backoff(self.clients.context.refresh)
+        while True:
+            try:
+                read = await silencing.read_all(self.clients)
+                failed = bool(read.errors) and not read.silences
+                if not failed:
+                    self.rows = build_rows(read.silences, read.alerts)
+                    self.alerts = read.alerts
+                if read.errors:
+                    self.last_error = "; ".join(read.errors)
+                else:
+                    self.last_error = ""
+                    self.last_good = time.time()
+                self.redraw()
+            except Exception as exc:  # a bug must not stop the view refreshing for good
+                failed = True
+                self.last_error = f"internal error: {type(exc).__name__}: {exc}"
+                self._show_status()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff.next_delay(failed))
+
+    def action_refresh(self) -> None:
+        self._wake.set()
+
+    def saved(self, report: silencing.WriteReport | None = None) -> None:
+        """After a write: follow the silence Alertmanager kept (an edit may get a new ID)."""
+        if report is not None:
+            kept = [o for o in report.outcomes if o.silence is not None]
+            if len(kept) == 1 and kept[0].silence is not None:
+                self.follow = (kept[0].cluster, kept[0].silence.id)
+        self.action_refresh()
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def _passes(self, row: SilenceRow) -> bool:
+        if self.hide_expired and row.silence.state == "expired":
+            return False
+        if self.filter is None or self.filter.is_empty:
+            return True
+        return self.filter.matches(row.fields(), text=row.text())
+
+    def _cells(self, row: SilenceRow, now: datetime) -> list[Text]:
+        s = row.silence
+        soon = row.ending_soon(now)
+        starts = relative(s.starts_at, now)
+        ends = relative(s.ends_at, now)
+        if row.matches is None:
+            count = Text("?", style="dim")
+        elif row.matches == 0:
+            count = Text("matches nothing", style="bold")
+        else:
+            count = Text(str(row.matches))
+        comment = s.comment
+        dim = "dim" if s.state == "expired" else ""
+        return [
+            Text("●" if row.key in self.marked else " ", style="bold"),
+            Text(s.state, style=dim or ("bold" if s.state == "active" else "")),
+            Text(starts, style="bold" if s.state == "pending" else "dim"),
+            Text(ends, style="reverse bold" if soon else dim),
+            count,
+            Text(one_line(row.cluster, 16), style="dim"),
+            Text(one_line(s.created_by, 20), style=dim),
+            Text(one_line(comment, 40), style=dim),
+            Text(one_line(row.matchers, 200), style=dim),
+        ]
+
+    def redraw(self) -> None:
+        table = self.table
+        current = self.current_row()
+        keep = self.follow or (current.key if current else None)
+        self.follow = None
+        now = datetime.now(UTC)
+        self.shown = [r for r in self.rows if self._passes(r)]
+        table.clear()
+        for row in self.shown:
+            table.add_row(*self._cells(row, now), key=f"{row.cluster}\0{row.silence.id}")
+        if keep is not None:
+            for index, row in enumerate(self.shown):
+                if row.key == keep:
+                    table.move_cursor(row=index, animate=False)
+                    break
+        self._show_status()
+
+    def _show_status(self) -> None:
+        counts = state_counts(self.rows)
+        parts = [f"{counts.get(s, 0)} {s}" for s in ("active", "pending", "expired")]
+        text = Text(f" silences · {self.clients.context.name} · ", style="bold")
+        text.append(" · ".join(parts))
+        if len(self.shown) != len(self.rows):
+            text.append(f" · showing {len(self.shown)}")
+        if self.marked:
+            text.append(f" · {len(self.marked)} marked", style="bold")
+        if self.clients.context.read_only:
+            text.append(" · READ-ONLY", style="bold")
+        if self.last_error:
+            since = (
+                f"STALE since {time.strftime('%H:%M:%S', time.localtime(self.last_good))} "
+                f"({short_duration(time.time() - self.last_good)})"
+                if self.last_good
+                else "NO DATA"
+            )
+            text.append(f" · {since}: {one_line(self.last_error, 200)}", style="bold")
+        self.query_one("#silences-status", Static).update(text)
+
+    def current_row(self) -> SilenceRow | None:
+        index = self.table.cursor_row
+        return self.shown[index] if 0 <= index < len(self.shown) else None
+
+    def targets(self) -> list[SilenceRow]:
+        """The marked rows, else the row under the cursor."""
+        if self.marked:
+            return [r for r in self.rows if r.key in self.marked]
+        current = self.current_row()
+        return [current] if current else []
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        self.marked ^= {row.key}
+        self.table.action_cursor_down()
+        self.redraw()
+
+    def action_mark_all(self) -> None:
+        keys = {r.key for r in self.shown}
+        self.marked = set() if keys <= self.marked else self.marked | keys
+        self.redraw()
+
+    def action_toggle_expired(self) -> None:
+        self.hide_expired = not self.hide_expired
+        self.redraw()
+
+    def action_back(self) -> None:
+        if self.query_one("#silences-filter").display or (self.filter and not self.filter.is_empty):
+            self._close_filter(keep=False)
+        elif self.marked:
+            self.marked.clear()
+            self.redraw()
+        else:
+            self.app.pop_screen()
+
+    @on(DataTable.RowSelected)
+    def _edit(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            self.writer.open_edit(self, row.cluster, row.silence, self.saved)
+
+    def action_expire(self) -> None:
+        rows = [r for r in self.targets() if r.silence.state != "expired"]
+        if not rows:
+            self.notify("nothing to expire here", severity="warning")
+            return
+        if self.writer.refused(self, "expire"):
+            return
+        detail = "\n".join(f"{r.cluster}: {one_line(r.matchers, 70)}" for r in rows[:8])
+        if len(rows) > 8:
+            detail += f"\n… and {len(rows) - 8} more"
+
+        async def answer(yes: bool | None) -> None:
+            if yes:
+                await self.writer.expire(self, [r.key for r in rows], self.saved)
+                self.marked.clear()
+
+        self.app.push_screen(Confirm(f"Expire {len(rows)} silence(s)?", detail), answer)
+
+    def action_extend(self) -> None:
+        rows = self.targets()
+        if not rows:
+            return
+        if self.writer.refused(self, "extend"):
+            return
+
+        async def answer(text: str | None) -> None:
+            if text:
+                delta = parse_duration(text)
+                await self.writer.extend(self, [r.key for r in rows], delta, self.saved)
+                self.marked.clear()
+
+        question = f"Extend {len(rows)} silence(s) by (from the later of now and its end):"
+        self.app.push_screen(
+            Ask(question, self.writer.defaults.extend_by, _duration_problem), answer
+        )
+
+    def action_maintenance(self) -> None:
+        self.writer.open_maintenance(self, lambda: self.alerts, self.saved)
+
+    # -- filter ----------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        field = self.query_one("#silences-filter", Input)
+        field.display = True
+        self.query_one("#silences-filter-help").display = True
+        field.focus()
+
+    @on(Input.Changed, "#silences-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        try:
+            self.filter = parse_filter(event.value)
+            self.filter_error = ""
+        except FilterError as exc:
+            self.filter_error = f"✗ column {exc.position + 1}: {exc.message}"
+        self.redraw()
+        help_line = self.query_one("#silences-filter-help", Static)
+        help_line.update(
+            Text(self.filter_error or f"{len(self.shown)} of {len(self.rows)} silences match")
+        )
+
+    @on(Input.Submitted, "#silences-filter")
+    def _filter_done(self) -> None:
+        self._close_filter(keep=True)
+
+    def _close_filter(self, *, keep: bool) -> None:
+        field = self.query_one("#silences-filter", Input)
+        if not keep:
+            field.value = ""
+            self.filter = None
+            self.filter_error = ""
+            self.redraw()
+        field.display = False
+        self.query_one("#silences-filter-help").display = False
+        self.table.focus()
+

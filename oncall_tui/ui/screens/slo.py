@@ -1,0 +1,171 @@
+"""The `:slo` view: one card per SLO (gauge, budget, burn rates, state, chart), least budget
+left first. The poll loop is a worker owned by this screen: leaving the view stops it. When
+Prometheus fails, the last good figures stay on screen, marked stale with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from datetime import datetime
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ...domain.sanitize import one_line
+from ...domain.slo import PAGE, TICKET, SLOReport, sort_reports
+from ...domain.timefmt import short_duration
+from ...factory import Clients
+from ...poller import Backoff
+from ...slo_poller import SLO_REFRESH, SLOPoller, SLOSnapshot
+from ..widgets.slo_summary import card
+
+ROLES = ("page", "ticket", "ok", "nodata", "muted", "name", "warn", "error", "bad", "good")
+
+
+class SLOScreen(Screen[None]):
+    CSS_PATH = "slo.tcss"
+    BINDINGS = [
+        Binding("escape,q", "back", "Back", id="slo.back"),
+        Binding("ctrl+r", "refresh", "Refresh", id="slo.refresh"),
+    ]
+    COMPONENT_CLASSES = {f"slo--{role}" for role in ROLES}
+
+    def __init__(self, clients: Clients, refresh: float | None = None) -> None:
+        super().__init__()
+        self.clients = clients
+        self.poller = SLOPoller(clients)
+        self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
+        self.reports: list[SLOReport] = []
+        self.last_good: float | None = None
+        self.last_error = ""
+        self.polls = 0
+        self._wake = asyncio.Event()
+        self._drawn = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="slo-status")
+        with VerticalScroll(id="slo-body"):
+            yield Static(Text("loading…"), id="slo-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#slo-body").focus()
+        self.show()
+        self.poll_loop()
+        self._drawn = True
+
+    def on_resize(self) -> None:
+        if self._drawn:
+            self.show()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self._drawn:
+            self.call_later(self.show)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_refresh(self) -> None:
+        self._wake.set()
+
+    # -- polling ---------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="slo-poll", exit_on_error=False)
+    async def poll_loop(self) -> None:
+        backoff = Backoff(self.refresh_s)
+        while True:
+            try:
+                snapshot = await self.poller.poll(chart=True)
+            except Exception as exc:  # a bug must not stop polling for good
+                snapshot = SLOSnapshot(time.time(), errors=(f"internal error: {exc!r}",))
+            self.apply(snapshot)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                delay = backoff.next_delay(failed=not snapshot.ok)
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    def apply(self, snapshot: SLOSnapshot) -> None:
+        self.polls += 1
+        if snapshot.ok:
+            self.reports = sort_reports(list(snapshot.reports))
+            self.last_good = snapshot.taken_at
+            self.last_error = ""
+        else:
+            self.last_error = "; ".join(snapshot.errors)
+        self.show()
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def _style(self, role: str) -> Style:
+        component = f"slo--{role}"
+        partial = self.get_component_rich_style(component, partial=True, default=Style())
+        full = self.get_component_rich_style(component, default=Style())
+        return partial + Style(color=full.color) if full.color else partial
+
+    def status_text(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {one_line(self.clients.context.name, 40)} ", self._style("name"))
+        text.append(" SLOs")
+        count = len(self.reports)
+        pages = sum(r.state == PAGE for r in self.reports)
+        tickets = sum(r.state == TICKET for r in self.reports)
+        text.append(f"  {count} SLO{'s' if count != 1 else ''}")
+        if pages:
+            text.append(f" · {pages} page", self._style("page"))
+        if tickets:
+            text.append(f" · {tickets} ticket", self._style("ticket"))
+        if self.last_error:
+            if self.last_good is None:
+                text.append("  NO DATA", self._style("bad"))
+            else:
+                stamp = datetime.fromtimestamp(self.last_good).strftime("%H:%M:%S")
+                text.append(f"  STALE since {stamp}", self._style("bad"))
+            text.append(f": {one_line(self.last_error, 300)}", self._style("bad"))
+        elif self.last_good is not None:
+            stamp = datetime.fromtimestamp(self.last_good).strftime("%H:%M:%S")
+            every = short_duration(self.refresh_s)
+            text.append(f"  ● {stamp} (every {every})", self._style("good"))
+        else:
+            text.append("  loading…")
+        return text
+
+    def show(self) -> None:
+        self.query_one("#slo-status", Static).update(self.status_text())
+        body = self.query_one("#slo-body", VerticalScroll)
+        empty = self.query_one("#slo-empty", Static)
+        cards = list(body.query(".slo-card").results(Static))
+        if not self.reports:
+            empty.display = True
+            if self.last_good is not None:
+                empty.update(
+                    Text(
+                        "No SLOs: add `slos:` to this context in the config, or record them "
+                        "with Sloth or Pyrra rules in Prometheus.",
+                        style=self._style("muted"),
+                    )
+                )
+            elif self.last_error:
+                empty.update(Text(one_line(self.last_error, 500), style=self._style("error")))
+            return
+        empty.display = False
+        if len(cards) != len(self.reports):
+            for old in cards:
+                old.remove()
+            cards = [Static(classes="slo-card") for _ in self.reports]
+            body.mount_all(cards)
+        width = max(30, body.size.width - 4 if body.size.width else self.size.width - 4)
+        for widget, report in zip(cards, self.reports, strict=True):
+            widget.update(card(report, width, self._style))
+
+    def card_texts(self) -> list[str]:
+        """What each card says, as plain text (for tests and screen readers)."""
+        return [card(r, 100, self._style).plain for r in self.reports]

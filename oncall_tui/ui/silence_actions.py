@@ -1,0 +1,222 @@
+"""Silence actions shared by the board and the silences view: open the form, ack, expire,
+extend. One place decides what a read-only context refuses and how results are reported."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from textual.screen import Screen
+
+from .. import silencing
+from ..api.am_models import Silence
+from ..config import SilenceDefaults
+from ..domain.board import BoardAlert, BoardGroup, Line
+from ..domain.matchers import LabelMatcher
+from ..domain.silence_plan import (
+    Draft,
+    FormInput,
+    ack_comment,
+    default_author,
+    maintenance_name,
+    prefill_for_alert,
+    prefill_for_group,
+)
+from ..domain.timespec import local_zone, parse_duration
+from ..factory import Clients
+from .dialogs.silence_form import SilenceForm
+
+# Called after a write with what the servers did (None when nothing was written).
+Done = Callable[[silencing.WriteReport | None], object]
+
+
+def _common_labels(group: BoardGroup) -> list[tuple[str, str]]:
+    """A group's own labels, or (grouped by nothing) the labels all its alerts share."""
+    if group.labels:
+        return list(group.labels)
+    if not group.alerts:
+        return []
+    first: Mapping[str, str] = group.alerts[0].labels
+    return sorted(
+        (k, v) for k, v in first.items() if all(a.labels.get(k) == v for a in group.alerts)
+    )
+
+
+def target_labels(line: Line) -> tuple[str, list[tuple[str, str]]]:
+    """What `s`/`a` act on: the alert under the cursor, or the whole group on its header."""
+    if line.alert is not None:
+        return f"alert {line.alert.name}", sorted(line.alert.labels.items())
+    return f"group {line.group.receiver}", _common_labels(line.group)
+
+
+def _local_input(moment: datetime) -> str:
+    return moment.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+class SilenceActions:
+    def __init__(self, clients: Clients, defaults: SilenceDefaults, user: str | None) -> None:
+        self.clients = clients
+        self.defaults = defaults
+        self.user = default_author(user)
+        self.comments: list[str] = []  # this session's comments, offered as suggestions
+
+    def refused(self, screen: Screen[Any], what: str) -> bool:
+        """True (and says why) when this context must not write."""
+        if self.clients.context.read_only:
+            screen.notify(
+                f"{what}: this context is read-only (--read-only or read_only: true), "
+                "so nothing is written",
+                title="read-only",
+                severity="warning",
+            )
+            return True
+        return False
+
+    def _form(
+        self,
+        screen: Screen[Any],
+        form: FormInput,
+        title: str,
+        on_saved: Done,
+        *,
+        alerts: Callable[[], Sequence[BoardAlert]] = list,
+        clusters: Sequence[str] | None = None,
+    ) -> None:
+        def saved(report: silencing.WriteReport | None) -> None:
+            if report is not None:
+                screen.notify(report.summary(), title=f"{title}: saved")
+                on_saved(report)
+
+        screen.app.push_screen(
+            SilenceForm(
+                self.clients,
+                form,
+                defaults=self.defaults,
+                board_alerts=alerts,
+                clusters=clusters,
+                title=title,
+                comments=self.comments,
+            ),
+            saved,
+        )
+
+    def open_form(
+        self,
+        screen: Screen[Any],
+        line: Line,
+        alerts: Callable[[], Sequence[BoardAlert]],
+        on_saved: Done,
+    ) -> None:
+        if self.refused(screen, "silence"):
+            return
+        what, labels = target_labels(line)
+        rows = (
+            prefill_for_alert(dict(labels)) if line.alert is not None else prefill_for_group(labels)
+        )
+        form = FormInput(tuple(rows), end=self.defaults.default_duration, created_by=self.user)
+        title = f"Silence {what}"
+        if line.alert is not None and line.alert.state == "pending":
+            title += " (pending in Prometheus: the silence holds it once it fires)"
+        self._form(screen, form, title, on_saved, alerts=alerts)
+
+    def open_maintenance(
+        self, screen: Screen[Any], alerts: Callable[[], Sequence[BoardAlert]], on_saved: Done
+    ) -> None:
+        if self.refused(screen, "maintenance"):
+            return
+        form = FormInput((), end="", created_by=self.user, name="")
+        self._form(screen, form, "Maintenance window", on_saved, alerts=alerts)
+
+    def open_edit(
+        self, screen: Screen[Any], cluster: str, silence: Silence, on_saved: Done
+    ) -> None:
+        if self.refused(screen, "edit"):
+            return
+        now = datetime.now(UTC)
+        rows = tuple((True, str(LabelMatcher.from_api(m))) for m in silence.matchers)
+        form = FormInput(
+            rows,
+            end=_local_input(silence.ends_at),
+            start=_local_input(silence.starts_at) if silence.starts_at > now else "",
+            comment=silence.comment,
+            created_by=self.user,
+            replaces=silence.id,
+            name=None,
+        )
+        label = maintenance_name(silence)
+        title = f"Edit silence {silence.id[:8]} on {cluster}" + (f" ({label})" if label else "")
+        self._form(screen, form, title, on_saved, clusters=[cluster])
+
+    def ack(self, screen: Screen[Any], line: Line, on_saved: Done) -> None:
+        if self.refused(screen, "ack"):
+            return
+        what, labels = target_labels(line)
+        matchers = tuple(LabelMatcher(k, "=", v) for k, v in labels)
+        if not matchers:
+            screen.notify(f"{what} has no labels to ack by", severity="warning")
+            return
+        now = datetime.now(UTC)
+        ends = now + parse_duration(self.defaults.ack_duration)
+        draft = Draft(matchers, now, ends, ack_comment(self.user), self.user)
+        what = f"ACK {what} for {self.defaults.ack_duration}"
+        screen.run_worker(
+            self._write(screen, [draft], what, on_saved), group="silence-write", exit_on_error=False
+        )
+
+    async def _write(
+        self, screen: Screen[Any], drafts: list[Draft], what: str, on_saved: Done
+    ) -> None:
+        report = await silencing.write(self.clients, drafts)
+        self._report(screen, report, what, on_saved)
+
+    def _report(
+        self, screen: Screen[Any], report: silencing.WriteReport, what: str, on_saved: Done
+    ) -> None:
+        if report.ok:
+            screen.notify(report.summary(), title=what)
+        else:
+            screen.notify(report.summary(), title=f"{what}: FAILED", severity="error", timeout=15)
+        on_saved(report)
+
+    async def expire(
+        self, screen: Screen[Any], targets: Sequence[tuple[str, str]], on_saved: Done
+    ) -> silencing.WriteReport | None:
+        if self.refused(screen, "expire"):
+            return None
+        report = await silencing.expire(self.clients, targets)
+        self._report(screen, report, f"expire {len(targets)} silence(s)", on_saved)
+        return report
+
+    async def extend(
+        self,
+        screen: Screen[Any],
+        targets: Sequence[tuple[str, str]],
+        delta: timedelta,
+        on_saved: Done,
+    ) -> silencing.WriteReport | None:
+        if self.refused(screen, "extend"):
+            return None
+        report = await silencing.extend(self.clients, targets, delta)
+        self._report(screen, report, f"extend {len(targets)} silence(s)", on_saved)
+        return report
+
+    async def maintenance(
+        self, screen: Screen[Any], name: str, delta: timedelta | None, on_saved: Done
+    ) -> silencing.WriteReport | None:
+        """End (delta None) or extend every unexpired silence of the named maintenance."""
+        read = await silencing.read_all(self.clients, with_alerts=False)
+        keys = [
+            (cluster, s.id)
+            for cluster, s in read.silences
+            if maintenance_name(s) == name and s.state != "expired"
+        ]
+        if not keys:
+            problem = f" ({'; '.join(read.errors)})" if read.errors else ""
+            screen.notify(
+                f"no active or pending maintenance named {name!r}{problem}", severity="warning"
+            )
+            return None
+        if delta is None:
+            return await self.expire(screen, keys, on_saved)
+        return await self.extend(screen, keys, delta, on_saved)

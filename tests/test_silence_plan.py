@@ -1,0 +1,236 @@
+"""Pure logic of silences: durations, moments, form checks, preview, identity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dateutil import tz
+
+from oncall_tui.api.am_models import Matcher, PostableSilence, Silence, SilenceStatus
+from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.matchers import FilterError, parse_matcher
+from oncall_tui.domain.silence_plan import (
+    FormInput,
+    ack_comment,
+    acked_by,
+    check,
+    default_author,
+    extended_end,
+    find_same,
+    maintenance_comment,
+    maintenance_name,
+    parse_matcher_set,
+    prefill_for_alert,
+    preview,
+)
+from oncall_tui.domain.timespec import (
+    TimeSpecError,
+    describe_moment,
+    parse_duration,
+    parse_moment,
+)
+
+NOW = datetime(2026, 11, 28, 20, 30, tzinfo=UTC)
+BERLIN = tz.gettz("Europe/Berlin")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("30m", 1800),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("1w", 604800),
+        ("1h30m", 5400),
+        ("+2h", 7200),
+        ("90s", 90),
+        ("1y", 365 * 86400),
+        ("1h30m15s", 5415),
+        ("500ms", 0.5),
+        ("0", 0),
+    ],
+)
+def test_durations_amtool_accepts(text: str, seconds: float) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "2", "h", "30m2h", "2hh", "1.5h", "-2h", "2 h", "2H", "99999y"])
+def test_durations_amtool_refuses(text: str) -> None:
+    with pytest.raises(TimeSpecError):
+        parse_duration(text)
+
+
+def test_moments_in_local_time_and_utc() -> None:
+    # 20:30 UTC is 21:30 in Berlin in November.
+    assert parse_moment("2h", NOW, zone=BERLIN) == NOW + timedelta(hours=2)
+    assert parse_moment("+1h30m", NOW, zone=BERLIN) == NOW + timedelta(minutes=90)
+    assert parse_moment("now", NOW, zone=BERLIN) == NOW
+    assert parse_moment("tomorrow 06:00", NOW, zone=BERLIN) == datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
+    assert parse_moment("2026-12-01 22:00", NOW, zone=BERLIN) == datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
+    assert parse_moment("2026-12-01T22:00Z", NOW, zone=BERLIN) == datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+    assert parse_moment("tonight 23:30", NOW, zone=BERLIN) == datetime(2026, 11, 28, 22, 30, tzinfo=UTC)
+
+
+def test_a_bare_time_already_past_means_tomorrow() -> None:
+    assert parse_moment("22:00", NOW, zone=BERLIN) == datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
+    assert parse_moment("06:00", NOW, zone=BERLIN) == datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["", "tomorrow", "yesterday-ish", "25:99", "9999-99-99"])
+def test_unreadable_moments_say_why(text: str) -> None:
+    with pytest.raises(TimeSpecError) as caught:
+        parse_moment(text, NOW, zone=BERLIN)
+    assert str(caught.value)
+
+
+def test_moment_described_in_both_zones() -> None:
+    text = describe_moment(NOW + timedelta(hours=2), NOW, zone=BERLIN)
+    assert text == "Sat 28 Nov 23:30 CET (22:30 UTC), in 2h"
+    assert describe_moment(NOW, NOW, zone=tz.UTC).endswith("UTC, now")
+
+
+def form(**changes: object) -> FormInput:
+    base = dict(
+        matchers=((True, 'service="churn-api"'), (False, 'severity="critical"'), (True, "team=ml")),
+        end="2h",
+        comment="deploy",
+        created_by="alice",
+    )
+    base.update(changes)
+    return FormInput(**base)  # type: ignore[arg-type]
+
+
+def test_a_valid_form_makes_a_draft_with_only_the_enabled_matchers() -> None:
+    checked = check(form(), NOW)
+    assert checked.problems == () and checked.ok
+    (draft,) = checked.drafts
+    assert [str(m) for m in draft.matchers] == ['service="churn-api"', 'team="ml"']
+    assert (draft.starts, draft.ends) == (NOW, NOW + timedelta(hours=2))
+    postable = draft.postable()
+    assert postable.created_by == "alice" and postable.id is None
+
+
+def test_a_scheduled_start_counts_the_duration_from_it() -> None:
+    (draft,) = check(form(start="+1h", end="2h"), NOW).drafts
+    assert (draft.starts, draft.ends) == (NOW + timedelta(hours=1), NOW + timedelta(hours=3))
+
+
+def test_every_problem_is_reported_by_field() -> None:
+    checked = check(
+        form(matchers=((True, 'service="x'),), end="soonish", comment=" ", created_by=""), NOW
+    )
+    assert checked.drafts == () and not checked.ok
+    assert {p.field for p in checked.problems} == {"matcher:0", "end", "comment", "author"}
+    assert "column" in checked.problem("matcher:0")
+
+
+def test_matchers_that_match_everything_are_refused() -> None:
+    assert check(form(matchers=((False, 'a="b"'),)), NOW).problem("matchers")
+    assert "empty label" in check(form(matchers=((True, 'a=~".*"'),)), NOW).problem("matchers")
+
+
+def test_an_end_in_the_past_or_before_the_start_is_refused() -> None:
+    assert "past" in check(form(end="2020-01-01 00:00"), NOW).problem("end")
+    assert "after the start" in check(form(start="+3h", end=(NOW + timedelta(hours=1)).isoformat()), NOW).problem("end")
+
+
+def test_default_author_is_never_empty() -> None:
+    assert default_author("  bob ") == "bob"
+    assert "@" in default_author(None) and default_author("") == default_author(None)
+
+
+def test_extend_counts_from_the_later_of_now_and_the_end() -> None:
+    hour = timedelta(hours=1)
+    assert extended_end(NOW + hour, hour, NOW) == NOW + 2 * hour
+    assert extended_end(NOW - hour, hour, NOW) == NOW + hour
+
+
+def alert(cluster: str = "prod", **labels: str) -> BoardAlert:
+    return BoardAlert(
+        key=f"{cluster}/{labels}", cluster=cluster, fingerprint="f", name=labels.get("alertname", ""),
+        severity="", state="active", labels=labels, annotations={}, started=None,
+    )  # fmt: skip
+
+
+def test_preview_warns_when_nothing_or_too_much_or_several_teams() -> None:
+    matchers = [parse_matcher('service="churn-api"')]
+    assert preview(matchers, [alert(service="other")]).warnings == ("matches no alert right now",)
+    alerts = [alert(service="churn-api", team="ml", n=str(i)) for i in range(3)]
+    alerts.append(alert("staging", service="churn-api", team="platform"))
+    shown = preview(matchers, alerts, limit=2)
+    assert len(shown.alerts) == 4 and shown.over_limit
+    assert shown.warnings == (
+        "matches 4 alerts, more than 2",
+        "reaches several teams: ml, platform",
+        "reaches several Alertmanager clusters: prod, staging",
+    )
+    pending = alert("prometheus", service="churn-api")
+    assert preview(matchers, [pending]).alerts == ()
+
+
+def silence(state: str = "active", comment: str = "deploy", **over: object) -> Silence:
+    fields = dict(
+        id="s1", matchers=[Matcher("service", "churn-api")], starts_at=NOW, ends_at=NOW,
+        created_by="alice", comment=comment, status=SilenceStatus(state),
+    )  # fmt: skip
+    fields.update(over)
+    return Silence(**fields)  # type: ignore[arg-type]
+
+
+def test_an_identical_unexpired_silence_is_found_for_a_retry() -> None:
+    wanted = PostableSilence([Matcher("service", "churn-api")], NOW, NOW, "alice", "deploy")
+    assert find_same([silence()], wanted) is not None
+    assert find_same([silence("pending")], wanted) is not None
+    assert find_same([silence("expired")], wanted) is None
+    assert find_same([silence(comment="other")], wanted) is None
+    assert find_same([silence(matchers=[Matcher("service", "churn-api", is_regex=True)])], wanted) is None
+
+
+def test_acks_and_maintenance_are_read_back_from_comments() -> None:
+    assert acked_by(silence(comment=ack_comment("alice"))) == "alice"
+    assert acked_by(silence()) is None
+    assert maintenance_name(silence(comment=maintenance_comment("db-upgrade", "tonight"))) == "db-upgrade"
+    assert maintenance_name(silence(comment="[maintenance ] x")) is None
+
+
+def test_matcher_sets_and_prefill() -> None:
+    assert [str(m) for m in parse_matcher_set('service="churn-api", job=~"batch.*"')] == [
+        'service="churn-api"', 'job=~"batch.*"'
+    ]
+    with pytest.raises(FilterError):
+        parse_matcher_set("churn-api")
+    assert prefill_for_alert({"b": "2", "a": 'q"x'}) == [(True, 'a="q\\"x"'), (True, 'b="2"')]
+
+
+def test_a_maintenance_makes_one_silence_per_matcher_set_with_a_shared_window() -> None:
+    rows = ((True, 'service="churn-api"'), (True, 'job="churn-batch" env=~"prod|dr"'), (False, "x=y"))
+    checked = check(
+        form(matchers=rows, name="db-upgrade", start="22:00", end="02:00", comment="tonight"),
+        NOW,
+        BERLIN,
+    )
+    assert checked.ok, checked.problems
+    assert [[str(m) for m in d.matchers] for d in checked.drafts] == [
+        ['service="churn-api"'],
+        ['job="churn-batch"', 'env=~"prod|dr"'],
+    ]
+    first = checked.drafts[0]
+    assert all((d.starts, d.ends) == (first.starts, first.ends) for d in checked.drafts)
+    assert first.ends - first.starts == timedelta(hours=4)  # 02:00 is the next one after 22:00
+    assert maintenance_name(silence(comment=first.comment)) == "db-upgrade"
+
+
+def test_an_end_time_of_day_is_the_next_one_after_the_start() -> None:
+    one_am = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    (draft,) = check(form(start="22:00", end="02:00"), one_am, tz.UTC).drafts
+    assert draft.starts == datetime(2026, 11, 28, 22, 0, tzinfo=UTC)
+    assert draft.ends == datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+    (later,) = check(form(start="tomorrow 22:00", end="02:00"), one_am, tz.UTC).drafts
+    assert later.ends == datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
+
+
+def test_a_maintenance_needs_a_name_and_sets() -> None:
+    checked = check(form(matchers=((True, "plain words"),), name=" "), NOW)
+    assert checked.problem("name") and checked.problem("matcher:0")
+    assert check(form(matchers=(), name="x"), NOW).problem("matchers")

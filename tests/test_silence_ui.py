@@ -1,0 +1,326 @@
+"""Silencing from the keyboard, driven by Pilot against a real Alertmanager HA pair.
+
+Every test checks what the Alertmanager's own API holds after the keys, not only the screen.
+The module has its own stack: silencing demo alerts must not change what other tests see.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from oncall_tui.api.alertmanager import AlertmanagerPeer
+from oncall_tui.api.am_models import Matcher, PostableSilence, Silence
+from oncall_tui.api.http import ClientOptions
+from oncall_tui.config import Settings
+from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
+from oncall_tui.demo_cli import demo_context
+from oncall_tui.factory import build_clients
+from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.dialogs.confirm import Ask, Confirm
+from oncall_tui.ui.dialogs.silence_form import SilenceForm
+from oncall_tui.ui.screens.alerts import AlertsScreen
+from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
+from tests.test_app import alert_row, until
+
+pytestmark = pytest.mark.stack
+OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
+USER = "tester@oncall"
+
+
+@pytest.fixture(scope="module")
+def own() -> Iterator[Stack]:
+    with Stack(StackOptions(alertmanager_peers=2), find_binaries()) as s:
+        s.wait_for_firing(timeout=30, min_alerts=3)
+        yield s
+
+
+@pytest.fixture
+async def peer(own: Stack) -> AsyncIterator[AlertmanagerPeer]:
+    client = AlertmanagerPeer(own.alertmanager_urls[0], OPTIONS)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(autouse=True)
+async def _no_silences_left(peer: AlertmanagerPeer) -> AsyncIterator[None]:
+    yield
+    for s in await peer.silences():
+        if s.state != "expired":
+            await peer.expire_silence(s.id)
+
+
+def app_for(stack: Stack, read_only: bool = False, **silences: Any) -> OncallApp:
+    settings = Settings.model_validate({"user": USER, "silences": silences})
+    context = demo_context(stack, refresh=1).model_copy(update={"read_only": read_only})
+    return OncallApp(settings, build_clients(context))
+
+
+async def select(pilot: Pilot[None], app: OncallApp, alertname: str) -> None:
+    """Filter the board down to one alert: the cursor is then on it."""
+    await until(pilot, lambda: alert_row(app, alertname, "active"))
+    await pilot.press("slash", *alertname, "enter")
+    await until(pilot, lambda: app.screen.board.current is not None
+                and app.screen.board.current.alert is not None
+                and app.screen.board.current.alert.name == alertname)  # fmt: skip
+
+
+def form(app: OncallApp) -> SilenceForm:
+    assert isinstance(app.screen, SilenceForm), app.screen
+    return app.screen
+
+
+def text_of(app: OncallApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def held(peer: AlertmanagerPeer, **where: str) -> list[Silence]:
+    """Unexpired silences the server holds, optionally with a given comment."""
+    return [
+        s
+        for s in await peer.silences()
+        if s.state != "expired" and all(getattr(s, k) == v for k, v in where.items())
+    ]
+
+
+async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: AlertmanagerPeer) -> None:
+    app = app_for(own)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await select(pilot, app, "ChurnAPIDown")
+        # The keys after the alert is selected: s, tab, "mnt", enter: six.
+        await pilot.press("s")
+        await until(pilot, lambda: "Would silence 1 alert now" in text_of(app, "#sf-preview-title"))
+        assert "ChurnAPIDown" in text_of(app, "#sf-preview")
+        assert "in 2h" in text_of(app, "#sf-end-echo")
+        await pilot.press("tab", "m", "n", "t", "enter")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
+
+        (silence,) = await held(peer, comment="mnt")
+        labels = {m.name: m.value for m in silence.matchers}
+        assert labels["alertname"] == "ChurnAPIDown" and labels["service"] == "churn-api"
+        assert silence.created_by == USER
+        two_hours = datetime.now(UTC) + timedelta(hours=2)
+        assert abs(silence.ends_at - two_hours) < timedelta(minutes=1)
+        await until(pilot, lambda: alert_row(app, "ChurnAPIDown", "silenced"))
+
+        await pilot.press("colon", *"silences", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and app.screen.shown)
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, Ask))
+        await pilot.press("enter")  # the default: 1h
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen))
+
+        async def extended() -> bool:
+            (now_held,) = await held(peer, comment="mnt")
+            return abs(now_held.ends_at - silence.ends_at - timedelta(hours=1)) < timedelta(seconds=2)
+
+        await until_async(pilot, extended)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+
+        async def expired() -> bool:
+            return not await held(peer, comment="mnt")
+
+        await until_async(pilot, expired)
+        await until(pilot, lambda: "1 expired" in text_of(app, "#silences-status"))
+
+
+async def until_async(pilot: Pilot[None], check: Any, timeout: float = 20.0) -> None:
+    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
+    while datetime.now(UTC) < deadline:
+        if await check():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"not within {timeout} s")
+
+
+async def test_a_failed_save_keeps_every_field_and_a_retry_creates_nothing_twice(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    comment = f"db failover {uuid.uuid4().hex[:6]}"
+    app = app_for(own)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await select(pilot, app, "HighCPU")
+        await pilot.press("s")
+        await until(pilot, lambda: "Would silence 1 alert" in text_of(app, "#sf-preview-title"))
+        await pilot.press(*"90m", "tab", *comment)  # typing replaces the default 2h
+        # Turn off the first matcher row (alertname), as a user narrowing the silence would.
+        app.screen.query_one("#sf-matchers").focus()
+        await pilot.press("space")
+        typed = form(app).form_input()
+        assert typed.matchers[0][0] is False and typed.end == "90m" and typed.comment == comment
+
+        own.kill_peer(0)
+        own.kill_peer(1)
+        try:
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: "not saved" in text_of(app, "#sf-status"))
+            assert "refused" in text_of(app, "#sf-status").lower()
+            assert form(app).form_input() == typed  # nothing the user typed is lost
+        finally:
+            own.start_peer(0)
+            own.start_peer(1)
+
+        # As if the first attempt had landed and only its answer was lost: the retry finds
+        # that silence instead of making a second one.
+        draft = form(app).checked
+        assert draft is not None and draft.ok
+        await peer.post_silence(draft.drafts[0].postable())
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen), timeout=30)
+        assert len(await held(peer, comment=comment)) == 1
+
+
+async def test_a_refusal_shows_the_servers_words(own: Stack, peer: AlertmanagerPeer) -> None:
+    app = app_for(own)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await select(pilot, app, "HighCPU")
+        await pilot.press("s", "tab", *"refused", "tab", "tab", "tab", "tab")
+        assert app.focused is not None and app.focused.id == "sf-add"
+        await pilot.press(*'"sérvice"="x"', "enter", "ctrl+s")
+        await until(pilot, lambda: "invalid label" in text_of(app, "#sf-status"))
+        assert isinstance(app.screen, SilenceForm)
+        assert app.screen.query_one("#sf-comment", Input).value == "refused"
+    assert await held(peer, comment="refused") == []
+
+
+async def test_a_silence_above_the_limit_asks_twice(own: Stack, peer: AlertmanagerPeer) -> None:
+    app = app_for(own, preview_limit=2)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await select(pilot, app, "HighCPU")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        # Keep only team="ops": every alert of the ops team.
+        rows = form(app).rows
+        keep = next(k for k, t in rows.items() if t.startswith("team="))
+        matchers = app.screen.query_one("#sf-matchers")
+        for key in rows:
+            if key != keep:
+                matchers.deselect(key)  # type: ignore[attr-defined]
+        await until(pilot, lambda: "more than 2" in str(app.screen.query_one("#sf-warnings", Static).render()))
+        await pilot.press("tab", *"wide", "ctrl+s")
+        await until(pilot, lambda: "ctrl+s again" in text_of(app, "#sf-status"))
+        assert await held(peer, comment="wide") == []
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
+    (silence,) = await held(peer, comment="wide")
+    assert silence.matchers == [Matcher("team", "ops")]
+
+
+async def test_ack_shows_who_acked_on_the_board(own: Stack, peer: AlertmanagerPeer) -> None:
+    app = app_for(own)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await select(pilot, app, "PodRestarting")
+        await pilot.press("a")
+        await until(pilot, lambda: alert_row(app, "PodRestarting", "acked", f"ACK {USER}"))
+    (silence,) = await held(peer, comment=f"ACK by {USER}")
+    fifteen = datetime.now(UTC) + timedelta(minutes=15)
+    assert abs(silence.ends_at - fifteen) < timedelta(minutes=1)
+
+
+async def test_read_only_refuses_every_write_and_says_why(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    app = app_for(own, read_only=True)
+    before = len(await peer.silences())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await select(pilot, app, "HighCPU")
+        for key in ("s", "a"):
+            await pilot.press(key)
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, AlertsScreen)
+        await pilot.press("colon", *"maintenance", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, AlertsScreen)
+        shown = [str(n.message) for n in app._notifications]
+        assert sum("read-only" in m for m in shown) == 3, shown
+    assert len(await peer.silences()) == before
+
+
+async def test_a_maintenance_window_is_pending_then_extended_and_ended_as_a_whole(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    app = app_for(own)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighCPU"))
+        await pilot.press("colon", *"maintenance", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        await pilot.press(*"db-upgrade", "tab", *"02:00", "tab", *"upgrade", "tab", *"22:00")
+        app.screen.query_one("#sf-add").focus()
+        await pilot.press(*'service="churn-api"', "enter", *'job="churn-batch"', "enter")
+        await until(pilot, lambda: "Would silence" in text_of(app, "#sf-preview-title"))
+        assert "PodRestarting" in text_of(app, "#sf-preview")
+        await pilot.press("ctrl+s")
+        # Matching many alerts: confirm.
+        if isinstance(app.screen, SilenceForm) and "again" in text_of(app, "#sf-status"):
+            await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
+        window = await held(peer, comment="[maintenance db-upgrade] upgrade")
+        assert len(window) == 2 and {s.state for s in window} == {"pending"}
+        assert {str(s.matchers[0]) for s in window} == {'service="churn-api"', 'job="churn-batch"'}
+        assert all(s.ends_at - s.starts_at == timedelta(hours=4) for s in window)
+
+        await pilot.press("colon", *"maintenance extend db-upgrade 1h", "enter")
+
+        async def extended() -> bool:
+            now_held = await held(peer, comment="[maintenance db-upgrade] upgrade")
+            return len(now_held) == 2 and all(
+                s.ends_at - s.starts_at == timedelta(hours=5) for s in now_held
+            )
+
+        await until_async(pilot, extended)
+        await pilot.press("colon", *"maintenance end db-upgrade", "enter")
+
+        async def ended() -> bool:
+            return not await held(peer, comment="[maintenance db-upgrade] upgrade")
+
+        await until_async(pilot, ended)
+
+
+async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    now = datetime.now(UTC)
+    soon = PostableSilence([Matcher("alertname", "HighCPU")], now, now + timedelta(minutes=10),
+                           "someone", "ends soon")  # fmt: skip
+    nothing = PostableSilence([Matcher("alertname", "NoSuchAlert")], now, now + timedelta(hours=3),
+                              "someone", "matches nothing")  # fmt: skip
+    soon_id = await peer.post_silence(soon)
+    await peer.post_silence(nothing)
+    app = app_for(own)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighCPU"))
+        await pilot.press("colon", *"silences", "enter", "H")  # H: hide expired ones
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 2)
+        screen = app.screen
+        table = screen.query_one(DataTable)
+        column = {name: i for i, name in enumerate(COLUMNS)}
+        cells = {
+            str(table.get_row_at(i)[column["COMMENT"]]): table.get_row_at(i)
+            for i in range(table.row_count)
+        }
+        alerts, ends = column["ALERTS"], column["ENDS"]
+        assert str(cells["matches nothing"][alerts]) == "matches nothing"
+        assert "reverse" in str(cells["ends soon"][ends].style)  # ending within 15 minutes
+        assert "reverse" not in str(cells["matches nothing"][ends].style)
+        assert str(cells["ends soon"][alerts]) == "1"
+
+        await pilot.press("slash", *"state=active soon", "enter")
+        await until(pilot, lambda: len(screen.shown) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        app.screen.query_one("#sf-add").focus()
+        await pilot.press(*'team="ops"', "enter", "ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen))
+        (edited,) = await held(peer, comment="ends soon")
+        assert edited.id != soon_id and Matcher("team", "ops") in edited.matchers
+        await until(pilot, lambda: (row := screen.current_row()) is not None
+                    and row.silence.id == edited.id)  # fmt: skip
+        assert (await peer.silence(soon_id)).state == "expired"

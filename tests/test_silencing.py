@@ -1,0 +1,212 @@
+"""Writing silences on the real Alertmanagers: once per cluster, read back, never twice."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
+from oncall_tui.api.http import ClientOptions
+from oncall_tui.config import AlertmanagerCluster as ClusterConfig
+from oncall_tui.config import Context
+from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
+from oncall_tui.demo_cli import demo_context
+from oncall_tui.domain.matchers import parse_matcher
+from oncall_tui.domain.silence_plan import FormInput, check
+from oncall_tui.factory import Clients, build_clients
+from oncall_tui.silencing import expire, extend, read_all, write
+
+pytestmark = pytest.mark.stack
+OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
+
+
+@pytest.fixture(scope="module")
+def lone() -> Iterator[Stack]:
+    """A second, independent Alertmanager: a context with two clusters."""
+    with Stack(StackOptions(alertmanager_peers=1, with_prometheus=False), find_binaries()) as s:
+        yield s
+
+
+@pytest.fixture
+async def clients(stack: Stack, lone: Stack) -> AsyncIterator[Clients]:
+    base = demo_context(stack, refresh=1)
+    context = Context(
+        name="two",
+        alertmanagers=[
+            *base.alertmanagers,
+            ClusterConfig(name="lone", peers=lone.alertmanager_urls),
+        ],
+    )
+    built = build_clients(context)
+    yield built
+    await built.aclose()
+
+
+def draft(tag: str, end: str = "2h", **extra: str):  # type: ignore[no-untyped-def]
+    rows = [(True, f'test_case="{tag}"')] + [(True, f'{k}="{v}"') for k, v in extra.items()]
+    checked = check(
+        FormInput(tuple(rows), end=end, comment=f"pytest {tag}", created_by="pytest"),
+        datetime.now(UTC),
+    )
+    assert checked.ok, checked.problems
+    return checked.drafts[0]
+
+
+async def held(cluster: AlertmanagerCluster, tag: str) -> list[str]:
+    """IDs of unexpired silences the server holds for the tag (the server's truth)."""
+    return [
+        s.id
+        for s in await cluster.silences([f'test_case="{tag}"'])
+        if s.state != "expired"
+    ]
+
+
+async def test_one_silence_per_cluster_read_back_and_a_retry_creates_nothing(
+    clients: Clients,
+) -> None:
+    tag = f"once-{uuid.uuid4().hex[:8]}"
+    report = await write(clients, [draft(tag)])
+    assert report.ok, report.summary()
+    assert sorted(o.cluster for o in report.outcomes) == ["demo", "lone"]
+    assert all(not o.reused and o.silence and o.silence.state == "active" for o in report.outcomes)
+    for cluster in clients.clusters:
+        assert len(await held(cluster, tag)) == 1
+
+    again = await write(clients, [draft(tag)])
+    assert again.ok and all(o.reused for o in again.outcomes)
+    for cluster in clients.clusters:
+        assert len(await held(cluster, tag)) == 1
+
+
+async def test_a_refusal_carries_the_servers_words(clients: Clients) -> None:
+    tag = f"refused-{uuid.uuid4().hex[:8]}"
+    bad = draft(tag)
+    bad = type(bad)(
+        (*bad.matchers, parse_matcher('"sérvice"="x"')), bad.starts, bad.ends, bad.comment,
+        bad.created_by,
+    )  # fmt: skip
+    report = await write(clients, [bad])
+    assert not report.ok
+    assert all("invalid label" in o.error for o in report.failed), report.summary()
+    for cluster in clients.clusters:
+        assert await held(cluster, tag) == []
+
+
+async def test_expire_and_extend_as_the_server_holds_them(clients: Clients) -> None:
+    tag = f"extend-{uuid.uuid4().hex[:8]}"
+    created = await write(clients, [draft(tag, end="30m")], clusters=["demo"])
+    first = created.outcomes[0].silence
+    assert first is not None
+
+    extended = await extend(clients, [("demo", first.id)], timedelta(hours=1))
+    kept = extended.outcomes[0].silence
+    assert kept is not None and kept.id == first.id  # active, matchers unchanged: same ID
+    assert abs((kept.ends_at - first.ends_at) - timedelta(hours=1)) < timedelta(seconds=1)
+
+    expired = await expire(clients, [("demo", first.id)])
+    assert expired.ok and expired.outcomes[0].silence.state == "expired"  # type: ignore[union-attr]
+    again = await expire(clients, [("demo", first.id)])
+    assert again.ok and again.outcomes[0].reused
+
+    revived = await extend(clients, [("demo", first.id)], timedelta(hours=1))
+    new = revived.outcomes[0].silence
+    assert new is not None and new.id != first.id and new.state == "active"
+    expected = datetime.now(UTC) + timedelta(hours=1)
+    assert abs(new.ends_at - expected) < timedelta(seconds=30)
+    assert await held(clients.clusters[0], tag) == [new.id]
+
+
+async def test_an_edit_that_changes_matchers_follows_the_new_id(clients: Clients) -> None:
+    tag = f"edit-{uuid.uuid4().hex[:8]}"
+    first = (await write(clients, [draft(tag)], clusters=["demo"])).outcomes[0].silence
+    assert first is not None
+    changed = draft(tag, team="ml")
+    changed = type(changed)(
+        changed.matchers, changed.starts, changed.ends, changed.comment, changed.created_by,
+        replaces=first.id,
+    )  # fmt: skip
+    outcome = (await write(clients, [changed], clusters=["demo"])).outcomes[0]
+    assert outcome.silence is not None and outcome.silence.id != first.id
+    assert await held(clients.clusters[0], tag) == [outcome.silence.id]
+    read = await read_all(clients)
+    states = {s.id: s.state for _, s in read.silences}
+    assert states[first.id] == "expired"
+
+
+# Matcher strings as a user types them; both parsers must store the same matchers.
+AGREEMENT = [
+    'a="b"',
+    "a=b",
+    'a!="b"',
+    'a=~"b.*"',
+    'a!~"x|y"',
+    r'a="with \"quotes\""',
+    r'a="back\\slash"',
+    r'a="new\nline"',
+    'a="ünïcødé ✓ 日本"',
+    'a=~"[a-z]+\\\\d{2,3}"',
+    'a="comma, brace} and = sign"',
+    'a=" spaced "',
+    'a=~"(?i)churn-.*"',
+    "ünïcode=x",
+    r'a="tab\tx"',
+    'a=""',
+    'a=~"a|"',
+    'a="emoji 🔥 and zero-width \u200b"',
+]
+
+
+# Where we are stricter than amtool on purpose: a missing value is most often a matcher still
+# being typed, so we ask for "" instead of silently meaning the empty string.
+STRICTER = ["a!=", "a="]
+
+
+@pytest.fixture
+async def peer(stack: Stack) -> AsyncIterator[AlertmanagerPeer]:
+    client = AlertmanagerPeer(stack.alertmanager_urls[0], OPTIONS)
+    yield client
+    await client.aclose()
+
+
+@pytest.mark.parametrize("text", AGREEMENT)
+async def test_matchers_agree_with_amtool(stack: Stack, peer: AlertmanagerPeer, text: str) -> None:
+    """amtool stores what our parser makes of the same string, or both refuse it.
+
+    The guard goes first: amtool reads a first argument that is not a matcher as an alertname.
+    """
+    run = subprocess.run(
+        [
+            "amtool", f"--alertmanager.url={stack.alertmanager_urls[0]}", "silence", "add",
+            "--author=pytest", "--comment=agreement", "--duration=5m", "--", 'guard="x"', text,
+        ],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    try:
+        ours = parse_matcher(text).to_api()
+    except ValueError as exc:
+        assert run.returncode != 0, f"amtool accepted {text!r}, we refused it: {exc}"
+        return
+    assert run.returncode == 0, f"we accepted {text!r}, amtool refused: {run.stderr}"
+    stored = await peer.silence(run.stdout.strip())
+    await peer.expire_silence(stored.id)
+    assert ours in stored.matchers, f"amtool stored {stored.matchers}, we make {ours}"
+
+
+@pytest.mark.parametrize("text", STRICTER)
+async def test_where_we_are_stricter_than_amtool_we_say_what_to_write(
+    stack: Stack, text: str
+) -> None:
+    run = subprocess.run(
+        [
+            "amtool", f"--alertmanager.url={stack.alertmanager_urls[0]}", "silence", "query",
+            "--", 'guard="x"', text,
+        ],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr  # amtool reads it as the empty string
+    with pytest.raises(ValueError, match='write "" for the empty string'):
+        parse_matcher(text)
