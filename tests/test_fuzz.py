@@ -103,7 +103,9 @@ KEYS = [
     "refresh", "read_only", "auth", "name", "peers", "url", "path_prefix", "ca_file",
     "cert_file", "key_file", "insecure_skip_verify", "connect", "read", "write", "pool",
     "type", "username", "source", "keyring_key", "env", "command", "password", "token",
-    "demo", "prod",
+    "demo", "prod", "slos", "runbooks", "triage", "objective", "window", "errors", "total",
+    "ratio", "service", "labels", "annotations", "folders", "url_template", "max_bytes",
+    "timeout", "matchers", "queries", "query",
 ]  # fmt: skip
 SCALARS = st.one_of(
     st.none(),
@@ -127,12 +129,16 @@ DOCUMENTS = st.recursive(
     ),
     max_leaves=25,
 )
+CONTEXT_KEYS = (
+    "alertmanagers", "prometheus", "tls", "timeouts", "auth", "refresh", "headers", "slos",
+    "runbooks", "triage",
+)  # fmt: skip
 # A document shaped like a config, so validation goes deep instead of failing at the top.
 CONTEXT = st.fixed_dictionaries(
     {},
     optional={
         key: DOCUMENTS
-        for key in ("alertmanagers", "prometheus", "tls", "timeouts", "auth", "refresh", "headers")
+        for key in CONTEXT_KEYS
     },
 )
 CONFIGS = st.fixed_dictionaries(
