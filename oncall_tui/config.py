@@ -121,6 +121,7 @@ def _check_url(value: str) -> str:
         raise ValueError(f"{value!r} is not an http(s) URL")
     if parts.password:
         raise ValueError("the URL carries a password; store it with `oncall-tui auth set`")
+    parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
     return value.rstrip("/")
 
 
@@ -375,7 +376,10 @@ def parse_settings(raw: Any, path: Path | None = None) -> Settings:
         raw = {}
     if not isinstance(raw, Mapping):
         raise ConfigError("the top level must be a mapping of keys", path=path)
-    secret = _find_secrets(raw)
+    try:
+        secret = _find_secrets(raw)
+    except RecursionError:
+        raise ConfigError("nested too deeply to be a config", path=path) from None
     if secret:
         context = secret[1] if len(secret) > 1 and secret[0] == "contexts" else "CONTEXT"
         raise ConfigError(
@@ -406,6 +410,8 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"cannot read: {exc}", path=path) from None
     try:
         raw = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError("nested too deeply to be a config", path=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -14,7 +14,12 @@ import pytest
 
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions, find_binaries
 
-pytest_plugins = ["tests.keyring_service", "tests.secure_server", "tests.runbook_server"]
+pytest_plugins = [
+    "tests.keyring_service",
+    "tests.secure_server",
+    "tests.runbook_server",
+    "tests.fault_matrix",
+]
 
 START_TIMEOUT = 30.0
 FIRST_ALERT_TIMEOUT = 30.0

@@ -172,3 +172,24 @@ def test_cli_missing_explicit_config(tmp_path: Path) -> None:
     done = run_cli("--config", str(tmp_path / "nope.yaml"), "check-config")
     assert done.returncode == 2
     assert "file not found" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_nesting_past_the_recursion_limit_is_a_config_error(tmp_path: Path) -> None:
+    """Found by tests/test_fuzz.py: yaml.safe_load and the secret scan hit RecursionError."""
+    path = write(tmp_path, "contexts: " + "[" * 3000 + "]" * 3000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_settings(path)
+    node: list[object] = []
+    for _ in range(3000):
+        node = [node]
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        parse_settings({"contexts": {"x": {"headers": node}}})
+
+
+@pytest.mark.parametrize(("port", "words"), [("99999", "out of range"), ("x", "could not be cast")])
+def test_a_url_with_a_bad_port_is_a_config_error(port: str, words: str) -> None:
+    """Found by tests/test_fuzz.py: it was accepted, then failed in the HTTP client."""
+    raw = {"contexts": {"x": {"alertmanagers": [f"http://am:{port}"]}}}
+    with pytest.raises(ConfigError, match=words) as raised:
+        parse_settings(raw)
+    assert raised.value.key == "contexts.x.alertmanagers.0.peers"

@@ -138,6 +138,17 @@ def _to_builtins(value: Any) -> Any:
     return msgspec.json.decode(_ENCODER.encode(value))
 
 
+def _same_silence(stored: Silence, wanted: PostableSilence) -> bool:
+    """The silence `wanted` would create: Alertmanager keeps the end to the millisecond."""
+    return (
+        stored.state != "expired"
+        and stored.matchers == wanted.matchers
+        and stored.created_by == wanted.created_by
+        and stored.comment == wanted.comment
+        and abs(stored.ends_at.timestamp() - wanted.ends_at.timestamp()) < 0.001
+    )
+
+
 @dataclass(slots=True)
 class PeerResults(Generic[T]):
     """What each peer answered, and why the others did not."""
@@ -221,9 +232,16 @@ class AlertmanagerCluster:
         """Create or update a silence on one healthy peer and read it back from that peer.
 
         Only failures that prove the request was not delivered (connection refused) move on to
-        another peer; a timeout after sending might have created it, so it is reported instead
-        of risking a duplicate.
+        another peer. When the request went out and its answer was lost (a timeout, a body cut
+        short, a 5xx from a gateway), the silence may exist: a new silence is looked up and
+        returned if it landed, and before a new silence is created an identical one (same
+        matchers, author, comment and end, to the millisecond) is looked for, so the user's
+        retry after such a failure does not write it twice (tests/test_fault_matrix.py).
         """
+        if silence.id is None:
+            earlier = await self._find_copy(silence)
+            if earlier is not None:
+                return earlier
         failures: dict[str, errors.ApiError] = {}
         for peer in self.peers[self._preferred :] + self.peers[: self._preferred]:
             try:
@@ -231,6 +249,12 @@ class AlertmanagerCluster:
             except errors.ConnectFailed as exc:
                 failures[peer.url] = exc
                 continue
+            except (errors.Timeout, errors.BadResponse, errors.ServerError) as exc:
+                lost_answer = not isinstance(exc, errors.ServerError) or exc.status >= 500
+                landed = await self._find_copy(silence) if lost_answer and not silence.id else None
+                if landed is None:
+                    raise
+                return landed
             stored = await peer.silence(silence_id)
             if stored.matchers != silence.matchers:
                 raise errors.BadResponse(peer.url, f"silence {silence_id} read back differs")
@@ -238,17 +262,41 @@ class AlertmanagerCluster:
             return stored
         raise errors.ClusterUnavailable(self.name, failures)
 
+    async def _find_copy(self, silence: PostableSilence) -> Silence | None:
+        """An unexpired silence identical to `silence`, if any peer can say; else None."""
+        try:
+            held = await self.silences([str(m) for m in silence.matchers])
+        except errors.ApiError:
+            return None
+        return next((s for s in held if _same_silence(s, silence)), None)
+
     async def expire_silence(self, silence_id: str) -> Silence:
-        """Expire a silence and read it back, so success means the server holds it expired."""
+        """Expire a silence and read it back, so success means the server holds it expired.
 
-        async def expire(peer: AlertmanagerPeer) -> Silence:
-            await peer.expire_silence(silence_id)
-            return await peer.silence(silence_id)
-
-        stored = (await self._first(expire))[1]
-        if stored.state != "expired":
-            raise errors.BadResponse(self.name, f"silence {silence_id} is still {stored.state}")
-        return stored
+        Expiring an expired silence is a success for Alertmanager, so a retry after a lost
+        answer is harmless. A peer that does not know the ID may only lag behind in gossip
+        (about 200 ms): "not found" is the answer only when every peer says it.
+        """
+        failures: dict[str, errors.ApiError] = {}
+        for peer in self.peers[self._preferred :] + self.peers[: self._preferred]:
+            try:
+                await peer.expire_silence(silence_id)
+                stored = await peer.silence(silence_id)
+            except (errors.ConnectFailed, errors.Timeout, errors.BadResponse) as exc:
+                failures[peer.url] = exc
+                continue
+            except errors.ServerError as exc:
+                if exc.status < 500 and not isinstance(exc, errors.NotFound):
+                    raise  # the server understood and said no: another peer will say the same
+                failures[peer.url] = exc
+                continue
+            if stored.state != "expired":
+                raise errors.BadResponse(self.name, f"silence {silence_id} is still {stored.state}")
+            self._preferred = self.peers.index(peer)
+            return stored
+        if failures and all(isinstance(e, errors.NotFound) for e in failures.values()):
+            raise next(iter(failures.values()))
+        raise errors.ClusterUnavailable(self.name, failures)
 
     async def aclose(self) -> None:
         await asyncio.gather(*(p.aclose() for p in self.peers))

@@ -6,6 +6,8 @@ statuses into the typed errors of `errors.py`, with the server's own message.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
 import os
 import socket
@@ -25,6 +27,9 @@ MAX_DETAIL = 500
 _CLIENT_CERT_ALERTS = frozenset(
     {"SSLV3_ALERT_BAD_CERTIFICATE", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "TLSV1_ALERT_UNKNOWN_CA"}
 )
+
+# How h11 words an answer that is not HTTP at all (another protocol, a TLS record).
+_NOT_HTTP = ("illegal status line", "illegal request line")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,7 @@ class Endpoint:
     def __init__(self, base_url: str, options: ClientOptions) -> None:
         self.base_url = base_url.rstrip("/")
         self.client = make_client(self.base_url, options)
+        self._secrets = _secret_parts(options.auth_header)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -145,28 +151,38 @@ class Endpoint:
             raise errors.Timeout(self.base_url, f"{kind} after {self._timeout_for(exc)}") from None
         except (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol) as exc:
             raise errors.ConnectFailed(
-                self.base_url, _root_cause(exc) or "cannot connect"
+                self.base_url, self._redact(_root_cause(exc) or "cannot connect")
             ) from None
         except ssl.SSLError as exc:
             # TLS 1.3: the server checks the client certificate after the client considers
             # the handshake done, so its refusal (an alert) arrives on the first read, as a
             # bare ssl.SSLError that httpcore does not wrap in an httpx error.
-            raise errors.ConnectFailed(self.base_url, _root_cause(exc) or "TLS error") from None
+            raise errors.ConnectFailed(
+                self.base_url, self._redact(_root_cause(exc) or "TLS error")
+            ) from None
         except httpx.HTTPError as exc:
             # Body cut short, protocol garbage, connection reset mid-response.
             # httpx's message is often empty (a bare ReadError): then say what the OS said.
-            raise errors.BadResponse(
-                self.base_url, _first_line(exc) or _root_cause(exc) or type(exc).__name__
-            ) from None
+            reason = _first_line(exc) or _root_cause(exc) or type(exc).__name__
+            if reason.startswith(_NOT_HTTP):
+                # h11's words ("illegal status line: bytearray(b'...')") tell a user nothing.
+                reason = "the answer is not HTTP: a wrong port, or a TLS server (https://)?"
+            raise errors.BadResponse(self.base_url, self._redact(reason)) from None
         if response.is_success:
             return response
-        detail = server_detail(response)
+        # A server (or a debugging proxy) may echo the request, Authorization header and all.
+        detail = self._redact(server_detail(response))
         status = response.status_code
         if status in (401, 403):
             raise errors.Unauthorized(self.base_url, status, detail)
         if status == 404:
             raise errors.NotFound(self.base_url, status, detail)
         raise errors.ServerError(self.base_url, status, detail)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _timeout_for(self, exc: httpx.TimeoutException) -> str:
         timeout = self.client.timeout
@@ -180,6 +196,21 @@ class Endpoint:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _secret_parts(header: tuple[str, str] | None) -> tuple[str, ...]:
+    """What of an auth header must never be shown: the value, the credential after the
+    scheme, and for basic auth the password it encodes; longest first, 4 characters or more
+    (a shorter password would blank out ordinary words)."""
+    if header is None:
+        return ()
+    value = header[1]
+    scheme, _, credential = value.partition(" ")
+    parts = {value, credential}
+    if scheme.lower() == "basic":
+        with contextlib.suppress(ValueError):  # not base64, or not UTF-8: nothing more
+            parts.add(base64.b64decode(credential, validate=True).decode().partition(":")[2])
+    return tuple(sorted((p for p in parts if len(p) >= 4), key=len, reverse=True))
 
 
 def _root_cause(exc: BaseException) -> str:
@@ -197,6 +228,9 @@ def _root_cause(exc: BaseException) -> str:
                 "TLS error: the server requires a client certificate or refused ours "
                 f"(tls.cert_file, tls.key_file): {cause.reason}"
             )
+        if isinstance(cause, ssl.SSLError) and cause.reason == "WRONG_VERSION_NUMBER":
+            # What OpenSSL says when the answer to its hello is plain HTTP.
+            return "TLS error: the server does not speak TLS here: an http:// URL?"
         if isinstance(cause, ssl.SSLError):
             return f"TLS error: {cause.reason or _first_line(cause)}"
         if isinstance(cause, socket.gaierror):

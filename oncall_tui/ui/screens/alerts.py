@@ -71,6 +71,8 @@ class AlertsScreen(Screen[None]):
         self.filter_error = ""
         self.paused = False
         self.polls = 0
+        # On the screen, not in the loop: tests read how long the next wait after a failure is.
+        self.backoff = Backoff(clients.context.refresh)
         self._wake = asyncio.Event()
 
     def compose(self) -> ComposeResult:
@@ -103,7 +105,7 @@ class AlertsScreen(Screen[None]):
 
     @work(exclusive=True, group="poll", exit_on_error=False)
     async def poll_loop(self) -> None:
-        backoff = Backoff(self.clients.context.refresh)
+        backoff = self.backoff
         while True:
             if not self.paused:
                 try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
@@ -94,4 +95,10 @@ def status_text(
         text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
     for warning in warnings:
         text.append(f"  ⚠ {one_line(warning, 200)}", style("status--bad"))
+    # Which peer is down while its cluster still answers (no error names it then); last, so
+    # that on a narrow terminal the staleness and its reason are cut off after it, not before.
+    for cluster in health:
+        if cluster.peers_up and cluster.peers_down:
+            down = ", ".join(one_line(urlsplit(url).netloc, 40) for url, _ in cluster.peers_down)
+            text.append(f"  {one_line(cluster.name, 30)} down: {down}", style("status--warn"))
     return text
