@@ -69,6 +69,8 @@ async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> O
     try:
         # An edit that Alertmanager answered with a new ID, then timed out on the way back,
         # left that new silence behind: it is found here too (the original is not counted).
+        # Unfiltered: a matcher Alertmanager's filter cannot parse ("bad matcher format")
+        # must still reach the write, which says what is wrong with it.
         others = [s for s in await cluster.silences() if s.id != wanted.id]
         existing = find_same(others, wanted)
         if existing is not None:

@@ -2,7 +2,7 @@
 server, with the real app (Pilot) or the real API clients, and the real servers behind.
 
 A path is one way the app talks to a server. Paths are a list of `Path` objects so more can
-be added (the silence form will be one): `PATHS.append(Path("...", upstream, run))`. For each
+be added: `PATHS.append(Path("...", upstream, run))`. For each
 (path, fault) cell the test asserts what issue 7 asks and records the outcome for the summary
 printed at the end of the run (tests/fault_matrix.py):
 
@@ -13,7 +13,9 @@ printed at the end of the run (tests/fault_matrix.py):
   one poll interval after a short fault);
 - silence writes and expiries through `AlertmanagerCluster`: the call succeeds or raises a
   typed `ApiError` with a readable message, and after the user's retry the real Alertmanager
-  holds exactly one silence (counted by its unique comment) in the state asked for.
+  holds exactly one silence (counted by its unique comment) in the state asked for;
+- the silence form driven by keys: it keeps every typed field and shows the server's words,
+  and one ctrl+s after the fault clears saves exactly one silence.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from functools import partial
 
 import httpx
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerCluster as ApiCluster
@@ -39,6 +41,7 @@ from oncall_tui.config import AlertmanagerCluster, Context, PrometheusConfig, Se
 from oncall_tui.demo.stack import Stack
 from oncall_tui.factory import build_clients
 from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 
 from . import fault_proxy as fp
@@ -304,6 +307,59 @@ def first_peer(stack: Stack) -> str:
     return stack.alertmanager_urls[0]
 
 
+# -- writes: the silence form, as the user drives it ---------------------------------------------
+
+
+async def form_write(
+    stack: Stack, proxy: fp.FaultProxy, fault: fp.Fault, notes: dict[str, str]
+) -> None:
+    """`s` on an alert, fields typed, the fault, ctrl+s: the form stays open with every field
+    and the server's words, or closes having saved; after the fault clears, one ctrl+s saves,
+    and the real Alertmanager holds exactly one copy."""
+    comment = f"matrix form {fault} {uuid.uuid4().hex[:8]}"
+    context = Context(
+        name="matrix",
+        alertmanagers=[AlertmanagerCluster(name="am", peers=[proxy.url])],
+        refresh=REFRESH,
+        timeouts=Timeouts(connect=1.0, read=READ_TIMEOUT),
+    )
+    app = OncallApp(Settings(), build_clients(context))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighErrorRate"))
+        await pilot.press("slash", *"HighErrorRate", "enter", "s")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        form = app.screen
+        assert isinstance(form, SilenceForm)
+        # A matcher no alert has: the drill silences nothing on the shared stack.
+        await pilot.press(*"45m", "tab", *comment)
+        form.query_one("#sf-add").focus()
+        await pilot.press(*f'drill="{comment}"', "enter")
+        typed = form.form_input()
+        proxy.set(fault)
+        await pilot.press("ctrl+s")
+        await until(
+            pilot,
+            lambda: app.screen is not form or "not saved" in str(form.query_one("#sf-status", Static).render()),
+            timeout=20,
+        )  # fmt: skip
+        if app.screen is form:
+            words = str(form.query_one("#sf-status", Static).render())
+            assert re.search(says(fault), words), f"{fault}: {words!r}"
+            lost_unless(form.form_input() == typed, "the form lost what the user typed")
+            held = settled(stack, comment)
+            lost_unless(len(held) <= 1, f"{len(held)} copies after one save")
+            proxy.set(fp.PASS)
+            await pilot.press("ctrl+s")  # the user's retry
+            await until(pilot, lambda: app.screen is not form, timeout=20)
+            notes["note"] = "kept the form, saved once on retry"
+        else:
+            notes["note"] = "saved"
+        proxy.set(fp.PASS)
+        held = settled(stack, comment)
+        lost_unless(held == ["active"], f"the server holds {held}")
+        assert app.is_running
+
+
 READS = [f for f in FAULTS if not f.forward]  # a GET written "after write" is just a 502
 PATHS: list[Path] = [
     Path("board ← AM", lambda s: s.alertmanager_urls[0], board_read("alertmanager"), READS),
@@ -312,6 +368,7 @@ PATHS: list[Path] = [
     Path("write, HA", first_peer, partial(silence_write, ha=True)),
     Path("expire, 1 peer", first_peer, partial(silence_expire, ha=False)),
     Path("expire, HA", first_peer, partial(silence_expire, ha=True)),
+    Path("silence form", first_peer, form_write),
 ]
 CELLS = [(path, fault) for path in PATHS for fault in path.faults]
 
