@@ -34,17 +34,18 @@ from ..widgets.status import StatusBar, status_text
 
 class AlertsScreen(Screen[None]):
     BINDINGS = [
+        # The footer shows the keys of a 3 a.m. flow; the rest are in `?` (80 columns fit).
         Binding("slash", "filter", "Filter", id="alerts.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="alerts.clear_filter"),
-        Binding("S", "toggle_state('silenced')", "Silenced", id="alerts.toggle_silenced"),
-        Binding("I", "toggle_state('inhibited')", "Inhibited", id="alerts.toggle_inhibited"),
-        Binding("o", "cycle_sort", "Sort", id="alerts.sort"),
-        Binding("ctrl+r", "refresh", "Refresh", id="alerts.refresh"),
-        Binding("p", "pause", "Pause", id="alerts.pause"),
         Binding("s", "silence", "Silence", id="alerts.silence"),
         Binding("a", "ack", "Ack", id="alerts.ack"),
         Binding("r", "runbook", "Runbook", id="alerts.runbook"),
         Binding("t", "triage", "Triage", id="alerts.triage"),
+        Binding("S", "toggle_state('silenced')", "Silenced", show=False, id="alerts.toggle_silenced"),
+        Binding("I", "toggle_state('inhibited')", "Inhibited", show=False, id="alerts.toggle_inhibited"),
+        Binding("o", "cycle_sort", "Sort", show=False, id="alerts.sort"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="alerts.refresh"),
+        Binding("p", "pause", "Pause", show=False, id="alerts.pause"),
     ]
 
     def __init__(
@@ -82,7 +83,9 @@ class AlertsScreen(Screen[None]):
         yield BoardView(self.model, id="board")
         yield Static(id="filter-help")
         yield Input(
-            placeholder='filter: alertname=~"High.*" severity!=info team=ml or words', id="filter"
+            placeholder='filter: alertname=~"High.*" severity!=info team=ml or words',
+            id="filter",
+            select_on_focus=False,  # one backspace must not wipe the filter being refined
         )
         yield Footer()
 
@@ -206,6 +209,7 @@ class AlertsScreen(Screen[None]):
                 matched=self.model.matched,
                 total=self.model.total,
                 filtered=bool(self.model.filter and not self.model.filter.is_empty),
+                filter_text=str(self.model.filter or ""),
                 hidden=[
                     s
                     for s, on in (

@@ -44,6 +44,7 @@ from ...domain.timefmt import short_duration
 from ...factory import Clients
 from ...slo_poller import SLOPoller
 from ..widgets.slo_summary import brief, exhaustion, minutes, pct
+from ..widgets.styles import component_style
 
 SECTIONS = (
     ("labels", "Labels"),
@@ -240,12 +241,7 @@ class AlertDetailScreen(Screen[None]):
     # -- drawing ---------------------------------------------------------------------------------
 
     def _style(self, name: str) -> Style:
-        """A component class's style; its colour resolved against the screen ($text-muted is
-        "auto 60%", which a partial style cannot blend)."""
-        component = f"detail--{name}"
-        partial = self.get_component_rich_style(component, partial=True, default=Style())
-        full = self.get_component_rich_style(component, default=Style())
-        return partial + Style(color=full.color) if full.color else partial
+        return component_style(self, f"detail--{name}")
 
     def render_all(self) -> None:
         self._put("title", self._title())

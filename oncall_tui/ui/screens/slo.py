@@ -26,6 +26,7 @@ from ...factory import Clients
 from ...poller import Backoff
 from ...slo_poller import SLO_REFRESH, SLOPoller, SLOSnapshot
 from ..widgets.slo_summary import card
+from ..widgets.styles import component_style
 
 ROLES = ("page", "ticket", "ok", "nodata", "muted", "name", "warn", "error", "bad", "good")
 
@@ -106,10 +107,7 @@ class SLOScreen(Screen[None]):
     # -- drawing ---------------------------------------------------------------------------------
 
     def _style(self, role: str) -> Style:
-        component = f"slo--{role}"
-        partial = self.get_component_rich_style(component, partial=True, default=Style())
-        full = self.get_component_rich_style(component, default=Style())
-        return partial + Style(color=full.color) if full.color else partial
+        return component_style(self, f"slo--{role}")
 
     def status_text(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")

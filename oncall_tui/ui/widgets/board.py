@@ -24,6 +24,7 @@ from ...domain.board import STATES, BoardAlert, BoardModel, Line, state_counts, 
 from ...domain.sanitize import one_line
 from ...domain.severity import COLOURED
 from ...domain.timefmt import short_duration
+from .styles import component_style
 
 CACHE_SIZE = 400
 
@@ -60,7 +61,7 @@ class BoardView(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="board.page_down"),
         Binding("g,home", "jump(0)", "Top", show=False, id="board.top"),
         Binding("G,end", "jump(-1)", "Bottom", show=False, id="board.bottom"),
-        Binding("space", "fold", "Fold", id="board.fold"),
+        Binding("space", "fold", "Fold", show=False, id="board.fold"),
         Binding("enter", "open", "Open", id="board.open"),
         Binding("plus", "expand_all(True)", "Expand all", show=False, id="board.expand_all"),
         Binding("minus", "expand_all(False)", "Collapse all", show=False, id="board.collapse_all"),
@@ -138,7 +139,7 @@ class BoardView(ScrollView, can_focus=True):
         return short_duration((self.now - alert.started).total_seconds())
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return component_style(self, name)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

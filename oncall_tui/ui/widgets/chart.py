@@ -22,6 +22,7 @@ from textual.widget import Widget
 
 from ...domain.promql import format_value
 from ...domain.sanitize import one_line
+from .styles import component_style
 
 # Braille dot bits, by (column 0/1, row 0..3) within one character cell.
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
@@ -233,7 +234,7 @@ class Chart(Widget):
         self.refresh()
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        return component_style(self, name)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -23,6 +23,7 @@ from ...factory import Clients
 from ...poller import Backoff
 from ...slo_poller import SLO_REFRESH, SLOPoller, SLOSnapshot
 from .slo_summary import brief
+from .styles import component_style
 
 ROLES = ("page", "ticket", "ok", "nodata", "muted", "error", "bad", "label")
 
@@ -81,7 +82,7 @@ class SLOStrip(Static):
         self.show()
 
     def _style(self, role: str) -> Style:
-        return self.get_component_rich_style(f"slo-strip--{role}", partial=True)
+        return component_style(self, f"slo-strip--{role}")
 
     def show(self) -> None:
         self.display = bool(self.reports)

@@ -19,6 +19,7 @@ from ...config import Context
 from ...domain.sanitize import one_line
 from ...domain.timefmt import short_duration
 from ...poller import ClusterHealth
+from .styles import component_style
 
 
 class StatusBar(Static):
@@ -49,13 +50,14 @@ def status_text(
     total: int,
     filtered: bool,
     hidden: Sequence[str],
+    filter_text: str = "",
     sort: str,
     now: float,
 ) -> Text:
     bar = owner.query_one(StatusBar)
 
     def style(name: str) -> Style:
-        return bar.get_component_rich_style(name, partial=True)
+        return component_style(bar, name)
 
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {one_line(context.name, 40)} ", style("status--context"))
@@ -74,6 +76,8 @@ def status_text(
         text.append("  read-only")
     shown = f"{matched}/{total}" if filtered or hidden else f"{total}"
     text.append(f"  {shown} alerts")
+    if filtered and filter_text:
+        text.append(f" /{one_line(filter_text, 40)}", style("status--warn"))
     if hidden:
         text.append(f" (hiding {', '.join(hidden)})")
     if sort != "severity":
@@ -90,6 +94,9 @@ def status_text(
             age = short_duration(now - last_good)
             text.append(f"  STALE since {stamp} ({age} ago)", style("status--bad"))
         text.append(f": {one_line(last_error, 300)}", style("status--bad"))
+    elif paused:
+        stamp = datetime.fromtimestamp(last_good or now).strftime("%H:%M:%S")
+        text.append(f" (as of {stamp})", style("status--warn"))
     else:
         # No clock while fresh: a ticking time would rewrite this line on every poll.
         text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
