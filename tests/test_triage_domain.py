@@ -170,6 +170,21 @@ def test_history_timeline_and_episodes() -> None:
     assert history_queries('a"b') == ('ALERTS{alertname="a\\"b"}', 'ALERTS_FOR_STATE{alertname="a\\"b"}')
 
 
+def test_one_coarse_sample_of_a_young_alert_is_not_a_whole_step_of_firing() -> None:
+    labels = {"alertname": "HighErrorRate"}
+    # Over 7 days at a 600 s step, an alert active since 60 s before the only sample.
+    history = build_history(
+        [({"alertname": "HighErrorRate", "alertstate": "firing"}, [(6000.0, 1.0)])],
+        [({"alertname": "HighErrorRate"}, [(6000.0, 5940.0)])],
+        labels,
+        start=0.0,
+        end=6000.0,
+        step=600.0,
+        cells=10,
+    )
+    assert history.firing_seconds == 60.0
+
+
 def test_chart_draws_series_threshold_axis_and_a_clean_legend() -> None:
     series = [
         ChartSeries('{status="500"}\x1b]52;c;ZXZpbA==\x07[bold]x[/]', [(t, 8.0) for t in range(0, 3601, 15)]),

@@ -85,4 +85,11 @@ def build_history(
         Episode(active_at, last, ongoing=end - last <= 2 * step)
         for active_at, last in sorted(seen.items())
     )
-    return History(start, end, "".join(states), len(firing_times) * step, episodes)
+    firing = len(firing_times) * step
+    if episodes:
+        # A sample stands for a whole step: one sample of a 1-minute-old alert at a 10-minute
+        # step is not 10 minutes of firing. The episodes (active since ... last seen) bound it.
+        lived = sum(max(0.0, e.last_seen - max(e.start, start)) for e in episodes)
+        if lived > 0:
+            firing = min(firing, lived)
+    return History(start, end, "".join(states), firing, episodes)
