@@ -62,10 +62,12 @@ class TLSConfig(_Strict):
 
 
 class Timeouts(_Strict):
-    connect: float = Field(default=3.0, gt=0)
-    read: float = Field(default=15.0, gt=0)
-    write: float = Field(default=10.0, gt=0)
-    pool: float = Field(default=5.0, gt=0)
+    """Seconds; at most an hour: `.inf` would let one poll hang for ever."""
+
+    connect: float = Field(default=3.0, gt=0, le=3600)
+    read: float = Field(default=15.0, gt=0, le=3600)
+    write: float = Field(default=10.0, gt=0, le=3600)
+    pool: float = Field(default=5.0, gt=0, le=3600)
 
 
 class AuthConfig(_Strict):
@@ -241,7 +243,7 @@ class Context(_Strict):
     tls: TLSConfig = Field(default_factory=TLSConfig)
     proxy: str | None = None
     timeouts: Timeouts = Field(default_factory=Timeouts)
-    refresh: float = Field(default=DEFAULT_REFRESH, ge=1)
+    refresh: float = Field(default=DEFAULT_REFRESH, ge=1, le=86400)
     read_only: bool = False
     auth: AuthConfig | None = None
     slos: list[SLOConfig] = Field(default_factory=list)

@@ -71,6 +71,9 @@ def write(tmp_path: Path, text: str) -> Path:
         ("current_context: b\ncontexts:\n  a:\n    prometheus: {url: http://p}\n", "", "'b' is not a context"),
         ("contexts:\n  a:\n    prometheus: {url: http://p}\n    auth: {type: basic}\n", "contexts.a.auth", "needs a username"),
         ("contexts:\n  a:\n    prometheus: {url: http://p}\n    tls: {cert_file: /x}\n", "contexts.a.tls", "go together"),
+        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    timeouts: {read: .inf}\n", "contexts.a.timeouts.read", "less than or equal to 3600"),
+        ("silences: {ack_duration: -5m}\n", "silences.ack_duration", "not a duration"),
+        ("silences: {preview_limit: 0}\n", "silences.preview_limit", "greater than or equal to 1"),
     ],
 )
 def test_invalid_config_names_file_key_and_problem(tmp_path: Path, text: str, key: str, words: str) -> None:
