@@ -173,6 +173,11 @@ async def test_query_with_a_typo_shows_prometheus_error_and_history_is_kept(
         assert result.query_one(Chart).display
         await pilot.press("ctrl+u", "up")
         assert screen.query_one("#query-input").value.startswith("sum by (status)")  # type: ignore[attr-defined]
+        # Run again: the query stays in the box, and up brings the one before it, not itself.
+        await pilot.press("enter")
+        await until(pilot, lambda: "matrix" in result_text(result))
+        await pilot.press("up")
+        assert screen.query_one("#query-input").value == "sum(rate(churn_api_requests_total[5m]"  # type: ignore[attr-defined]
     saved = (private_data_dir / "oncall-tui" / "query_history").read_text().splitlines()
     assert saved == ["sum(rate(churn_api_requests_total[5m]", "sum by (status) (rate(churn_api_requests_total[5m]))"]
 

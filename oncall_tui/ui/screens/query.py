@@ -47,6 +47,8 @@ class HistoryInput(Input):
             return
         if self.position == len(entries):
             self.draft = self.value
+            if step < 0 and len(entries) > 1 and entries[-1] == self.value:
+                step -= 1  # the query just run is still in the box: up means the one before
         self.position = max(0, min(len(entries), self.position + step))
         self.value = entries[self.position] if self.position < len(entries) else self.draft
         self.cursor_position = len(self.value)

@@ -56,7 +56,9 @@ def table_text(
     """Value column, then the series; largest first (NaN last either way)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if not rows:
-        text.append("empty result: no series matched", muted or "")
+        text.append(
+            "empty result: no series matched (check the metric and label names)", muted or ""
+        )
         return text
     ordered = sorted(rows, key=_sort_key)
     if not descending:
