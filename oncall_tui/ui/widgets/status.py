@@ -93,7 +93,13 @@ def status_text(
             stamp = datetime.fromtimestamp(last_good).strftime("%H:%M:%S")
             age = short_duration(now - last_good)
             text.append(f"  STALE since {stamp} ({age} ago)", style("status--bad"))
-        text.append(f": {one_line(last_error, 300)}", style("status--bad"))
+        reason = one_line(last_error, 300)
+        if owner.size.width and text.cell_len + 2 + len(reason) > owner.size.width:
+            # On a narrow terminal the reason gets a line of its own rather than being cut.
+            text.append(":\n ", style("status--bad"))
+            text.append(reason, style("status--bad"))
+        else:
+            text.append(f": {reason}", style("status--bad"))
     elif paused:
         stamp = datetime.fromtimestamp(last_good or now).strftime("%H:%M:%S")
         text.append(f" (as of {stamp})", style("status--warn"))
