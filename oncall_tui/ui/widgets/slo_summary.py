@@ -77,7 +77,10 @@ def card(report: SLOReport, width: int, style: Styler, *, chart: bool = True) ->
     objective = f"{goal * 100:.6g}%" if goal is not None and math.isfinite(goal) else NO
     text.append(f"  {objective} over {spec.window}", muted)
     text.append(f"  {source(report)}", muted)
-    text.append(f"  {report.state.upper()}\n", role + Style(bold=True))
+    text.append(f"  {report.state.upper()}", role + Style(bold=True))
+    sli = report.sli
+    # On the title line: the burn rates below then fit 80 columns.
+    text.append(f"  SLI {pct(sli * 100 if sli is not None else None, 3)}\n")
     text.append_text(gauge(report.remaining_pct, width, role, muted))
     text.append("\n")
     found = report.budget
@@ -89,8 +92,7 @@ def card(report: SLOReport, width: int, style: Styler, *, chart: bool = True) ->
         text.append(f" · left {minutes(found.remaining_minutes)} · ")
         text.append(exhaustion(report.exhaustion_s), role)
     text.append("\n")
-    sli = report.sli
-    text.append(f"SLI {pct(sli * 100 if sli is not None else None, 3)} · burn")
+    text.append("burn")
     burns = report.burns
     covered = report.covered_s
     partial = False
