@@ -81,7 +81,7 @@ async def run_command(app: OncallApp, text: str | None) -> None:
             app.notify(f"themes: {names}", title=f"current: {app.theme}")
     elif verb in ("silences", "silence", "sil"):
         await to_board(app)
-        app.push_screen(SilencesScreen(app.clients, app.writer))
+        app.push_screen(SilencesScreen(app.clients, app.writer, lambda: board_alerts(app)))
     elif verb in ("maintenance", "maint"):
         await maintenance(app, rest)
     elif verb == "slo":

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from ... import silencing
 from ...domain.alert_facts import relative
+from ...domain.board import BoardAlert
 from ...domain.matchers import Filter, FilterError, parse_filter
 from ...domain.sanitize import one_line
 from ...domain.silence_rows import SilenceRow, build_rows, state_counts
@@ -59,12 +60,20 @@ class SilencesScreen(Screen[None]):
         Binding("ctrl+r", "refresh", "Refresh", id="silences.refresh"),
     ]
 
-    def __init__(self, clients: Clients, writer: SilenceActions) -> None:
+    def __init__(
+        self,
+        clients: Clients,
+        writer: SilenceActions,
+        alerts: Callable[[], Sequence[BoardAlert]] | None = None,
+    ) -> None:
         super().__init__()
         self.clients = clients
         self.writer = writer
+        # The board's alerts, when it is polling underneath: counting matches against them
+        # spares Alertmanager a full read of every alert on each refresh (0.3 s at 10,000).
+        self.board_alerts = alerts
         self.rows: list[SilenceRow] = []
-        self.alerts: list[Any] = []
+        self.alerts: list[BoardAlert] = []
         self.shown: list[SilenceRow] = []
         self.marked: set[RowKey] = set()
         self.filter: Filter | None = None
@@ -104,11 +113,13 @@ class SilencesScreen(Screen[None]):
         backoff = Backoff(self.clients.context.refresh)
         while True:
             try:
-                read = await silencing.read_all(self.clients)
+                own = self.board_alerts is None
+                read = await silencing.read_all(self.clients, with_alerts=own)
                 failed = bool(read.errors) and not read.silences
                 if not failed:
-                    self.rows = build_rows(read.silences, read.alerts)
-                    self.alerts = read.alerts
+                    alerts = read.alerts if self.board_alerts is None else self.board_alerts()
+                    self.rows = build_rows(read.silences, alerts)
+                    self.alerts = list(alerts)
                 if read.errors:
                     self.last_error = "; ".join(read.errors)
                 else:
