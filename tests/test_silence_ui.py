@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableSilence, Silence
+from oncall_tui.api.am_models import Matcher, PostableAlert, PostableSilence, Silence
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
@@ -333,3 +333,36 @@ async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
         await until(pilot, lambda: (row := screen.current_row()) is not None
                     and row.silence.id == edited.id)  # fmt: skip
         assert (await peer.silence(soon_id)).state == "expired"
+
+
+async def test_hostile_labels_reach_the_form_as_text_and_the_silence_exactly(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    """A label with OSC 52 and markup: shown cleaned in the form, stored byte for byte."""
+    hostile = "\x1b]52;c;ZXZpbA==\x07[bold red]x[/] \x9b31m"
+    now = datetime.now(UTC)
+    alert = PostableAlert(
+        labels={"alertname": "HostileDrill", "note": hostile},
+        starts_at=now,
+        ends_at=now + timedelta(minutes=10),
+    )
+    for url in own.alertmanager_urls:
+        target = AlertmanagerPeer(url, OPTIONS)
+        await target.post_alerts([alert])
+        await target.aclose()
+    app = app_for(own)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await select(pilot, app, "HostileDrill")
+        await pilot.press("s")
+        await until(pilot, lambda: "Would silence 1 alert" in text_of(app, "#sf-preview-title"))
+        matchers = app.screen.query_one("#sf-matchers")
+        shown = "\n".join(
+            matchers.render_line(y).text for y in range(matchers.size.height)  # type: ignore[attr-defined]
+        )
+        shown += text_of(app, "#sf-title") + text_of(app, "#sf-preview")
+        assert "note=" in shown and "[bold red]x[/]" in shown  # markup stays text
+        assert not any(c in shown for c in "\x1b\x07\x9b"), repr(shown)
+        await pilot.press("tab", *"drill", "enter")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
+    (silence,) = await held(peer, comment="drill")
+    assert Matcher("note", hostile) in silence.matchers

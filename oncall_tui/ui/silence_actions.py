@@ -14,6 +14,7 @@ from ..api.am_models import Silence
 from ..config import SilenceDefaults
 from ..domain.board import BoardAlert, BoardGroup, Line
 from ..domain.matchers import LabelMatcher
+from ..domain.sanitize import one_line
 from ..domain.silence_plan import (
     Draft,
     FormInput,
@@ -142,7 +143,7 @@ class SilenceActions:
             rows,
             end=_local_input(silence.ends_at),
             start=_local_input(silence.starts_at) if silence.starts_at > now else "",
-            comment=silence.comment,
+            comment=one_line(silence.comment, 2000),  # an Input must not hold escapes
             created_by=self.user,
             replaces=silence.id,
             name=None,

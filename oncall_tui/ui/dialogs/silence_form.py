@@ -25,6 +25,7 @@ from textual.widgets.selection_list import Selection
 from ... import silencing
 from ...config import SilenceDefaults
 from ...domain.board import BoardAlert
+from ...domain.sanitize import one_line
 from ...domain.silence_plan import Checked, FormInput, Preview, assess, check, preview
 from ...domain.timespec import describe_moment
 from ...factory import Clients
@@ -51,6 +52,12 @@ class MatcherList(SelectionList[int]):
 
     def action_remove(self) -> None:
         self.screen.remove_matcher()  # type: ignore[attr-defined]
+
+
+def _prompt(text: str) -> Text:
+    """A matcher row as shown: labels are untrusted, so no control character reaches the
+    terminal (the row keeps the exact text for the silence)."""
+    return Text(one_line(text, 300) or "(empty)")
 
 
 def _row(label: str, field: Input, echo: str | None = None) -> Horizontal:
@@ -103,7 +110,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         form = self.initial
         what = "Matcher sets, one silence each" if self.maintenance else "Matchers"
         with Vertical(id="sf"):
-            yield Static(Text(self.title_text, style="bold"), id="sf-title")
+            yield Static(Text(one_line(self.title_text, 300), style="bold"), id="sf-title")
             if self.maintenance:
                 yield _row("Name", Input(form.name or "", id="sf-name", compact=True))
             yield _row("Ends", Input(form.end, id="sf-end", compact=True), "sf-end-echo")
@@ -150,7 +157,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
     def _add_row(self, matchers: MatcherList, text: str, enabled: bool = True) -> None:
         key = next(self._ids)
         self.rows[key] = text
-        matchers.add_option(Selection(Text(text or "(empty)"), key, enabled, id=f"m{key}"))
+        matchers.add_option(Selection(_prompt(text), key, enabled, id=f"m{key}"))
 
     def form_input(self) -> FormInput:
         matchers = self.query_one(MatcherList)
@@ -191,7 +198,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         matchers = self.query_one(MatcherList)
         if self.editing is not None and self.editing in self.rows:
             self.rows[self.editing] = text
-            matchers.replace_option_prompt(f"m{self.editing}", Text(text or "(empty)"))
+            matchers.replace_option_prompt(f"m{self.editing}", _prompt(text))
             matchers.select(self.editing)
             self.editing = None
         elif text:
