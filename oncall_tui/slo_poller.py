@@ -18,7 +18,7 @@ from typing import TypeVar
 from .api import errors
 from .api.prometheus import PrometheusClient, QueryResult
 from .config import Context
-from .domain.slo import WINDOWS, SLOReport, SLOSpec, parse_duration, remaining_series
+from .domain.slo import WINDOWS, SLOReport, SLOSpec, parse_duration, remaining_series, sort_reports
 from .domain.slo_queries import (
     chart_step,
     coverage_expr,
@@ -61,6 +61,34 @@ class SLOSnapshot:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+@dataclass(slots=True)
+class SLOReadings:
+    """What the `:slo` view and the board's strip keep between polls: the last good reports
+    (least budget left first), when they were taken, and why the latest poll failed."""
+
+    reports: list[SLOReport] = field(default_factory=list)
+    last_good: float | None = None
+    last_error: str = ""
+    polls: int = 0
+
+    def take(self, snapshot: SLOSnapshot) -> None:
+        self.polls += 1
+        if snapshot.ok:
+            self.reports = sort_reports(list(snapshot.reports))
+            self.last_good = snapshot.taken_at
+            self.last_error = ""
+        else:
+            self.last_error = "; ".join(snapshot.errors)
+
+
+async def poll_safely(poller: SLOPoller, *, chart: bool = False) -> SLOSnapshot:
+    """One poll; a bug in it becomes a failed snapshot, so the caller's loop keeps polling."""
+    try:
+        return await poller.poll(chart=chart)
+    except Exception as exc:
+        return SLOSnapshot(time.time(), errors=(f"internal error: {exc!r}",))
 
 
 def _message(exc: Exception) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from datetime import datetime
 
 from rich.style import Style
@@ -20,11 +19,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ...domain.sanitize import one_line
-from ...domain.slo import PAGE, TICKET, SLOReport, sort_reports
+from ...domain.slo import PAGE, TICKET
 from ...domain.timefmt import short_duration
 from ...factory import Clients
 from ...poller import Backoff
-from ...slo_poller import SLO_REFRESH, SLOPoller, SLOSnapshot
+from ...slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
 from ..widgets.slo_summary import card
 from ..widgets.styles import component_style
 
@@ -44,10 +43,7 @@ class SLOScreen(Screen[None]):
         self.clients = clients
         self.poller = SLOPoller(clients)
         self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
-        self.reports: list[SLOReport] = []
-        self.last_good: float | None = None
-        self.last_error = ""
-        self.polls = 0
+        self.seen = SLOReadings()
         self._wake = asyncio.Event()
         self._drawn = False
 
@@ -84,10 +80,7 @@ class SLOScreen(Screen[None]):
     async def poll_loop(self) -> None:
         backoff = Backoff(self.refresh_s)
         while True:
-            try:
-                snapshot = await self.poller.poll(chart=True)
-            except Exception as exc:  # a bug must not stop polling for good
-                snapshot = SLOSnapshot(time.time(), errors=(f"internal error: {exc!r}",))
+            snapshot = await poll_safely(self.poller, chart=True)
             self.apply(snapshot)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -95,13 +88,7 @@ class SLOScreen(Screen[None]):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     def apply(self, snapshot: SLOSnapshot) -> None:
-        self.polls += 1
-        if snapshot.ok:
-            self.reports = sort_reports(list(snapshot.reports))
-            self.last_good = snapshot.taken_at
-            self.last_error = ""
-        else:
-            self.last_error = "; ".join(snapshot.errors)
+        self.seen.take(snapshot)
         self.show()
 
     # -- drawing ---------------------------------------------------------------------------------
@@ -113,23 +100,23 @@ class SLOScreen(Screen[None]):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {one_line(self.clients.context.name, 40)} ", self._style("name"))
         text.append(" SLOs")
-        count = len(self.reports)
-        pages = sum(r.state == PAGE for r in self.reports)
-        tickets = sum(r.state == TICKET for r in self.reports)
+        count = len(self.seen.reports)
+        pages = sum(r.state == PAGE for r in self.seen.reports)
+        tickets = sum(r.state == TICKET for r in self.seen.reports)
         text.append(f"  {count} SLO{'s' if count != 1 else ''}")
         if pages:
             text.append(f" · {pages} page", self._style("page"))
         if tickets:
             text.append(f" · {tickets} ticket", self._style("ticket"))
-        if self.last_error:
-            if self.last_good is None:
+        if self.seen.last_error:
+            if self.seen.last_good is None:
                 text.append("  NO DATA", self._style("bad"))
             else:
-                stamp = datetime.fromtimestamp(self.last_good).strftime("%H:%M:%S")
+                stamp = datetime.fromtimestamp(self.seen.last_good).strftime("%H:%M:%S")
                 text.append(f"  STALE since {stamp}", self._style("bad"))
-            text.append(f": {one_line(self.last_error, 300)}", self._style("bad"))
-        elif self.last_good is not None:
-            stamp = datetime.fromtimestamp(self.last_good).strftime("%H:%M:%S")
+            text.append(f": {one_line(self.seen.last_error, 300)}", self._style("bad"))
+        elif self.seen.last_good is not None:
+            stamp = datetime.fromtimestamp(self.seen.last_good).strftime("%H:%M:%S")
             every = short_duration(self.refresh_s)
             text.append(f"  ● {stamp} (every {every})", self._style("good"))
         else:
@@ -141,9 +128,9 @@ class SLOScreen(Screen[None]):
         body = self.query_one("#slo-body", VerticalScroll)
         empty = self.query_one("#slo-empty", Static)
         cards = list(body.query(".slo-card").results(Static))
-        if not self.reports:
+        if not self.seen.reports:
             empty.display = True
-            if self.last_good is not None:
+            if self.seen.last_good is not None:
                 empty.update(
                     Text(
                         "No SLOs: add `slos:` to this context in the config, or record them "
@@ -151,19 +138,19 @@ class SLOScreen(Screen[None]):
                         style=self._style("muted"),
                     )
                 )
-            elif self.last_error:
-                empty.update(Text(one_line(self.last_error, 500), style=self._style("error")))
+            elif self.seen.last_error:
+                empty.update(Text(one_line(self.seen.last_error, 500), style=self._style("error")))
             return
         empty.display = False
-        if len(cards) != len(self.reports):
+        if len(cards) != len(self.seen.reports):
             for old in cards:
                 old.remove()
-            cards = [Static(classes="slo-card") for _ in self.reports]
+            cards = [Static(classes="slo-card") for _ in self.seen.reports]
             body.mount_all(cards)
         width = max(30, body.size.width - 4 if body.size.width else self.size.width - 4)
-        for widget, report in zip(cards, self.reports, strict=True):
+        for widget, report in zip(cards, self.seen.reports, strict=True):
             widget.update(card(report, width, self._style))
 
     def card_texts(self) -> list[str]:
         """What each card says, as plain text (for tests and screen readers)."""
-        return [card(r, 100, self._style).plain for r in self.reports]
+        return [card(r, 100, self._style).plain for r in self.seen.reports]

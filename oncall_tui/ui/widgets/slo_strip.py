@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from datetime import datetime
 
 from rich.style import Style
@@ -18,10 +17,9 @@ from textual import work
 from textual.widgets import Static
 
 from ...domain.sanitize import one_line
-from ...domain.slo import SLOReport, sort_reports
 from ...factory import Clients
 from ...poller import Backoff
-from ...slo_poller import SLO_REFRESH, SLOPoller, SLOSnapshot
+from ...slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
 from .slo_summary import brief
 from .styles import component_style
 
@@ -46,10 +44,7 @@ class SLOStrip(Static):
         super().__init__(id=id)
         self.clients = clients
         self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
-        self.reports: list[SLOReport] = []
-        self.last_good: float | None = None
-        self.last_error = ""
-        self.polls = 0
+        self.seen = SLOReadings()
         self.text = Text()
 
     def on_mount(self) -> None:
@@ -62,41 +57,32 @@ class SLOStrip(Static):
         poller = SLOPoller(self.clients)
         backoff = Backoff(self.refresh_s)
         while True:
-            try:
-                snapshot = await poller.poll()
-            except Exception as exc:  # a bug must not stop polling for good
-                snapshot = SLOSnapshot(time.time(), errors=(f"internal error: {exc!r}",))
+            snapshot = await poll_safely(poller)
             self.apply(snapshot)
             with contextlib.suppress(TimeoutError):
                 delay = backoff.next_delay(failed=not snapshot.ok)
                 await asyncio.wait_for(asyncio.Event().wait(), timeout=delay)
 
     def apply(self, snapshot: SLOSnapshot) -> None:
-        self.polls += 1
-        if snapshot.ok:
-            self.reports = sort_reports(list(snapshot.reports))
-            self.last_good = snapshot.taken_at
-            self.last_error = ""
-        else:
-            self.last_error = "; ".join(snapshot.errors)
+        self.seen.take(snapshot)
         self.show()
 
     def _style(self, role: str) -> Style:
         return component_style(self, f"slo-strip--{role}")
 
     def show(self) -> None:
-        self.display = bool(self.reports)
+        self.display = bool(self.seen.reports)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" SLO ", self._style("label"))
-        trouble = [r for r in self.reports if r.in_trouble]
+        trouble = [r for r in self.seen.reports if r.in_trouble]
         if not trouble:
-            text.append(f" ✓ {len(self.reports)} within budget", self._style("ok"))
+            text.append(f" ✓ {len(self.seen.reports)} within budget", self._style("ok"))
         for report in trouble:
             text.append("  ")
             text.append_text(brief(report, self._style_for))
-        if self.last_error and self.last_good is not None:
-            stamp = datetime.fromtimestamp(self.last_good).strftime("%H:%M:%S")
-            text.append(f"  STALE since {stamp}: {one_line(self.last_error, 120)}", self._style("bad"))
+        if self.seen.last_error and self.seen.last_good is not None:
+            stamp = datetime.fromtimestamp(self.seen.last_good).strftime("%H:%M:%S")
+            text.append(f"  STALE since {stamp}: {one_line(self.seen.last_error, 120)}", self._style("bad"))
         if text != self.text:
             self.text = text
             self.update(text)
