@@ -75,7 +75,7 @@ async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> O
         existing = find_same(others, wanted)
         if existing is not None:
             return Outcome(cluster.name, existing, reused=True)
-        return Outcome(cluster.name, await cluster.write_silence(wanted))
+        return Outcome(cluster.name, await cluster.write_silence(wanted, looked=True))
     except errors.ApiError as exc:
         return Outcome(cluster.name, error=_words(exc))
 

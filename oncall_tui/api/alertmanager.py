@@ -228,7 +228,7 @@ class AlertmanagerCluster:
     async def receivers(self) -> list[Receiver]:
         return (await self._first(lambda p: p.receivers()))[1]
 
-    async def write_silence(self, silence: PostableSilence) -> Silence:
+    async def write_silence(self, silence: PostableSilence, *, looked: bool = False) -> Silence:
         """Create or update a silence on one healthy peer and read it back from that peer.
 
         Only failures that prove the request was not delivered (connection refused) move on to
@@ -237,8 +237,10 @@ class AlertmanagerCluster:
         returned if it landed, and before a new silence is created an identical one (same
         matchers, author, comment and end, to the millisecond) is looked for, so the user's
         retry after such a failure does not write it twice (tests/test_fault_matrix.py).
+        `looked`: the caller has just searched for such a silence itself (silencing.write
+        does, more broadly), so the search before creating is not repeated.
         """
-        if silence.id is None:
+        if silence.id is None and not looked:
             earlier = await self._find_copy(silence)
             if earlier is not None:
                 return earlier
