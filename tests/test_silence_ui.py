@@ -157,6 +157,9 @@ async def test_a_failed_save_keeps_every_field_and_a_retry_creates_nothing_twice
         await pilot.press("space")
         typed = form(app).form_input()
         assert typed.matchers[0][0] is False and typed.end == "90m" and typed.comment == comment
+        rows = app.screen.query_one("#sf-matchers")
+        drawn = [rows.render_line(y).text for y in range(2)]  # type: ignore[attr-defined]
+        assert drawn[0].startswith("▐ ▌ alertname=") and drawn[1].startswith("▐X▌ "), drawn
 
         own.kill_peer(0)
         own.kill_peer(1)

@@ -12,12 +12,15 @@ import itertools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
@@ -42,6 +45,20 @@ class MatcherList(SelectionList[int]):
         Binding("enter", "edit", "Edit matcher", id="silence.edit_matcher"),
         Binding("delete,d", "remove", "Remove matcher", id="silence.remove_matcher"),
     ]
+
+    def render_line(self, y: int) -> Strip:
+        """An off row's box is drawn empty: its X hidden only by colour stayed readable in
+        16 colours, with NO_COLOR and in a screen reader's or tmux's copy of the text."""
+        strip = super().render_line(y)
+        index = self.scroll_offset.y + y
+        if index >= self.option_count or self.get_option_at_index(index).value in self.selected:
+            return strip
+        segments = list(strip)
+        # SelectionList draws [left, inner "X", right, " ", prompt...]: blank the inner one.
+        if len(segments) > 1 and cell_len(segments[1].text) == 1:
+            segments[1] = Segment(" ", segments[1].style)
+            return Strip(segments, strip.cell_length)
+        return strip
 
     def on_focus(self) -> None:
         if self.highlighted is None and self.option_count:
