@@ -274,7 +274,10 @@ class RunbookScreen(Screen[None]):
         toc = contents.first(MarkdownTableOfContents)
         toc.display = not toc.display
         if toc.display:
-            toc.query_one("Tree").focus()
+            # The contents' tree is built once the runbook has rendered; a key pressed before
+            # that (a fast typist, a paste that landed here) just shows the empty panel.
+            for tree in toc.query("Tree"):
+                tree.focus()
         else:
             self.query_one("#runbook-body").focus()
 
