@@ -13,6 +13,7 @@ import dataclasses
 import sys
 import threading
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,9 +77,21 @@ def demo_context(stack: Stack, refresh: float | None = None) -> Context:
     )
 
 
+def demo_runbooks() -> Path:
+    """The demo's runbook folder, as installed (package data, found by importlib.resources).
+
+    A runbook folder is a path in the config, so it must be a real directory: wheels install
+    unpacked, and a zipped install is refused here rather than showing no runbooks.
+    """
+    folder = resources.files("oncall_tui.demo") / "files" / "runbooks"
+    if not isinstance(folder, Path) or not folder.is_dir():
+        raise RuntimeError(f"the demo's runbooks are not a folder on disk: {folder}")
+    return folder
+
+
 # The shipped runbooks (the course's template, one per churn-api alert) and triage queries.
 DEMO_TRIAGE: dict[str, Any] = {
-    "runbooks": RunbooksConfig(folders=[Path(__file__).parent / "demo" / "files" / "runbooks"]),
+    "runbooks": RunbooksConfig(folders=[demo_runbooks()]),
     "triage": [
         TriageRule(
             matchers='service="churn-api"',
