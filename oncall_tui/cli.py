@@ -52,6 +52,19 @@ def _server_options() -> argparse.ArgumentParser:
     return common
 
 
+def version_text() -> str:
+    """The package, Python and Textual versions: what a bug report needs, without importing Textual."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        textual = version("textual")
+    except PackageNotFoundError:
+        textual = "not installed"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"oncall-tui {__version__} (Python {python}, Textual {textual})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _server_options()
     parser = argparse.ArgumentParser(
@@ -60,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Alerts, silences, SLOs and triage for Alertmanager and Prometheus, "
         "from the keyboard. With no server configured, it starts a local demo stack.",
     )
-    parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="run the app (the default)")
     demo = sub.add_parser(
