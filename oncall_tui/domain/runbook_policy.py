@@ -82,7 +82,8 @@ def lexical_file_refusal(path: str, roots: Sequence[Path]) -> Refusal | None:
         return Refusal(
             FILE_RULE,
             f"{path} is still percent-encoded after decoding (double encoding)",
-            "Write the link with its plain path.",
+            "Write the link with its plain path; to allow its target, add the target's folder "
+            "to runbooks.file_roots in the config.",
         )
     pure = PurePosixPath(path)
     if not pure.is_absolute():

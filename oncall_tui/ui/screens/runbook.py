@@ -34,7 +34,7 @@ from ...api.netguard import NetworkHooks
 from ...domain.board import BoardAlert
 from ...domain.html_text import html_to_text
 from ...domain.promql import MissingLabel, fill_query
-from ...domain.runbook_policy import NetworkPolicy
+from ...domain.runbook_policy import NetworkPolicy, Refusal
 from ...domain.runbooks import Candidate, candidates, document_kind, is_promql
 from ...domain.sanitize import clean, one_line
 from ...factory import Clients
@@ -78,8 +78,8 @@ class RunbookScreen(Screen[None]):
         self.clients = clients
         self.fetched: Fetched | None = None
         self.source: Candidate | None = None
-        # (where, why, nothing there, refused by a rule)
-        self.problems: list[tuple[Candidate, str, bool, bool]] = []
+        self.problems: list[tuple[Candidate, str, bool]] = []  # (where, why, nothing there)
+        self.refused: list[tuple[Candidate, Refusal]] = []  # nothing of these was opened
         self.fences: list[MarkdownFence] = []
         self.selected = -1
         self.results: dict[int, ResultView] = {}
@@ -130,16 +130,18 @@ class RunbookScreen(Screen[None]):
         try:
             for candidate in found:
                 if candidate.refusal is not None:
-                    self.problems.append((candidate, candidate.refusal.message, False, True))
+                    self.refused.append((candidate, candidate.refusal))
                     continue
                 try:
                     if candidate.kind == "file":
                         fetched = await fetcher.read_file(candidate.location)
                     else:
                         fetched = await fetcher.fetch(candidate.location)
+                except RefusedLink as exc:
+                    self.refused.append((candidate, exc.refusal))
+                    continue
                 except FetchError as exc:
-                    refused = isinstance(exc, RefusedLink)
-                    self.problems.append((candidate, exc.message, exc.missing, refused))
+                    self.problems.append((candidate, exc.message, exc.missing))
                     continue
                 self.fetched, self.source = fetched, candidate
                 break
@@ -156,13 +158,19 @@ class RunbookScreen(Screen[None]):
         notes = Text()
         fetched, source = self.fetched, self.source
         failed = fetched is None or source is None
-        for candidate, problem, missing, refused in self.problems:
+        for candidate, refusal in self.refused:  # first: a refusal is what the user must see
+            notes.append(f"✗ Refused by the {refusal.rule} rule", "bold")
+            notes.append(f" ({one_line(candidate.provenance, 300)})\n")
+            notes.append(f"  {one_line(refusal.why, 600)}.\n  {one_line(refusal.allow, 300)}\n")
+            notes.append(f"  link: {one_line(candidate.link, 300)}\n")
+        if failed and self.refused:
+            notes.append("No runbook shown: nothing refused was opened or fetched.\n")
+        for candidate, problem, missing in self.problems:
             if failed or not missing:  # a runbook was found: absent local copies are no news
-                mark = "✗ refused " if refused else "✗ "
-                notes.append(f"{mark}{one_line(candidate.link, 300)}\n", "bold" if refused else "")
-                notes.append(f"  {one_line(candidate.provenance, 300)}\n")
-                notes.append(f"  {one_line(problem, 600)}\n")
+                notes.append(f"✗ {one_line(candidate.link, 300)}\n  {one_line(problem, 500)}\n")
         if fetched is None or source is None:
+            if self.refused:
+                head.append("  refused: nothing shown", "bold")
             title.update(head)
             self.query_one("#runbook-source", Static).display = False
             if not found:
@@ -171,9 +179,7 @@ class RunbookScreen(Screen[None]):
                     f"This alert names no runbook (annotations: {names}), and no runbook "
                     "folder or url_template in the config finds one."
                 )
-            elif any(refused for *_, refused in self.problems):
-                notes.append("No runbook shown: nothing refused was opened or fetched.")
-            else:
+            elif not self.refused:
                 notes.append("No runbook found in any of these places.")
             await body.mount(Static(notes, id="runbook-problems"))
             return
