@@ -265,7 +265,7 @@ async def test_dns_rebinding_between_hops_is_refused(
     )
     with pytest.raises(RefusedLink) as refused:
         await fetch_with(net, f"http://rebind.test:{port}/start")
-    assert "rebind.test resolves to a link-local address" in refused.value.message
+    assert "rebind.test resolves to 169.254.169.254, a link-local address" in refused.value.message
     assert net.lookups == ["rebind.test", "rebind.test"]
     assert net.connects == [("127.0.0.1", port)]
     assert other_server.seen == []

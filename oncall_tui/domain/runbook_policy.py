@@ -160,13 +160,14 @@ def _embedded(address: Address) -> list[Address]:
 def address_class(address: Address) -> str | None:
     """What forbidden kind of address this is, in words, or None if it is ordinary."""
     for candidate in _embedded(address):
+        carried = f" carrying {candidate}" if candidate != address else ""
         named = METADATA_ADDRESSES.get(candidate)
         if named:
-            return f"{named} ({candidate})"
+            return f"{named}{carried}"
         if candidate in _LINK_LOCAL_V4:
-            return f"a link-local address ({candidate} in 169.254.0.0/16, where cloud metadata lives)"
+            return f"a link-local address{carried} (169.254.0.0/16, where cloud metadata answers)"
         if candidate in _LINK_LOCAL_V6:
-            return f"a link-local address ({candidate} in fe80::/10)"
+            return f"a link-local address{carried} (fe80::/10)"
     return None
 
 
@@ -203,7 +204,9 @@ class NetworkPolicy:
         address = parse_address(host)
         kind = address_class(address) if address is not None else None
         if kind:
-            return Refusal(NETWORK_RULE, f"{key} is {kind}", ALLOW_HOSTS)
+            plain = key == str(address) or ":" in key  # IPv6: restating it helps no one
+            spelled = f"{key} is {kind}" if plain else f"{key} is {address}, {kind}"
+            return Refusal(NETWORK_RULE, spelled, ALLOW_HOSTS)
         return None
 
     def address_refusal(self, host: str, address_text: str) -> Refusal | None:
@@ -219,5 +222,6 @@ class NetworkPolicy:
         if kind is None:
             return None
         key = _host_key(host)
-        verb = "is" if parse_address(key) == address else "resolves to"
-        return Refusal(NETWORK_RULE, f"{key} {verb} {kind}", ALLOW_HOSTS)
+        if parse_address(key) == address:
+            return Refusal(NETWORK_RULE, f"{key} is {kind}", ALLOW_HOSTS)
+        return Refusal(NETWORK_RULE, f"{key} resolves to {address}, {kind}", ALLOW_HOSTS)
