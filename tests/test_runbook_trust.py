@@ -13,12 +13,17 @@ them with `r` and read the screen as the compositor draws it.
 from __future__ import annotations
 
 import os
+import shutil
+import ssl
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import pytest
 from textual.widgets import Markdown, Static
 
@@ -26,6 +31,7 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.am_models import PostableAlert
 from oncall_tui.api.fetch import FetchError, RefusedLink, RunbookFetcher
 from oncall_tui.api.http import ClientOptions
+from oncall_tui.api.netguard import GuardedTransport
 from oncall_tui.config import RunbooksConfig
 from oncall_tui.demo.stack import Stack
 from oncall_tui.demo_cli import demo_context
@@ -36,6 +42,7 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.runbook import RunbookScreen
 from tests.runbook_net import LoopbackNet
 from tests.runbook_server import Route, RunbookServer
+from tests.secure_server import make_certificates
 from tests.test_app import until
 from tests.test_triage_ui import cursor_on, demo_app, markdown_text, plain, texts
 
@@ -468,3 +475,58 @@ async def test_the_runbook_view_names_its_source(
     assert "from the alert: its runbook_url annotation, chosen by whoever posted" in seen["RB19_annotated"]
     assert "redirected to" in seen["RB19_annotated"]
     assert "from the config's runbooks.url_template" in seen["RB19_template"]
+
+
+# -- TLS: connecting to the checked address still verifies the certificate for the name -----------
+
+
+@pytest.fixture
+def tls_runbooks(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A real HTTPS server on 127.0.0.1 whose certificate names localhost (test CA)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl not found: `apt-get install openssl`", pytrace=False)
+    files = make_certificates(openssl, tmp_path)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = f"# TLS runbook for {self.headers.get('Host')}\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/markdown")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(files["server.crt"], files["server.key"])
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1], files["ca.crt"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+async def test_tls_is_verified_for_the_name_while_the_checked_address_is_connected(
+    tls_runbooks: tuple[int, Path],
+) -> None:
+    port, ca = tls_runbooks
+    net = LoopbackNet()
+    net.answer("localhost", ["127.0.0.1"])
+    net.answer("impostor.test", ["127.0.0.1"])  # same address, a name the certificate lacks
+    context = ssl.create_default_context(cafile=str(ca))
+    transport = GuardedTransport(NetworkPolicy(), hooks=net.hooks, ssl_context=context)
+    async with httpx.AsyncClient(transport=transport) as client:
+        answer = await client.get(f"https://localhost:{port}/Fine.md")
+        with pytest.raises(httpx.ConnectError) as wrong:
+            await client.get(f"https://impostor.test:{port}/Fine.md")
+    assert answer.text == f"# TLS runbook for localhost:{port}\n", "Host header kept"
+    assert net.connects == [("127.0.0.1", port), ("127.0.0.1", port)]
+    assert "certificate" in str(wrong.value).lower() or "hostname" in str(wrong.value).lower()
