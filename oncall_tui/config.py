@@ -205,11 +205,28 @@ class RunbooksConfig(_Strict):
     auth: dict[str, AuthConfig] = Field(
         default_factory=dict, description="runbook host (host or host:port) -> its credential"
     )
+    file_roots: list[Path] = Field(
+        default_factory=list,
+        description="further folders a file:// runbook link may point into (besides folders)",
+    )
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts (names or addresses) a runbook fetch may reach although they are "
+        "link-local or cloud metadata services; empty: never",
+    )
 
-    @field_validator("folders")
+    @field_validator("folders", "file_roots")
     @classmethod
     def _expand_folders(cls, value: list[Path]) -> list[Path]:
         return [path.expanduser() for path in value]
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _plain_hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not host.strip() or any(c in host for c in "/@?# \t"):
+                raise ValueError(f"{host!r}: write a host name or an address, without scheme or path")
+        return value
 
 
 class TriageQuery(_Strict):

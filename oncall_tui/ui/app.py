@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
 from ..api.fetch import Fetched
+from ..api.netguard import NetworkHooks
 from ..config import ConfigError, Settings
 from ..domain.sanitize import clean
 from ..factory import Clients, build_clients
@@ -47,6 +48,8 @@ class OncallApp(App[None]):
         self.problems: list[str] = []
         # Runbooks fetched this session (url -> Fetched), shared by every runbook screen.
         self.runbook_cache: dict[str, Fetched] = {}
+        # How runbook fetches resolve names and connect (tests map names to loopback here).
+        self.runbook_network = NetworkHooks()
         for _path, theme in load_themes():
             if isinstance(theme, str):
                 self.problems.append(theme)
