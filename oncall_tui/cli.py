@@ -133,7 +133,7 @@ def _check_config(args: argparse.Namespace, settings: Settings) -> int:
         one = True
     else:
         contexts = [settings.context(name) for name in sorted(settings.contexts)]
-        one = False
+        one = len(contexts) == 1
     entries: list[Entry] = []
     for context in contexts:
         try:
