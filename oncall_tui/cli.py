@@ -100,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check-config",
         parents=[common],
-        help="validate the config and probe every server of the context",
+        help="validate the config and probe every server of every context "
+        "(--context NAME: only that one)",
     )
     from . import auth_cli
 
@@ -134,12 +135,29 @@ def _nothing_configured(args: argparse.Namespace, settings: Settings) -> bool:
 
 
 def _check_config(args: argparse.Namespace, settings: Settings) -> int:
-    from .checks import check_context
+    """Probe every context of the config, or only the one named by --context (or URLs)."""
+    from .checks import Entry, check_contexts
     from .factory import build_clients
 
-    context = choose_context(args, settings)
-    clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
-    lines, ok = asyncio.run(check_context(clients))
+    if _nothing_configured(args, settings) or any(
+        getattr(args, key, None) for key in ("alertmanager", "prometheus", "context")
+    ):
+        contexts = [choose_context(args, settings)]
+        one = True
+    else:
+        contexts = [settings.context(name) for name in sorted(settings.contexts)]
+        one = len(contexts) == 1
+    entries: list[Entry] = []
+    for context in contexts:
+        try:
+            entries.append(
+                build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
+            )
+        except ConfigError as exc:
+            if one:
+                raise
+            entries.append((context.name, str(exc)))  # the other contexts are still probed
+    lines, ok = asyncio.run(check_contexts(entries))
     print("\n".join(lines))
     return 0 if ok else 1
 

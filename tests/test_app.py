@@ -280,6 +280,7 @@ async def test_theme_switch_redraws_the_board_in_the_new_colours(stack: Stack) -
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: alert_row(app, "HighErrorRate"))
         await pilot.press("p")  # no poll: the row's text, and so its cache key, stay the same
+        await pilot.press("j")  # row 0 off the cursor: the cursor bar has one colour for all text
         view = board(app)
         before = view.render_line(0)
         await pilot.press("colon", *"theme oncall-light", "enter")

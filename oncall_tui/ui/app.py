@@ -15,7 +15,7 @@ from ..config import ConfigError, Settings
 from ..domain.sanitize import clean
 from ..factory import Clients, build_clients
 from ..poller import Prefetched
-from .commands import command_choices, run_command
+from .commands import command_choices, command_help, run_command
 from .dialogs.command import CommandPrompt
 from .dialogs.help import HelpScreen, binding_ids, binding_rows
 from .screens.alerts import AlertsScreen
@@ -65,15 +65,21 @@ class OncallApp(App[None]):
 
     def on_mount(self) -> None:
         if self.settings.keys:
-            unknown = sorted(set(self.settings.keys) - binding_ids())
-            if unknown:
-                self.problems.append(
-                    f"keys: unknown binding ids {', '.join(unknown)} (? lists them)"
-                )
             self.set_keymap(self.settings.keys)
+            # After the first frame: finding every id imports every module of the package.
+            self.call_after_refresh(self._check_keys)
         self.push_screen(self._board(self.clients, self.first))
         for problem in self.problems:
             self.notify(problem, title="config", severity="warning")
+
+    def _check_keys(self) -> None:
+        unknown = sorted(set(self.settings.keys) - binding_ids())
+        if unknown:
+            self.notify(
+                f"keys: unknown binding ids {', '.join(unknown)} (? lists them)",
+                title="config",
+                severity="warning",
+            )
 
     def _board(self, clients: Clients, first: Future[Prefetched] | None = None) -> AlertsScreen:
         self.writer = SilenceActions(clients, self.settings.silences, self.settings.user)
@@ -103,7 +109,7 @@ class OncallApp(App[None]):
 
     def action_help(self) -> None:
         rows = binding_rows(dict(self.screen.active_bindings), self.get_key_display)
-        self.push_screen(HelpScreen(rows))
+        self.push_screen(HelpScreen(rows, command_help()))
 
     def action_command(self) -> None:
         self.push_screen(CommandPrompt(command_choices(self)), self.run_command)

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -30,7 +30,9 @@ class Confirm(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(Text(self.question, style="bold"))
             if self.detail:
-                yield Static(Text(self.detail), classes="dialog-detail")
+                # Wrapped, never cut: a long list scrolls (up/down) instead.
+                with VerticalScroll(classes="dialog-detail"):
+                    yield Static(Text(self.detail, overflow="fold"))
             yield Static(Text("y / enter: yes    n / esc: no"), classes="dialog-keys")
 
 
