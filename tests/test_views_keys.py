@@ -16,6 +16,7 @@ from rich.color import Color, ColorSystem
 from rich.color_triplet import ColorTriplet
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
@@ -195,26 +196,32 @@ async def test_g_and_G_go_to_the_top_and_bottom_of_the_detail_view(own: Stack) -
 def footer_right_edge(app: OncallApp) -> tuple[int, str]:
     footer = app.screen.query_one(Footer)
     keys = list(footer.children)
-    return max(k.region.right for k in keys), screen_lines(app)[-1]
+    return max((k.region.right for k in keys), default=0), screen_lines(app)[-1]
+
+
+async def drawn_footer(app: OncallApp, pilot: Pilot[None]) -> tuple[int, str]:
+    """The footer once it is drawn: it recomposes after the screen's bindings settle."""
+    await until(pilot, lambda: footer_right_edge(app)[1].strip())
+    return footer_right_edge(app)
 
 
 async def test_footers_fit_80_columns(own: Stack) -> None:
     app = app_for(own)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: alert_row(app, "HighErrorRate"))
-        right, line = footer_right_edge(app)
+        right, line = await drawn_footer(app, pilot)
         assert right <= 80 and line.rstrip().endswith("Command"), line
         await pilot.press("colon", *"silences", "enter")
         await until(pilot, lambda: isinstance(app.screen, SilencesScreen))
         await pilot.pause()
-        right, line = footer_right_edge(app)
+        right, line = await drawn_footer(app, pilot)
         assert right <= 80 and "Edit" in line and line.rstrip().endswith("Command"), line
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, AlertDetailScreen))
         await pilot.pause()
-        right, line = footer_right_edge(app)
+        right, line = await drawn_footer(app, pilot)
         assert right <= 80, line
 
 
