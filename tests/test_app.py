@@ -209,6 +209,22 @@ async def test_help_lists_bindings_and_context_switch(stack: Stack) -> None:
         await until(pilot, lambda: row_with(app, "HighErrorRate"))
 
 
+@pytest.mark.parametrize("where", ["board", "filter field"])
+async def test_ctrl_c_quits_like_q(stack: Stack, where: str) -> None:
+    """Textual's ctrl+c only toasts "Press [b]ctrl+q[/b] to quit"; here it quits, even from
+    a field (where Textual would copy)."""
+    app = demo_app(stack)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        if where == "filter field":
+            await pilot.press("slash", "x")
+            assert app.focused is not None and app.focused.id == "filter"
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: app._exit, timeout=5)
+    assert app.return_code == 0
+    assert not app._notifications
+
+
 async def crash_report(use_textual_default: bool) -> str:
     from textual.app import App
 
