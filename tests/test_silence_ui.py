@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
@@ -369,3 +370,61 @@ async def test_hostile_labels_reach_the_form_as_text_and_the_silence_exactly(
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
     (silence,) = await held(peer, comment="drill")
     assert Matcher("note", hostile) in silence.matchers
+
+
+async def _raw_silence(stack: Stack, silence_id: str) -> dict[str, Any]:
+    """The silence as the server's own JSON: its startsAt/endsAt strings, not parsed."""
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(f"{stack.alertmanager_urls[0]}/api/v2/silence/{silence_id}")
+        answer.raise_for_status()
+        body: dict[str, Any] = answer.json()
+        return body
+
+
+async def test_a_comment_edit_keeps_id_start_and_end_and_a_matcher_edit_warns_first(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    """Issue 12: the ID, start and end the server holds survive a comment-only edit made
+    through the app; a matcher change makes a new silence, and the form says so first."""
+    now = datetime.now(UTC)
+    # An end off the minute and a start the server sets itself: to the millisecond.
+    posted = PostableSilence([Matcher("alertname", "HighCPU")], now,
+                             now + timedelta(hours=2, seconds=37, milliseconds=421),
+                             "someone", "before the edit")  # fmt: skip
+    first_id = await peer.post_silence(posted)
+    before = await _raw_silence(own, first_id)
+    app = app_for(own)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighCPU"))
+        await pilot.press("colon", *"silences", "enter", "H")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        assert f"silence {first_id[:8]} keeps its ID" in text_of(app, "#sf-edit")
+        await pilot.press("tab", "ctrl+u", *"after the edit")
+        assert app.focused is not None and app.focused.id == "sf-comment"
+        assert "keeps its ID" in text_of(app, "#sf-edit")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen))
+        after = await _raw_silence(own, first_id)
+        assert (after["id"], after["startsAt"], after["endsAt"]) == (
+            before["id"], before["startsAt"], before["endsAt"],
+        )  # fmt: skip
+        assert after["comment"] == "after the edit" and after["status"]["state"] == "active"
+        assert [s.id for s in await held(peer)] == [first_id]  # nothing new was made
+
+        # A matcher change: Alertmanager cannot apply it in place; the form says so first.
+        await until(pilot, lambda: len(app.screen.shown) == 1 and app.screen.current_row() is not None)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        app.screen.query_one("#sf-add").focus()
+        await pilot.press(*'team="ops"', "enter")
+        warning = text_of(app, "#sf-edit")
+        assert "this change makes a new silence" in warning, warning
+        assert f"ID {first_id[:8]} will be expired" in warning
+        assert app.screen.query_one("#sf-edit").has_class("new")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen))
+    (replaced,) = await held(peer)
+    assert replaced.id != first_id and Matcher("team", "ops") in replaced.matchers
+    assert (await peer.silence(first_id)).state == "expired"

@@ -29,7 +29,15 @@ from ... import silencing
 from ...config import SilenceDefaults
 from ...domain.board import BoardAlert
 from ...domain.sanitize import one_line
-from ...domain.silence_plan import Checked, FormInput, Preview, assess, check, preview
+from ...domain.silence_plan import (
+    Checked,
+    FormInput,
+    Preview,
+    assess,
+    check,
+    edit_note,
+    preview,
+)
 from ...domain.timespec import describe_moment
 from ...factory import Clients
 from ..widgets.alert_lines import alert_line
@@ -154,6 +162,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             placeholder = 'add a set: service="x" job=~"y.*"' if self.maintenance else 'add: team="ml"'
             yield _row("+", Input(placeholder=placeholder, id="sf-add", compact=True))
             yield Static(id="sf-problems")
+            yield Static(id="sf-edit")
             yield Static(id="sf-preview-title", classes="sf-section")
             yield Static(id="sf-warnings")
             with VerticalScroll(id="sf-preview-box"):
@@ -186,8 +195,8 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             start=self.query_one("#sf-start", Input).value,
             comment=self.query_one("#sf-comment", Input).value,
             created_by=self.query_one("#sf-author", Input).value,
-            replaces=self.initial.replaces,
             name=name,
+            editing=self.initial.editing,
         )
 
     def edit_matcher(self) -> None:
@@ -247,6 +256,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         now = datetime.now(UTC)
         self.checked = check(self.form_input(), now)
         self._echo(now)
+        self._show_edit_note(now)
         self._show_problems(final=False)
         self.refresh_preview()
 
@@ -264,6 +274,16 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         for name in ("end", "start"):
             bad = bool(checked and checked.problem(name))
             self.query_one(f"#sf-{name}-echo").set_class(bad, "bad")
+
+    def _show_edit_note(self, now: datetime) -> None:
+        """Before saving an edit: whether Alertmanager keeps the silence's ID or replaces it."""
+        note = self.query_one("#sf-edit", Static)
+        if self.checked is None:
+            return
+        text, new = edit_note(self.initial.editing, self.checked, now)
+        note.update(Text(("⚠ " if new else "") + text))
+        note.set_class(new, "new")
+        note.display = bool(text)
 
     def _show_problems(self, *, final: bool) -> None:
         """Matcher problems as you type; the rest (a missing comment) once you try to save."""
@@ -345,7 +365,9 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
     def action_submit(self) -> None:
         if self.saving:
             return
-        self.checked = check(self.form_input(), datetime.now(UTC))
+        now = datetime.now(UTC)
+        self.checked = check(self.form_input(), now)
+        self._show_edit_note(now)
         self._show_problems(final=True)
         checked = self.checked
         if not checked.ok:
