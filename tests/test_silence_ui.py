@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
@@ -428,3 +429,65 @@ async def test_a_comment_edit_keeps_id_start_and_end_and_a_matcher_edit_warns_fi
     (replaced,) = await held(peer)
     assert replaced.id != first_id and Matcher("team", "ops") in replaced.matchers
     assert (await peer.silence(first_id)).state == "expired"
+
+
+def screen_text(app: OncallApp, widget: Widget) -> str:
+    """The text the screen shows inside `widget`'s region, its lines joined by spaces."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()
+    lines = [s.crop(region.x, region.right).text.strip() for s in strips[region.y : region.bottom]]
+    return " ".join(" ".join(lines).split())
+
+
+async def test_a_field_that_does_not_parse_keeps_focus_and_its_error_reads_in_full_at_80x24(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    app = app_for(own)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, app, "HighCPU")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        await pilot.press("2", "x", "enter")  # typing replaces the default 2h
+        assert app.focused is not None and app.focused.id == "sf-end"
+        echo = app.screen.query_one("#sf-end-echo")
+        assert echo.region.right <= 80 and echo.region.bottom <= 24
+        assert screen_text(app, echo) == (
+            "✗ cannot read '2x' as a time or date (Unknown string format: 2x)"
+        )
+        await pilot.press("ctrl+s")
+        assert app.focused.id == "sf-end"
+        assert "fix the fields marked ✗ first" in screen_text(app, app.screen.query_one("#sf-status"))
+
+        # In Starts, with Comment also missing: enter keeps the user where they typed.
+        await pilot.press(*"3h", "tab", "tab", *"tomorrow 25:99", "enter")
+        assert app.focused.id == "sf-start"
+        shown = screen_text(app, app.screen.query_one("#sf-start-echo"))
+        assert shown == "✗ cannot read 'tomorrow 25:99' as a time or date (hour must be in 0..23: 25:99)"
+        assert "✗ comment: a comment is required" in screen_text(app, app.screen.query_one("#sf-problems"))
+        await pilot.press("escape", "y")
+    assert await held(peer) == []
+
+
+async def test_tab_in_the_maintenance_form_goes_only_through_what_is_visible(own: Stack) -> None:
+    app = app_for(own)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighCPU"))
+        await pilot.press("colon", *"maintenance", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        seen = []
+        for _ in range(8):
+            focused = app.focused
+            assert focused is not None and focused.region.height > 0, (focused, seen)
+            seen.append(focused.id)
+            await pilot.press("tab")
+        assert seen[:6] == ["sf-name", "sf-end", "sf-comment", "sf-start", "sf-author", "sf-add"]
+        assert "sf-matchers" not in seen  # no rows yet: nothing to tab into
+        # What is typed after tab from By lands in the add field.
+        app.screen.query_one("#sf-author").focus()
+        await pilot.press("tab", *'service="churn-api"', "enter")
+        assert form(app).rows and list(form(app).rows.values()) == ['service="churn-api"']
+        matchers = app.screen.query_one("#sf-matchers")
+        assert matchers.display and matchers.region.height == 1
+        matchers.focus()
+        await pilot.press("d")  # the last row removed: the list hides and focus moves on
+        assert not matchers.display and app.focused is not None and app.focused.id == "sf-add"

@@ -174,6 +174,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         matchers = self.query_one(MatcherList)
         for enabled, text in self.initial.matchers:
             self._add_row(matchers, text, enabled)
+        self._show_matchers()
         first = "#sf-name" if self.maintenance and not self.initial.name else "#sf-end"
         self.query_one(first, Input).focus()
         self._changed()
@@ -184,6 +185,15 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         key = next(self._ids)
         self.rows[key] = text
         matchers.add_option(Selection(_prompt(text), key, enabled, id=f"m{key}"))
+
+    def _show_matchers(self) -> None:
+        """An empty list is hidden: drawn 0 lines high it still took focus on tab and
+        swallowed what was typed (the maintenance form starts without rows)."""
+        matchers = self.query_one(MatcherList)
+        empty = matchers.option_count == 0
+        if empty and matchers.has_focus:
+            self.query_one("#sf-add", Input).focus()
+        matchers.display = not empty
 
     def form_input(self) -> FormInput:
         matchers = self.query_one(MatcherList)
@@ -216,6 +226,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         key = matchers.get_option_at_index(matchers.highlighted).value
         matchers.remove_option(f"m{key}")
         del self.rows[key]
+        self._show_matchers()
         self._changed()
 
     @on(Input.Submitted, "#sf-add")
@@ -229,12 +240,17 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             self.editing = None
         elif text:
             self._add_row(matchers, text)
+            self._show_matchers()
             matchers.highlighted = matchers.option_count - 1  # in view, even below the fold
         event.input.value = ""
         self._changed()
 
     @on(Input.Submitted, "#sf-end")
     def _end_done(self) -> None:
+        """Enter on an end that does not parse stays there: its error is shown beside it."""
+        self._changed()
+        if self.checked is not None and self.checked.problem("end"):
+            return
         self.query_one("#sf-comment", Input).focus()
 
     @on(Input.Submitted, "#sf-comment, #sf-start, #sf-author, #sf-name")
@@ -269,8 +285,9 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             starts = checked.starts
             start_echo.update(Text("now" if starts <= now else describe_moment(starts, now)))
         else:
-            end_echo.update(Text(checked.problem("end") if checked else ""))
-            start_echo.update(Text(checked.problem("start") if checked else ""))
+            for echo, name in ((end_echo, "end"), (start_echo, "start")):
+                problem = checked.problem(name) if checked else ""
+                echo.update(Text(f"✗ {problem}" if problem else ""))
         for name in ("end", "start"):
             bad = bool(checked and checked.problem(name))
             self.query_one(f"#sf-{name}-echo").set_class(bad, "bad")
@@ -385,6 +402,12 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         self._save(checked)
 
     def _focus_problem(self, checked: Checked) -> None:
+        """Focus goes to a field marked ✗: the one the user is in if it is one of them."""
+        fields = {"sf-name": "name", "sf-end": "end", "sf-comment": "comment",
+                  "sf-start": "start", "sf-author": "author"}  # fmt: skip
+        focused = self.focused
+        if focused is not None and checked.problem(fields.get(focused.id or "", "")):
+            return
         order = [("name", "#sf-name"), ("end", "#sf-end"), ("comment", "#sf-comment"),
                  ("start", "#sf-start"), ("author", "#sf-author")]  # fmt: skip
         for name, selector in order:
