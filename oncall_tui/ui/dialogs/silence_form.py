@@ -41,6 +41,7 @@ from ...domain.silence_plan import (
 from ...domain.timespec import describe_moment
 from ...factory import Clients
 from ..widgets.alert_lines import alert_line
+from ..widgets.field import Field
 from .confirm import Confirm
 
 SHOWN_ALERTS = 60
@@ -137,11 +138,11 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         with Vertical(id="sf"):
             yield Static(Text(one_line(self.title_text, 300), style="bold"), id="sf-title")
             if self.maintenance:
-                yield _row("Name", Input(form.name or "", id="sf-name", compact=True))
-            yield _row("Ends", Input(form.end, id="sf-end", compact=True), "sf-end-echo")
+                yield _row("Name", Field(form.name or "", id="sf-name", compact=True))
+            yield _row("Ends", Field(form.end, id="sf-end", compact=True), "sf-end-echo")
             yield _row(
                 "Comment",
-                Input(
+                Field(
                     form.comment,
                     placeholder="why (required)",
                     id="sf-comment",
@@ -151,16 +152,16 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             )
             yield _row(
                 "Starts",
-                Input(form.start, placeholder="now", id="sf-start", compact=True),
+                Field(form.start, placeholder="now", id="sf-start", compact=True),
                 "sf-start-echo",
             )
-            yield _row("By", Input(form.created_by, id="sf-author", compact=True))
+            yield _row("By", Field(form.created_by, id="sf-author", compact=True))
             yield Static(
                 f"{what} · space on/off · enter edit · d remove", classes="sf-section"
             )
             yield MatcherList(id="sf-matchers", compact=True)
             placeholder = 'add a set: service="x" job=~"y.*"' if self.maintenance else 'add: team="ml"'
-            yield _row("+", Input(placeholder=placeholder, id="sf-add", compact=True))
+            yield _row("+", Field(placeholder=placeholder, id="sf-add", compact=True))
             yield Static(id="sf-problems")
             yield Static(id="sf-edit")
             yield Static(id="sf-preview-title", classes="sf-section")

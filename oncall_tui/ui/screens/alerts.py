@@ -28,6 +28,7 @@ from ...factory import Clients
 from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
 from ..silence_actions import SilenceActions
 from ..widgets.board import BoardView, column_titles
+from ..widgets.field import Field
 from ..widgets.slo_strip import SLOStrip
 from ..widgets.status import StatusBar, status_text
 
@@ -82,7 +83,7 @@ class AlertsScreen(Screen[None]):
         yield Static(id="titles")
         yield BoardView(self.model, id="board")
         yield Static(id="filter-help")
-        yield Input(
+        yield Field(
             placeholder='filter: alertname=~"High.*" severity!=info team=ml or words',
             id="filter",
             select_on_focus=False,  # one backspace must not wipe the filter being refined

@@ -31,6 +31,7 @@ from ...factory import Clients
 from ...poller import Backoff
 from ..dialogs.confirm import Ask, Confirm
 from ..silence_actions import SilenceActions
+from ..widgets.field import Field
 
 # What tells silences apart comes first: at 80 columns the matchers must still show.
 COLUMNS = ("", "STATE", "ENDS", "ALERTS", "MATCHERS", "COMMENT", "BY", "STARTS", "CLUSTER")
@@ -88,7 +89,7 @@ class SilencesScreen(Screen[None]):
         yield Static(id="silences-status")
         yield DataTable(id="silences", cursor_type="row", zebra_stripes=False)
         yield Static(id="silences-filter-help")
-        yield Input(
+        yield Field(
             placeholder='filter: createdBy=alice service="churn-api" maintenance=db words',
             id="silences-filter",
         )
