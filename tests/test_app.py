@@ -245,7 +245,7 @@ async def test_keys_and_pastes_arriving_together_are_all_kept(stack: Stack) -> N
     app = demo_app(stack)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: row_with(app, "HighErrorRate"))
-        await pilot.press("slash", *"old words")
+        terminal_sends(app, "/old words")  # typed straight after /, before it opened
         field = app.screen.query_one("#filter", Input)
 
         async def holds(value: str) -> None:
@@ -253,6 +253,7 @@ async def test_keys_and_pastes_arriving_together_are_all_kept(stack: Stack) -> N
             await pilot.pause()  # anything still queued would change it now
             assert field.value == value
 
+        await holds("old words")
         terminal_sends(app, "\x15team=ml")
         await holds("team=ml")
         # ctrl+u then a bracketed paste of two lines: every character, one line.

@@ -29,7 +29,7 @@ from oncall_tui.ui.dialogs.confirm import Ask, Confirm
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
-from tests.test_app import alert_row, until
+from tests.test_app import alert_row, terminal_sends, until
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
@@ -326,7 +326,9 @@ async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
         assert "reverse" not in str(cells["matches nothing"][ends].style)
         assert str(cells["ends soon"][alerts]) == "1"
 
-        await pilot.press("slash", *"state=active soon", "enter")
+        terminal_sends(app, "/state=active soon")  # in one chunk: nothing typed is lost
+        await until(pilot, lambda: screen.query_one("#silences-filter", Input).value == "state=active soon")
+        await pilot.press("enter")
         await until(pilot, lambda: len(screen.shown) == 1)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SilenceForm))

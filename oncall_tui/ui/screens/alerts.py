@@ -36,7 +36,8 @@ from ..widgets.status import StatusBar, status_text
 class AlertsScreen(Screen[None]):
     BINDINGS = [
         # The footer shows the keys of a 3 a.m. flow; the rest are in `?` (80 columns fit).
-        Binding("slash", "filter", "Filter", id="alerts.filter"),
+        # priority, and focus set at once: what is typed right after / reaches the filter.
+        Binding("slash", "filter", "Filter", priority=True, id="alerts.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="alerts.clear_filter"),
         Binding("s", "silence", "Silence", id="alerts.silence"),
         Binding("a", "ack", "Ack", id="alerts.ack"),
@@ -231,7 +232,7 @@ class AlertsScreen(Screen[None]):
         field.display = True
         self.query_one("#filter-help", Static).display = True
         self._show_filter_help()
-        field.focus()
+        self.set_focus(field)  # not field.focus(): that waits behind keys already queued
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -50,7 +50,8 @@ def _duration_problem(text: str) -> str:
 class SilencesScreen(Screen[None]):
     CSS_PATH = "silences.tcss"
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="silences.filter"),
+        # priority, and focus set at once: what is typed right after / reaches the filter.
+        Binding("slash", "filter", "Filter", priority=True, id="silences.filter"),
         Binding("escape,q", "back", "Back", id="silences.back"),
         Binding("e", "expire", "Expire", id="silences.expire"),
         Binding("x", "extend", "Extend", id="silences.extend"),
@@ -308,7 +309,7 @@ class SilencesScreen(Screen[None]):
         field = self.query_one("#silences-filter", Input)
         field.display = True
         self.query_one("#silences-filter-help").display = True
-        field.focus()
+        self.set_focus(field)  # not field.focus(): that waits behind keys already queued
 
     @on(Input.Changed, "#silences-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
