@@ -404,6 +404,7 @@ async def test_a_comment_edit_keeps_id_start_and_end_and_a_matcher_edit_warns_fi
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SilenceForm))
         assert f"silence {first_id[:8]} keeps its ID" in text_of(app, "#sf-edit")
+        assert text_of(app, "#sf-start-echo") != "now"  # it shows the start it keeps
         await pilot.press("tab", "ctrl+u", *"after the edit")
         assert app.focused is not None and app.focused.id == "sf-comment"
         assert "keeps its ID" in text_of(app, "#sf-edit")

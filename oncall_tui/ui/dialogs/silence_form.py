@@ -284,7 +284,8 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         if checked and checked.ends is not None and checked.starts is not None:
             end_echo.update(Text(describe_moment(checked.ends, now)))
             starts = checked.starts
-            start_echo.update(Text("now" if starts <= now else describe_moment(starts, now)))
+            # An edit keeps a running silence's start: say when that was, not "now".
+            start_echo.update(Text("now" if starts == now else describe_moment(starts, now)))
         else:
             for echo, name in ((end_echo, "end"), (start_echo, "start")):
                 problem = checked.problem(name) if checked else ""
