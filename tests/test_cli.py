@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.demo.stack import Stack
+
+from .pty_capture import PtyProgram, visible_text
 
 TOKEN = "tok-3f9a-very-secret-value"
 
@@ -131,6 +134,37 @@ def test_demo_check_starts_probes_and_stops_the_stack() -> None:
         line.split()[-1] for line in done.stderr.splitlines() if line.startswith("Work dir:")
     )
     assert not Path(workdir).exists(), "the demo removes its work dir when it stops"
+
+
+def test_ctrl_c_in_the_demo_quits_and_stops_every_server(tmp_path: Path) -> None:
+    """The README's promise, in a real terminal: Ctrl+C leaves the app (no "Press ctrl+q"
+    toast), the demo stops its servers, their ports are free and the work dir is gone."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    argv = [sys.executable, "-m", "oncall_tui", "demo", "--refresh", "1"]
+    with PtyProgram(argv, env=env, columns=80, rows=24, cwd=str(tmp_path)) as program:
+        program.read_until(
+            lambda out: "HighErrorRate" in visible_text(out, "replace"), 90, "the board"
+        )
+        started = visible_text(bytes(program.output), "replace")
+        program.write(b"\x03")
+        code = program.wait_exit(timeout=30)
+    shown = visible_text(bytes(program.output), "replace")
+    assert code == 0, shown[-2000:]
+    assert "ctrl+q" not in shown and "Do you want to quit" not in shown
+    workdir = re.search(r"Work dir:\s+(\S+)", started)
+    urls = re.findall(r"(?:Alertmanager \d|Prometheus):\s+http://127\.0\.0\.1:(\d+)", started)
+    assert workdir and len(urls) == 3, started[:2000]
+    assert not Path(workdir.group(1)).exists(), "the demo removes its work dir when it stops"
+    for port in map(int, urls):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
 
 
 def test_cli_overrides_are_validated() -> None:

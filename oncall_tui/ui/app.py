@@ -29,6 +29,10 @@ class OncallApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        # Textual's own ctrl+c only shows a toast ("Press [b]ctrl+q[/b]..."): a terminal user
+        # presses it to leave, from any screen or field, so it quits like `q` (priority: an
+        # Input's copy binding must not swallow it; the terminal's own selection copies).
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("colon", "command", "Command", id="app.command"),
     ]

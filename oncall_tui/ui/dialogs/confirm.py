@@ -12,6 +12,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from ..widgets.field import Field
+
 
 class Confirm(ModalScreen[bool]):
     """`y` or `enter` says yes; `n` or `esc` says no. The question is plain text."""
@@ -50,7 +52,7 @@ class Ask(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.question, style="bold"))
-            yield Input(self.value, id="ask", compact=True)
+            yield Field(self.value, id="ask", compact=True)
             yield Static(id="ask-problem", classes="dialog-problem")
             yield Static(Text("enter: ok    esc: cancel"), classes="dialog-keys")
 

@@ -31,6 +31,7 @@ from ...factory import Clients
 from ...poller import Backoff
 from ..dialogs.confirm import Ask, Confirm
 from ..silence_actions import SilenceActions
+from ..widgets.field import Field
 
 # What tells silences apart comes first: at 80 columns the matchers must still show.
 COLUMNS = ("", "STATE", "ENDS", "ALERTS", "MATCHERS", "COMMENT", "BY", "STARTS", "CLUSTER")
@@ -75,7 +76,8 @@ def _duration_problem(text: str) -> str:
 class SilencesScreen(Screen[None]):
     CSS_PATH = "silences.tcss"
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="silences.filter"),
+        # priority, and focus set at once: what is typed right after / reaches the filter.
+        Binding("slash", "filter", "Filter", priority=True, id="silences.filter"),
         Binding("escape,q", "back", "Back", id="silences.back"),
         Binding("e", "expire", "Expire", id="silences.expire"),
         Binding("x", "extend", "Extend", id="silences.extend"),
@@ -115,7 +117,7 @@ class SilencesScreen(Screen[None]):
         yield Static(id="silences-status")
         yield SilenceTable(id="silences", cursor_type="row", zebra_stripes=False)
         yield Static(id="silences-filter-help")
-        yield Input(
+        yield Field(
             placeholder='filter: createdBy=alice service="churn-api" maintenance=db words',
             id="silences-filter",
         )
@@ -341,7 +343,7 @@ class SilencesScreen(Screen[None]):
         field = self.query_one("#silences-filter", Input)
         field.display = True
         self.query_one("#silences-filter-help").display = True
-        field.focus()
+        self.set_focus(field)  # not field.focus(): that waits behind keys already queued
 
     @on(Input.Changed, "#silences-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
