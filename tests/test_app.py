@@ -26,7 +26,9 @@ from oncall_tui.factory import build_clients
 from oncall_tui.poller import Poller
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.help import HelpScreen
+from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
+from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.field import pasted_line
 from oncall_tui.ui.widgets.status import StatusBar
@@ -235,8 +237,11 @@ async def test_ctrl_c_quits_like_q(stack: Stack, where: str) -> None:
 def terminal_sends(app: OncallApp, data: str) -> None:
     """`data` as one chunk from the terminal: parsed by Textual's own parser and queued
     together, as the driver does. (Pilot.press waits for each key, which hides races.)"""
+    driver = app._driver
+    assert driver is not None
     for event in XTermParser().feed(data):
-        app.post_message(event)
+        event.set_sender(app)
+        driver.send_message(event)  # the path a real terminal's keys take
 
 
 async def test_keys_and_pastes_arriving_together_are_all_kept(stack: Stack) -> None:
@@ -267,6 +272,26 @@ async def test_keys_and_pastes_arriving_together_are_all_kept(stack: Stack) -> N
         await holds("alertname=HighErrorRate")
         await until(pilot, lambda: alert_row(app, "HighErrorRate") and len(
             [r for r in rows(app) if "HighCPU" in r]) == 0)  # fmt: skip
+
+
+async def test_keys_typed_as_a_screen_opens_reach_that_screen(stack: Stack) -> None:
+    """`:silences⏎` and `s` with an end typed at once (one chunk over SSH) reach the prompt
+    and the form: the keys wait while each screen opens, instead of hitting the board."""
+    app = demo_app(stack)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        before = len(app._notifications)
+        terminal_sends(app, ":silences\r")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen), timeout=5)
+        assert len(app._notifications) == before  # no "unknown command: nces"
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen), timeout=5)
+        terminal_sends(app, "s45m")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm), timeout=5)
+        form = app.screen
+        ends = form.query_one("#sf-end", Input)
+        await until(pilot, lambda: ends.value == "45m", timeout=5)
+        assert app.focused is ends
 
 
 def test_every_text_field_is_a_field_and_a_paste_keeps_every_character() -> None:

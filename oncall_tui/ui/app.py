@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -50,6 +52,7 @@ class OncallApp(App[None]):
         self.first = first
         self.connect = connect or self._connect
         self.problems: list[str] = []
+        self._forwarded: dict[int, object] = {}
         # Runbooks fetched this session (url -> Fetched), shared by every runbook screen.
         self.runbook_cache: dict[str, Fetched] = {}
         # How runbook fetches resolve names and connect (tests map names to loopback here).
@@ -63,6 +66,77 @@ class OncallApp(App[None]):
             self.theme = settings.theme
         else:
             self.problems.append(f"theme {settings.theme!r} not found")
+
+    # -- keys typed while a screen opens ------------------------------------------------------------
+
+    # Over SSH a user's `:silences⏎` or `s30m` arrives as one chunk. Textual forwards every
+    # queued key to the focused widget at once and gives a new screen its focus only later,
+    # so they went to the old screen (`:silences` ran `nces`; letters on the board are
+    # commands). So: while a screen opens, keys wait and are replayed in order once it has
+    # its focus (never longer than HOLD_KEYS_MAX); and a key that was forwarded to a widget
+    # of a screen that has since gone, and that no widget took, goes to the screen now shown.
+    HOLD_KEYS_MAX = 0.5
+    _held_keys: list[events.Key] | None = None
+    _hold_generation = 0
+
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:
+        self._hold_keys()
+        return super().push_screen(*args, **kwargs)
+
+    def pop_screen(self) -> Any:
+        self._hold_keys()
+        return super().pop_screen()
+
+    def switch_screen(self, screen: Any) -> Any:
+        self._hold_keys()
+        return super().switch_screen(screen)
+
+    def _hold_keys(self) -> None:
+        if self._held_keys is not None:
+            return
+        self._held_keys = []
+        self._hold_generation += 1
+        generation = self._hold_generation
+        self.call_after_refresh(self._release_keys)
+        self.set_timer(self.HOLD_KEYS_MAX, lambda: self._release_keys(force=generation))
+
+    def _release_keys(self, force: int = 0) -> None:
+        if self._held_keys is None or (force and force != self._hold_generation):
+            return
+        screen = self.screen
+        if not force and (not screen.is_mounted or screen.focused is None):
+            # Not settled yet (its on_mount gives the focus); a screen with nothing to focus
+            # gets the keys when the timer forces it.
+            self.call_after_refresh(self._release_keys)
+            return
+        held, self._held_keys = self._held_keys, None
+        for key in held:
+            self._replay(key)
+
+    def _replay(self, key: events.Key) -> None:
+        again = events.Key(key.key, key.character)
+        again.set_sender(self)
+        self.post_message(again)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            if event.is_forwarded:
+                # Back from the widgets, untaken: was it sent to a screen that has gone?
+                sent_to = self._forwarded.pop(id(event), None)
+                if sent_to is not None and sent_to is not self.screen:
+                    if self._held_keys is not None:
+                        self._held_keys.append(event)
+                    else:
+                        self._replay(event)
+                    return
+            elif self._held_keys is None:
+                self._forwarded[id(event)] = self.screen
+                while len(self._forwarded) > 256:  # keys a widget took never come back
+                    del self._forwarded[next(iter(self._forwarded))]
+            if self._held_keys is not None:
+                self._held_keys.append(event)
+                return
+        await super().on_event(event)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(DEFAULT_VARIABLES)
