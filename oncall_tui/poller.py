@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,8 @@ class Snapshot:
     errors: tuple[str, ...] = field(default=())
     silences: dict[str, tuple[Silence, ...] | None] = field(default_factory=dict)
     prometheus_error: str = ""  # why the context's Prometheus did not answer
+    # Labels of every alert Prometheus holds, pending and firing; None when not read.
+    prometheus_active: tuple[Mapping[str, str], ...] | None = None
     # Prometheus's alerting rules, read only when asked (held alerts wait for its word).
     rules: PrometheusRules | None = None
 
@@ -97,15 +100,14 @@ class Poller:
         health = ClusterHealth(cluster.name, tuple(read.peers_up), down)
         return self._mergers[cluster.name].merge(read.results), health, None
 
-    async def _pending(self) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
+    async def _prometheus_alerts(self) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
         prometheus = self.clients.prometheus
         if prometheus is None:
-            return (), None
+            return None, None
         try:
-            alerts = await prometheus.alerts()
+            return tuple(await prometheus.alerts()), None
         except errors.ApiError as exc:
             return None, f"prometheus: {exc.message}"
-        return tuple(a for a in alerts if a.state == "pending"), None
 
     async def _rules(self) -> PrometheusRules | None:
         """Prometheus's alerting rules and whether it has settled: each rule group evaluated
@@ -132,20 +134,21 @@ class Poller:
                 if g.rules
             )
         return PrometheusRules(
-            names=frozenset(r.name for g in groups for r in g.rules),
-            active=tuple(a.labels for g in groups for r in g.rules for a in r.alerts),
-            settled=settled,
+            names=frozenset(r.name for g in groups for r in g.rules), settled=settled
         )
 
     async def poll(self, *, rules: bool = False) -> Snapshot:
         """Read every server of the context once, concurrently; with `rules`, Prometheus's
         alerting rules too."""
-        cluster_results, (pending, prom_error), silences, found = await asyncio.gather(
+        cluster_results, (held, prom_error), silences, found = await asyncio.gather(
             asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
-            self._pending(),
+            self._prometheus_alerts(),
             asyncio.gather(*(self._silences(c) for c in self.clients.clusters)),
             self._rules() if rules else _nothing(),
         )
+        pending = None if held is None else tuple(a for a in held if a.state == "pending")
+        if self.clients.prometheus is None:
+            pending = ()
         problems = [err for _, _, err in cluster_results if err]
         if prom_error:
             problems.append(prom_error)
@@ -155,8 +158,9 @@ class Poller:
             health=tuple(h for _, h, _ in cluster_results),
             pending=pending,
             errors=tuple(problems),
-            silences={c.name: held for c, held in zip(self.clients.clusters, silences, strict=True)},
+            silences={c.name: s for c, s in zip(self.clients.clusters, silences, strict=True)},
             prometheus_error=(prom_error or "").removeprefix("prometheus: "),
+            prometheus_active=None if held is None else tuple(a.labels for a in held),
             rules=found,
         )
 

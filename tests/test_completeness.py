@@ -47,12 +47,17 @@ def poll(
     peers: int = 2,
     prometheus_error: str = "",
     rules: PrometheusRules | None = None,
+    active: Sequence[BoardAlert] | None = None,
 ) -> Poll:
     return Poll(
         taken_at=at,
         clusters=[ClusterPoll(CLUSTER, found, peers, 2, "" if peers == 2 else "refused")],
         prometheus_configured=True,
         prometheus_error=prometheus_error,
+        # What Prometheus fires: Alertmanager's labels without the external ones.
+        prometheus_active=None
+        if active is None
+        else [{k: v for k, v in a.labels.items() if k != "cluster"} for a in active],
         rules=rules,
     )
 
@@ -81,7 +86,8 @@ def test_an_alert_that_leaves_while_everything_answers_is_resolved_with_its_time
 
 def test_prometheus_down_keeps_every_alert_marked_until_it_is_back_and_settled() -> None:
     ledger = Ledger()
-    ledger.observe(poll(100, groups(*FIRING)))
+    ledger.observe(poll(100, groups(*FIRING), rules=PrometheusRules(RULES, True), active=FIRING))
+    assert not ledger.wants_rules
     ledger.observe(poll(101, groups(*FIRING), prometheus_error="Connection refused"))
     concerns = ledger.concerns()
     assert len(concerns) == 1 and "Prometheus is not answering" in concerns[0]
@@ -94,22 +100,37 @@ def test_prometheus_down_keeps_every_alert_marked_until_it_is_back_and_settled()
     assert "3 alerts that left Alertmanager since are kept, marked ?" in ledger.concerns()[0]
     assert ledger.wants_rules
 
-    # Back, but its rules not evaluated since it started: nothing is confirmed.
-    waiting = PrometheusRules(RULES, (), settled=False)
-    ledger.observe(poll(120, groups(), rules=waiting))
+    # Back, answering with no alert, its rules not evaluated since it started: nothing is
+    # confirmed.
+    ledger.observe(poll(120, groups(), rules=PrometheusRules(RULES, False), active=[]))
     assert len(ledger.held) == 3 and "evaluating its rules" in ledger.concerns()[0]
-    # Settled: HighErrorRate still fires in Prometheus (labels without the external ones),
-    # ChurnAPIDown and HighCPU do not any more.
-    firing = ({"alertname": "HighErrorRate", "instance": "a", "severity": "critical"},)
-    ledger.observe(poll(122, groups(), rules=PrometheusRules(RULES, firing, settled=True)))
+    # Settled: HighErrorRate still fires, ChurnAPIDown and HighCPU do not any more.
+    ledger.observe(poll(122, groups(), rules=PrometheusRules(RULES, True), active=FIRING[:1]))
     assert set(ledger.held) == {"demo/HighErrorRate-a"}
     assert "still firing in Prometheus" in ledger.concerns()[0]
     assert {r.how for r in ledger.resolved.values()} == {"confirmed by Prometheus"}
     assert {r.left_at for r in ledger.resolved.values()} == {106}
     # Prometheus re-sends it: Alertmanager's copy replaces the held one, nothing is marked.
-    ledger.observe(poll(125, groups(FIRING[0]), rules=PrometheusRules(RULES, firing, True)))
+    ledger.observe(poll(125, groups(FIRING[0]), rules=PrometheusRules(RULES, True), active=FIRING[:1]))
     assert ledger.concerns() == [] and not ledger.held
     assert shown(ledger, groups(FIRING[0]))["demo/HighErrorRate-a"] == "active"
+
+
+def test_alertmanager_dropping_groups_while_prometheus_fires_them_is_not_a_resolution() -> None:
+    ledger = Ledger()
+    rules = PrometheusRules(RULES, True)
+    ledger.observe(poll(100, groups(*FIRING), rules=rules, active=FIRING))
+    # Both peers answer, one group fewer (a stopping Alertmanager drops them one by one).
+    ledger.observe(poll(101, groups(*FIRING[1:]), active=FIRING))
+    assert not ledger.resolved and list(ledger.held) == ["demo/HighErrorRate-a"]
+    assert "still firing in Prometheus" in ledger.concerns()[0]
+    # It really resolves: Prometheus no longer fires it.
+    ledger.observe(poll(102, groups(*FIRING[1:]), rules=rules, active=FIRING[1:]))
+    assert not ledger.held and ledger.resolved["demo/HighErrorRate-a"].left_at == 101
+    # An ordinary resolution Prometheus confirms at once: no mark, no banner.
+    ledger.observe(poll(103, groups(FIRING[2]), rules=rules, active=FIRING[2:]))
+    assert not ledger.held and ledger.concerns() == []
+    assert ledger.resolved["demo/ChurnAPIDown-a"].left_at == 103
 
 
 def test_peers_shutting_down_never_become_last_good() -> None:
@@ -128,25 +149,34 @@ def test_peers_shutting_down_never_become_last_good() -> None:
     }
     text = " ".join(ledger.concerns())
     assert "Alertmanager demo: no peer answers" in text
-    assert "2 alerts that left Alertmanager while only 1 of 2 peers" in text
+    assert (
+        "2 alerts that left Alertmanager are kept, marked ?, until confirmed resolved: "
+        "only 1 of 2 peers of demo answered (was 2)."
+    ) in text
     assert not ledger.resolved
 
 
-def test_a_sharp_drop_while_a_peer_fails_is_held_and_a_healthy_poll_confirms_it() -> None:
+def test_a_sharp_drop_is_held_until_the_next_poll_agrees() -> None:
     many = [alert("Disk", str(i), "warning") for i in range(10)]
-    rules = PrometheusRules(frozenset(), (), settled=True)  # a generator Prometheus lacks
+    rules = PrometheusRules(frozenset(), settled=True)  # a generator Prometheus lacks
     ledger = Ledger()
-    ledger.observe(poll(100, groups(*many), peers=1))  # one peer already down: baseline 1
-    ledger.observe(poll(101, groups(*many[:2]), peers=1))
-    assert "fell from 10 to 2 while a peer was failing" in ledger.distrust[CLUSTER]
-    assert len(ledger.held) == 8
-    # The next poll agrees and nothing fails any more: confirmed resolved.
-    ledger.observe(poll(102, groups(*many[:2]), peers=1, rules=rules))
-    assert not ledger.held and len(ledger.resolved) == 8
-    assert {r.left_at for r in ledger.resolved.values()} == {101}
+    ledger.observe(poll(100, groups(*many)))
+    # Both peers still answer, but with their groups emptied (stopping Alertmanager does so).
+    ledger.observe(poll(101, groups(*many[:4])))
+    assert ledger.distrust[CLUSTER] == "demo's alerts fell from 10 to 4 in one poll"
+    assert len(ledger.held) == 6 and "6 alerts that left Alertmanager" in ledger.concerns()[0]
+    # Still shrinking: not trusted either.
+    ledger.observe(poll(102, groups(*many[:3]), rules=rules))
+    assert "kept losing alerts" in ledger.distrust[CLUSTER]
+    assert len(ledger.held) == 7 and not ledger.resolved
+    # The next poll agrees and nothing fails: confirmed resolved, at the time each left.
+    ledger.observe(poll(103, groups(*many[:3]), rules=rules))
+    assert not ledger.held and len(ledger.resolved) == 7
+    assert sorted(r.left_at for r in ledger.resolved.values()) == [101] * 6 + [102]
+    assert {r.how for r in ledger.resolved.values()} == {"confirmed by a healthy poll"}
 
 
-def test_a_small_drop_with_a_peer_down_is_an_ordinary_resolution() -> None:
+def test_a_small_drop_is_an_ordinary_resolution() -> None:
     ledger = Ledger()
     ledger.observe(poll(100, groups(*FIRING), peers=1))
     ledger.observe(poll(101, groups(*FIRING[1:]), peers=1))

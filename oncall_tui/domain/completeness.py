@@ -8,8 +8,8 @@ minutes in production), or the peers that held it are shutting down. Only the fi
 - an alert that leaves while every source answers, and answered the poll before, resolved:
   it moves to the "recently resolved" list with the time it left;
 - an alert that leaves while a source fails or has just failed (Prometheus not answering,
-  fewer peers answering than the poll before, a cluster just back, the count falling sharply
-  while a peer fails) is *held*: the snapshot that lost it does not count as the truth, and
+  fewer peers answering than the poll before, a cluster just back, the count falling sharply,
+  or still falling after such a poll) is *held*: the snapshot that lost it does not count as the truth, and
   the alert stays on the board, marked unconfirmed, until a later poll settles it.
   Prometheus, answering again and settled (each of its rule groups evaluated twice since it
   started), no longer holding the alert confirms it resolved; holding it keeps it. An alert
@@ -33,7 +33,7 @@ from .board import BoardAlert, BoardGroup, group_key, make_group
 RESOLVED_CLUSTER = "(resolved)"
 RESOLVED_RECEIVER = "recently resolved"
 # Losing at least this share of a cluster's alerts, and at least SHARP_MIN of them, in one
-# poll while one of its peers fails is a shutdown, not a recovery.
+# poll looks like a shutdown until the next poll agrees.
 SHARP_SHARE = 0.5
 SHARP_MIN = 3
 DEFAULT_WINDOW = 30 * 60.0
@@ -54,10 +54,10 @@ class ClusterPoll:
 
 @dataclass(frozen=True, slots=True)
 class PrometheusRules:
-    """Prometheus's own word on its alerts, read while held alerts wait for it."""
+    """Which alerts are Prometheus's to vouch for, and whether it can yet: read at the first
+    poll and while held alerts wait for it."""
 
     names: frozenset[str]  # alert names of its alerting rules
-    active: tuple[Mapping[str, str], ...]  # labels of its pending and firing alerts
     settled: bool  # every rule group evaluated twice since Prometheus started
 
 
@@ -67,6 +67,8 @@ class Poll:
     clusters: Sequence[ClusterPoll]
     prometheus_configured: bool = False
     prometheus_error: str = ""  # why the context's Prometheus did not answer
+    # Labels of the alerts Prometheus holds (pending and firing); None when not read.
+    prometheus_active: Sequence[Mapping[str, str]] | None = None
     rules: PrometheusRules | None = None
 
 
@@ -109,20 +111,21 @@ class Ledger:
     _keys: dict[str, frozenset[str]] = field(default_factory=dict)
     _groups: dict[str, Sequence[BoardGroup]] = field(default_factory=dict)
     _peers: dict[str, int] = field(default_factory=dict)
-    _peer_trouble: dict[str, bool] = field(default_factory=dict)
-    _rule_names: frozenset[str] = frozenset()
+    _rules: PrometheusRules | None = None
     _prometheus_failed_last: bool = False
     _decorated: dict[str, tuple[BoardGroup, tuple[BoardAlert, ...], BoardGroup]] = field(
         default_factory=dict
     )
     _resolved_group: BoardGroup | None = None
+    _active: dict[str, list[Mapping[str, str]]] | None = None
 
     # -- reading polls ---------------------------------------------------------------------
 
     @property
     def wants_rules(self) -> bool:
-        """Whether the next poll should read Prometheus's rules: an alert waits for them."""
-        return bool(self.held)
+        """Whether the next poll should read Prometheus's rules: not read yet, or an alert
+        waits for them."""
+        return self._rules is None or not self._rules.settled or bool(self.held)
 
     def observe(self, poll: Poll) -> None:
         self.polls += 1
@@ -134,7 +137,11 @@ class Ledger:
                 self.prometheus_down_since = now
             self.prometheus_error = poll.prometheus_error
         if poll.rules is not None:
-            self._rule_names = poll.rules.names
+            self._rules = poll.rules
+        elif failing and self._rules is not None:
+            # It may be restarting: it holds no alert until it has evaluated its rules again.
+            self._rules = PrometheusRules(self._rules.names, settled=False)
+        self._active = _by_name(poll.prometheus_active) if not failing else None
         for cluster in poll.clusters:
             self._observe_cluster(cluster, now, failing, just_back)
         self._confirm(poll, failing, just_back)
@@ -164,23 +171,24 @@ class Ledger:
         why = self._why(cluster, failing, just_back, was_down)
         if before is not None:
             gone = before - keys
-            if gone and not why and self._sharp(cluster, len(before), len(gone)):
-                why = (
-                    f"{name}'s alerts fell from {len(before)} to {len(keys)} "
-                    "while a peer was failing"
-                )
+            if gone and not why and len(gone) >= max(SHARP_MIN, len(before) * SHARP_SHARE):
+                # Alertmanager told to stop empties /alerts/groups while it still answers
+                # (its dispatcher stops first): a sharp fall waits for the next poll.
+                why = f"{name}'s alerts fell from {len(before)} to {len(keys)} in one poll"
+            elif gone and not why and self.distrust.get(name):
+                why = f"{name} kept losing alerts after a poll that could not be trusted"
             if gone:
                 for key, (alert, places) in _locate(self._groups[name], gone).items():
-                    if why:
-                        marked = replace_alert(alert, unconfirmed=why, left_at=now)
-                        self.held[key] = Held(marked, places, now, why, self.polls)
+                    resolved, said = self._verdict(alert, why)
+                    if resolved:
+                        self._resolve(alert, now, said if why else "")
                     else:
-                        self._resolve(alert, now)
+                        marked = replace_alert(alert, unconfirmed=why or said, left_at=now)
+                        self.held[key] = Held(marked, places, now, why or said, self.polls)
         self.distrust[name] = why
         self._keys[name] = keys
         self._groups[name] = cluster.groups
         self._peers[name] = cluster.peers_up
-        self._peer_trouble[name] = cluster.peers_up < cluster.peers_total
 
     def _why(self, cluster: ClusterPoll, failing: bool, just_back: bool, was_down: bool) -> str:
         """Why this cluster's answer cannot tell resolved alerts from lost ones ("" if it can)."""
@@ -198,41 +206,42 @@ class Ledger:
             )
         return ""
 
-    def _sharp(self, cluster: ClusterPoll, before: int, gone: int) -> bool:
-        peer_trouble = cluster.peers_up < cluster.peers_total or self._peer_trouble.get(
-            cluster.name, False
-        )
-        return peer_trouble and gone >= SHARP_MIN and gone >= before * SHARP_SHARE
+    def _vouches(self, name: str) -> bool:
+        """Whether Prometheus can say if this alert still fires: answering, its rule, settled."""
+        rules = self._rules
+        return self._active is not None and rules is not None and rules.settled and name in rules.names
+
+    def _verdict(self, alert: BoardAlert, why: str) -> tuple[bool, str]:
+        """(resolved?, what says so or why not). Prometheus decides for its own alerts: an
+        Alertmanager shutting down drops groups one by one while both peers still answer, and
+        only Prometheus, which still fires them, tells that from a resolution."""
+        if self._vouches(alert.name):
+            assert self._active is not None
+            if any(_within(a, alert.labels) for a in self._active.get(alert.name, ())):
+                return False, "still firing in Prometheus"
+            return True, "confirmed by Prometheus"
+        rules = self._rules
+        if rules is not None and alert.name in rules.names and not rules.settled:
+            return False, "Prometheus is evaluating its rules again"
+        return (False, why) if why else (True, "")
 
     def _confirm(self, poll: Poll, failing: bool, just_back: bool) -> None:
         """Settle held alerts the sources can now vouch for."""
-        rules = poll.rules
-        active: dict[str, list[Mapping[str, str]]] = {}
-        if rules is not None:
-            for labels in rules.active:
-                active.setdefault(labels.get("alertname", ""), []).append(labels)
         answered = {c.name for c in poll.clusters if c.groups is not None}
         for key, held in list(self.held.items()):
             if held.poll == self.polls:
                 continue  # lost by this very poll
-            name = held.alert.name
-            if rules is not None and name in rules.names:
-                if not rules.settled:
-                    held.note = "Prometheus is back and evaluating its rules"
-                elif any(_within(a, held.alert.labels) for a in active.get(name, ())):
-                    held.note = "still firing in Prometheus, not back in Alertmanager yet"
-                else:
-                    del self.held[key]
-                    self._resolve(held.alert, held.left_at, "confirmed by Prometheus")
-                continue
-            if poll.prometheus_configured and name in self._rule_names:
-                continue  # Prometheus's alert: only Prometheus can say
             cluster = held.alert.cluster
-            if cluster in answered and not failing and not just_back and not self.distrust.get(
-                cluster
-            ):
+            why = "" if cluster in answered else f"no peer of {cluster} answered"
+            why = why or self.distrust.get(cluster, "")
+            if failing or just_back:
+                why = why or "Prometheus had just failed"
+            resolved, said = self._verdict(held.alert, why)
+            if resolved:
                 del self.held[key]
-                self._resolve(held.alert, held.left_at, "confirmed by a healthy poll")
+                self._resolve(held.alert, held.left_at, said or "confirmed by a healthy poll")
+            else:
+                held.note = said if said not in (why, held.why) else ""
 
     def _resolve(self, alert: BoardAlert, left_at: float, how: str = "") -> None:
         shown = replace_alert(
@@ -311,29 +320,39 @@ class Ledger:
         if self.prometheus_down_since is not None:
             line = (
                 f"Prometheus is not answering since {clock(self.prometheus_down_since)}: "
-                f"{self.prometheus_error}. Alertmanager drops the alerts it stops re-sending"
+                f"{self.prometheus_error.rstrip('.')}. Alertmanager drops the alerts it stops re-sending"
             )
             line += f"; {marked} since are kept, marked ?." if held else "."
             lines.append(line)
         for name, (since, why) in sorted(self.clusters_down.items()):
             lines.append(
-                f"Alertmanager {name}: no peer answers since {clock(since)}: {why}. "
+                f"Alertmanager {name}: no peer answers since {clock(since)}: {why.rstrip('.')}. "
                 "Its alerts are shown as last seen."
             )
         if held and self.prometheus_down_since is None:
             whys = list(dict.fromkeys(h.why for h in self.held.values()))
             notes = list(dict.fromkeys(h.note for h in self.held.values() if h.note))
-            line = f"{marked} while {whys[0]}"
+            line = f"{marked} are kept, marked ?, until confirmed resolved: {whys[0]}"
             if len(whys) > 1:
                 line += f" (and {len(whys) - 1} other cause{'s' if len(whys) > 2 else ''})"
-            line += " are kept, marked ?, until confirmed resolved"
-            line += f": {notes[0]}." if notes else "."
+            line += f"; {notes[0]}." if notes else "."
             lines.append(line)
         return lines
 
 
 def replace_alert(alert: BoardAlert, **changes: object) -> BoardAlert:
     return msgspec.structs.replace(alert, **changes)
+
+
+def _by_name(
+    active: Sequence[Mapping[str, str]] | None,
+) -> dict[str, list[Mapping[str, str]]] | None:
+    if active is None:
+        return None
+    found: dict[str, list[Mapping[str, str]]] = {}
+    for labels in active:
+        found.setdefault(labels.get("alertname", ""), []).append(labels)
+    return found
 
 
 def _within(found: Mapping[str, str], labels: Mapping[str, str]) -> bool:

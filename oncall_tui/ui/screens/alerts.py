@@ -204,6 +204,7 @@ class AlertsScreen(Screen[None]):
             clusters=clusters,
             prometheus_configured=self.clients.prometheus is not None,
             prometheus_error=snapshot.prometheus_error,
+            prometheus_active=snapshot.prometheus_active,
             rules=snapshot.rules,
         )
 
