@@ -97,7 +97,7 @@ def test_prometheus_down_keeps_every_alert_marked_until_it_is_back_and_settled()
     seen = shown(ledger, groups())
     assert sorted(seen.values()) == ["unconfirmed"] * 3
     assert ledger.held["demo/HighErrorRate-a"].left_at == 106
-    assert "3 alerts that left Alertmanager since are kept, marked ?" in ledger.concerns()[0]
+    assert "; 3 that left since are kept, marked ?." in ledger.concerns()[0]
     assert ledger.wants_rules
 
     # Back, answering with no alert, its rules not evaluated since it started: nothing is

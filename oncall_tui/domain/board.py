@@ -312,7 +312,13 @@ class BoardModel:
             and cached[2] == is_open
         ):
             return cached[3]
-        if self.compact_single and len(shown) == 1 and len(group.alerts) == 1:
+        # (The recently resolved section keeps its header: it says what the row is.)
+        if (
+            self.compact_single
+            and len(shown) == 1
+            and len(group.alerts) == 1
+            and shown[0].state != "resolved"
+        ):
             # A group of one says nothing its alert does not: one line, not two.
             lines = [Line(group, shown[0], shown)]
         else:

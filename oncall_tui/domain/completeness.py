@@ -319,10 +319,11 @@ class Ledger:
         marked = f"{held} alert{'s' if held != 1 else ''} that left Alertmanager"
         if self.prometheus_down_since is not None:
             line = (
-                f"Prometheus is not answering since {clock(self.prometheus_down_since)}: "
-                f"{self.prometheus_error.rstrip('.')}. Alertmanager drops the alerts it stops re-sending"
+                f"Prometheus is not answering since {clock(self.prometheus_down_since)} "
+                f"({self.prometheus_error.rstrip('.')}): Alertmanager drops the alerts it no "
+                "longer re-sends"
             )
-            line += f"; {marked} since are kept, marked ?." if held else "."
+            line += f"; {held} that left since are kept, marked ?." if held else "."
             lines.append(line)
         for name, (since, why) in sorted(self.clusters_down.items()):
             lines.append(

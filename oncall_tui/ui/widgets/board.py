@@ -257,9 +257,8 @@ class BoardView(ScrollView, can_focus=True):
         text.append(_cell(self._age(alert), age_w))
         if alert.left_at is not None:
             left = datetime.fromtimestamp(alert.left_at).strftime("%H:%M:%S")
-            said = "left" if resolved else "left Alertmanager"
             look = "board--dim" if resolved else "board--unconfirmed"
-            text.append(f"{said} {left}  ", self._style(look))
+            text.append(f"left {left}  ", self._style(look))
         if acked is not None:
             text.append(f"ACK {one_line(acked, 40)}  ", self._style("board--state-silenced"))
         differing = " ".join(f"{k}={alert.labels.get(k, '')}" for k in line.group.varying)
