@@ -1,9 +1,9 @@
-"""`oncall-tui check-config`: probe every server of a context, one line per server."""
+"""`oncall-tui check-config`: probe every server of every context, one line per server."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
 from .api import errors
@@ -84,13 +84,45 @@ async def probe_all(clients: Clients) -> list[Probe]:
 
 async def check_context(clients: Clients) -> tuple[list[str], bool]:
     """The report lines and whether every server answered."""
-    try:
-        results = await probe_all(clients)
-    finally:
-        await clients.aclose()
-    lines = [f"context {clients.context.name}"]
-    lines += [f"warning: {w}" for w in clients.warnings]
-    lines += ["  " + probe.line() for probe in results]
-    ok = all(p.ok for p in results)
-    lines.append("all servers answered" if ok else "some servers FAILED")
-    return lines, ok
+    return await check_contexts([clients])
+
+
+Entry = Clients | tuple[str, str]
+
+
+def _name(entry: Entry) -> str:
+    return entry[0] if isinstance(entry, tuple) else entry.context.name
+
+
+async def check_contexts(contexts: Sequence[Entry]) -> tuple[list[str], bool]:
+    """Probe every context at once; each line starts with the context it is about.
+
+    A `(name, problem)` entry is a context whose clients could not even be built (a missing
+    CA file): it is reported as failed, and the others are still probed.
+    """
+    width = max((len(_name(e)) for e in contexts), default=0)
+
+    def tagged(name: str, text: str) -> str:
+        return f"{name:<{width}}  {text}"
+
+    async def one(entry: Entry) -> tuple[list[str], bool]:
+        if isinstance(entry, tuple):
+            name, problem = entry
+            return [tagged(name, f"FAILED config       {one_line(problem)}")], False
+        try:
+            results = await probe_all(entry)
+        finally:
+            await entry.aclose()
+        name = entry.context.name
+        lines = [tagged(name, f"warning: {one_line(w)}") for w in entry.warnings]
+        lines += [tagged(name, probe.line()) for probe in results]
+        return lines, all(p.ok for p in results)
+
+    reports = await asyncio.gather(*(one(entry) for entry in contexts))
+    lines = [line for report, _ in reports for line in report]
+    failed = [_name(e) for e, (_, ok) in zip(contexts, reports, strict=True) if not ok]
+    if failed:
+        lines.append(f"some servers FAILED (in {', '.join(failed)})")
+    else:
+        lines.append("all servers answered")
+    return lines, not failed

@@ -52,6 +52,19 @@ def _server_options() -> argparse.ArgumentParser:
     return common
 
 
+def version_text() -> str:
+    """The package, Python and Textual versions: what a bug report needs, without importing Textual."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        textual = version("textual")
+    except PackageNotFoundError:
+        textual = "not installed"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"oncall-tui {__version__} (Python {python}, Textual {textual})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _server_options()
     parser = argparse.ArgumentParser(
@@ -60,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Alerts, silences, SLOs and triage for Alertmanager and Prometheus, "
         "from the keyboard. With no server configured, it starts a local demo stack.",
     )
-    parser.add_argument("--version", action="version", version=f"oncall-tui {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", parents=[common], help="run the app (the default)")
     demo = sub.add_parser(
@@ -87,7 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "check-config",
         parents=[common],
-        help="validate the config and probe every server of the context",
+        help="validate the config and probe every server of every context "
+        "(--context NAME: only that one)",
     )
     from . import auth_cli
 
@@ -121,12 +135,29 @@ def _nothing_configured(args: argparse.Namespace, settings: Settings) -> bool:
 
 
 def _check_config(args: argparse.Namespace, settings: Settings) -> int:
-    from .checks import check_context
+    """Probe every context of the config, or only the one named by --context (or URLs)."""
+    from .checks import Entry, check_contexts
     from .factory import build_clients
 
-    context = choose_context(args, settings)
-    clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
-    lines, ok = asyncio.run(check_context(clients))
+    if _nothing_configured(args, settings) or any(
+        getattr(args, key, None) for key in ("alertmanager", "prometheus", "context")
+    ):
+        contexts = [choose_context(args, settings)]
+        one = True
+    else:
+        contexts = [settings.context(name) for name in sorted(settings.contexts)]
+        one = len(contexts) == 1
+    entries: list[Entry] = []
+    for context in contexts:
+        try:
+            entries.append(
+                build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
+            )
+        except ConfigError as exc:
+            if one:
+                raise
+            entries.append((context.name, str(exc)))  # the other contexts are still probed
+    lines, ok = asyncio.run(check_contexts(entries))
     print("\n".join(lines))
     return 0 if ok else 1
 

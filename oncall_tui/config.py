@@ -7,10 +7,12 @@ never in this file: a key that looks like one is rejected with a message saying 
 
 from __future__ import annotations
 
+import difflib
 import os
+import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -205,11 +207,28 @@ class RunbooksConfig(_Strict):
     auth: dict[str, AuthConfig] = Field(
         default_factory=dict, description="runbook host (host or host:port) -> its credential"
     )
+    file_roots: list[Path] = Field(
+        default_factory=list,
+        description="further folders a file:// runbook link may point into (besides folders)",
+    )
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts (names or addresses) a runbook fetch may reach although they are "
+        "link-local or cloud metadata services; empty: never",
+    )
 
-    @field_validator("folders")
+    @field_validator("folders", "file_roots")
     @classmethod
     def _expand_folders(cls, value: list[Path]) -> list[Path]:
         return [path.expanduser() for path in value]
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _plain_hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not host.strip() or any(c in host for c in "/@?# \t"):
+                raise ValueError(f"{host!r}: write a host name or an address, without scheme or path")
+        return value
 
 
 class TriageQuery(_Strict):
@@ -418,11 +437,53 @@ def parse_settings(raw: Any, path: Path | None = None) -> Settings:
         return Settings.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
+        key = _key_path(first["loc"])
         message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden" and first["loc"]:
+            message, key = _unknown_key(first["loc"]), ""
         more = len(exc.errors()) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(message, path=path, key=_key_path(first["loc"])) from None
+        raise ConfigError(message, path=path, key=key) from None
+
+
+def _unknown_key(loc: Sequence[int | str]) -> str:
+    """`unknown key 'refesh' in contexts.prod (did you mean 'refresh'?)`: a typo, named."""
+    *parent, name = loc
+    where = f" in {_key_path(parent)}" if parent else " at the top level"
+    known = _keys_at(parent)
+    close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+    if close:
+        hint = f" (did you mean {close[0]!r}?)"
+    elif known:
+        hint = f" (known keys: {', '.join(known)})"
+    else:
+        hint = ""
+    return f"unknown key {str(name)!r}{where}{hint}"
+
+
+def _keys_at(loc: Sequence[int | str]) -> list[str]:
+    """The keys the config accepts at `loc`, found by walking the models' field types."""
+    node: Any = Settings
+    for part in loc:
+        model = _model_in(node)
+        if model is not None and isinstance(part, str) and part in model.model_fields:
+            node = model.model_fields[part].annotation
+            continue
+        # A list index or a mapping's key (a context's name): step into the item type.
+        args = [a for a in get_args(node) if a is not type(None)]
+        node = args[-1] if args else None
+    model = _model_in(node)
+    return sorted(model.model_fields) if model is not None else []
+
+
+def _model_in(node: Any) -> type[BaseModel] | None:
+    """The model class behind `node`: itself, or the model arm of `X | None`."""
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return node
+    if get_origin(node) in (Union, types.UnionType):
+        return next((m for a in get_args(node) if (m := _model_in(a)) is not None), None)
+    return None
 
 
 def load_settings(path: Path) -> Settings:

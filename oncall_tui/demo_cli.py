@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,9 +79,21 @@ def demo_context(stack: Stack, refresh: float | None = None) -> Context:
     )
 
 
+def demo_runbooks() -> Path:
+    """The demo's runbook folder, as installed (package data, found by importlib.resources).
+
+    A runbook folder is a path in the config, so it must be a real directory: wheels install
+    unpacked, and a zipped install is refused here rather than showing no runbooks.
+    """
+    folder = resources.files("oncall_tui.demo") / "files" / "runbooks"
+    if not isinstance(folder, Path) or not folder.is_dir():
+        raise RuntimeError(f"the demo's runbooks are not a folder on disk: {folder}")
+    return folder
+
+
 # The shipped runbooks (the course's template, one per churn-api alert) and triage queries.
 DEMO_TRIAGE: dict[str, Any] = {
-    "runbooks": RunbooksConfig(folders=[Path(__file__).parent / "demo" / "files" / "runbooks"]),
+    "runbooks": RunbooksConfig(folders=[demo_runbooks()]),
     "triage": [
         TriageRule(
             matchers='service="churn-api"',
@@ -122,16 +137,47 @@ def context_yaml(context: Context) -> str:
     )
 
 
+def demo_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where `demo --serve` keeps its config: the user's state dir, not the stack's temp dir."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "oncall-tui" / "demo.yaml"
+
+
 def _serve(stack: Stack, context: Context) -> int:
-    path = stack.workdir / "oncall-tui.yaml"
-    path.write_text(context_yaml(context))
-    print(
-        f"\nConfig for this stack: {path}\n"
-        f"  oncall-tui --config {path}\n"
-        f"  oncall-tui --config {path} check-config\n"
-        "Press Ctrl+C to stop the stack.",
-        flush=True,
+    """Print the stack's config (stdout: `demo --serve > demo.yaml` works) and keep a copy.
+
+    The stack's work dir is removed when the demo stops, so the copy goes to the state dir,
+    where it outlives the demo; what does not outlive it are the servers it names, and both
+    the file and the message say so.
+    """
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    text = (
+        f"# The oncall-tui demo stack started {started} (pid {os.getpid()}).\n"
+        "# Its servers stop with `oncall-tui demo --serve`; so does this config's use.\n"
+        + context_yaml(context)
     )
+    kept = demo_config_path()
+    path: Path | None = kept
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"oncall-tui: could not keep a copy at {kept}: {exc}", file=sys.stderr)
+        path = None
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    if path is not None:
+        where = (
+            f"\nConfig for this stack (above, on stdout) also written to {path}.\n"
+            "That file stays after the demo stops (the next `demo --serve` overwrites it), "
+            "but the servers it names stop with the demo: it is only useful while this runs.\n"
+            f"  oncall-tui --config {path}\n"
+            f"  oncall-tui --config {path} check-config\n"
+        )
+    else:
+        where = "\nConfig for this stack: above, on stdout (save it to a file to use it).\n"
+    print(f"{where}Press Ctrl+C to stop the stack.", file=sys.stderr, flush=True)
     threading.Event().wait()
     return 0
 

@@ -13,6 +13,8 @@ if [ "$want" = test ]; then
     have gnome-keyring-daemon || missing+=(gnome-keyring)
     have dbus-daemon || missing+=(dbus)
     have dbus-launch || missing+=(dbus-x11)
+    # tests/test_installed.py runs the installed app in a real terminal.
+    have tmux || missing+=(tmux)
 fi
 # Python 3.11 or newer, able to make a venv (Debian splits ensurepip into python3-venv).
 python=""

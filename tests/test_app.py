@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from textual import events
+from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
+from textual.widgets import Input
 
+import oncall_tui.ui
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.am_models import PostableAlert
 from oncall_tui.api.http import ClientOptions
@@ -22,6 +28,7 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.help import HelpScreen
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.widgets.board import BoardView
+from oncall_tui.ui.widgets.field import pasted_line
 from oncall_tui.ui.widgets.status import StatusBar
 
 pytestmark = pytest.mark.stack
@@ -209,6 +216,74 @@ async def test_help_lists_bindings_and_context_switch(stack: Stack) -> None:
         await until(pilot, lambda: row_with(app, "HighErrorRate"))
 
 
+@pytest.mark.parametrize("where", ["board", "filter field"])
+async def test_ctrl_c_quits_like_q(stack: Stack, where: str) -> None:
+    """Textual's ctrl+c only toasts "Press [b]ctrl+q[/b] to quit"; here it quits, even from
+    a field (where Textual would copy)."""
+    app = demo_app(stack)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        if where == "filter field":
+            await pilot.press("slash", "x")
+            assert app.focused is not None and app.focused.id == "filter"
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: app._exit, timeout=5)
+    assert app.return_code == 0
+    assert not app._notifications
+
+
+def terminal_sends(app: OncallApp, data: str) -> None:
+    """`data` as one chunk from the terminal: parsed by Textual's own parser and queued
+    together, as the driver does. (Pilot.press waits for each key, which hides races.)"""
+    for event in XTermParser().feed(data):
+        app.post_message(event)
+
+
+async def test_keys_and_pastes_arriving_together_are_all_kept(stack: Stack) -> None:
+    """Issue 12: text within ~50 ms after ctrl+u was lost. Textual ran the field's ctrl+u
+    only after the keys behind it were inserted, so it deleted them too."""
+    app = demo_app(stack)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        terminal_sends(app, "/old words")  # typed straight after /, before it opened
+        field = app.screen.query_one("#filter", Input)
+
+        async def holds(value: str) -> None:
+            await until(pilot, lambda: field.value == value, timeout=5)
+            await pilot.pause()  # anything still queued would change it now
+            assert field.value == value
+
+        await holds("old words")
+        terminal_sends(app, "\x15team=ml")
+        await holds("team=ml")
+        # ctrl+u then a bracketed paste of two lines: every character, one line.
+        terminal_sends(app, '\x15\x1b[200~severity="critical"\nHigh\x1b[201~')
+        await holds('severity="critical" High')
+        terminal_sends(app, "\x15abc\x7fd x\x17yz")  # backspace and ctrl+w: in order too
+        await holds("abd yz")
+        # The same in a plain paste event straight after ctrl+u, from Pilot.
+        await pilot.press("ctrl+u")
+        app.post_message(events.Paste("alertname=HighErrorRate"))
+        await holds("alertname=HighErrorRate")
+        await until(pilot, lambda: alert_row(app, "HighErrorRate") and len(
+            [r for r in rows(app) if "HighCPU" in r]) == 0)  # fmt: skip
+
+
+def test_every_text_field_is_a_field_and_a_paste_keeps_every_character() -> None:
+    """A plain Input would bring the ctrl+u race back: the UI builds only Fields."""
+    ui = Path(oncall_tui.ui.__file__).parent
+    plain = [
+        f"{path.relative_to(ui)}:{number}"
+        for path in ui.rglob("*.py")
+        if path.name != "field.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"(?<![\w.])Input\(|\(Input\)", line)
+    ]
+    assert plain == []
+    assert pasted_line("team=ml\n") == "team=ml"
+    assert pasted_line('a="1"\r\nb\tc\x1b[2J') == 'a="1" b c\N{REPLACEMENT CHARACTER}[2J'
+
+
 async def crash_report(use_textual_default: bool) -> str:
     from textual.app import App
 
@@ -280,6 +355,7 @@ async def test_theme_switch_redraws_the_board_in_the_new_colours(stack: Stack) -
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: alert_row(app, "HighErrorRate"))
         await pilot.press("p")  # no poll: the row's text, and so its cache key, stay the same
+        await pilot.press("j")  # row 0 off the cursor: the cursor bar has one colour for all text
         view = board(app)
         before = view.render_line(0)
         await pilot.press("colon", *"theme oncall-light", "enter")

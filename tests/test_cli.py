@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from oncall_tui.demo.stack import Stack
+
+from .pty_capture import PtyProgram, visible_text
 
 TOKEN = "tok-3f9a-very-secret-value"
 
@@ -50,13 +56,12 @@ def test_check_config_prints_both_peers_and_prometheus(stack: Stack, tmp_path: P
     done = run("--config", str(config), "check-config", env={"DEMO_TOKEN": TOKEN})
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "context demo"
     for url in peers:
         line = next(line for line in lines if url in line)
-        assert line.split()[:3] == ["ok", "alertmanager", "demo"]
+        assert line.split()[:4] == ["demo", "ok", "alertmanager", "demo"]
         assert "version 0.25" in line and "cluster ready, 2 peers" in line and "auth ok" in line
     prom = next(line for line in lines if stack.prometheus_url in line)  # type: ignore[operator]
-    assert prom.startswith("  ok") and "version 2." in prom
+    assert prom.split()[:2] == ["demo", "ok"] and "version 2." in prom
     assert lines[-1] == "all servers answered"
     assert TOKEN not in done.stdout + done.stderr
 
@@ -68,7 +73,35 @@ def test_check_config_fails_for_a_dead_peer(stack: Stack) -> None:
     assert done.returncode == 1
     dead_line = next(line for line in done.stdout.splitlines() if dead in line)
     assert "FAILED" in dead_line and "Connection refused" in dead_line
-    assert done.stdout.splitlines()[-1] == "some servers FAILED"
+    assert done.stdout.splitlines()[-1] == "some servers FAILED (in cli)"
+
+
+@pytest.mark.stack
+def test_check_config_probes_every_context_and_names_each(stack: Stack, tmp_path: Path) -> None:
+    """Every context is probed (not just the current one); --context limits it to one."""
+    dead = free_url()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "current_context: prod\ncontexts:\n"
+        f"  prod:\n    alertmanagers: [{stack.alertmanager_urls[0]}]\n"
+        f"  staging:\n    alertmanagers: [{dead}]\n"
+        f"  lab:\n    prometheus: {{url: {stack.prometheus_url}}}\n"
+        "    tls: {ca_file: /nonexistent/ca.pem}\n"
+    )
+    done = run("--config", str(config), "check-config")
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    by_context = {name: [line for line in lines if line.split()[0] == name]
+                  for name in ("prod", "staging", "lab")}  # fmt: skip
+    assert [line.split()[1:3] for line in by_context["prod"]] == [["ok", "alertmanager"]]
+    assert "FAILED" in by_context["staging"][0] and dead in by_context["staging"][0]
+    assert "FAILED config" in by_context["lab"][0] and "ca.pem" in by_context["lab"][0]
+    assert lines[-1] == "some servers FAILED (in lab, staging)"
+
+    only = run("--config", str(config), "--context", "prod", "check-config")
+    assert only.returncode == 0, only.stdout + only.stderr
+    assert {line.split()[0] for line in only.stdout.splitlines()[:-1]} == {"prod"}
+    assert only.stdout.splitlines()[-1] == "all servers answered"
 
 
 def test_check_config_names_a_missing_credential(tmp_path: Path) -> None:
@@ -103,7 +136,79 @@ def test_demo_check_starts_probes_and_stops_the_stack() -> None:
     assert not Path(workdir).exists(), "the demo removes its work dir when it stops"
 
 
+def test_ctrl_c_in_the_demo_quits_and_stops_every_server(tmp_path: Path) -> None:
+    """The README's promise, in a real terminal: Ctrl+C leaves the app (no "Press ctrl+q"
+    toast), the demo stops its servers, their ports are free and the work dir is gone."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    argv = [sys.executable, "-m", "oncall_tui", "demo", "--refresh", "1"]
+    with PtyProgram(argv, env=env, columns=80, rows=24, cwd=str(tmp_path)) as program:
+        program.read_until(
+            lambda out: "HighErrorRate" in visible_text(out, "replace"), 90, "the board"
+        )
+        started = visible_text(bytes(program.output), "replace")
+        program.write(b"\x03")
+        code = program.wait_exit(timeout=30)
+    shown = visible_text(bytes(program.output), "replace")
+    assert code == 0, shown[-2000:]
+    assert "ctrl+q" not in shown and "Do you want to quit" not in shown
+    workdir = re.search(r"Work dir:\s+(\S+)", started)
+    urls = re.findall(r"(?:Alertmanager \d|Prometheus):\s+http://127\.0\.0\.1:(\d+)", started)
+    assert workdir and len(urls) == 3, started[:2000]
+    assert not Path(workdir.group(1)).exists(), "the demo removes its work dir when it stops"
+    for port in map(int, urls):
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
+
+
 def test_cli_overrides_are_validated() -> None:
     done = run("--alertmanager", "not-a-url", "check-config")
     assert done.returncode == 2
     assert "is not an http(s) URL" in done.stderr
+
+
+def test_demo_serve_keeps_its_config_and_says_the_servers_stop_with_it(tmp_path: Path) -> None:
+    """The config outlives the demo (it is not in the stack's temp dir); the servers do not."""
+    state = tmp_path / "state"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_TUI")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oncall_tui", "demo", "--serve"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**base, "XDG_STATE_HOME": str(state)},
+    )
+    out: list[str] = []
+    err: list[str] = []
+    readers = [
+        threading.Thread(target=lambda s=s, into=into: into.extend(s), daemon=True)  # type: ignore[misc]
+        for s, into in ((proc.stdout, out), (proc.stderr, err))
+    ]
+    for reader in readers:
+        reader.start()
+    path = state / "oncall-tui" / "demo.yaml"
+    try:
+        deadline = time.monotonic() + 90
+        while not any("Press Ctrl+C" in line for line in err):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(err)
+            time.sleep(0.1)
+        told = "".join(err)
+        assert f"also written to {path}" in told
+        assert "stays after the demo stops" in told and "servers it names stop with the demo" in told
+        assert path.read_text() == "".join(out), "the same YAML on stdout and in the file"
+        live = run("--config", str(path), "check-config")
+        assert live.returncode == 0, live.stdout + live.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    assert path.exists(), "the config survives the demo"
+    assert "Its servers stop with `oncall-tui demo --serve`" in path.read_text()
+    after = run("--config", str(path), "check-config")
+    assert after.returncode == 1 and "FAILED" in after.stdout

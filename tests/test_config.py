@@ -65,7 +65,7 @@ def write(tmp_path: Path, text: str) -> Path:
     [
         ("contexts:\n  a:\n    alertmanagers: [ftp://x]\n", "contexts.a.alertmanagers", "not an http(s) URL"),
         ("contexts:\n  a:\n    prometheus: {url: http://p}\n    refresh: 0.1\n", "contexts.a.refresh", "greater than or equal to 1"),
-        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    colour: red\n", "contexts.a.colour", "Extra inputs"),
+        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    colour: red\n", "", "unknown key 'colour' in contexts.a (known keys: alertmanagers, auth,"),
         ("contexts:\n  a: {}\n", "contexts.a", "at least one of"),
         ("contexts:\n  a:\n    prometheus: {url: http://p}\n    triage: [{matchers: 'a=~\"(\"', queries: [{name: n, query: up}]}]\n", "contexts.a.triage.0.matchers", "column 5: invalid regular expression"),
         ("current_context: b\ncontexts:\n  a:\n    prometheus: {url: http://p}\n", "", "'b' is not a context"),
@@ -196,3 +196,37 @@ def test_a_url_with_a_bad_port_is_a_config_error(port: str, words: str) -> None:
     with pytest.raises(ConfigError, match=words) as raised:
         parse_settings(raw)
     assert raised.value.key == "contexts.x.alertmanagers.0.peers"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "contexts:\n  prod:\n    prometheus: {url: http://p}\n    refesh: 5\n",
+            "unknown key 'refesh' in contexts.prod (did you mean 'refresh'?)",
+        ),
+        ("theem: oncall-light\n", "unknown key 'theem' at the top level (did you mean 'theme'?)"),
+        (
+            "contexts:\n  prod:\n    prometheus: {url: http://p, pth_prefix: /x}\n",
+            "unknown key 'pth_prefix' in contexts.prod.prometheus (did you mean 'path_prefix'?)",
+        ),
+        (
+            "contexts:\n  prod:\n    alertmanagers: [{peers: [http://a], nmae: eu}]\n",
+            "unknown key 'nmae' in contexts.prod.alertmanagers.0 (did you mean 'name'?)",
+        ),
+        (
+            "contexts:\n  p:\n    prometheus: {url: http://p}\n"
+            "    runbooks: {auth: {git.example.com: {type: bearer, sorce: env}}}\n",
+            "unknown key 'sorce' in contexts.p.runbooks.auth.git.example.com (did you mean 'source'?)",
+        ),
+        (
+            "silences: {defualt_duration: 1h}\n",
+            "unknown key 'defualt_duration' in silences (did you mean 'default_duration'?)",
+        ),
+    ],
+)
+def test_an_unknown_key_says_where_and_what_was_meant(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value) == f"{path}: {message}"

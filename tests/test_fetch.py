@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,13 @@ TOKEN = "runbook-host-token-7f3a9c"
 
 
 def fetcher(
-    *, max_bytes: int = 100_000, timeout: float = 5.0, auth_for: Callable[[str], tuple[str, str] | None] | None = None
+    *,
+    max_bytes: int = 100_000,
+    timeout: float = 5.0,
+    auth_for: Callable[[str], tuple[str, str] | None] | None = None,
+    roots: Sequence[Path] = (),
 ) -> RunbookFetcher:
-    return RunbookFetcher(max_bytes=max_bytes, timeout=timeout, auth_for=auth_for)
+    return RunbookFetcher(max_bytes=max_bytes, timeout=timeout, auth_for=auth_for, roots=roots)
 
 
 async def test_fetches_markdown_and_caches_it_for_the_session(runbook_server: RunbookServer) -> None:
@@ -124,7 +128,7 @@ async def test_local_files_are_capped_too(tmp_path: Path) -> None:
     small.write_text("# small\n")
     big = tmp_path / "Big.md"
     big.write_bytes(b"#" * 200_000)
-    client = fetcher(max_bytes=100_000)
+    client = fetcher(max_bytes=100_000, roots=[tmp_path])
     try:
         assert (await client.read_file(str(small))).text == "# small\n"
         with pytest.raises(FetchError) as caught:

@@ -11,11 +11,13 @@ from oncall_tui.api.am_models import Matcher, PostableSilence, Silence, SilenceS
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import FilterError, parse_matcher
 from oncall_tui.domain.silence_plan import (
+    Editing,
     FormInput,
     ack_comment,
     acked_by,
     check,
     default_author,
+    edit_note,
     extended_end,
     find_same,
     maintenance_comment,
@@ -23,6 +25,7 @@ from oncall_tui.domain.silence_plan import (
     parse_matcher_set,
     prefill_for_alert,
     preview,
+    replacement,
 )
 from oncall_tui.domain.timespec import (
     TimeSpecError,
@@ -239,8 +242,74 @@ def test_a_maintenance_needs_a_name_and_sets() -> None:
     assert check(form(matchers=(), name="x"), NOW).problem("matchers")
 
 
+
+def editing(state: str = "active", **changes: object) -> Editing:
+    """An edit of `service="churn-api", team="ml"` as the server holds it, to the millisecond."""
+    began = NOW - timedelta(hours=1, seconds=10, microseconds=123000)
+    base: dict[str, object] = dict(
+        silence_id="b1318e83-0000",
+        matchers=(Matcher("service", "churn-api"), Matcher("team", "ml")),
+        starts=began,
+        ends=NOW + timedelta(hours=1, seconds=50, microseconds=456000),
+        state=state,
+        start_text="",
+        end_text="2026-11-28 21:31",
+    )
+    base.update(changes)
+    return Editing(**base)  # type: ignore[arg-type]
+
+
+def edit_form(kept: Editing, **changes: object) -> FormInput:
+    rows = ((True, 'service="churn-api"'), (True, 'team="ml"'))
+    fields: dict[str, object] = dict(matchers=rows, end=kept.end_text, start=kept.start_text)
+    fields.update(changes)
+    return form(editing=kept, **fields)
+
+
 def test_an_edit_keeps_the_start_of_an_active_silence() -> None:
-    began = NOW - timedelta(hours=1)
-    (draft,) = check(form(original_start=began, end="2h", replaces="abc"), NOW).drafts
-    assert draft.starts == began and draft.ends == NOW + timedelta(hours=2)
-    assert draft.postable().id == "abc"
+    kept = editing()
+    (draft,) = check(edit_form(kept, end="2h"), NOW).drafts
+    assert draft.starts == kept.starts and draft.ends == NOW + timedelta(hours=2)
+    assert draft.postable().id == kept.silence_id
+
+
+def test_a_comment_only_edit_sends_back_the_exact_start_and_end_and_keeps_the_id() -> None:
+    """The form shows the end to the minute; left as shown, the server's own end is kept."""
+    kept = editing()
+    checked = check(edit_form(kept, comment="new words"), NOW)
+    (draft,) = checked.drafts
+    assert (draft.starts, draft.ends) == (kept.starts, kept.ends)
+    assert replacement(kept, draft, NOW) == ""
+    assert edit_note(kept, checked, NOW) == ("saves in place: silence b1318e83 keeps its ID", False)
+
+
+@pytest.mark.parametrize(
+    ("kept", "changes", "why"),
+    [
+        (editing(), {"matchers": ((True, 'service="churn-api"'), (True, 'team="ops"'))},
+         "the matchers change"),
+        # Alertmanager compares the matcher list in order: reordering is a change too.
+        (editing(), {"matchers": ((True, 'team="ml"'), (True, 'service="churn-api"'))},
+         "the matchers change"),
+        (editing(), {"start": "+30m"}, "the start of a running silence changes"),
+        (editing("pending", starts=NOW + timedelta(hours=1), start_text="2026-11-28 21:30"),
+         {"start": ""}, "its start moves to now"),
+        (editing("expired", ends=NOW - timedelta(minutes=5)), {"end": "2h"}, "it has expired"),
+    ],
+    ids=["other-matcher", "reordered", "start", "pending-now", "expired"],
+)  # fmt: skip
+def test_a_change_alertmanager_cannot_apply_in_place_is_said_before_saving(
+    kept: Editing, changes: dict[str, object], why: str
+) -> None:
+    checked = check(edit_form(kept, **changes), NOW)
+    assert checked.ok, checked.problems
+    assert replacement(kept, checked.drafts[0], NOW) == why
+    text, new = edit_note(kept, checked, NOW)
+    assert new and "new silence" in text and "b1318e83" in text
+
+
+def test_an_unchanged_pending_silence_keeps_its_exact_start() -> None:
+    kept = editing("pending", starts=NOW + timedelta(hours=1, microseconds=5000),
+                   start_text="2026-11-28 21:30", ends=NOW + timedelta(hours=3))  # fmt: skip
+    (draft,) = check(edit_form(kept), NOW).drafts
+    assert draft.starts == kept.starts and replacement(kept, draft, NOW) == ""

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
@@ -27,7 +29,7 @@ from oncall_tui.ui.dialogs.confirm import Ask, Confirm
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
-from tests.test_app import alert_row, until
+from tests.test_app import alert_row, terminal_sends, until
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
@@ -324,7 +326,9 @@ async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
         assert "reverse" not in str(cells["matches nothing"][ends].style)
         assert str(cells["ends soon"][alerts]) == "1"
 
-        await pilot.press("slash", *"state=active soon", "enter")
+        terminal_sends(app, "/state=active soon")  # in one chunk: nothing typed is lost
+        await until(pilot, lambda: screen.query_one("#silences-filter", Input).value == "state=active soon")
+        await pilot.press("enter")
         await until(pilot, lambda: len(screen.shown) == 1)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SilenceForm))
@@ -369,3 +373,124 @@ async def test_hostile_labels_reach_the_form_as_text_and_the_silence_exactly(
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
     (silence,) = await held(peer, comment="drill")
     assert Matcher("note", hostile) in silence.matchers
+
+
+async def _raw_silence(stack: Stack, silence_id: str) -> dict[str, Any]:
+    """The silence as the server's own JSON: its startsAt/endsAt strings, not parsed."""
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(f"{stack.alertmanager_urls[0]}/api/v2/silence/{silence_id}")
+        answer.raise_for_status()
+        body: dict[str, Any] = answer.json()
+        return body
+
+
+async def test_a_comment_edit_keeps_id_start_and_end_and_a_matcher_edit_warns_first(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    """Issue 12: the ID, start and end the server holds survive a comment-only edit made
+    through the app; a matcher change makes a new silence, and the form says so first."""
+    now = datetime.now(UTC)
+    # An end off the minute and a start the server sets itself: to the millisecond.
+    posted = PostableSilence([Matcher("alertname", "HighCPU")], now,
+                             now + timedelta(hours=2, seconds=37, milliseconds=421),
+                             "someone", "before the edit")  # fmt: skip
+    first_id = await peer.post_silence(posted)
+    before = await _raw_silence(own, first_id)
+    app = app_for(own)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighCPU"))
+        await pilot.press("colon", *"silences", "enter", "H")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        assert f"silence {first_id[:8]} keeps its ID" in text_of(app, "#sf-edit")
+        assert text_of(app, "#sf-start-echo") != "now"  # it shows the start it keeps
+        await pilot.press("tab", "ctrl+u", *"after the edit")
+        assert app.focused is not None and app.focused.id == "sf-comment"
+        assert "keeps its ID" in text_of(app, "#sf-edit")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen))
+        after = await _raw_silence(own, first_id)
+        assert (after["id"], after["startsAt"], after["endsAt"]) == (
+            before["id"], before["startsAt"], before["endsAt"],
+        )  # fmt: skip
+        assert after["comment"] == "after the edit" and after["status"]["state"] == "active"
+        assert [s.id for s in await held(peer)] == [first_id]  # nothing new was made
+
+        # A matcher change: Alertmanager cannot apply it in place; the form says so first.
+        await until(pilot, lambda: len(app.screen.shown) == 1 and app.screen.current_row() is not None)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        app.screen.query_one("#sf-add").focus()
+        await pilot.press(*'team="ops"', "enter")
+        warning = text_of(app, "#sf-edit")
+        assert "this change makes a new silence" in warning, warning
+        assert f"ID {first_id[:8]} will be expired" in warning
+        assert app.screen.query_one("#sf-edit").has_class("new")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen))
+    (replaced,) = await held(peer)
+    assert replaced.id != first_id and Matcher("team", "ops") in replaced.matchers
+    assert (await peer.silence(first_id)).state == "expired"
+
+
+def screen_text(app: OncallApp, widget: Widget) -> str:
+    """The text the screen shows inside `widget`'s region, its lines joined by spaces."""
+    region = widget.region
+    strips = app.screen._compositor.render_strips()
+    lines = [s.crop(region.x, region.right).text.strip() for s in strips[region.y : region.bottom]]
+    return " ".join(" ".join(lines).split())
+
+
+async def test_a_field_that_does_not_parse_keeps_focus_and_its_error_reads_in_full_at_80x24(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    app = app_for(own)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, app, "HighCPU")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        await pilot.press("2", "x", "enter")  # typing replaces the default 2h
+        assert app.focused is not None and app.focused.id == "sf-end"
+        echo = app.screen.query_one("#sf-end-echo")
+        assert echo.region.right <= 80 and echo.region.bottom <= 24
+        assert screen_text(app, echo) == (
+            "✗ cannot read '2x' as a time or date (Unknown string format: 2x)"
+        )
+        await pilot.press("ctrl+s")
+        assert app.focused.id == "sf-end"
+        assert "fix the fields marked ✗ first" in screen_text(app, app.screen.query_one("#sf-status"))
+
+        # In Starts, with Comment also missing: enter keeps the user where they typed.
+        await pilot.press(*"3h", "tab", "tab", *"tomorrow 25:99", "enter")
+        assert app.focused.id == "sf-start"
+        shown = screen_text(app, app.screen.query_one("#sf-start-echo"))
+        assert shown == "✗ cannot read 'tomorrow 25:99' as a time or date (hour must be in 0..23: 25:99)"
+        assert "✗ comment: a comment is required" in screen_text(app, app.screen.query_one("#sf-problems"))
+        await pilot.press("escape", "y")
+    assert await held(peer) == []
+
+
+async def test_tab_in_the_maintenance_form_goes_only_through_what_is_visible(own: Stack) -> None:
+    app = app_for(own)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighCPU"))
+        await pilot.press("colon", *"maintenance", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        seen = []
+        for _ in range(8):
+            focused = app.focused
+            assert focused is not None and focused.region.height > 0, (focused, seen)
+            seen.append(focused.id)
+            await pilot.press("tab")
+        assert seen[:6] == ["sf-name", "sf-end", "sf-comment", "sf-start", "sf-author", "sf-add"]
+        assert "sf-matchers" not in seen  # no rows yet: nothing to tab into
+        # What is typed after tab from By lands in the add field.
+        app.screen.query_one("#sf-author").focus()
+        await pilot.press("tab", *'service="churn-api"', "enter")
+        assert form(app).rows and list(form(app).rows.values()) == ['service="churn-api"']
+        matchers = app.screen.query_one("#sf-matchers")
+        assert matchers.display and matchers.region.height == 1
+        matchers.focus()
+        await pilot.press("d")  # the last row removed: the list hides and focus moves on
+        assert not matchers.display and app.focused is not None and app.focused.id == "sf-add"

@@ -92,7 +92,9 @@ def server_line(done: subprocess.CompletedProcess[str], server: SecureAlertmanag
     """The one check-config line about the secured server."""
     lines = [line for line in done.stdout.splitlines() if server.url in line]
     assert len(lines) == 1, done.stdout + done.stderr
-    return lines[0]
+    context, line = lines[0].split(None, 1)  # each line starts with the context it is about
+    assert context.startswith("secure"), lines[0]
+    return line
 
 
 def assert_not_printed(done: subprocess.CompletedProcess[str], *secrets: str) -> None:
@@ -127,7 +129,7 @@ def test_wrong_password_is_rejected_by_the_server(
     line = server_line(done, server)
     assert line.split()[0] == "FAILED"
     assert "auth REJECTED (HTTP 401: Unauthorized)" in line  # exporter-toolkit's own 401 body
-    assert done.stdout.splitlines()[-1] == "some servers FAILED"
+    assert done.stdout.splitlines()[-1] == "some servers FAILED (in secure)"
     assert_not_printed(done, wrong, server.password)
 
 
@@ -155,7 +157,7 @@ def test_secret_from_the_real_keyring(
     done = check_config(config, secret_service)
     assert done.returncode == 0, done.stdout + done.stderr
     line = server_line(done, server)
-    assert line.startswith("  ok") and line.endswith("auth ok")
+    assert line.startswith("ok") and line.endswith("auth ok")
     assert_not_printed(done, server.password)
 
 
@@ -188,7 +190,7 @@ def test_insecure_skip_verify_works_and_warns(
     done = check_config(config, {PASSWORD_ENV: server.password})
     assert done.returncode == 0, done.stdout + done.stderr
     assert server_line(done, server).endswith("auth ok")
-    warnings = [line for line in done.stdout.splitlines() if line.startswith("warning:")]
+    warnings = [line for line in done.stdout.splitlines() if line.split()[1:2] == ["warning:"]]
     assert len(warnings) == 1 and "TLS verification is OFF" in warnings[0]
     assert_not_printed(done, server.password)
 

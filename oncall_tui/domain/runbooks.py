@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from .promql import MissingLabel, fill_labels
+from .runbook_policy import FILE_RULE, Refusal
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 # Shell-like fences are shown and copied, never run; PromQL fences can be run.
@@ -27,13 +28,31 @@ class Candidate:
     """One place the runbook may be: an http(s) URL or a local file, and why we think so."""
 
     kind: str  # "url" | "file"
-    location: str  # URL, or an absolute path
-    origin: str  # "folder", "annotation runbook_url", "url_template"
+    location: str  # URL, or the decoded path (not yet checked against the runbook folders)
+    origin: str  # "folder PATH", "annotation runbook_url", "url_template"
     shown: str = ""  # the link as the user knows it (the blob URL before raw rewriting)
+    refusal: Refusal | None = None  # refused before anything is tried (a file on another host)
 
     @property
     def link(self) -> str:
         return self.shown or self.location
+
+    @property
+    def source(self) -> str:
+        """"folder", "annotation" or "template": who chose this place."""
+        if self.origin.startswith("folder"):
+            return "folder"
+        return "annotation" if self.origin.startswith("annotation") else "template"
+
+    @property
+    def provenance(self) -> str:
+        """Where the link came from, in words for the runbook view."""
+        if self.source == "folder":
+            return f"from the configured runbook folder {self.origin.removeprefix('folder ')}"
+        if self.source == "annotation":
+            name = self.origin.removeprefix("annotation ")
+            return f"from the alert: its {name} annotation, chosen by whoever posted the alert"
+        return "from the config's runbooks.url_template, filled with the alert's labels"
 
 
 def raw_url(url: str) -> str:
@@ -54,19 +73,25 @@ def raw_url(url: str) -> str:
     return url
 
 
-def file_path(url: str) -> Path | None:
-    """`file:///x/y.md` -> /x/y.md; None for anything else (or a file URL on another host)."""
+def file_path(url: str) -> str | None:
+    """`file:///x/y.md` -> "/x/y.md", percent-decoded once; None for anything else (or a
+    file URL on another host). The result is untrusted text: see `runbook_policy`."""
     parts = urlsplit(url)
-    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+    if parts.scheme.lower() != "file" or parts.netloc.lower() not in ("", "localhost"):
         return None
-    return Path(unquote(parts.path))
+    return unquote(parts.path, errors="replace")
 
 
 def _from_link(link: str, origin: str) -> Candidate | None:
     link = link.strip()
     path = file_path(link)
     if path is not None:
-        return Candidate("file", str(path), origin, link)
+        return Candidate("file", path, origin, link)
+    parts = urlsplit(link)
+    if parts.scheme.lower() == "file":
+        why = f"{link} names a file on another host ({parts.netloc}); only local files are read"
+        refusal = Refusal(FILE_RULE, why, "Copy the runbook into a runbook folder.")
+        return Candidate("file", link, origin, link, refusal)
     scheme = urlsplit(link).scheme.lower()
     if scheme in ("http", "https") and urlsplit(link).hostname:
         return Candidate("url", raw_url(link), origin, link)

@@ -64,6 +64,24 @@ class Draft:
 
 
 @dataclass(frozen=True, slots=True)
+class Editing:
+    """The silence an edit starts from, exactly as the server holds it.
+
+    The form shows Starts and Ends to the minute; a field left as shown keeps the server's
+    own instant, so a comment-only edit sends back the very startsAt/endsAt it read and
+    Alertmanager updates the silence in place (same ID) instead of replacing it.
+    """
+
+    silence_id: str
+    matchers: tuple[Matcher, ...]
+    starts: datetime
+    ends: datetime
+    state: str  # as read: active, pending or expired
+    start_text: str = ""  # what Starts showed ("" for a silence already running)
+    end_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FormInput:
     """Everything typed into the form, as typed: kept whole when a submit fails.
 
@@ -76,15 +94,16 @@ class FormInput:
     start: str = ""
     comment: str = ""
     created_by: str = ""
-    replaces: str | None = None
     name: str | None = None  # a maintenance window's name; None for a single silence
-    # An edited active silence keeps its start when Starts is left empty: Alertmanager keeps
-    # the ID only when the start is unchanged, so a comment-only edit is not a new silence.
-    original_start: datetime | None = None
+    editing: Editing | None = None  # the silence this form edits
 
     @property
     def is_maintenance(self) -> bool:
         return self.name is not None
+
+    @property
+    def replaces(self) -> str | None:
+        return self.editing.silence_id if self.editing is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,24 +162,62 @@ def _times(
 ) -> tuple[datetime, datetime | None, list[Problem]]:
     problems = []
     starts = now
-    if form.original_start is not None and form.original_start <= now:
-        starts = form.original_start
-    if form.start.strip():
+    kept = form.editing
+    # Starts left as shown keeps the server's start; an expired silence starts again now.
+    if kept is not None and kept.state != "expired" and form.start.strip() == kept.start_text:
+        starts = kept.starts
+    elif form.start.strip():
         try:
             starts = max(now, parse_moment(form.start, now, zone=zone))
         except TimeSpecError as exc:
             problems.append(Problem("start", str(exc)))
     ends = None
-    try:
-        ends = end_from(form.end, starts, now, zone)
-    except TimeSpecError as exc:
-        problems.append(Problem("end", str(exc)))
+    if kept is not None and form.end.strip() and form.end.strip() == kept.end_text:
+        ends = kept.ends
+    else:
+        try:
+            ends = end_from(form.end, starts, now, zone)
+        except TimeSpecError as exc:
+            problems.append(Problem("end", str(exc)))
     if ends is not None:
         if ends <= now:
             problems.append(Problem("end", "the end is in the past"))
         elif ends <= starts:
             problems.append(Problem("end", "the end must come after the start"))
     return starts, ends, problems
+
+
+def replacement(editing: Editing | None, draft: Draft, now: datetime) -> str:
+    """Why saving `draft` makes a NEW silence instead of updating `editing` in place, or "".
+
+    Alertmanager (0.25 and later) updates in place only when the matchers are unchanged, in
+    the same order, and the silence is active with an unchanged startsAt, or pending with a
+    start not in the past; otherwise it expires the old one and answers with a new ID.
+    """
+    if editing is None:
+        return ""
+    if editing.state == "expired" or editing.ends <= now:
+        return "it has expired"
+    if [m.to_api() for m in draft.matchers] != list(editing.matchers):
+        return "the matchers change"
+    if editing.starts <= now and draft.starts != editing.starts:
+        return "the start of a running silence changes"
+    if editing.starts > now and draft.starts <= now:  # the server's now is later still
+        return "its start moves to now"
+    return ""
+
+
+def edit_note(editing: Editing | None, checked: Checked, now: datetime) -> tuple[str, bool]:
+    """What saving an edit will do to the silence's ID, said before saving: (text, new?)."""
+    if editing is None or not checked.drafts:
+        return "", False
+    short = editing.silence_id[:8]
+    why = replacement(editing, checked.drafts[0], now)
+    if not why:
+        return f"saves in place: silence {short} keeps its ID", False
+    if editing.state == "expired" or editing.ends <= now:
+        return f"{why}: saving makes a new silence (ID {short} stays expired)", True
+    return f"this change makes a new silence ({why}): ID {short} will be expired", True
 
 
 def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked:

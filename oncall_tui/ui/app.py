@@ -10,11 +10,12 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
 from ..api.fetch import Fetched
+from ..api.netguard import NetworkHooks
 from ..config import ConfigError, Settings
 from ..domain.sanitize import clean
 from ..factory import Clients, build_clients
 from ..poller import Prefetched
-from .commands import command_choices, run_command
+from .commands import command_choices, command_help, run_command
 from .dialogs.command import CommandPrompt
 from .dialogs.help import HelpScreen, binding_ids, binding_rows
 from .screens.alerts import AlertsScreen
@@ -28,6 +29,10 @@ class OncallApp(App[None]):
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
+        # Textual's own ctrl+c only shows a toast ("Press [b]ctrl+q[/b]..."): a terminal user
+        # presses it to leave, from any screen or field, so it quits like `q` (priority: an
+        # Input's copy binding must not swallow it; the terminal's own selection copies).
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("colon", "command", "Command", id="app.command"),
     ]
@@ -47,6 +52,8 @@ class OncallApp(App[None]):
         self.problems: list[str] = []
         # Runbooks fetched this session (url -> Fetched), shared by every runbook screen.
         self.runbook_cache: dict[str, Fetched] = {}
+        # How runbook fetches resolve names and connect (tests map names to loopback here).
+        self.runbook_network = NetworkHooks()
         for _path, theme in load_themes():
             if isinstance(theme, str):
                 self.problems.append(theme)
@@ -62,15 +69,21 @@ class OncallApp(App[None]):
 
     def on_mount(self) -> None:
         if self.settings.keys:
-            unknown = sorted(set(self.settings.keys) - binding_ids())
-            if unknown:
-                self.problems.append(
-                    f"keys: unknown binding ids {', '.join(unknown)} (? lists them)"
-                )
             self.set_keymap(self.settings.keys)
+            # After the first frame: finding every id imports every module of the package.
+            self.call_after_refresh(self._check_keys)
         self.push_screen(self._board(self.clients, self.first))
         for problem in self.problems:
             self.notify(problem, title="config", severity="warning")
+
+    def _check_keys(self) -> None:
+        unknown = sorted(set(self.settings.keys) - binding_ids())
+        if unknown:
+            self.notify(
+                f"keys: unknown binding ids {', '.join(unknown)} (? lists them)",
+                title="config",
+                severity="warning",
+            )
 
     def _board(self, clients: Clients, first: Future[Prefetched] | None = None) -> AlertsScreen:
         self.writer = SilenceActions(clients, self.settings.silences, self.settings.user)
@@ -101,7 +114,7 @@ class OncallApp(App[None]):
 
     def action_help(self) -> None:
         rows = binding_rows(dict(self.screen.active_bindings), self.get_key_display)
-        self.push_screen(HelpScreen(rows))
+        self.push_screen(HelpScreen(rows, command_help()))
 
     def action_command(self) -> None:
         self.push_screen(CommandPrompt(command_choices(self)), self.run_command)

@@ -6,9 +6,11 @@ Kept out of the App so that it stays a thin wiring of screens; each command jump
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..domain.board import BoardAlert
+from ..domain.board import SORTS, BoardAlert
 from ..domain.timespec import TimeSpecError, parse_duration
 from .dialogs.confirm import Confirm
 from .screens.alerts import AlertsScreen
@@ -17,22 +19,156 @@ from .screens.silences import SilencesScreen
 if TYPE_CHECKING:
     from .app import OncallApp
 
-VIEWS = ("alerts", "silences", "slo", "query")
+
+@dataclass(frozen=True)
+class Command:
+    """One `:` command: the names it answers to, how help shows it, what it does."""
+
+    names: tuple[str, ...]  # the first is the one help and the prompt show
+    usage: str  # as help shows it, e.g. ":sort severity|age|alertname|LABEL"
+    does: str
+    run: Callable[[OncallApp, str], Awaitable[None]]
+    # What the prompt suggests (default: the first name); arguments worth completing too.
+    suggest: Callable[[OncallApp], list[str]] | None = None
+
+
+def context_names(app: OncallApp) -> list[str]:
+    return sorted(app.settings.contexts)
+
+
+async def _quit(app: OncallApp, rest: str) -> None:
+    app.exit()
+
+
+async def _ctx(app: OncallApp, rest: str) -> None:
+    if rest:
+        await app.switch_context(rest)
+        return
+    names = ", ".join(sorted(app.settings.contexts)) or (
+        f"only {app.clients.context.name} (from the command line or the demo)"
+    )
+    app.notify(f"contexts: {names}", title=f"current: {app.clients.context.name}")
+
+
+async def _alerts(app: OncallApp, rest: str) -> None:
+    await to_board(app)
+
+
+async def _sort(app: OncallApp, rest: str) -> None:
+    await to_board(app)
+    if isinstance(app.screen, AlertsScreen):
+        mode = rest if rest in SORTS else f"label:{rest}"
+        app.screen.set_sort(mode if rest else "severity")
+
+
+async def _theme(app: OncallApp, rest: str) -> None:
+    if rest and app.get_theme(rest) is not None:
+        app.theme = rest
+    else:
+        names = ", ".join(sorted(app.available_themes))
+        app.notify(f"themes: {names}", title=f"current: {app.theme}")
+
+
+async def _silences(app: OncallApp, rest: str) -> None:
+    await to_board(app)
+    app.push_screen(SilencesScreen(app.clients, app.writer, lambda: board_alerts(app)))
+
+
+async def _slo(app: OncallApp, rest: str) -> None:
+    from .screens.slo import SLOScreen
+
+    await to_board(app)
+    app.push_screen(SLOScreen(app.clients))
+
+
+async def _query(app: OncallApp, rest: str) -> None:
+    from .screens.query import QueryScreen
+
+    await to_board(app)
+    app.push_screen(QueryScreen(app.clients))
+
+
+async def _maintenance(app: OncallApp, rest: str) -> None:
+    await maintenance(app, rest)
+
+
+# The one list of `:` commands: the prompt, its suggestions and `?` are all made from it.
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        ("alerts",),
+        ":alerts",
+        "the alert board",
+        _alerts,
+    ),
+    Command(
+        ("silences", "silence", "sil"),
+        ":silences",
+        "every silence: edit (enter), expire (e), extend (x), mark (space)",
+        _silences,
+    ),
+    Command(
+        ("slo",),
+        ":slo",
+        "every SLO of the context: budget left, burn rates, budget over time",
+        _slo,
+    ),
+    Command(
+        ("query",),
+        ":query",
+        "a PromQL prompt: history (up/down), instant or range, table or chart",
+        _query,
+    ),
+    Command(
+        ("maintenance", "maint"),
+        ":maintenance [end|extend NAME [2h]]",
+        "silence several matcher sets for one window (e.g. tonight 22:00-02:00); "
+        "end or extend a named one as a whole",
+        _maintenance,
+        lambda app: ["maintenance", "maintenance end ", "maintenance extend "],
+    ),
+    Command(
+        ("ctx", "context"),
+        ":ctx NAME",
+        "switch context without restarting (`:ctx` alone lists them)",
+        _ctx,
+        lambda app: ["ctx", *(f"ctx {name}" for name in context_names(app))],
+    ),
+    Command(
+        ("sort",),
+        ":sort severity|age|alertname|LABEL",
+        "sort the board; by a label, each row shows that label's value",
+        _sort,
+        lambda app: ["sort", *(f"sort {mode}" for mode in SORTS)],
+    ),
+    Command(
+        ("theme",),
+        ":theme NAME",
+        "switch theme (`:theme` alone lists them)",
+        _theme,
+        lambda app: ["theme", *(f"theme {name}" for name in sorted(app.available_themes))],
+    ),
+    Command(
+        ("q", "q!", "quit"),
+        ":q",
+        "quit",
+        _quit,
+        lambda app: ["quit"],
+    ),
+)
+BY_NAME = {name: command for command in COMMANDS for name in command.names}
+
+
+def command_help() -> list[tuple[str, str]]:
+    """(usage, what it does) per command, for `?`."""
+    return [(command.usage, command.does) for command in COMMANDS]
 
 
 def command_choices(app: OncallApp) -> list[str]:
     """What the prompt suggests as you type."""
     return [
-        *VIEWS,
-        "maintenance",
-        "maintenance end ",
-        "maintenance extend ",
-        *(f"ctx {name}" for name in sorted(app.settings.contexts)),
-        "sort severity",
-        "sort age",
-        "sort alertname",
-        *(f"theme {name}" for name in sorted(app.available_themes)),
-        "quit",
+        choice
+        for command in COMMANDS
+        for choice in (command.suggest(app) if command.suggest else command.names[:1])
     ]
 
 
@@ -57,45 +193,11 @@ async def run_command(app: OncallApp, text: str | None) -> None:
     if not text:
         return
     verb, _, rest = text.partition(" ")
-    rest = rest.strip()
-    if verb in ("q", "q!", "quit"):
-        app.exit()
-    elif verb in ("ctx", "context"):
-        if rest:
-            await app.switch_context(rest)
-        else:
-            names = ", ".join(sorted(app.settings.contexts)) or (
-                f"only {app.clients.context.name} (from the command line or the demo)"
-            )
-            app.notify(f"contexts: {names}", title=f"current: {app.clients.context.name}")
-    elif verb == "alerts":
-        await to_board(app)
-    elif verb == "sort" and isinstance(app.screen, AlertsScreen):
-        mode = rest if rest in ("severity", "age", "alertname") else f"label:{rest}"
-        app.screen.set_sort(mode if rest else "severity")
-    elif verb == "theme":
-        if rest and app.get_theme(rest) is not None:
-            app.theme = rest
-        else:
-            names = ", ".join(sorted(app.available_themes))
-            app.notify(f"themes: {names}", title=f"current: {app.theme}")
-    elif verb in ("silences", "silence", "sil"):
-        await to_board(app)
-        app.push_screen(SilencesScreen(app.clients, app.writer, lambda: board_alerts(app)))
-    elif verb in ("maintenance", "maint"):
-        await maintenance(app, rest)
-    elif verb == "slo":
-        from .screens.slo import SLOScreen
-
-        await to_board(app)
-        app.push_screen(SLOScreen(app.clients))
-    elif verb == "query":
-        from .screens.query import QueryScreen
-
-        await to_board(app)
-        app.push_screen(QueryScreen(app.clients))
-    else:
+    command = BY_NAME.get(verb)
+    if command is None:
         app.notify(f"unknown command {text!r} (? for help)", severity="error")
+        return
+    await command.run(app, rest.strip())
 
 
 async def maintenance(app: OncallApp, rest: str) -> None:

@@ -17,6 +17,7 @@ from ..domain.matchers import LabelMatcher
 from ..domain.sanitize import one_line
 from ..domain.silence_plan import (
     Draft,
+    Editing,
     FormInput,
     ack_comment,
     default_author,
@@ -139,15 +140,25 @@ class SilenceActions:
             return
         now = datetime.now(UTC)
         rows = tuple((True, str(LabelMatcher.from_api(m))) for m in silence.matchers)
+        start = _local_input(silence.starts_at) if silence.starts_at > now else ""
+        end = _local_input(silence.ends_at)
+        editing = Editing(
+            silence.id,
+            tuple(silence.matchers),
+            silence.starts_at,
+            silence.ends_at,
+            silence.state,
+            start_text=start,
+            end_text=end,
+        )
         form = FormInput(
             rows,
-            end=_local_input(silence.ends_at),
-            start=_local_input(silence.starts_at) if silence.starts_at > now else "",
+            end=end,
+            start=start,
             comment=one_line(silence.comment, 2000),  # an Input must not hold escapes
             created_by=self.user,
-            replaces=silence.id,
             name=None,
-            original_start=silence.starts_at,
+            editing=editing,
         )
         label = maintenance_name(silence)
         title = f"Edit silence {silence.id[:8]} on {cluster}" + (f" ({label})" if label else "")

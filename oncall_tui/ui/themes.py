@@ -1,9 +1,16 @@
-"""Themes from YAML files: the project's `themes/` folder, then the user's config folder."""
+"""Themes from YAML files: the bundled ones, then the user's config folder.
+
+The bundled themes are package data (`oncall_tui.themes`, mapped from the repository's
+top-level `themes/` by the build), read through importlib.resources so that an installed
+wheel finds them wherever it lives.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import yaml
@@ -38,18 +45,27 @@ THEME_KEYS = {
 }
 
 
-def theme_dirs() -> list[Path]:
-    bundled = Path(__file__).resolve().parents[2] / "themes"
+BUNDLED_PACKAGE = "oncall_tui.themes"
+
+
+def bundled_themes() -> Traversable:
+    return resources.files(BUNDLED_PACKAGE)
+
+
+def theme_dirs() -> list[Traversable]:
     config_home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return [bundled, config_home / "oncall-tui" / "themes"]
+    return [bundled_themes(), config_home / "oncall-tui" / "themes"]
 
 
-def load_themes(dirs: list[Path] | None = None) -> Iterator[tuple[Path, Theme | str]]:
+def load_themes(
+    dirs: list[Traversable] | None = None,
+) -> Iterator[tuple[Traversable, Theme | str]]:
     """Each theme file with its Theme, or the reason it could not be used."""
     for folder in dirs or theme_dirs():
         if not folder.is_dir():
             continue
-        for path in sorted(folder.glob("*.yaml")):
+        files = (f for f in folder.iterdir() if f.name.endswith(".yaml") and f.is_file())
+        for path in sorted(files, key=lambda f: f.name):
             try:
                 raw = yaml.safe_load(path.read_text(encoding="utf-8"))
                 if not isinstance(raw, dict) or "name" not in raw or "primary" not in raw:

@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
+from ..widgets.field import Field
+
 
 class CommandPrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="command.cancel")]
@@ -20,7 +22,7 @@ class CommandPrompt(ModalScreen[str | None]):
         self.suggestions = list(suggestions)
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield Field(
             placeholder="alerts · silences · slo · query · maintenance · ctx NAME · theme NAME · q",
             suggester=SuggestFromList(self.suggestions, case_sensitive=False),
             id="command",

@@ -8,9 +8,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from ..widgets.field import Field
 
 
 class Confirm(ModalScreen[bool]):
@@ -30,7 +32,9 @@ class Confirm(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(Text(self.question, style="bold"))
             if self.detail:
-                yield Static(Text(self.detail), classes="dialog-detail")
+                # Wrapped, never cut: a long list scrolls (up/down) instead.
+                with VerticalScroll(classes="dialog-detail"):
+                    yield Static(Text(self.detail, overflow="fold"))
             yield Static(Text("y / enter: yes    n / esc: no"), classes="dialog-keys")
 
 
@@ -48,7 +52,7 @@ class Ask(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(self.question, style="bold"))
-            yield Input(self.value, id="ask", compact=True)
+            yield Field(self.value, id="ask", compact=True)
             yield Static(id="ask-problem", classes="dialog-problem")
             yield Static(Text("enter: ok    esc: cancel"), classes="dialog-keys")
 

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
-
-COMMANDS = (
-    (":ctx NAME", "switch context without restarting (`:ctx` alone lists them)"),
-    (":alerts", "the alert board"),
-    (":silences", "every silence: expire (e), extend (x), edit (enter), mark (space)"),
-    (":maintenance", "silence several matcher sets for one window, e.g. tonight 22:00-02:00"),
-    (":maintenance end|extend NAME [2h]", "end or extend a named maintenance as a whole"),
-    (":query", "a PromQL prompt: history (up/down), instant or range, table or chart"),
-    (":sort severity|age|alertname|LABEL", "sort the board"),
-    (":theme NAME", "switch theme (`:theme` alone lists them)"),
-    (":q", "quit"),
-)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -34,9 +25,12 @@ class HelpScreen(ModalScreen[None]):
         Binding("g,home", "scroll(-10000)", "Top", show=False, id="help.top"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(
+        self, rows: list[tuple[str, str, str]], commands: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__()
         self.rows = rows
+        self.commands = list(commands)
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, show_header=True, header_style="bold", expand=True)
@@ -48,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
         commands = Table(box=None, show_header=True, header_style="bold", expand=True)
         commands.add_column("command")
         commands.add_column("does")
-        for command, description in COMMANDS:
+        for command, description in self.commands:
             commands.add_row(Text(command), Text(description))
         with VerticalScroll(id="help"):
             yield Static(Text("Keys · esc closes this help · j/k scroll", style="bold"))
@@ -82,18 +76,26 @@ def binding_rows(
 
 
 def binding_ids() -> set[str]:
-    """Every binding id of the app's screens and widgets: what `keys:` in the config may name."""
-    from ..app import OncallApp
-    from ..screens.alerts import AlertsScreen
-    from ..screens.detail import AlertDetailScreen
-    from ..screens.query import HistoryInput, QueryScreen
-    from ..screens.runbook import RunbookScreen
-    from ..screens.triage import TriageScreen
-    from ..widgets.board import BoardView
-    from .command import CommandPrompt
+    """Every binding id in the package: what `keys:` in the config may name.
 
-    owners = (
-        *(OncallApp, AlertsScreen, AlertDetailScreen, BoardView, HelpScreen, CommandPrompt),
-        *(RunbookScreen, TriageScreen, QueryScreen, HistoryInput),
-    )
-    return {b.id for owner in owners for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
+    Collected from the `BINDINGS` of every widget, screen and app class in every module of
+    the package, so a new screen's keys can be rebound without anyone updating a list here.
+    """
+    return {b.id for owner in binding_owners() for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
+
+
+def binding_owners() -> list[type[DOMNode]]:
+    """Every DOMNode subclass the package defines (importing its modules starts nothing)."""
+    import oncall_tui
+
+    owners: dict[str, type[DOMNode]] = {}
+    for module_info in pkgutil.walk_packages(oncall_tui.__path__, f"{oncall_tui.__name__}."):
+        module = importlib.import_module(module_info.name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, DOMNode)
+                and value.__module__ == module.__name__
+            ):
+                owners[f"{value.__module__}.{value.__qualname__}"] = value
+    return [owners[name] for name in sorted(owners)]

@@ -29,10 +29,19 @@ from ... import silencing
 from ...config import SilenceDefaults
 from ...domain.board import BoardAlert
 from ...domain.sanitize import one_line
-from ...domain.silence_plan import Checked, FormInput, Preview, assess, check, preview
+from ...domain.silence_plan import (
+    Checked,
+    FormInput,
+    Preview,
+    assess,
+    check,
+    edit_note,
+    preview,
+)
 from ...domain.timespec import describe_moment
 from ...factory import Clients
 from ..widgets.alert_lines import alert_line
+from ..widgets.field import Field
 from .confirm import Confirm
 
 SHOWN_ALERTS = 60
@@ -129,11 +138,11 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         with Vertical(id="sf"):
             yield Static(Text(one_line(self.title_text, 300), style="bold"), id="sf-title")
             if self.maintenance:
-                yield _row("Name", Input(form.name or "", id="sf-name", compact=True))
-            yield _row("Ends", Input(form.end, id="sf-end", compact=True), "sf-end-echo")
+                yield _row("Name", Field(form.name or "", id="sf-name", compact=True))
+            yield _row("Ends", Field(form.end, id="sf-end", compact=True), "sf-end-echo")
             yield _row(
                 "Comment",
-                Input(
+                Field(
                     form.comment,
                     placeholder="why (required)",
                     id="sf-comment",
@@ -143,17 +152,18 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             )
             yield _row(
                 "Starts",
-                Input(form.start, placeholder="now", id="sf-start", compact=True),
+                Field(form.start, placeholder="now", id="sf-start", compact=True),
                 "sf-start-echo",
             )
-            yield _row("By", Input(form.created_by, id="sf-author", compact=True))
+            yield _row("By", Field(form.created_by, id="sf-author", compact=True))
             yield Static(
                 f"{what} · space on/off · enter edit · d remove", classes="sf-section"
             )
             yield MatcherList(id="sf-matchers", compact=True)
             placeholder = 'add a set: service="x" job=~"y.*"' if self.maintenance else 'add: team="ml"'
-            yield _row("+", Input(placeholder=placeholder, id="sf-add", compact=True))
+            yield _row("+", Field(placeholder=placeholder, id="sf-add", compact=True))
             yield Static(id="sf-problems")
+            yield Static(id="sf-edit")
             yield Static(id="sf-preview-title", classes="sf-section")
             yield Static(id="sf-warnings")
             with VerticalScroll(id="sf-preview-box"):
@@ -165,6 +175,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         matchers = self.query_one(MatcherList)
         for enabled, text in self.initial.matchers:
             self._add_row(matchers, text, enabled)
+        self._show_matchers()
         first = "#sf-name" if self.maintenance and not self.initial.name else "#sf-end"
         self.query_one(first, Input).focus()
         self._changed()
@@ -176,6 +187,15 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         self.rows[key] = text
         matchers.add_option(Selection(_prompt(text), key, enabled, id=f"m{key}"))
 
+    def _show_matchers(self) -> None:
+        """An empty list is hidden: drawn 0 lines high it still took focus on tab and
+        swallowed what was typed (the maintenance form starts without rows)."""
+        matchers = self.query_one(MatcherList)
+        empty = matchers.option_count == 0
+        if empty and matchers.has_focus:
+            self.query_one("#sf-add", Input).focus()
+        matchers.display = not empty
+
     def form_input(self) -> FormInput:
         matchers = self.query_one(MatcherList)
         selected = set(matchers.selected)
@@ -186,8 +206,8 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             start=self.query_one("#sf-start", Input).value,
             comment=self.query_one("#sf-comment", Input).value,
             created_by=self.query_one("#sf-author", Input).value,
-            replaces=self.initial.replaces,
             name=name,
+            editing=self.initial.editing,
         )
 
     def edit_matcher(self) -> None:
@@ -207,6 +227,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         key = matchers.get_option_at_index(matchers.highlighted).value
         matchers.remove_option(f"m{key}")
         del self.rows[key]
+        self._show_matchers()
         self._changed()
 
     @on(Input.Submitted, "#sf-add")
@@ -220,12 +241,17 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             self.editing = None
         elif text:
             self._add_row(matchers, text)
+            self._show_matchers()
             matchers.highlighted = matchers.option_count - 1  # in view, even below the fold
         event.input.value = ""
         self._changed()
 
     @on(Input.Submitted, "#sf-end")
     def _end_done(self) -> None:
+        """Enter on an end that does not parse stays there: its error is shown beside it."""
+        self._changed()
+        if self.checked is not None and self.checked.problem("end"):
+            return
         self.query_one("#sf-comment", Input).focus()
 
     @on(Input.Submitted, "#sf-comment, #sf-start, #sf-author, #sf-name")
@@ -247,6 +273,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         now = datetime.now(UTC)
         self.checked = check(self.form_input(), now)
         self._echo(now)
+        self._show_edit_note(now)
         self._show_problems(final=False)
         self.refresh_preview()
 
@@ -257,13 +284,25 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         if checked and checked.ends is not None and checked.starts is not None:
             end_echo.update(Text(describe_moment(checked.ends, now)))
             starts = checked.starts
-            start_echo.update(Text("now" if starts <= now else describe_moment(starts, now)))
+            # An edit keeps a running silence's start: say when that was, not "now".
+            start_echo.update(Text("now" if starts == now else describe_moment(starts, now)))
         else:
-            end_echo.update(Text(checked.problem("end") if checked else ""))
-            start_echo.update(Text(checked.problem("start") if checked else ""))
+            for echo, name in ((end_echo, "end"), (start_echo, "start")):
+                problem = checked.problem(name) if checked else ""
+                echo.update(Text(f"✗ {problem}" if problem else ""))
         for name in ("end", "start"):
             bad = bool(checked and checked.problem(name))
             self.query_one(f"#sf-{name}-echo").set_class(bad, "bad")
+
+    def _show_edit_note(self, now: datetime) -> None:
+        """Before saving an edit: whether Alertmanager keeps the silence's ID or replaces it."""
+        note = self.query_one("#sf-edit", Static)
+        if self.checked is None:
+            return
+        text, new = edit_note(self.initial.editing, self.checked, now)
+        note.update(Text(("⚠ " if new else "") + text))
+        note.set_class(new, "new")
+        note.display = bool(text)
 
     def _show_problems(self, *, final: bool) -> None:
         """Matcher problems as you type; the rest (a missing comment) once you try to save."""
@@ -345,7 +384,9 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
     def action_submit(self) -> None:
         if self.saving:
             return
-        self.checked = check(self.form_input(), datetime.now(UTC))
+        now = datetime.now(UTC)
+        self.checked = check(self.form_input(), now)
+        self._show_edit_note(now)
         self._show_problems(final=True)
         checked = self.checked
         if not checked.ok:
@@ -363,6 +404,12 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         self._save(checked)
 
     def _focus_problem(self, checked: Checked) -> None:
+        """Focus goes to a field marked ✗: the one the user is in if it is one of them."""
+        fields = {"sf-name": "name", "sf-end": "end", "sf-comment": "comment",
+                  "sf-start": "start", "sf-author": "author"}  # fmt: skip
+        focused = self.focused
+        if focused is not None and checked.problem(fields.get(focused.id or "", "")):
+            return
         order = [("name", "#sf-name"), ("end", "#sf-end"), ("comment", "#sf-comment"),
                  ("start", "#sf-start"), ("author", "#sf-author")]  # fmt: skip
         for name, selector in order:

@@ -31,6 +31,7 @@ from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
 from ..silence_actions import SilenceActions
 from ..widgets.banner import IncompleteBanner
 from ..widgets.board import BoardView, column_titles
+from ..widgets.field import Field
 from ..widgets.slo_strip import SLOStrip
 from ..widgets.status import StatusBar, status_text
 
@@ -38,7 +39,8 @@ from ..widgets.status import StatusBar, status_text
 class AlertsScreen(Screen[None]):
     BINDINGS = [
         # The footer shows the keys of a 3 a.m. flow; the rest are in `?` (80 columns fit).
-        Binding("slash", "filter", "Filter", id="alerts.filter"),
+        # priority, and focus set at once: what is typed right after / reaches the filter.
+        Binding("slash", "filter", "Filter", priority=True, id="alerts.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="alerts.clear_filter"),
         Binding("s", "silence", "Silence", id="alerts.silence"),
         Binding("a", "ack", "Ack", id="alerts.ack"),
@@ -89,7 +91,7 @@ class AlertsScreen(Screen[None]):
         yield Static(id="titles")
         yield BoardView(self.model, id="board")
         yield Static(id="filter-help")
-        yield Input(
+        yield Field(
             placeholder='filter: alertname=~"High.*" severity!=info team=ml or words',
             id="filter",
             select_on_focus=False,  # one backspace must not wipe the filter being refined
@@ -320,7 +322,7 @@ class AlertsScreen(Screen[None]):
         field.display = True
         self.query_one("#filter-help", Static).display = True
         self._show_filter_help()
-        field.focus()
+        self.set_focus(field)  # not field.focus(): that waits behind keys already queued
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -71,6 +71,8 @@ class AlertDetailScreen(Screen[None]):
         Binding("y", "copy", "Copy labels", id="detail.copy"),
         Binding("r", "runbook", "Runbook", id="detail.runbook"),
         Binding("t", "triage", "Triage", id="detail.triage"),
+        Binding("g,home", "top", "Top", show=False, id="detail.top"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="detail.bottom"),
     ]
     COMPONENT_CLASSES = {
         "detail--key",
@@ -122,6 +124,12 @@ class AlertDetailScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+    def action_top(self) -> None:
+        self.query_one("#detail-body", VerticalScroll).scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.query_one("#detail-body", VerticalScroll).scroll_end(animate=False)
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(label_matchers(self.alert.labels))

@@ -21,13 +21,14 @@ from textual.widgets import Footer, Input, Static
 from ...domain.timefmt import short_duration
 from ...factory import Clients
 from ...query_history import QueryHistory
+from ..widgets.field import Field
 from ..widgets.query_result import ResultView, error_text
 
 MODES = (0.0, 3600.0, 6 * 3600.0, 24 * 3600.0)  # 0: instant
 POINTS = 240
 
 
-class HistoryInput(Input):
+class HistoryInput(Field):
     """An Input whose up/down keys walk the query history."""
 
     BINDINGS = [

@@ -1,5 +1,11 @@
 """An alert's runbook, inline: Markdown with a table of contents, runnable PromQL blocks.
 
+Where the runbook is read from is decided by rules (`domain/runbook_policy.py`): a local
+file only inside the runbook folders, a fetch never to a link-local or cloud metadata
+address; a refused link is listed with the rule that refused it, and nothing of it is shown.
+The view says where the runbook came from (a configured folder, the alert's annotation, the
+config's url_template).
+
 The runbook is untrusted: its source is cleaned of control characters before the Markdown
 widget sees it, raw HTML is shown as text, links are shown and never opened, shell blocks
 are never run (`c` copies a block with OSC 52, which works over SSH). PromQL blocks run
@@ -23,10 +29,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownFence, MarkdownTableOfContents
 
-from ...api.fetch import Fetched, FetchError, RunbookFetcher
+from ...api.fetch import Fetched, FetchError, RefusedLink, RunbookFetcher
+from ...api.netguard import NetworkHooks
 from ...domain.board import BoardAlert
 from ...domain.html_text import html_to_text
 from ...domain.promql import MissingLabel, fill_query
+from ...domain.runbook_policy import NetworkPolicy, Refusal
 from ...domain.runbooks import Candidate, candidates, document_kind, is_promql
 from ...domain.sanitize import clean, one_line
 from ...factory import Clients
@@ -71,12 +79,14 @@ class RunbookScreen(Screen[None]):
         self.fetched: Fetched | None = None
         self.source: Candidate | None = None
         self.problems: list[tuple[Candidate, str, bool]] = []  # (where, why, nothing there)
+        self.refused: list[tuple[Candidate, Refusal]] = []  # nothing of these was opened
         self.fences: list[MarkdownFence] = []
         self.selected = -1
         self.results: dict[int, ResultView] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="runbook-title")
+        yield Static(id="runbook-source")
         with Horizontal(id="runbook-main"):
             yield VerticalScroll(id="runbook-body")
         yield Static(id="runbook-hint")
@@ -99,6 +109,7 @@ class RunbookScreen(Screen[None]):
         config = self.clients.context.runbooks
         settings = getattr(self.app, "settings", None)
         cache = getattr(self.app, "runbook_cache", None)
+        hooks = getattr(self.app, "runbook_network", None)
         return RunbookFetcher(
             max_bytes=config.max_bytes,
             timeout=config.timeout,
@@ -107,6 +118,9 @@ class RunbookScreen(Screen[None]):
                 config, allow_insecure=bool(settings and settings.allow_insecure_keyring)
             ),
             proxy=self.clients.context.proxy,
+            roots=[*config.folders, *config.file_roots],
+            policy=NetworkPolicy.from_config(config.allow_hosts),
+            hooks=hooks if isinstance(hooks, NetworkHooks) else None,
         )
 
     @work(exclusive=True, group="runbook-load", exit_on_error=False)
@@ -115,11 +129,17 @@ class RunbookScreen(Screen[None]):
         fetcher = self._fetcher()
         try:
             for candidate in found:
+                if candidate.refusal is not None:
+                    self.refused.append((candidate, candidate.refusal))
+                    continue
                 try:
                     if candidate.kind == "file":
                         fetched = await fetcher.read_file(candidate.location)
                     else:
                         fetched = await fetcher.fetch(candidate.location)
+                except RefusedLink as exc:
+                    self.refused.append((candidate, exc.refusal))
+                    continue
                 except FetchError as exc:
                     self.problems.append((candidate, exc.message, exc.missing))
                     continue
@@ -138,23 +158,34 @@ class RunbookScreen(Screen[None]):
         notes = Text()
         fetched, source = self.fetched, self.source
         failed = fetched is None or source is None
+        for candidate, refusal in self.refused:  # first: a refusal is what the user must see
+            notes.append(f"✗ Refused by the {refusal.rule} rule", "bold")
+            notes.append(f" ({one_line(candidate.provenance, 300)})\n")
+            notes.append(f"  {one_line(refusal.why, 600)}.\n  {one_line(refusal.allow, 300)}\n")
+            notes.append(f"  link: {one_line(candidate.link, 300)}\n")
+        if failed and self.refused:
+            notes.append("No runbook shown: nothing refused was opened or fetched.\n")
         for candidate, problem, missing in self.problems:
             if failed or not missing:  # a runbook was found: absent local copies are no news
                 notes.append(f"✗ {one_line(candidate.link, 300)}\n  {one_line(problem, 500)}\n")
         if fetched is None or source is None:
+            if self.refused:
+                head.append("  refused: nothing shown", "bold")
             title.update(head)
+            self.query_one("#runbook-source", Static).display = False
             if not found:
                 names = ", ".join(self.clients.context.runbooks.annotations)
                 notes.append(
                     f"This alert names no runbook (annotations: {names}), and no runbook "
                     "folder or url_template in the config finds one."
                 )
-            else:
+            elif not self.refused:
                 notes.append("No runbook found in any of these places.")
             await body.mount(Static(notes, id="runbook-problems"))
             return
         head.append(f"  {one_line(source.link, 200)}")
         title.update(head)
+        self._source(source, fetched)
         if notes:
             await body.mount(Static(notes, id="runbook-problems"))
         text = clean(fetched.text)
@@ -177,6 +208,14 @@ class RunbookScreen(Screen[None]):
             )
             await body.mount(Static(Text(message), id="runbook-text"))
         self._hint()
+
+    def _source(self, source: Candidate, fetched: Fetched) -> None:
+        line = Text(one_line(source.provenance, 300))
+        if source.kind == "url" and fetched.final != fetched.location:
+            line.append(f" · redirected to {one_line(fetched.final, 300)}")
+        widget = self.query_one("#runbook-source", Static)
+        widget.set_class(source.source == "annotation", "-from-alert")
+        widget.update(line)
 
     # -- blocks ----------------------------------------------------------------------------------
 
@@ -274,7 +313,10 @@ class RunbookScreen(Screen[None]):
         toc = contents.first(MarkdownTableOfContents)
         toc.display = not toc.display
         if toc.display:
-            toc.query_one("Tree").focus()
+            # The contents' tree is built once the runbook has rendered; a key pressed before
+            # that (a fast typist, a paste that landed here) just shows the empty panel.
+            for tree in toc.query("Tree"):
+                tree.focus()
         else:
             self.query_one("#runbook-body").focus()
 

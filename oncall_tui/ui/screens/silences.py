@@ -31,10 +31,37 @@ from ...factory import Clients
 from ...poller import Backoff
 from ..dialogs.confirm import Ask, Confirm
 from ..silence_actions import SilenceActions
+from ..widgets.field import Field
 
 # What tells silences apart comes first: at 80 columns the matchers must still show.
 COLUMNS = ("", "STATE", "ENDS", "ALERTS", "MATCHERS", "COMMENT", "BY", "STARTS", "CLUSTER")
+# When the row is wider than the screen these give way, in this order, down to these widths
+# (cut with …; enter shows the silence in full, the expire confirmation its matchers).
+GIVE_WAY = ((COLUMNS.index("COMMENT"), 12), (COLUMNS.index("MATCHERS"), 24))
 RowKey = tuple[str, str]
+
+
+def fit_columns(rows: list[list[Text]], width: int, padding: int = 1) -> None:
+    """Cut the comment, then the matchers, so that the row fits in `width` cells."""
+    widths = [len(title) for title in COLUMNS]
+    for cells in rows:
+        for index, cell in enumerate(cells):
+            widths[index] = max(widths[index], cell.cell_len)
+    excess = sum(w + 2 * padding for w in widths) + 1 - width  # 1: the vertical scrollbar
+    for index, least in GIVE_WAY:
+        if excess <= 0:
+            break
+        cut = min(excess, max(0, widths[index] - least))
+        widths[index] -= cut
+        excess -= cut
+        for cells in rows:
+            cells[index].truncate(widths[index], overflow="ellipsis")
+
+
+class SilenceTable(DataTable[Text]):
+    """The table of silences; its enter (edit) has an id, so `?` lists it and it can be rebound."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Edit", id="silences.edit")]
 
 
 def _duration_problem(text: str) -> str:
@@ -49,15 +76,17 @@ def _duration_problem(text: str) -> str:
 class SilencesScreen(Screen[None]):
     CSS_PATH = "silences.tcss"
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="silences.filter"),
+        # priority, and focus set at once: what is typed right after / reaches the filter.
+        Binding("slash", "filter", "Filter", priority=True, id="silences.filter"),
         Binding("escape,q", "back", "Back", id="silences.back"),
         Binding("e", "expire", "Expire", id="silences.expire"),
         Binding("x", "extend", "Extend", id="silences.extend"),
         Binding("space", "mark", "Mark", id="silences.mark"),
         Binding("A", "mark_all", "Mark shown", show=False, id="silences.mark_all"),
-        Binding("H", "toggle_expired", "Hide expired", id="silences.toggle_expired"),
-        Binding("m", "maintenance", "Maintenance", id="silences.maintenance"),
-        Binding("ctrl+r", "refresh", "Refresh", id="silences.refresh"),
+        # Not in the footer (it must fit 80 columns); `?` lists them.
+        Binding("H", "toggle_expired", "Hide expired", show=False, id="silences.toggle_expired"),
+        Binding("m", "maintenance", "Maintenance", show=False, id="silences.maintenance"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="silences.refresh"),
     ]
 
     def __init__(
@@ -86,9 +115,9 @@ class SilencesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="silences-status")
-        yield DataTable(id="silences", cursor_type="row", zebra_stripes=False)
+        yield SilenceTable(id="silences", cursor_type="row", zebra_stripes=False)
         yield Static(id="silences-filter-help")
-        yield Input(
+        yield Field(
             placeholder='filter: createdBy=alice service="churn-api" maintenance=db words',
             id="silences-filter",
         )
@@ -173,7 +202,7 @@ class SilencesScreen(Screen[None]):
             Text(ends, style="reverse bold" if soon else dim),
             count,
             Text(one_line(row.matchers, 48), style=dim),
-            Text(one_line(comment, 40), style=dim),
+            Text(one_line(comment, 300), style=dim),  # cut to the room left by fit_columns
             Text(one_line(s.created_by, 20), style=dim),
             Text(starts, style="bold" if s.state == "pending" else "dim"),
             Text(one_line(row.cluster, 16), style="dim"),
@@ -186,9 +215,11 @@ class SilencesScreen(Screen[None]):
         self.follow = None
         now = datetime.now(UTC)
         self.shown = [r for r in self.rows if self._passes(r)]
+        cells = [self._cells(row, now) for row in self.shown]
+        fit_columns(cells, self.size.width or 80, table.cell_padding)
         table.clear()
-        for row in self.shown:
-            table.add_row(*self._cells(row, now), key=f"{row.cluster}\0{row.silence.id}")
+        for row, row_cells in zip(self.shown, cells, strict=True):
+            table.add_row(*row_cells, key=f"{row.cluster}\0{row.silence.id}")
         if keep is not None:
             for index, row in enumerate(self.shown):
                 if row.key == keep:
@@ -216,6 +247,10 @@ class SilencesScreen(Screen[None]):
             )
             text.append(f" · {since}: {one_line(self.last_error, 200)}", style="bold")
         self.query_one("#silences-status", Static).update(text)
+
+    def on_resize(self) -> None:
+        if self.table.columns:  # the comment's room depends on the width
+            self.redraw()
 
     def current_row(self) -> SilenceRow | None:
         index = self.table.cursor_row
@@ -269,7 +304,8 @@ class SilencesScreen(Screen[None]):
             return
         if self.writer.refused(self, "expire"):
             return
-        detail = "\n".join(f"{r.cluster}: {one_line(r.matchers, 70)}" for r in rows[:8])
+        # In full: the matchers are what tells two silences apart (the dialog wraps them).
+        detail = "\n".join(f"{r.cluster}: {one_line(r.matchers, 2000)}" for r in rows[:8])
         if len(rows) > 8:
             detail += f"\n… and {len(rows) - 8} more"
 
@@ -307,7 +343,7 @@ class SilencesScreen(Screen[None]):
         field = self.query_one("#silences-filter", Input)
         field.display = True
         self.query_one("#silences-filter-help").display = True
-        field.focus()
+        self.set_focus(field)  # not field.focus(): that waits behind keys already queued
 
     @on(Input.Changed, "#silences-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

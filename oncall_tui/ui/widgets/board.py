@@ -54,6 +54,7 @@ class BoardView(ScrollView, can_focus=True):
         "board--dim",
         "board--unconfirmed",
         "board--empty",
+        "board--sort",
         *(f"board--severity-{s}" for s in COLOURED),
         *(f"board--state-{s}" for s in STATES),
     }
@@ -65,7 +66,8 @@ class BoardView(ScrollView, can_focus=True):
         Binding("g,home", "jump(0)", "Top", show=False, id="board.top"),
         Binding("G,end", "jump(-1)", "Bottom", show=False, id="board.bottom"),
         Binding("space", "fold", "Fold", show=False, id="board.fold"),
-        Binding("enter", "open", "Open", id="board.open"),
+        # show=False: enter is what everyone tries first, and the footer must fit 80 columns.
+        Binding("enter", "open", "Open", show=False, id="board.open"),
         Binding("plus", "expand_all(True)", "Expand all", show=False, id="board.expand_all"),
         Binding("minus", "expand_all(False)", "Collapse all", show=False, id="board.collapse_all"),
     ]
@@ -152,7 +154,8 @@ class BoardView(ScrollView, can_focus=True):
             return ("g", line.group, line.shown, self.model.is_open(line.group), selected)
         new = alert.key in self.model.new_keys
         ack = self.model.acked_by(alert)
-        return ("a", alert, line.shown, self._age(alert), new, selected, line.is_single, ack)
+        sort = self._sort_label()
+        return ("a", alert, line.shown, self._age(alert), new, selected, line.is_single, ack, sort)
 
     def _repaint_changed(self) -> None:
         """Refresh only the visible rows whose content changed since they were drawn."""
@@ -261,7 +264,15 @@ class BoardView(ScrollView, can_focus=True):
             text.append(f"left {left}  ", self._style(look))
         if acked is not None:
             text.append(f"ACK {one_line(acked, 40)}  ", self._style("board--state-silenced"))
-        differing = " ".join(f"{k}={alert.labels.get(k, '')}" for k in line.group.varying)
+        sort_label = self._sort_label()
+        if sort_label is not None:
+            # Sorted by a label: its value leads the row, or the order would look random.
+            value = alert.labels.get(sort_label)
+            shown = f"{sort_label}={value}" if value is not None else f"no {sort_label}"
+            text.append(one_line(shown, 60) + "  ", self._style("board--sort"))
+        differing = " ".join(
+            f"{k}={alert.labels.get(k, '')}" for k in line.group.varying if k != sort_label
+        )
         if differing:
             text.append(one_line(differing, 120) + "  ", self._style("board--dim"))
         text.append(one_line(alert.summary, 300))
@@ -274,6 +285,10 @@ class BoardView(ScrollView, can_focus=True):
         if alert.unconfirmed or resolved:
             text.stylize(self._style("board--dim"), len(indent) + 2)
         return text
+
+    def _sort_label(self) -> str | None:
+        sort = self.model.sort
+        return sort.removeprefix("label:") if sort.startswith("label:") else None
 
     # -- movement ------------------------------------------------------------------------------
 
