@@ -210,3 +210,11 @@ def test_decorate_reuses_groups_while_nothing_changed() -> None:
     base = groups(FIRING[0])
     first = ledger.decorate(base)
     assert [a is b for a, b in zip(first, ledger.decorate(base), strict=True)] == [True] * 3
+
+
+def test_the_window_comes_from_the_config() -> None:
+    from oncall_tui.config import parse_settings
+
+    raw = {"board": {"recently_resolved": "45m"}, "contexts": {"a": {"alertmanagers": ["http://x"]}}}
+    assert parse_settings(raw).board.recently_resolved_s == 45 * 60
+    assert parse_settings({"contexts": raw["contexts"]}).board.recently_resolved_s == 30 * 60
