@@ -310,6 +310,28 @@ class SilenceDefaults(_Strict):
         return value
 
 
+class BoardSettings(_Strict):
+    """The alert board: how long resolved alerts stay listed (amtool durations: 30m, 2h)."""
+
+    recently_resolved: str = Field(
+        default="30m", description="how long the recently resolved section keeps an alert"
+    )
+
+    @field_validator("recently_resolved")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        try:
+            if parse_duration(value).total_seconds() < 0:
+                raise ValueError(f"{value!r} must not be negative")
+        except TimeSpecError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def recently_resolved_s(self) -> float:
+        return parse_duration(self.recently_resolved).total_seconds()
+
+
 class Settings(_Strict):
     current_context: str | None = None
     contexts: dict[str, Context] = Field(default_factory=dict)
@@ -318,6 +340,7 @@ class Settings(_Strict):
     theme: str = "oncall-dark"
     bell_on_critical: bool = False
     silences: SilenceDefaults = Field(default_factory=SilenceDefaults)
+    board: BoardSettings = Field(default_factory=BoardSettings)
     keys: dict[str, str] = Field(
         default_factory=dict, description="binding id -> keys, e.g. alerts.refresh: ctrl+r,f5"
     )

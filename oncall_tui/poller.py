@@ -8,15 +8,21 @@ which failed and why, and the UI keeps the last good data for it, marked stale.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
+
+import msgspec
 
 from .api import errors
 from .api.alertmanager import AlertmanagerCluster
 from .api.am_models import Silence
 from .api.prometheus import RuleAlert
+from .domain.completeness import PrometheusRules
 from .domain.merge import GroupMerger, MergedGroup
 from .factory import Clients
 
@@ -45,6 +51,11 @@ class Snapshot:
     # is in `health` only, since its cluster still answered.
     errors: tuple[str, ...] = field(default=())
     silences: dict[str, tuple[Silence, ...] | None] = field(default_factory=dict)
+    prometheus_error: str = ""  # why the context's Prometheus did not answer
+    # Labels of every alert Prometheus holds, pending and firing; None when not read.
+    prometheus_active: tuple[Mapping[str, str], ...] | None = None
+    # Prometheus's alerting rules, read only when asked (held alerts wait for its word).
+    rules: PrometheusRules | None = None
 
     @property
     def ok(self) -> bool:
@@ -89,23 +100,55 @@ class Poller:
         health = ClusterHealth(cluster.name, tuple(read.peers_up), down)
         return self._mergers[cluster.name].merge(read.results), health, None
 
-    async def _pending(self) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
+    async def _prometheus_alerts(self) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
         prometheus = self.clients.prometheus
         if prometheus is None:
-            return (), None
+            return None, None
         try:
-            alerts = await prometheus.alerts()
+            return tuple(await prometheus.alerts()), None
         except errors.ApiError as exc:
             return None, f"prometheus: {exc.message}"
-        return tuple(a for a in alerts if a.state == "pending"), None
 
-    async def poll(self) -> Snapshot:
-        """Read every server of the context once, concurrently."""
-        cluster_results, (pending, prom_error), silences = await asyncio.gather(
-            asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
-            self._pending(),
-            asyncio.gather(*(self._silences(c) for c in self.clients.clusters)),
+    async def _rules(self) -> PrometheusRules | None:
+        """Prometheus's alerting rules and whether it has settled: each rule group evaluated
+        twice since it started (a restarted Prometheus holds no alert before that)."""
+        prometheus = self.clients.prometheus
+        if prometheus is None:
+            return None
+        groups, runtime = await asyncio.gather(
+            prometheus.rules("alert"), prometheus.runtime_info(), return_exceptions=True
         )
+        if isinstance(groups, BaseException):
+            return None
+        started: datetime | None = None
+        if not isinstance(runtime, BaseException):
+            with contextlib.suppress(msgspec.ValidationError):
+                started = msgspec.convert(runtime.start_time, datetime)
+        if started is None:  # not Prometheus itself (Mimir, Thanos): one evaluation will do
+            settled = all(g.last_evaluation and g.last_evaluation.year > 1 for g in groups)
+        else:
+            settled = all(
+                g.last_evaluation is not None
+                and (g.last_evaluation - started).total_seconds() >= max(g.interval, 0.001)
+                for g in groups
+                if g.rules
+            )
+        return PrometheusRules(
+            names=frozenset(r.name for g in groups for r in g.rules), settled=settled
+        )
+
+    async def poll(self, *, rules: bool = False) -> Snapshot:
+        """Read every server of the context once, concurrently; with `rules`, Prometheus's
+        alerting rules too."""
+        cluster_results, (held, prom_error), silences, found = await asyncio.gather(
+            asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
+            self._prometheus_alerts(),
+            asyncio.gather(*(self._silences(c) for c in self.clients.clusters)),
+            self._rules() if rules else _nothing(),
+        )
+        pending = None if held is None else tuple(a for a in held if a.state == "pending")
+        if self.clients.prometheus is None:
+            pending = ()
         problems = [err for _, _, err in cluster_results if err]
         if prom_error:
             problems.append(prom_error)
@@ -115,8 +158,15 @@ class Poller:
             health=tuple(h for _, h, _ in cluster_results),
             pending=pending,
             errors=tuple(problems),
-            silences={c.name: found for c, found in zip(self.clients.clusters, silences, strict=True)},
+            silences={c.name: s for c, s in zip(self.clients.clusters, silences, strict=True)},
+            prometheus_error=(prom_error or "").removeprefix("prometheus: "),
+            prometheus_active=None if held is None else tuple(a.labels for a in held),
+            rules=found,
         )
+
+
+async def _nothing() -> None:
+    return None
 
 
 @dataclass

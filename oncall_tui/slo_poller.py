@@ -79,8 +79,22 @@ class SLOReadings:
             self.reports = sort_reports(list(snapshot.reports))
             self.last_good = snapshot.taken_at
             self.last_error = ""
-        else:
-            self.last_error = "; ".join(snapshot.errors)
+            return
+        self.last_error = "; ".join(snapshot.errors)
+        # Configured SLOs never vanish because their backend is down: with no good figures
+        # to keep, show each one as "no data" with the reason.
+        known = {r.spec.key for r in self.reports}
+        missing = [r for r in snapshot.reports if r.spec.key not in known]
+        if missing:
+            self.reports = [*self.reports, *sort_reports(missing)]
+
+    def source_failed(self, reason: str) -> bool:
+        """The board saw Prometheus fail before this view's own poll did: mark the figures
+        stale now rather than at the next SLO poll (up to 30 s later). True if it changed."""
+        if self.last_error:
+            return False
+        self.last_error = reason
+        return True
 
 
 async def poll_safely(poller: SLOPoller, *, chart: bool = False) -> SLOSnapshot:

@@ -178,11 +178,11 @@ async def test_a_bug_in_one_poll_does_not_stop_polling(
     real_poll = Poller.poll
     calls = {"n": 0}
 
-    async def flaky_poll(self: Poller):  # type: ignore[no-untyped-def]
+    async def flaky_poll(self: Poller, **options):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("boom in the first poll")
-        return await real_poll(self)
+        return await real_poll(self, **options)
 
     monkeypatch.setattr(Poller, "poll", flaky_poll)
     app = demo_app(stack)

@@ -106,6 +106,8 @@ class RuleGroup(msgspec.Struct, frozen=True, rename="camel"):
     file: str
     rules: list[Rule]
     interval: float = 0.0
+    # Prometheus's clock; "0001-01-01T00:00:00Z" before the first evaluation.
+    last_evaluation: datetime | None = None
 
 
 class _Rules(msgspec.Struct, frozen=True):

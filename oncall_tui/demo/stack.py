@@ -467,6 +467,16 @@ class Stack:
         self._wait_ready(name, time.monotonic() + timeout)
         return self.pids[name]
 
+    def restart(self, name: str, timeout: float = 15.0) -> int:
+        """Start a server that died or was killed (``prometheus``, ``exporter``,
+        ``alertmanager-N``) again on its old ports and data; returns the new PID."""
+        proc = self._procs[name]
+        if proc.popen is not None and proc.popen.poll() is None:
+            raise RuntimeError(f"{name} is still running")
+        self._spawn(name)
+        self._wait_ready(name, time.monotonic() + timeout)
+        return self.pids[name]
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop exactly the processes this stack started: SIGTERM, wait, then SIGKILL.
 

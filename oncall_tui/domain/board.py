@@ -20,7 +20,9 @@ from .severity import rank
 
 PENDING_CLUSTER = "prometheus"
 PENDING_RECEIVER = "(pending)"
-STATES = ("active", "pending", "silenced", "inhibited", "unprocessed")
+# "unconfirmed": left Alertmanager while a source was failing (domain/completeness.py);
+# "resolved": listed in the board's recently resolved section.
+STATES = ("active", "pending", "silenced", "inhibited", "unprocessed", "unconfirmed", "resolved")
 SORTS = ("severity", "age", "alertname")
 
 
@@ -42,6 +44,13 @@ class BoardAlert(msgspec.Struct, frozen=True, gc=False):
     silenced_by: tuple[str, ...] = ()
     inhibited_by: tuple[str, ...] = ()
     generator_url: str = ""
+    # Why the alert is shown though Alertmanager no longer lists it ("" when it does).
+    unconfirmed: str = ""
+    left_at: float | None = None  # when it left Alertmanager (time.time())
+
+    @property
+    def shown_state(self) -> str:
+        return "unconfirmed" if self.unconfirmed else self.state
 
     @property
     def summary(self) -> str:
@@ -124,10 +133,14 @@ def _varying(alerts: Sequence[BoardAlert], grouped: Iterable[str]) -> tuple[str,
     )
 
 
+def group_key(cluster: str, receiver: str, labels: tuple[tuple[str, str], ...]) -> str:
+    return f"{cluster}|{receiver}|" + ",".join(f"{k}={v}" for k, v in labels)
+
+
 def make_group(
     cluster: str, receiver: str, labels: tuple[tuple[str, str], ...], alerts: Sequence[BoardAlert]
 ) -> BoardGroup:
-    key = f"{cluster}|{receiver}|" + ",".join(f"{k}={v}" for k, v in labels)
+    key = group_key(cluster, receiver, labels)
     return BoardGroup(
         key, cluster, receiver, labels, tuple(alerts), _varying(alerts, (k for k, _ in labels))
     )
@@ -242,7 +255,7 @@ class BoardModel:
 
     def set_groups(self, groups: list[BoardGroup]) -> None:
         """New data; alerts not seen in the previous data are remembered as new."""
-        keys = frozenset(a.key for g in groups for a in g.alerts)
+        keys = frozenset(a.key for g in groups for a in g.alerts if a.state != "resolved")
         self.new_keys = frozenset() if self._known is None else keys - self._known
         self._known = keys
         self.groups = groups
@@ -299,7 +312,13 @@ class BoardModel:
             and cached[2] == is_open
         ):
             return cached[3]
-        if self.compact_single and len(shown) == 1 and len(group.alerts) == 1:
+        # (The recently resolved section keeps its header: it says what the row is.)
+        if (
+            self.compact_single
+            and len(shown) == 1
+            and len(group.alerts) == 1
+            and shown[0].state != "resolved"
+        ):
             # A group of one says nothing its alert does not: one line, not two.
             lines = [Line(group, shown[0], shown)]
         else:
@@ -319,10 +338,12 @@ class BoardModel:
         for group in self.groups:
             shown = self._shown(group)
             if shown:
-                matched.update(a.key for a in shown)
-                blocks.append((key(shown[0]), group.key, self._group_lines(group, shown)))
-        blocks.sort(key=lambda b: (b[0], b[1]))
-        self._lines = [line for _, _, group_lines in blocks for line in group_lines]
+                matched.update(a.key for a in shown if a.state != "resolved")
+                # The recently resolved section stays at the bottom, whatever the sort.
+                last = shown[0].state == "resolved"
+                blocks.append((last, key(shown[0]), group.key, self._group_lines(group, shown)))
+        blocks.sort(key=lambda b: (b[0], b[1], b[2]))
+        self._lines = [line for *_, group_lines in blocks for line in group_lines]
         self.matched = len(matched)
         keys = {g.key for g in self.groups}
         for cache in (self._shown_cache, self._lines_cache):
@@ -334,7 +355,8 @@ class BoardModel:
 def state_counts(alerts: Iterable[BoardAlert]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for alert in alerts:
-        counts[alert.state] = counts.get(alert.state, 0) + 1
+        state = alert.shown_state
+        counts[state] = counts.get(state, 0) + 1
     return counts
 
 

@@ -166,6 +166,7 @@ class OncallApp(App[None]):
             bell_on_critical=self.settings.bell_on_critical,
             first=first,
             writer=self.writer,
+            recently_resolved=self.settings.board.recently_resolved_s,
         )
 
     def _connect(self, name: str) -> Clients:

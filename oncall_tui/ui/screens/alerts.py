@@ -20,13 +20,16 @@ from textual.widgets import Footer, Input, Static
 
 from ...api.prometheus import RuleAlert
 from ...config import SilenceDefaults
-from ...domain.board import SORTS, BoardAlert, BoardModel, GroupBuilder
+from ...domain.board import SORTS, BoardAlert, BoardGroup, BoardModel, GroupBuilder
+from ...domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, Poll
 from ...domain.matchers import FilterError, LabelMatcher, parse_filter
 from ...domain.merge import MergedGroup
+from ...domain.sanitize import one_line
 from ...domain.silence_plan import acked_by
 from ...factory import Clients
 from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
 from ..silence_actions import SilenceActions
+from ..widgets.banner import IncompleteBanner
 from ..widgets.board import BoardView, column_titles
 from ..widgets.field import Field
 from ..widgets.slo_strip import SLOStrip
@@ -57,6 +60,7 @@ class AlertsScreen(Screen[None]):
         bell_on_critical: bool = False,
         first: Future[Prefetched] | None = None,
         writer: SilenceActions | None = None,
+        recently_resolved: float = DEFAULT_WINDOW,
     ) -> None:
         super().__init__()
         self.clients = clients
@@ -65,6 +69,8 @@ class AlertsScreen(Screen[None]):
         self.poller = Poller(clients)
         self.builder = GroupBuilder()
         self.model = BoardModel()
+        # Tells alerts that resolved from alerts lost while a source failed (held, marked ?).
+        self.ledger = Ledger(window=recently_resolved)
         self.bell_on_critical = bell_on_critical
         self.groups: dict[str, list[MergedGroup] | None] = {}
         self.pending: tuple[RuleAlert, ...] = ()
@@ -79,6 +85,7 @@ class AlertsScreen(Screen[None]):
         self._wake = asyncio.Event()
 
     def compose(self) -> ComposeResult:
+        yield IncompleteBanner(id="incomplete")
         yield StatusBar(id="status")
         yield SLOStrip(self.clients, id="slo-strip")
         yield Static(id="titles")
@@ -137,7 +144,7 @@ class AlertsScreen(Screen[None]):
                 if snapshot is not None:
                     self.poller.adopt(prefetched.poller)
                     return snapshot
-        return await self.poller.poll()
+        return await self.poller.poll(rules=self.ledger.wants_rules)
 
     def apply(self, snapshot: Snapshot) -> None:
         """Keep each cluster's last good groups; replace only what answered."""
@@ -149,17 +156,59 @@ class AlertsScreen(Screen[None]):
             self.pending = snapshot.pending
         self.health = snapshot.health
         self._take_acks(snapshot)
+        merged = [g for groups in self.groups.values() for g in groups or ()]
+        built = self.builder.build(merged, self.pending)
+        self.ledger.observe(self._ledger_poll(snapshot, built))
         if snapshot.ok:
-            self.last_good = snapshot.taken_at
+            # A snapshot the ledger does not trust (peers shutting down, Prometheus just
+            # back) is shown with what it lost held and marked, but is not "last good".
+            if not any(self.ledger.distrust.values()):
+                self.last_good = snapshot.taken_at
             self.last_error = ""
         else:
             self.last_error = "; ".join(snapshot.errors)
-        merged = [g for groups in self.groups.values() for g in groups or ()]
-        self.model.set_groups(self.builder.build(merged, self.pending))
+        self.model.set_groups(self.ledger.decorate(built))
         self.board.reload()
         self.update_status()
+        if self.clients.prometheus is not None:
+            self._tell_slo_views(snapshot.prometheus_error)
         if self.bell_on_critical and self._new_critical():
             self.app.bell()
+
+    def _tell_slo_views(self, error: str) -> None:
+        """The SLO views poll every 30 s; the board every few seconds sees Prometheus fail
+        or come back first, and tells them."""
+        from .slo import SLOScreen
+
+        self.query_one(SLOStrip).prometheus_state(error)
+        for screen in self.app.screen_stack:
+            if isinstance(screen, SLOScreen) and screen.clients is self.clients:
+                screen.prometheus_state(error)
+
+    def _ledger_poll(self, snapshot: Snapshot, built: list[BoardGroup]) -> Poll:
+        by_cluster: dict[str, list[BoardGroup]] = {}
+        for group in built:
+            by_cluster.setdefault(group.cluster, []).append(group)
+        clusters = [
+            ClusterPoll(
+                name=health.name,
+                groups=by_cluster.get(health.name, [])
+                if snapshot.groups.get(health.name) is not None
+                else None,
+                peers_up=len(health.peers_up),
+                peers_total=len(health.peers_up) + len(health.peers_down),
+                reason="; ".join(dict.fromkeys(why for _, why in health.peers_down)),
+            )
+            for health in snapshot.health
+        ]
+        return Poll(
+            taken_at=snapshot.taken_at,
+            clusters=clusters,
+            prometheus_configured=self.clients.prometheus is not None,
+            prometheus_error=snapshot.prometheus_error,
+            prometheus_active=snapshot.prometheus_active,
+            rules=snapshot.rules,
+        )
 
     def _take_acks(self, snapshot: Snapshot) -> None:
         acks = dict(self.model.acks)
@@ -192,6 +241,8 @@ class AlertsScreen(Screen[None]):
             self.update_status()
 
     def update_status(self) -> None:
+        self.query_one(IncompleteBanner).show(self.ledger.concerns())
+        self.board.set_empty(self._empty_text())
         self.query_one(StatusBar).show(
             status_text(
                 self,
@@ -223,6 +274,45 @@ class AlertsScreen(Screen[None]):
                 sort=self.model.sort,
                 now=time.time(),
             )
+        )
+
+    def _empty_text(self) -> Text:
+        """Why the board shows no alert: never a blank body."""
+        model = self.model
+        if model.lines():
+            return Text()
+        if model.total:
+            hidden = model.total - model.matched
+            flt = str(model.filter or "")
+            if self.filter_error:
+                return Text(f"the filter does not parse: {self.filter_error}")
+            if flt and model.filter is not None and not model.filter.is_empty:
+                toggles = " and the S/I toggles" if model.hide_silenced or model.hide_inhibited else ""
+                return Text(
+                    f"no alerts match `{one_line(flt, 80)}` ({hidden} hidden by the filter"
+                    f"{toggles}; esc clears it)"
+                )
+            return Text(f"no alerts to show: {hidden} hidden by the S/I toggles")
+        reason = one_line(self.last_error, 300)
+        if self.last_good is None:
+            if reason:
+                names = ", ".join(c.name for c in self.clients.clusters) or "Prometheus"
+                return Text(f"cannot reach {one_line(names, 80)}: {reason}")
+            return Text("loading…")
+        stamp = time.strftime("%H:%M:%S", time.localtime(self.last_good))
+        if reason:
+            return Text(f"no alerts as of {stamp}, but the data is stale: {reason}")
+        if self.ledger.concerns():
+            return Text(f"no alerts as of {stamp}, but the board may be incomplete (see above)")
+        return Text(f"no alerts firing (checked {stamp})")
+
+    def on_board_view_new_above(self, event: BoardView.NewAbove) -> None:
+        count = event.count
+        self.notify(
+            f"{count} new critical alert{'s' if count != 1 else ''} above the cursor "
+            "(g: go to the top)",
+            severity="warning",
+            timeout=8,
         )
 
     # -- filter ----------------------------------------------------------------------------------

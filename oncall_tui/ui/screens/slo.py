@@ -45,6 +45,7 @@ class SLOScreen(Screen[None]):
         self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
         self.seen = SLOReadings()
         self._wake = asyncio.Event()
+        self._outage = False
         self._drawn = False
 
     def compose(self) -> ComposeResult:
@@ -90,6 +91,17 @@ class SLOScreen(Screen[None]):
     def apply(self, snapshot: SLOSnapshot) -> None:
         self.seen.take(snapshot)
         self.show()
+
+    def prometheus_state(self, error: str) -> None:
+        """The board's poll saw Prometheus fail (mark the figures stale now, not at the
+        next SLO poll) or answer again after a failure (poll now)."""
+        if error:
+            self._outage = True
+            if self.seen.source_failed(f"prometheus: {error}"):
+                self.show()
+        elif self._outage:
+            self._outage = False
+            self._wake.set()
 
     # -- drawing ---------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...domain.board import STATES, BoardAlert, BoardModel, Line, state_counts, top_severity
+from ...domain.completeness import RESOLVED_CLUSTER
 from ...domain.sanitize import one_line
 from ...domain.severity import COLOURED
 from ...domain.timefmt import short_duration
@@ -32,7 +33,7 @@ CACHE_SIZE = 400
 def layout(width: int) -> tuple[int, int, int, int]:
     """Column widths (severity, alertname, state, age) for a terminal width."""
     name = max(14, min(30, width // 4))
-    return 9, name, 10, 6
+    return 9, name, 12, 6
 
 
 def column_titles(width: int) -> Text:
@@ -51,6 +52,8 @@ class BoardView(ScrollView, can_focus=True):
         "board--group",
         "board--new",
         "board--dim",
+        "board--unconfirmed",
+        "board--empty",
         "board--sort",
         *(f"board--severity-{s}" for s in COLOURED),
         *(f"board--state-{s}" for s in STATES),
@@ -69,6 +72,13 @@ class BoardView(ScrollView, can_focus=True):
         Binding("minus", "expand_all(False)", "Collapse all", show=False, id="board.collapse_all"),
     ]
 
+    class NewAbove(Message):
+        """New critical alerts were put above the alert the cursor stays on."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
     class Opened(Message):
         """The user asked for an alert's details."""
 
@@ -84,6 +94,8 @@ class BoardView(ScrollView, can_focus=True):
         self._cache: OrderedDict[tuple[object, ...], tuple[object, Strip]] = OrderedDict()
         self._painted: dict[int, tuple[object, ...]] = {}
         self.now = datetime.now(UTC)
+        # What an empty board says instead of nothing: why it is empty.
+        self.empty = Text()
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -96,20 +108,41 @@ class BoardView(ScrollView, can_focus=True):
         key = keep_key if keep_key is not None else (self.current.key if self.current else None)
         self.now = datetime.now(UTC)
         self._lines = self.model.lines()
+        kept = False
         if key is not None:
             for index, line in enumerate(self._lines):
                 if line.key == key:
                     self.cursor = index
+                    kept = True
                     break
         self.cursor = max(0, min(self.cursor, len(self._lines) - 1))
+        if kept and self.model.new_keys:
+            # The cursor stays on the user's alert; say so when newer criticals push it down.
+            above = {
+                line.alert.key
+                for line in self._lines[: self.cursor]
+                if line.alert is not None
+                and line.alert.key in self.model.new_keys
+                and line.alert.severity == "critical"
+                and line.alert.state == "active"
+            }
+            if above:
+                self.post_message(self.NewAbove(len(above)))
         self.virtual_size = Size(self.size.width, len(self._lines))
         self._repaint_changed()
         self._follow_cursor()
 
+    def set_empty(self, text: Text) -> None:
+        """What to say while there is no line to show."""
+        if text != self.empty:
+            self.empty = text
+            if not self._lines:
+                self.refresh()
+
     def _signature(self, y: int) -> tuple[object, ...]:
         index = y + self.scroll_offset.y
         if index >= len(self._lines):
-            return ("blank",)
+            return ("empty", self.empty.plain) if not self._lines and y == 1 else ("blank",)
         line = self._lines[index]
         return self._line_key(line, index == self.cursor)
 
@@ -150,6 +183,12 @@ class BoardView(ScrollView, can_focus=True):
         signature = self._signature(y)
         self._painted[y] = signature
         if index >= len(self._lines):
+            if not self._lines and y == 1 and self.empty:
+                text = Text("  ", no_wrap=True, overflow="ellipsis")
+                text.append_text(self.empty)
+                text.truncate(width, overflow="ellipsis", pad=True)
+                text.stylize(self._style("board--empty"))
+                return Strip(text.render(self.app.console), width).apply_style(self.rich_style)
             return Strip.blank(width)
         line = self._lines[index]
         # Keyed by identity (the models hold dicts, so they do not hash); the entry keeps the
@@ -179,6 +218,10 @@ class BoardView(ScrollView, can_focus=True):
         shown = line.shown
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("▾ " if self.model.is_open(group) else "▸ ", self._style("board--group"))
+        if group.cluster == RESOLVED_CLUSTER:
+            text.append(f"RECENTLY RESOLVED  {len(shown)}", self._style("board--group"))
+            text.append("  left the board, newest first", self._style("board--dim"))
+            return text
         severity = top_severity(shown)
         text.append(f"{one_line(severity or '-', 10):<9}", self._severity_style(severity))
         counts = state_counts(shown)
@@ -202,13 +245,23 @@ class BoardView(ScrollView, can_focus=True):
         new = alert.key in self.model.new_keys
         # Alerts inside a multi-alert group are indented under its header.
         indent = "" if line.is_single else "  "
-        text.append(indent + ("✚ " if new else "  "), self._style("board--new"))
+        resolved = alert.state == "resolved"
+        if alert.unconfirmed:
+            text.append(indent + "? ", self._style("board--unconfirmed"))
+        elif resolved:
+            text.append(indent + "✓ ", self._style("board--state-resolved"))
+        else:
+            text.append(indent + ("✚ " if new else "  "), self._style("board--new"))
         text.append(_cell(alert.severity or "-", sev_w), self._severity_style(alert.severity))
         text.append(_cell(alert.name, name_w), Style(bold=True))
         acked = self.model.acked_by(alert)
-        state = "acked" if acked is not None else alert.state
-        text.append(_cell(state, state_w), self._style(f"board--state-{alert.state}"))
+        state = "acked" if acked is not None and not resolved else alert.shown_state
+        text.append(_cell(state, state_w), self._style(f"board--state-{alert.shown_state}"))
         text.append(_cell(self._age(alert), age_w))
+        if alert.left_at is not None:
+            left = datetime.fromtimestamp(alert.left_at).strftime("%H:%M:%S")
+            look = "board--dim" if resolved else "board--unconfirmed"
+            text.append(f"left {left}  ", self._style(look))
         if acked is not None:
             text.append(f"ACK {one_line(acked, 40)}  ", self._style("board--state-silenced"))
         sort_label = self._sort_label()
@@ -229,6 +282,8 @@ class BoardView(ScrollView, can_focus=True):
                 f"  → {one_line(group.receiver, 60)} @{one_line(group.cluster, 40)}",
                 self._style("board--dim"),
             )
+        if alert.unconfirmed or resolved:
+            text.stylize(self._style("board--dim"), len(indent) + 2)
         return text
 
     def _sort_label(self) -> str | None:

@@ -17,6 +17,7 @@ from textual import work
 from textual.widgets import Static
 
 from ...domain.sanitize import one_line
+from ...domain.slo import NO_DATA
 from ...factory import Clients
 from ...poller import Backoff
 from ...slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
@@ -44,45 +45,90 @@ class SLOStrip(Static):
         super().__init__(id=id)
         self.clients = clients
         self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
+        self.poller = SLOPoller(clients)
         self.seen = SLOReadings()
         self.text = Text()
+        self._wake = asyncio.Event()
+        self._outage = False  # the board saw Prometheus fail: poll again once it is back
 
     def on_mount(self) -> None:
         self.display = False
         if self.clients.prometheus is not None:
+            self.show()
             self.poll_loop()
+
+    def on_resize(self) -> None:
+        self.show()
 
     @work(exclusive=True, group="slo-strip", exit_on_error=False)
     async def poll_loop(self) -> None:
-        poller = SLOPoller(self.clients)
         backoff = Backoff(self.refresh_s)
         while True:
-            snapshot = await poll_safely(poller)
+            snapshot = await poll_safely(self.poller)
             self.apply(snapshot)
+            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 delay = backoff.next_delay(failed=not snapshot.ok)
-                await asyncio.wait_for(asyncio.Event().wait(), timeout=delay)
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     def apply(self, snapshot: SLOSnapshot) -> None:
         self.seen.take(snapshot)
         self.show()
 
+    def prometheus_state(self, error: str) -> None:
+        """What the board's own poll (every few seconds) saw of Prometheus: a failure marks
+        the figures stale at once; the first answer after one brings a fresh SLO poll."""
+        if error:
+            self._outage = True
+            if self.seen.source_failed(f"prometheus: {error}"):
+                self.show()
+        elif self._outage:
+            self._outage = False
+            self._wake.set()
+
     def _style(self, role: str) -> Style:
         return component_style(self, f"slo-strip--{role}")
 
-    def show(self) -> None:
-        self.display = bool(self.seen.reports)
+    def line(self, compact: int) -> Text:
+        """The strip at a level of detail: 0 full, 1 and 2 shorter (narrow terminals)."""
+        seen = self.seen
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" SLO ", self._style("label"))
-        trouble = [r for r in self.seen.reports if r.in_trouble]
-        if not trouble:
-            text.append(f" ✓ {len(self.seen.reports)} within budget", self._style("ok"))
+        # Staleness first: on a narrow terminal the end of the line is what gets cut.
+        if seen.last_error:
+            if seen.last_good is None:
+                text.append(" NO DATA", self._style("bad"))
+            else:
+                stamp = datetime.fromtimestamp(seen.last_good).strftime("%H:%M:%S")
+                text.append(f" STALE since {stamp}", self._style("bad"))
+        reports = seen.reports
+        if not reports:
+            names = ", ".join(one_line(s.name, 30) for s in self.poller.configured)
+            text.append(f" {names}: {'no data' if seen.last_error else 'loading…'}")
+        trouble = [r for r in reports if r.in_trouble]
+        missing = [r for r in reports if r.state == NO_DATA and not r.in_trouble]
+        fine = len(reports) - len(trouble) - len(missing)
         for report in trouble:
             text.append("  ")
-            text.append_text(brief(report, self._style_for))
-        if self.seen.last_error and self.seen.last_good is not None:
-            stamp = datetime.fromtimestamp(self.seen.last_good).strftime("%H:%M:%S")
-            text.append(f"  STALE since {stamp}: {one_line(self.seen.last_error, 120)}", self._style("bad"))
+            text.append_text(brief(report, self._style_for, compact))
+        if fine and (not trouble or not compact):
+            text.append(f"  ✓ {fine} within budget", self._style("ok"))
+        for report in missing:
+            name = one_line(report.spec.name, 30) or "(unnamed)"
+            text.append(f"  {name}: no data", self._style("nodata"))
+            if report.errors and not compact:
+                text.append(f" ({one_line(report.errors[0], 60)})", self._style("nodata"))
+        if seen.last_error:
+            text.append(f"  · {one_line(seen.last_error, 120)}", self._style("bad"))
+        return text
+
+    def show(self) -> None:
+        self.display = bool(self.seen.reports) or bool(self.poller.configured)
+        width = self.size.width or 80
+        for compact in (0, 1, 2):
+            text = self.line(compact)
+            if text.cell_len <= width:
+                break
         if text != self.text:
             self.text = text
             self.update(text)

@@ -114,15 +114,16 @@ def card(report: SLOReport, width: int, style: Styler, *, chart: bool = True) ->
     return text
 
 
-def brief(report: SLOReport, style: Styler) -> Text:
-    """One line: name, state, budget left, the fastest burn."""
+def brief(report: SLOReport, style: Styler, compact: int = 0) -> Text:
+    """One line: name, state, budget left, the fastest burn. `compact` 1 drops the service
+    and the burn, 2 also the word "left": narrow terminals keep every SLO in view."""
     role = style(state_role(report.state))
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(title(report))
+    text.append(title(report) if not compact else one_line(report.spec.name, 30) or "(unnamed)")
     text.append(f" {report.state.upper()}", role + Style(bold=True))
-    text.append(f" {pct(report.remaining_pct)} left", role)
+    text.append(f" {pct(report.remaining_pct)}{'' if compact > 1 else ' left'}", role)
     known = [(w, b) for w, b in report.burns.items() if b is not None]
-    if known:
+    if known and not compact:
         # As shown (one decimal): equal rates name the shortest window, not a float's noise.
         window, fastest = max(known, key=lambda wb: round(wb[1], 1))
         text.append(f" burn {burn(fastest)}× ({window})")
