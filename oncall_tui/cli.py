@@ -12,8 +12,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .config import ConfigError, Context, Settings, config_path, load_settings, resolve_context
+from oncall_tui import __version__
+from oncall_tui.config import (
+    ConfigError,
+    Context,
+    Settings,
+    config_path,
+    load_settings,
+    resolve_context,
+)
 
 EXIT_CONFIG = 2
 
@@ -103,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the config and probe every server of every context "
         "(--context NAME: only that one)",
     )
-    from . import auth_cli
+    from oncall_tui import auth_cli
 
     auth_cli.add_parser(sub)
     return parser
@@ -136,8 +143,8 @@ def _nothing_configured(args: argparse.Namespace, settings: Settings) -> bool:
 
 def _check_config(args: argparse.Namespace, settings: Settings) -> int:
     """Probe every context of the config, or only the one named by --context (or URLs)."""
-    from .checks import Entry, check_contexts
-    from .factory import build_clients
+    from oncall_tui.checks import Entry, check_contexts
+    from oncall_tui.factory import build_clients
 
     if _nothing_configured(args, settings) or any(
         getattr(args, key, None) for key in ("alertmanager", "prometheus", "context")
@@ -163,12 +170,12 @@ def _check_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_app(context: Context, settings: Settings) -> int:
-    from .factory import build_clients
-    from .poller import prefetch
+    from oncall_tui.factory import build_clients
+    from oncall_tui.poller import prefetch
 
     clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
     first = prefetch(clients)  # the servers work while Textual is imported
-    from .ui.app import OncallApp
+    from oncall_tui.ui.app import OncallApp
 
     app = OncallApp(settings, clients, first=first)
     app.run()
@@ -178,7 +185,7 @@ def _run_app(context: Context, settings: Settings) -> int:
 def dispatch(args: argparse.Namespace) -> int:
     command = args.command or "run"
     if command == "auth":
-        from . import auth_cli
+        from oncall_tui import auth_cli
 
         # `auth set` is how a user fixes a config that holds a secret: it must not refuse
         # to run on that very config.
@@ -191,7 +198,7 @@ def dispatch(args: argparse.Namespace) -> int:
         return auth_cli.run(args, auth_settings)
     settings = load_config(args)
     if command == "demo" or (command == "run" and _nothing_configured(args, settings)):
-        from .demo_cli import run_demo
+        from oncall_tui.demo_cli import run_demo
 
         if command == "run":
             print(

@@ -17,7 +17,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .domain.timespec import TimeSpecError, parse_duration
+from oncall_tui.domain.timespec import TimeSpecError, parse_duration
 
 DEFAULT_REFRESH = 10.0
 SECRET_KEYS = frozenset(
@@ -169,7 +169,7 @@ class SLOConfig(_Strict):
     @field_validator("window")
     @classmethod
     def _window(cls, value: str) -> str:
-        from .domain.slo import parse_duration
+        from oncall_tui.domain.slo import parse_duration
 
         parse_duration(value)
         return value
@@ -245,7 +245,7 @@ class TriageRule(_Strict):
     @field_validator("matchers")
     @classmethod
     def _parses(cls, value: str) -> str:
-        from .domain.matchers import FilterError, parse_filter
+        from oncall_tui.domain.matchers import FilterError, parse_filter
 
         try:
             parse_filter(value)

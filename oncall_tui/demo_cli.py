@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .config import (
+from oncall_tui.config import (
     AlertmanagerCluster,
     Context,
     PrometheusConfig,
@@ -33,7 +33,7 @@ from .config import (
 )
 
 if TYPE_CHECKING:
-    from .demo.stack import Stack
+    from oncall_tui.demo.stack import Stack
 
 DEMO_REFRESH = 5.0
 FIRST_ALERT_TIMEOUT = 30.0
@@ -188,9 +188,9 @@ def run_demo(
     run_app: Callable[[Context, Settings], int],
 ) -> int:
     """Start the stack, run the app (or --serve / --check) against it, always stop it."""
-    from .demo.exporter import ExporterRates
-    from .demo.procs import exit_on_termination_signals
-    from .demo.stack import MissingBinaries, Stack, StackError, StackOptions
+    from oncall_tui.demo.exporter import ExporterRates
+    from oncall_tui.demo.procs import exit_on_termination_signals
+    from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions
 
     rates = ExporterRates()
     if getattr(args, "error_ratio", None) is not None:
@@ -212,8 +212,8 @@ def run_demo(
         print(f"First alert active after {took:.1f} s.", file=sys.stderr, flush=True)
         context = demo_context(stack, getattr(args, "refresh", None))
         if getattr(args, "check", False):
-            from .checks import check_context
-            from .factory import build_clients
+            from oncall_tui.checks import check_context
+            from oncall_tui.factory import build_clients
 
             lines, ok = asyncio.run(check_context(build_clients(context)))
             print("\n".join(lines))

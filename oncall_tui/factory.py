@@ -6,11 +6,11 @@ import asyncio
 import ssl
 from dataclasses import dataclass, field
 
-from .api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
-from .api.http import ClientOptions
-from .api.prometheus import PrometheusClient
-from .config import ConfigError, Context
-from .credentials import CredentialError, auth_header, resolve_secret
+from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
+from oncall_tui.api.http import ClientOptions
+from oncall_tui.api.prometheus import PrometheusClient
+from oncall_tui.config import ConfigError, Context
+from oncall_tui.credentials import CredentialError, auth_header, resolve_secret
 
 
 @dataclass

@@ -18,13 +18,13 @@ from datetime import datetime
 
 import msgspec
 
-from .api import errors
-from .api.alertmanager import AlertmanagerCluster
-from .api.am_models import Silence
-from .api.prometheus import RuleAlert
-from .domain.completeness import PrometheusRules
-from .domain.merge import GroupMerger, MergedGroup
-from .factory import Clients
+from oncall_tui.api import errors
+from oncall_tui.api.alertmanager import AlertmanagerCluster
+from oncall_tui.api.am_models import Silence
+from oncall_tui.api.prometheus import RuleAlert
+from oncall_tui.domain.completeness import PrometheusRules
+from oncall_tui.domain.merge import GroupMerger, MergedGroup
+from oncall_tui.factory import Clients
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,18 +15,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .api import errors
-from .api.prometheus import PrometheusClient, QueryResult
-from .config import Context
-from .domain.slo import WINDOWS, SLOReport, SLOSpec, parse_duration, remaining_series, sort_reports
-from .domain.slo_queries import (
+from oncall_tui.api import errors
+from oncall_tui.api.prometheus import PrometheusClient, QueryResult
+from oncall_tui.config import Context
+from oncall_tui.domain.slo import (
+    WINDOWS,
+    SLOReport,
+    SLOSpec,
+    parse_duration,
+    remaining_series,
+    sort_reports,
+)
+from oncall_tui.domain.slo_queries import (
     chart_step,
     coverage_expr,
     coverage_steps,
     discover,
     merge_specs,
 )
-from .factory import Clients
+from oncall_tui.factory import Clients
 
 T = TypeVar("T")
 SLO_REFRESH = 30.0

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.demo.stack import Stack
-
-from .pty_capture import PtyProgram, visible_text
+from tests.pty_capture import PtyProgram, visible_text
 
 TOKEN = "tok-3f9a-very-secret-value"
 

@@ -18,8 +18,7 @@ from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
 from oncall_tui.api.am_models import Matcher, PostableSilence
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack
-
-from . import fault_proxy as fp
+from tests import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=1.0, read_timeout=1.5)

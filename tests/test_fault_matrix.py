@@ -43,10 +43,9 @@ from oncall_tui.factory import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
-
-from . import fault_proxy as fp
-from .fault_matrix import cell, lost_unless
-from .test_app import alert_row, status, until
+from tests import fault_proxy as fp
+from tests.fault_matrix import cell, lost_unless
+from tests.test_app import alert_row, status, until
 
 pytestmark = pytest.mark.stack
 

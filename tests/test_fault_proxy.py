@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from oncall_tui.demo.stack import Stack
-
-from . import fault_proxy as fp
+from tests import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
 

@@ -25,10 +25,9 @@ from oncall_tui.domain.merge import merge_groups, unique_alerts
 from oncall_tui.factory import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
-
-from . import fault_proxy as fp
-from .test_app import alert_row, status, until
-from .test_app import rows as board_rows
+from tests import fault_proxy as fp
+from tests.test_app import alert_row, status, until
+from tests.test_app import rows as board_rows
 
 pytestmark = pytest.mark.stack
 

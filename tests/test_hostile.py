@@ -50,8 +50,7 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.status import StatusBar
-
-from .pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
+from tests.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
 
 pytestmark = pytest.mark.stack
 

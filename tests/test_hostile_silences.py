@@ -26,9 +26,8 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.am_models import Matcher, PostableAlert, PostableSilence
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack, StackOptions
-
-from .pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
-from .test_hostile import (
+from tests.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
+from tests.test_hostile import (
     APC,
     BIDI,
     C0,

@@ -26,8 +26,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui import __version__
-
-from .tmux_screen import ScreenTimeout, TmuxScreen
+from tests.tmux_screen import ScreenTimeout, TmuxScreen
 
 pytestmark = pytest.mark.installed
 

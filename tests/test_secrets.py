@@ -32,12 +32,11 @@ from oncall_tui.demo.stack import Stack
 from oncall_tui.factory import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
-
-from . import fault_proxy as fp
-from .pty_capture import PtyProgram, visible_text
-from .test_app import status, until
-from .test_hostile import screen_strips, widget_strips
-from .test_tls_auth import PASSWORD_ENV, run_cli
+from tests import fault_proxy as fp
+from tests.pty_capture import PtyProgram, visible_text
+from tests.test_app import status, until
+from tests.test_hostile import screen_strips, widget_strips
+from tests.test_tls_auth import PASSWORD_ENV, run_cli
 
 if TYPE_CHECKING:
     from tests.secure_server import SecureAlertmanager

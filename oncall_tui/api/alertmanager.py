@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from . import errors
-from .am_models import (
+from oncall_tui.api import errors
+from oncall_tui.api.am_models import (
     Alert,
     AlertGroup,
     AlertmanagerStatus,
@@ -26,8 +26,8 @@ from .am_models import (
     Silence,
     SilenceCreated,
 )
-from .decoding import GroupDecoder, decode
-from .http import ClientOptions, Endpoint
+from oncall_tui.api.decoding import GroupDecoder, decode
+from oncall_tui.api.http import ClientOptions, Endpoint
 
 T = TypeVar("T")
 API = "/api/v2"

@@ -25,7 +25,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from ..domain.runbook_policy import (
+from oncall_tui.api.http import USER_AGENT
+from oncall_tui.api.netguard import GuardedTransport, NetworkHooks, Refused
+from oncall_tui.domain.runbook_policy import (
     ALLOW_FILES,
     FILE_RULE,
     NetworkPolicy,
@@ -33,8 +35,6 @@ from ..domain.runbook_policy import (
     lexical_file_refusal,
     resolved_file_refusal,
 )
-from .http import USER_AGENT
-from .netguard import GuardedTransport, NetworkHooks, Refused
 
 MAX_REDIRECTS = 5
 # host:port (or host) -> ("Authorization", "Bearer ...") or None; may block (keyring, command).

@@ -32,7 +32,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from ..domain.runbook_policy import NetworkPolicy, Refusal, parse_address
+from oncall_tui.domain.runbook_policy import NetworkPolicy, Refusal, parse_address
 
 # (host, port) -> the addresses to try, in order; tests pass one of their own.
 Resolver = Callable[[str, int], Awaitable[list[str]]]

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from . import errors
-from .decoding import decode
-from .http import ClientOptions, Endpoint
+from oncall_tui.api import errors
+from oncall_tui.api.decoding import decode
+from oncall_tui.api.http import ClientOptions, Endpoint
 
 API = "/api/v1"
 # Longer expressions go in a POST body: URLs past a few KB are cut by proxies.

@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .promql import promql_string_escape
+from oncall_tui.domain.promql import promql_string_escape
 
 FIRING, PENDING, QUIET = "█", "▒", "·"
 _IGNORED = frozenset({"__name__", "alertstate"})

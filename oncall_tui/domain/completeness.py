@@ -28,7 +28,7 @@ from datetime import datetime
 
 import msgspec
 
-from .board import BoardAlert, BoardGroup, group_key, make_group
+from oncall_tui.domain.board import BoardAlert, BoardGroup, group_key, make_group
 
 RESOLVED_CLUSTER = "(resolved)"
 RESOLVED_RECEIVER = "recently resolved"

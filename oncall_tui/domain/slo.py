@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from . import timespec
-from .timefmt import short_duration
+from oncall_tui.domain import timespec
+from oncall_tui.domain.timefmt import short_duration
 
 # The burn-rate windows of the workbook's multiwindow, multi-burn-rate alerts.
 WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")

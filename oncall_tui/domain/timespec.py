@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from dateutil import parser as dateparser
 from dateutil import tz as dateutil_tz
 
-from .timefmt import short_duration
+from oncall_tui.domain.timefmt import short_duration
 
 _UNITS = (("y", 365 * 86400.0), ("w", 7 * 86400.0), ("d", 86400.0), ("h", 3600.0),
           ("m", 60.0), ("s", 1.0), ("ms", 0.001))  # fmt: skip

@@ -11,18 +11,18 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
-from ..api.fetch import Fetched
-from ..api.netguard import NetworkHooks
-from ..config import ConfigError, Settings
-from ..domain.sanitize import clean
-from ..factory import Clients, build_clients
-from ..poller import Prefetched
-from .commands import command_choices, command_help, run_command
-from .dialogs.command import CommandPrompt
-from .dialogs.help import HelpScreen, binding_ids, binding_rows
-from .screens.alerts import AlertsScreen
-from .silence_actions import SilenceActions
-from .themes import DEFAULT_VARIABLES, load_themes
+from oncall_tui.api.fetch import Fetched
+from oncall_tui.api.netguard import NetworkHooks
+from oncall_tui.config import ConfigError, Settings
+from oncall_tui.domain.sanitize import clean
+from oncall_tui.factory import Clients, build_clients
+from oncall_tui.poller import Prefetched
+from oncall_tui.ui.commands import command_choices, command_help, run_command
+from oncall_tui.ui.dialogs.command import CommandPrompt
+from oncall_tui.ui.dialogs.help import HelpScreen, binding_ids, binding_rows
+from oncall_tui.ui.screens.alerts import AlertsScreen
+from oncall_tui.ui.silence_actions import SilenceActions
+from oncall_tui.ui.themes import DEFAULT_VARIABLES, load_themes
 
 
 class OncallApp(App[None]):

@@ -10,14 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..domain.board import SORTS, BoardAlert
-from ..domain.timespec import TimeSpecError, parse_duration
-from .dialogs.confirm import Confirm
-from .screens.alerts import AlertsScreen
-from .screens.silences import SilencesScreen
+from oncall_tui.domain.board import SORTS, BoardAlert
+from oncall_tui.domain.timespec import TimeSpecError, parse_duration
+from oncall_tui.ui.dialogs.confirm import Confirm
+from oncall_tui.ui.screens.alerts import AlertsScreen
+from oncall_tui.ui.screens.silences import SilencesScreen
 
 if TYPE_CHECKING:
-    from .app import OncallApp
+    from oncall_tui.ui.app import OncallApp
 
 
 @dataclass(frozen=True)
@@ -75,14 +75,14 @@ async def _silences(app: OncallApp, rest: str) -> None:
 
 
 async def _slo(app: OncallApp, rest: str) -> None:
-    from .screens.slo import SLOScreen
+    from oncall_tui.ui.screens.slo import SLOScreen
 
     await to_board(app)
     app.push_screen(SLOScreen(app.clients))
 
 
 async def _query(app: OncallApp, rest: str) -> None:
-    from .screens.query import QueryScreen
+    from oncall_tui.ui.screens.query import QueryScreen
 
     await to_board(app)
     app.push_screen(QueryScreen(app.clients))

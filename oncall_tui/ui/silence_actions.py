@@ -9,13 +9,13 @@ from typing import Any
 
 from textual.screen import Screen
 
-from .. import silencing
-from ..api.am_models import Silence
-from ..config import SilenceDefaults
-from ..domain.board import BoardAlert, BoardGroup, Line
-from ..domain.matchers import LabelMatcher
-from ..domain.sanitize import one_line
-from ..domain.silence_plan import (
+from oncall_tui import silencing
+from oncall_tui.api.am_models import Silence
+from oncall_tui.config import SilenceDefaults
+from oncall_tui.domain.board import BoardAlert, BoardGroup, Line
+from oncall_tui.domain.matchers import LabelMatcher
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.silence_plan import (
     Draft,
     Editing,
     FormInput,
@@ -25,9 +25,9 @@ from ..domain.silence_plan import (
     prefill_for_alert,
     prefill_for_group,
 )
-from ..domain.timespec import local_zone, parse_duration
-from ..factory import Clients
-from .dialogs.silence_form import SilenceForm
+from oncall_tui.domain.timespec import local_zone, parse_duration
+from oncall_tui.factory import Clients
+from oncall_tui.ui.dialogs.silence_form import SilenceForm
 
 # Called after a write with what the servers did (None when nothing was written).
 Done = Callable[[silencing.WriteReport | None], object]

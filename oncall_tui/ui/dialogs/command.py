@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
-from ..widgets.field import Field
+from oncall_tui.ui.widgets.field import Field
 
 
 class CommandPrompt(ModalScreen[str | None]):

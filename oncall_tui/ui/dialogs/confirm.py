@@ -12,7 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from ..widgets.field import Field
+from oncall_tui.ui.widgets.field import Field
 
 
 class Confirm(ModalScreen[bool]):

@@ -25,11 +25,11 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from ... import silencing
-from ...config import SilenceDefaults
-from ...domain.board import BoardAlert
-from ...domain.sanitize import one_line
-from ...domain.silence_plan import (
+from oncall_tui import silencing
+from oncall_tui.config import SilenceDefaults
+from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.silence_plan import (
     Checked,
     FormInput,
     Preview,
@@ -38,11 +38,11 @@ from ...domain.silence_plan import (
     edit_note,
     preview,
 )
-from ...domain.timespec import describe_moment
-from ...factory import Clients
-from ..widgets.alert_lines import alert_line
-from ..widgets.field import Field
-from .confirm import Confirm
+from oncall_tui.domain.timespec import describe_moment
+from oncall_tui.factory import Clients
+from oncall_tui.ui.dialogs.confirm import Confirm
+from oncall_tui.ui.widgets.alert_lines import alert_line
+from oncall_tui.ui.widgets.field import Field
 
 SHOWN_ALERTS = 60
 

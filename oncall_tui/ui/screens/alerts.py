@@ -18,22 +18,22 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from ...api.prometheus import RuleAlert
-from ...config import SilenceDefaults
-from ...domain.board import SORTS, BoardAlert, BoardGroup, BoardModel, GroupBuilder
-from ...domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, Poll
-from ...domain.matchers import FilterError, LabelMatcher, parse_filter
-from ...domain.merge import MergedGroup
-from ...domain.sanitize import one_line
-from ...domain.silence_plan import acked_by
-from ...factory import Clients
-from ...poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
-from ..silence_actions import SilenceActions
-from ..widgets.banner import IncompleteBanner
-from ..widgets.board import BoardView, column_titles
-from ..widgets.field import Field
-from ..widgets.slo_strip import SLOStrip
-from ..widgets.status import StatusBar, status_text
+from oncall_tui.api.prometheus import RuleAlert
+from oncall_tui.config import SilenceDefaults
+from oncall_tui.domain.board import SORTS, BoardAlert, BoardGroup, BoardModel, GroupBuilder
+from oncall_tui.domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, Poll
+from oncall_tui.domain.matchers import FilterError, LabelMatcher, parse_filter
+from oncall_tui.domain.merge import MergedGroup
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.silence_plan import acked_by
+from oncall_tui.factory import Clients
+from oncall_tui.poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
+from oncall_tui.ui.silence_actions import SilenceActions
+from oncall_tui.ui.widgets.banner import IncompleteBanner
+from oncall_tui.ui.widgets.board import BoardView, column_titles
+from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.slo_strip import SLOStrip
+from oncall_tui.ui.widgets.status import StatusBar, status_text
 
 
 class AlertsScreen(Screen[None]):
@@ -178,7 +178,7 @@ class AlertsScreen(Screen[None]):
     def _tell_slo_views(self, error: str) -> None:
         """The SLO views poll every 30 s; the board every few seconds sees Prometheus fail
         or come back first, and tells them."""
-        from .slo import SLOScreen
+        from oncall_tui.ui.screens.slo import SLOScreen
 
         self.query_one(SLOStrip).prometheus_state(error)
         for screen in self.app.screen_stack:
@@ -423,7 +423,7 @@ class AlertsScreen(Screen[None]):
         self.action_refresh()
 
     def on_board_view_opened(self, event: BoardView.Opened) -> None:
-        from .detail import AlertDetailScreen
+        from oncall_tui.ui.screens.detail import AlertDetailScreen
 
         self.app.push_screen(AlertDetailScreen(event.alert, self.clients, self.model))
 
@@ -438,7 +438,7 @@ class AlertsScreen(Screen[None]):
         return line.shown[0] if len(line.shown) == 1 else None
 
     def action_runbook(self) -> None:
-        from .runbook import RunbookScreen
+        from oncall_tui.ui.screens.runbook import RunbookScreen
 
         alert = self._cursor_alert()
         if alert is None:
@@ -447,7 +447,7 @@ class AlertsScreen(Screen[None]):
             self.app.push_screen(RunbookScreen(alert, self.clients))
 
     def action_triage(self) -> None:
-        from .triage import TriageScreen
+        from oncall_tui.ui.screens.triage import TriageScreen
 
         alert = self._cursor_alert()
         if alert is None:

@@ -23,19 +23,19 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...api.am_models import Silence
-from ...api.errors import ApiError
-from ...domain.alert_facts import Rules, label_matchers, matching_rules
-from ...domain.alert_history import History, build_history, history_queries
-from ...domain.board import STATES, BoardAlert, BoardModel
-from ...domain.sanitize import one_line
-from ...domain.severity import COLOURED
-from ...domain.slo import SLOReport
-from ...factory import Clients
-from ...slo_poller import SLOPoller
-from ..widgets import detail_fetched as fetched
-from ..widgets import detail_sections as sections
-from ..widgets.styles import component_style
+from oncall_tui.api.am_models import Silence
+from oncall_tui.api.errors import ApiError
+from oncall_tui.domain.alert_facts import Rules, label_matchers, matching_rules
+from oncall_tui.domain.alert_history import History, build_history, history_queries
+from oncall_tui.domain.board import STATES, BoardAlert, BoardModel
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.severity import COLOURED
+from oncall_tui.domain.slo import SLOReport
+from oncall_tui.factory import Clients
+from oncall_tui.slo_poller import SLOPoller
+from oncall_tui.ui.widgets import detail_fetched as fetched
+from oncall_tui.ui.widgets import detail_sections as sections
+from oncall_tui.ui.widgets.styles import component_style
 
 SECTIONS = (
     ("labels", "Labels"),
@@ -251,12 +251,12 @@ class AlertDetailScreen(Screen[None]):
     # -- runbook, triage and alert history (issue 6) ---------------------------------------------
 
     def action_runbook(self) -> None:
-        from .runbook import RunbookScreen
+        from oncall_tui.ui.screens.runbook import RunbookScreen
 
         self.app.push_screen(RunbookScreen(self.alert, self.clients))
 
     def action_triage(self) -> None:
-        from .triage import TriageScreen
+        from oncall_tui.ui.screens.triage import TriageScreen
 
         self.app.push_screen(TriageScreen(self.alert, self.clients))
 

@@ -18,11 +18,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from ...domain.timefmt import short_duration
-from ...factory import Clients
-from ...query_history import QueryHistory
-from ..widgets.field import Field
-from ..widgets.query_result import ResultView, error_text
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.factory import Clients
+from oncall_tui.query_history import QueryHistory
+from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.query_result import ResultView, error_text
 
 MODES = (0.0, 3600.0, 6 * 3600.0, 24 * 3600.0)  # 0: instant
 POINTS = 240

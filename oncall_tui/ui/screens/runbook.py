@@ -29,16 +29,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownFence, MarkdownTableOfContents
 
-from ...api.fetch import Fetched, FetchError, RefusedLink, RunbookFetcher
-from ...api.netguard import NetworkHooks
-from ...domain.board import BoardAlert
-from ...domain.html_text import html_to_text
-from ...domain.promql import MissingLabel, fill_query
-from ...domain.runbook_policy import NetworkPolicy, Refusal
-from ...domain.runbooks import Candidate, candidates, document_kind, is_promql
-from ...domain.sanitize import clean, one_line
-from ...factory import Clients
-from ..widgets.query_result import ResultView
+from oncall_tui.api.fetch import Fetched, FetchError, RefusedLink, RunbookFetcher
+from oncall_tui.api.netguard import NetworkHooks
+from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.html_text import html_to_text
+from oncall_tui.domain.promql import MissingLabel, fill_query
+from oncall_tui.domain.runbook_policy import NetworkPolicy, Refusal
+from oncall_tui.domain.runbooks import Candidate, candidates, document_kind, is_promql
+from oncall_tui.domain.sanitize import clean, one_line
+from oncall_tui.factory import Clients
+from oncall_tui.ui.widgets.query_result import ResultView
 
 RANGE_SECONDS = 3600.0
 
@@ -104,7 +104,7 @@ class RunbookScreen(Screen[None]):
     # -- loading ---------------------------------------------------------------------------------
 
     def _fetcher(self) -> RunbookFetcher:
-        from ...runbook_auth import auth_lookup
+        from oncall_tui.runbook_auth import auth_lookup
 
         config = self.clients.context.runbooks
         settings = getattr(self.app, "settings", None)
@@ -339,7 +339,7 @@ class RunbookScreen(Screen[None]):
         self._hint(f"link (not opened): {event.href}")
 
     def action_triage(self) -> None:
-        from .triage import TriageScreen
+        from oncall_tui.ui.screens.triage import TriageScreen
 
         self.app.push_screen(TriageScreen(self.alert, self.clients))
 

@@ -19,19 +19,19 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from ... import silencing
-from ...domain.alert_facts import relative
-from ...domain.board import BoardAlert
-from ...domain.matchers import Filter, FilterError, parse_filter
-from ...domain.sanitize import one_line
-from ...domain.silence_rows import SilenceRow, build_rows, state_counts
-from ...domain.timefmt import short_duration
-from ...domain.timespec import TimeSpecError, parse_duration
-from ...factory import Clients
-from ...poller import Backoff
-from ..dialogs.confirm import Ask, Confirm
-from ..silence_actions import SilenceActions
-from ..widgets.field import Field
+from oncall_tui import silencing
+from oncall_tui.domain.alert_facts import relative
+from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.matchers import Filter, FilterError, parse_filter
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.silence_rows import SilenceRow, build_rows, state_counts
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.domain.timespec import TimeSpecError, parse_duration
+from oncall_tui.factory import Clients
+from oncall_tui.poller import Backoff
+from oncall_tui.ui.dialogs.confirm import Ask, Confirm
+from oncall_tui.ui.silence_actions import SilenceActions
+from oncall_tui.ui.widgets.field import Field
 
 # What tells silences apart comes first: at 80 columns the matchers must still show.
 COLUMNS = ("", "STATE", "ENDS", "ALERTS", "MATCHERS", "COMMENT", "BY", "STARTS", "CLUSTER")

@@ -18,14 +18,14 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...domain.sanitize import one_line
-from ...domain.slo import PAGE, TICKET
-from ...domain.timefmt import short_duration
-from ...factory import Clients
-from ...poller import Backoff
-from ...slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
-from ..widgets.slo_summary import card
-from ..widgets.styles import component_style
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.slo import PAGE, TICKET
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.factory import Clients
+from oncall_tui.poller import Backoff
+from oncall_tui.slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
+from oncall_tui.ui.widgets.slo_summary import card
+from oncall_tui.ui.widgets.styles import component_style
 
 ROLES = ("page", "ticket", "ok", "nodata", "muted", "name", "warn", "error", "bad", "good")
 

@@ -19,16 +19,16 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...api.prometheus import QueryResult, Rule, Series
-from ...domain.alert_facts import matching_rules
-from ...domain.board import BoardAlert
-from ...domain.matchers import parse_filter
-from ...domain.promql import Clause, MissingLabel, fill_query, format_value, thresholds
-from ...domain.sanitize import clean_lines, one_line
-from ...domain.timefmt import short_duration
-from ...factory import Clients
-from ..widgets.chart import Chart
-from ..widgets.query_result import ResultView, chart_series, error_text
+from oncall_tui.api.prometheus import QueryResult, Rule, Series
+from oncall_tui.domain.alert_facts import matching_rules
+from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.matchers import parse_filter
+from oncall_tui.domain.promql import Clause, MissingLabel, fill_query, format_value, thresholds
+from oncall_tui.domain.sanitize import clean_lines, one_line
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.factory import Clients
+from oncall_tui.ui.widgets.chart import Chart
+from oncall_tui.ui.widgets.query_result import ResultView, chart_series, error_text
 
 WINDOWS = (3600.0, 6 * 3600.0, 24 * 3600.0)
 WINDOW_NAMES = {3600.0: "1h", 6 * 3600.0: "6h", 24 * 3600.0: "24h"}
@@ -229,7 +229,7 @@ class TriageScreen(Screen[None]):
         self.refresh_all()
 
     def action_runbook(self) -> None:
-        from .runbook import RunbookScreen
+        from oncall_tui.ui.screens.runbook import RunbookScreen
 
         self.app.push_screen(RunbookScreen(self.alert, self.clients))
 

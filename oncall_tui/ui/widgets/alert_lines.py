@@ -6,8 +6,8 @@ from collections.abc import Collection
 
 from rich.text import Text
 
-from ...domain.board import BoardAlert
-from ...domain.sanitize import one_line
+from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.sanitize import one_line
 
 _SKIP = frozenset({"alertname", "severity"})
 

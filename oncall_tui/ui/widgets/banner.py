@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from ...domain.sanitize import one_line
+from oncall_tui.domain.sanitize import one_line
 
 
 class IncompleteBanner(Static):

@@ -20,12 +20,12 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...domain.board import STATES, BoardAlert, BoardModel, Line, state_counts, top_severity
-from ...domain.completeness import RESOLVED_CLUSTER
-from ...domain.sanitize import one_line
-from ...domain.severity import COLOURED
-from ...domain.timefmt import short_duration
-from .styles import component_style
+from oncall_tui.domain.board import STATES, BoardAlert, BoardModel, Line, state_counts, top_severity
+from oncall_tui.domain.completeness import RESOLVED_CLUSTER
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.severity import COLOURED
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.ui.widgets.styles import component_style
 
 CACHE_SIZE = 400
 

@@ -20,9 +20,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from ...domain.promql import format_value
-from ...domain.sanitize import one_line
-from .styles import component_style
+from oncall_tui.domain.promql import format_value
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.ui.widgets.styles import component_style
 
 # Braille dot bits, by (column 0/1, row 0..3) within one character cell.
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))

@@ -13,15 +13,15 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
-from ...api.am_models import Silence
-from ...domain.alert_facts import Rules, local_time, relative
-from ...domain.alert_history import History
-from ...domain.board import BoardAlert
-from ...domain.sanitize import clean_lines, one_line
-from ...domain.slo import SLOReport
-from ...domain.timefmt import short_duration
-from .detail_sections import NOT_IN_AM, field, is_pending
-from .slo_summary import Styler, brief, exhaustion, minutes, pct
+from oncall_tui.api.am_models import Silence
+from oncall_tui.domain.alert_facts import Rules, local_time, relative
+from oncall_tui.domain.alert_history import History
+from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.sanitize import clean_lines, one_line
+from oncall_tui.domain.slo import SLOReport
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.ui.widgets.detail_sections import NOT_IN_AM, field, is_pending
+from oncall_tui.ui.widgets.slo_summary import Styler, brief, exhaustion, minutes, pct
 
 LOADING = "loading…"
 

@@ -14,12 +14,19 @@ from datetime import UTC, datetime, timedelta
 from rich.style import Style
 from rich.text import Text
 
-from ...domain.alert_facts import Rules, find_alert, link_items, local_time, relative, safe_link
-from ...domain.board import PENDING_CLUSTER, BoardAlert, BoardModel
-from ...domain.sanitize import clean_lines, one_line
-from ...domain.severity import COLOURED
-from ...domain.timefmt import short_duration
-from .slo_summary import Styler
+from oncall_tui.domain.alert_facts import (
+    Rules,
+    find_alert,
+    link_items,
+    local_time,
+    relative,
+    safe_link,
+)
+from oncall_tui.domain.board import PENDING_CLUSTER, BoardAlert, BoardModel
+from oncall_tui.domain.sanitize import clean_lines, one_line
+from oncall_tui.domain.severity import COLOURED
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.ui.widgets.slo_summary import Styler
 
 KEY_WIDTH = 24
 NOT_IN_AM = "none (pending alerts are not in Alertmanager)"

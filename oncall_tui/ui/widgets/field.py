@@ -16,7 +16,7 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import Input
 
-from ...domain.sanitize import clean
+from oncall_tui.domain.sanitize import clean
 
 
 def pasted_line(text: str) -> str:

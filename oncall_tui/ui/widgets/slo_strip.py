@@ -16,13 +16,13 @@ from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
-from ...domain.sanitize import one_line
-from ...domain.slo import NO_DATA
-from ...factory import Clients
-from ...poller import Backoff
-from ...slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
-from .slo_summary import brief
-from .styles import component_style
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.slo import NO_DATA
+from oncall_tui.factory import Clients
+from oncall_tui.poller import Backoff
+from oncall_tui.slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
+from oncall_tui.ui.widgets.slo_summary import brief
+from oncall_tui.ui.widgets.styles import component_style
 
 ROLES = ("page", "ticket", "ok", "nodata", "muted", "error", "bad", "label")
 

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from rich.style import Style
 from rich.text import Text
 
-from ...domain.sanitize import one_line
-from ...domain.slo import NO_DATA, OK, PAGE, TICKET, WINDOWS, SLOReport, parse_duration
-from ...domain.timefmt import short_duration
-from .budget_chart import budget_chart, gauge
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.slo import NO_DATA, OK, PAGE, TICKET, WINDOWS, SLOReport, parse_duration
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.ui.widgets.budget_chart import budget_chart, gauge
 
 # A role name -> Style lookup, from the owner's component classes.
 Styler = Callable[[str], Style]

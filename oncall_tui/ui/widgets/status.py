@@ -15,11 +15,11 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ...config import Context
-from ...domain.sanitize import one_line
-from ...domain.timefmt import short_duration
-from ...poller import ClusterHealth
-from .styles import component_style
+from oncall_tui.config import Context
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.poller import ClusterHealth
+from oncall_tui.ui.widgets.styles import component_style
 
 
 class StatusBar(Static):
