@@ -19,9 +19,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import PostableAlert
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.procs import http_get
+from oncall_tui.wire.alertmanager import PostableAlert
 
 NAMES = 50
 SERVICES = 10

@@ -15,9 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.alerts_json import alert_groups_body
-from oncall_tui.api.am_models import AlertGroup
 from oncall_tui.api.decoding import decode
 from oncall_tui.domain.merge import merge_groups
+from oncall_tui.wire.alertmanager import AlertGroup
 
 
 def timed(label: str, call, repeat: int = 15) -> None:  # type: ignore[no-untyped-def]

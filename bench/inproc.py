@@ -29,8 +29,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from oncall_tui.config import Settings, resolve_context
-from oncall_tui.factory import build_clients
-from oncall_tui.poller import Poller, Snapshot
+from oncall_tui.state.alerts import Poller, Snapshot
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oncall_tui.api.am_models import PostableAlert
+from oncall_tui.cli.demo import demo_context
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
-from oncall_tui.demo_cli import demo_context
 from oncall_tui.domain.silence_plan import FormInput, check
-from oncall_tui.factory import build_clients
-from oncall_tui.silencing import expire, preview_alerts, write
+from oncall_tui.state.silences import expire, preview_alerts, write
+from oncall_tui.state.wiring import build_clients
+from oncall_tui.wire.alertmanager import PostableAlert
 
 
 def ms(values: list[float]) -> str:

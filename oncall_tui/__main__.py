@@ -6,7 +6,7 @@ package) starts nothing.
 
 import sys
 
-from oncall_tui.cli import main
+from oncall_tui.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,10 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from oncall_tui.cli.demo import demo_context  # noqa: E402
 from oncall_tui.config import Settings  # noqa: E402
 from oncall_tui.demo.stack import Stack  # noqa: E402
-from oncall_tui.demo_cli import demo_context  # noqa: E402
-from oncall_tui.factory import build_clients  # noqa: E402
+from oncall_tui.state.wiring import build_clients  # noqa: E402
 from oncall_tui.ui.app import OncallApp  # noqa: E402
 from oncall_tui.ui.screens.alerts import AlertsScreen  # noqa: E402
 

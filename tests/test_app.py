@@ -17,13 +17,12 @@ from textual.widgets import Input
 
 import oncall_tui.ui
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import PostableAlert
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.config import AlertmanagerCluster, Context, Settings
+from oncall_tui.cli.demo import demo_context
+from oncall_tui.config import ClusterConfig, Context, Settings
 from oncall_tui.demo.stack import Stack
-from oncall_tui.demo_cli import demo_context
-from oncall_tui.factory import build_clients
-from oncall_tui.poller import Poller
+from oncall_tui.state.alerts import Poller
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.help import HelpScreen
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
@@ -32,6 +31,7 @@ from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.field import pasted_line
 from oncall_tui.ui.widgets.status import StatusBar
+from oncall_tui.wire.alertmanager import PostableAlert
 
 pytestmark = pytest.mark.stack
 
@@ -160,7 +160,7 @@ async def test_a_dead_cluster_is_marked_and_the_app_keeps_running() -> None:
     dead.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{dead.getsockname()[1]}"
     dead.close()
-    context = Context(name="broken", alertmanagers=[AlertmanagerCluster(name="gone", peers=[url])])
+    context = Context(name="broken", alertmanagers=[ClusterConfig(name="gone", peers=[url])])
     app = OncallApp(Settings(), build_clients(context))
     async with app.run_test(size=(80, 24)) as pilot:
         await until(
@@ -312,7 +312,7 @@ def test_every_text_field_is_a_field_and_a_paste_keeps_every_character() -> None
 async def crash_report(use_textual_default: bool) -> str:
     from textual.app import App
 
-    context = Context(name="x", alertmanagers=[AlertmanagerCluster(peers=["http://127.0.0.1:9"])])
+    context = Context(name="x", alertmanagers=[ClusterConfig(peers=["http://127.0.0.1:9"])])
     app = OncallApp(Settings(), build_clients(context))
     async with app.run_test(size=(80, 24)):
         try:
@@ -353,7 +353,7 @@ async def test_commands_with_markup_are_shown_as_text_not_run(stack: Stack) -> N
 async def test_the_prefetched_first_poll_is_shown_and_a_failed_one_falls_back(stack: Stack) -> None:
     from concurrent.futures import Future
 
-    from oncall_tui.poller import prefetch
+    from oncall_tui.state.alerts import prefetch
 
     clients = build_clients(demo_context(stack, refresh=60))
     first = prefetch(clients)

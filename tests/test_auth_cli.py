@@ -29,7 +29,7 @@ CLEARED = (
     "WAYLAND_DISPLAY",
 )
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
-CLI = [sys.executable, "-m", "oncall_tui.auth_cli"]
+CLI = [sys.executable, "-m", "oncall_tui.cli.auth"]
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from textual.pilot import Pilot
 
+from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack, StackOptions
-from oncall_tui.demo_cli import demo_context
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.widgets.banner import IncompleteBanner

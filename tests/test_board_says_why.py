@@ -12,17 +12,17 @@ import pytest
 from textual.widgets import Static
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import PostableAlert
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.config import AlertmanagerCluster, Context, PrometheusConfig, Settings
+from oncall_tui.cli.demo import DEMO_SLOS
+from oncall_tui.config import ClusterConfig, Context, PrometheusConfig, Settings
 from oncall_tui.demo.stack import Stack
-from oncall_tui.demo_cli import DEMO_SLOS
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.banner import IncompleteBanner
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
+from oncall_tui.wire.alertmanager import PostableAlert
 from tests.test_app import board, demo_app, row_with, rows, until
 
 pytestmark = pytest.mark.stack
@@ -56,7 +56,7 @@ async def test_a_filter_that_matches_nothing_says_so(stack: Stack) -> None:
 
 async def test_a_dead_context_says_why_the_board_is_empty() -> None:
     url = closed_port_url()
-    context = Context(name="broken", alertmanagers=[AlertmanagerCluster(name="gone", peers=[url])])
+    context = Context(name="broken", alertmanagers=[ClusterConfig(name="gone", peers=[url])])
     app = OncallApp(Settings(), build_clients(context))
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and row_with(app, "cannot reach"))
@@ -116,7 +116,7 @@ async def test_new_criticals_above_the_cursor_are_announced(stack: Stack) -> Non
 async def test_prometheus_down_from_the_start_keeps_the_configured_slos(stack: Stack) -> None:
     context = Context(
         name="no-prom",
-        alertmanagers=[AlertmanagerCluster(name="demo", peers=stack.alertmanager_urls)],
+        alertmanagers=[ClusterConfig(name="demo", peers=stack.alertmanager_urls)],
         prometheus=PrometheusConfig(url=closed_port_url()),
         refresh=1,
         slos=list(DEMO_SLOS),

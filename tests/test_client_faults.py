@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableSilence
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import Matcher, PostableSilence
 from tests import fault_proxy as fp
 
 pytestmark = pytest.mark.stack

@@ -12,13 +12,13 @@ from typing import TypeVar
 import pytest
 from msgspec.structs import replace
 
-from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableSilence
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.demo.stack import Stack
 from oncall_tui.domain.merge import merge_groups, unique_alerts
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import Matcher, PostableSilence
 
 pytestmark = pytest.mark.stack
 T = TypeVar("T")

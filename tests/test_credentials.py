@@ -19,9 +19,8 @@ from keyring.backends.chainer import ChainerBackend
 from keyring.compat import properties
 from keyrings.alt.file import PlaintextKeyring  # type: ignore[import-untyped]
 
-from oncall_tui import credentials
-from oncall_tui.config import AuthConfig
-from oncall_tui.credentials import (
+from oncall_tui.config import AuthConfig, credentials
+from oncall_tui.config.credentials import (
     SERVICE,
     CredentialError,
     Secret,

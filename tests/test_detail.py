@@ -10,18 +10,18 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableAlert, PostableSilence
 from oncall_tui.api.http import ClientOptions
+from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack
-from oncall_tui.demo_cli import demo_context
 from oncall_tui.domain.alert_facts import relative, safe_link
 from oncall_tui.domain.board import BoardAlert
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.widgets.board import BoardView
+from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
 from tests.test_app import until
 
 

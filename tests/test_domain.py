@@ -9,15 +9,15 @@ import msgspec
 import pytest
 
 from bench.alerts_json import alert_groups_body
-from oncall_tui.api import errors
-from oncall_tui.api.am_models import Alert, AlertGroup, AlertStatus, Matcher, Receiver
 from oncall_tui.api.decoding import decode
-from oncall_tui.api.prometheus import RuleAlert, sample_value
 from oncall_tui.domain.board import BoardModel, GroupBuilder
 from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.merge import GroupMerger, merge_alerts, merge_groups, unique_alerts
 from oncall_tui.domain.sanitize import clean, one_line
 from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import Alert, AlertGroup, AlertStatus, Matcher, Receiver
+from oncall_tui.wire.prometheus import RuleAlert, sample_value
 
 T0 = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
 

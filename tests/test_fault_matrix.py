@@ -32,17 +32,17 @@ import httpx
 import pytest
 from textual.widgets import Input, Static
 
-from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerCluster as ApiCluster
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableSilence
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.config import AlertmanagerCluster, Context, PrometheusConfig, Settings, Timeouts
+from oncall_tui.config import ClusterConfig, Context, PrometheusConfig, Settings, Timeouts
 from oncall_tui.demo.stack import Stack
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import Matcher, PostableSilence
 from tests import fault_proxy as fp
 from tests.fault_matrix import cell, lost_unless
 from tests.test_app import alert_row, status, until
@@ -116,7 +116,7 @@ def board_context(stack: Stack, proxy: fp.FaultProxy, target: str) -> Context:
     assert prometheus is not None
     return Context(
         name="matrix",
-        alertmanagers=[AlertmanagerCluster(name="am", peers=[am])],
+        alertmanagers=[ClusterConfig(name="am", peers=[am])],
         prometheus=PrometheusConfig(url=prometheus),
         refresh=REFRESH,
         timeouts=Timeouts(connect=1.0, read=READ_TIMEOUT),
@@ -318,7 +318,7 @@ async def form_write(
     comment = f"matrix form {fault} {uuid.uuid4().hex[:8]}"
     context = Context(
         name="matrix",
-        alertmanagers=[AlertmanagerCluster(name="am", peers=[proxy.url])],
+        alertmanagers=[ClusterConfig(name="am", peers=[proxy.url])],
         refresh=REFRESH,
         timeouts=Timeouts(connect=1.0, read=READ_TIMEOUT),
     )

@@ -39,17 +39,17 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 
-from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableAlert, PostableSilence
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.config import AlertmanagerCluster, Context, Settings
+from oncall_tui.config import ClusterConfig, Context, Settings
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.status import StatusBar
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
 from tests.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
 
 pytestmark = pytest.mark.stack
@@ -395,7 +395,7 @@ async def until(
 
 def hostile_app(url: str, name: str = "hostile") -> OncallApp:
     context = Context(
-        name=name, alertmanagers=[AlertmanagerCluster(name="hx", peers=[url])], refresh=1
+        name=name, alertmanagers=[ClusterConfig(name="hx", peers=[url])], refresh=1
     )
     return OncallApp(Settings(), build_clients(context))
 

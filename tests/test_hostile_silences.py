@@ -23,9 +23,9 @@ import pytest
 from textual.widget import Widget
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableAlert, PostableSilence
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack, StackOptions
+from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
 from tests.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
 from tests.test_hostile import (
     APC,

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from oncall_tui.api.am_models import Matcher
 from oncall_tui.domain.matchers import (
     Filter,
     FilterError,
@@ -17,6 +16,7 @@ from oncall_tui.domain.matchers import (
     quote,
     search_text,
 )
+from oncall_tui.wire.alertmanager import Matcher
 
 ALERT = {
     "alertname": "HighErrorRate",

@@ -28,18 +28,18 @@ import pytest
 from textual.widgets import Markdown, Static
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import PostableAlert
 from oncall_tui.api.fetch import FetchError, RefusedLink, RunbookFetcher
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.api.netguard import GuardedTransport
+from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import RunbooksConfig
 from oncall_tui.demo.stack import Stack
-from oncall_tui.demo_cli import demo_context
 from oncall_tui.domain.runbook_policy import NetworkPolicy, parse_address
 from oncall_tui.domain.runbooks import candidates
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.runbook import RunbookScreen
+from oncall_tui.wire.alertmanager import PostableAlert
 from tests.runbook_net import LoopbackNet
 from tests.runbook_server import Route, RunbookServer
 from tests.secure_server import make_certificates

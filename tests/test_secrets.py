@@ -25,13 +25,13 @@ import pytest
 import yaml
 from textual.widget import Widget
 
-from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.config import parse_settings
 from oncall_tui.demo.stack import Stack
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
+from oncall_tui.wire import errors
 from tests import fault_proxy as fp
 from tests.pty_capture import PtyProgram, visible_text
 from tests.test_app import status, until

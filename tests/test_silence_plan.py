@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dateutil import tz
 
-from oncall_tui.api.am_models import Matcher, PostableSilence, Silence, SilenceStatus
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import FilterError, parse_matcher
 from oncall_tui.domain.silence_plan import (
@@ -33,6 +32,7 @@ from oncall_tui.domain.timespec import (
     parse_duration,
     parse_moment,
 )
+from oncall_tui.wire.alertmanager import Matcher, PostableSilence, Silence, SilenceStatus
 
 NOW = datetime(2026, 11, 28, 20, 30, tzinfo=UTC)
 BERLIN = tz.gettz("Europe/Berlin")

@@ -18,17 +18,17 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableAlert, PostableSilence, Silence
 from oncall_tui.api.http import ClientOptions
+from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
-from oncall_tui.demo_cli import demo_context
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.confirm import Ask, Confirm
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
+from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence, Silence
 from tests.test_app import alert_row, terminal_sends, until
 
 pytestmark = pytest.mark.stack

@@ -11,14 +11,13 @@ import pytest
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.config import AlertmanagerCluster as ClusterConfig
-from oncall_tui.config import Context
+from oncall_tui.cli.demo import demo_context
+from oncall_tui.config import ClusterConfig, Context
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
-from oncall_tui.demo_cli import demo_context
 from oncall_tui.domain.matchers import parse_matcher
 from oncall_tui.domain.silence_plan import FormInput, check
-from oncall_tui.factory import Clients, build_clients
-from oncall_tui.silencing import expire, extend, read_all, write
+from oncall_tui.state.silences import expire, extend, read_all, write
+from oncall_tui.state.wiring import Clients, build_clients
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)

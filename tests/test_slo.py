@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.api.prometheus import Rule, RuleGroup
+from oncall_tui.cli.demo import DEMO_SLOS
 from oncall_tui.config import Context, PrometheusConfig, SLOConfig, load_settings
 from oncall_tui.demo.exporter import LATENCY_BUCKETS, ExporterRates, continued, layout
 from oncall_tui.demo.stack import Stack, StackOptions
-from oncall_tui.demo_cli import DEMO_SLOS
 from oncall_tui.domain.slo import (
     NO_DATA,
     OK,
@@ -32,8 +31,9 @@ from oncall_tui.domain.slo import (
     time_to_exhaustion,
 )
 from oncall_tui.domain.slo_queries import discover
-from oncall_tui.factory import build_clients
-from oncall_tui.slo_poller import SLOPoller, SLOSnapshot
+from oncall_tui.state.slo import SLOPoller, SLOSnapshot
+from oncall_tui.state.wiring import build_clients
+from oncall_tui.wire.prometheus import Rule, RuleGroup
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS_30 = 30 * 86400.0

@@ -12,11 +12,11 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
 from oncall_tui.demo.exporter import ExporterRates
 from oncall_tui.demo.stack import Stack, StackOptions
-from oncall_tui.demo_cli import demo_context
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
@@ -135,7 +135,7 @@ async def test_strip_keeps_stale_figures_when_prometheus_fails(ui_stack: Stack) 
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         from oncall_tui.config import PrometheusConfig
-        from oncall_tui.slo_poller import SLOPoller
+        from oncall_tui.state.slo import SLOPoller
 
         down = demo_context(ui_stack).model_copy(
             update={"prometheus": PrometheusConfig(url=f"http://127.0.0.1:{port}")}

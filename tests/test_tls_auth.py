@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
-from oncall_tui.api import errors
 from oncall_tui.config import Context, parse_settings
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
+from oncall_tui.wire import errors
 
 if TYPE_CHECKING:  # loaded by conftest's pytest_plugins, so that pytest rewrites its asserts
     from tests.secure_server import SecureAlertmanager

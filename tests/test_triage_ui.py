@@ -12,11 +12,11 @@ from textual.pilot import Pilot
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownBlock
 
+from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import AuthConfig, Context, PrometheusConfig, RunbooksConfig, Settings
 from oncall_tui.demo.stack import Stack
-from oncall_tui.demo_cli import demo_context
 from oncall_tui.domain.board import BoardAlert
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen

@@ -20,12 +20,11 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Footer, Input
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.am_models import Matcher, PostableSilence
 from oncall_tui.api.http import ClientOptions
+from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
-from oncall_tui.demo_cli import demo_context
-from oncall_tui.factory import build_clients
+from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.commands import COMMANDS
 from oncall_tui.ui.dialogs.confirm import Confirm
@@ -35,6 +34,7 @@ from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.board import BoardView
+from oncall_tui.wire.alertmanager import Matcher, PostableSilence
 from tests.test_app import alert_row, rows, until
 
 pytestmark = pytest.mark.stack

@@ -15,8 +15,10 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from oncall_tui.api import errors
-from oncall_tui.api.am_models import (
+from oncall_tui.api.decoding import GroupDecoder, decode
+from oncall_tui.api.http import ClientOptions, Endpoint
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import (
     Alert,
     AlertGroup,
     AlertmanagerStatus,
@@ -26,8 +28,6 @@ from oncall_tui.api.am_models import (
     Silence,
     SilenceCreated,
 )
-from oncall_tui.api.decoding import GroupDecoder, decode
-from oncall_tui.api.http import ClientOptions, Endpoint
 
 T = TypeVar("T")
 API = "/api/v2"

@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from oncall_tui.api import errors
-from oncall_tui.api.am_models import AlertGroup
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import AlertGroup
 
 T = TypeVar("T")
 # Work between two yields to the event loop, in bytes hashed: about 2 ms here, short enough

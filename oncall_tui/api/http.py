@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from oncall_tui.api import errors
+from oncall_tui.wire import errors
 
 USER_AGENT = "oncall-tui/0.1"
 MAX_DETAIL = 500

@@ -6,15 +6,23 @@ Sample values arrive as strings ("NaN", "+Inf" included) and leave as floats.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
 
-from oncall_tui.api import errors
 from oncall_tui.api.decoding import decode
 from oncall_tui.api.http import ClientOptions, Endpoint
+from oncall_tui.wire import errors
+from oncall_tui.wire.prometheus import (
+    BuildInfo,
+    QueryResult,
+    RuleAlert,
+    RuleGroup,
+    RuntimeInfo,
+    Sample,
+    Series,
+    sample_value,
+)
 
 API = "/api/v1"
 # Longer expressions go in a POST body: URLs past a few KB are cut by proxies.
@@ -44,90 +52,12 @@ class _RawSeries(msgspec.Struct, frozen=True):
     values: list[tuple[float, str]] = msgspec.field(default_factory=list)
 
 
-def sample_value(text: str) -> float:
-    """Prometheus's string sample to a float; NaN and +/-Inf come through as such."""
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    labels: Mapping[str, str]
-    timestamp: float
-    value: float
-
-
-@dataclass(frozen=True, slots=True)
-class Series:
-    labels: Mapping[str, str]
-    points: tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class QueryResult:
-    """An instant query's answer: a vector (`samples`) or a scalar/string (`scalar`)."""
-
-    result_type: str
-    samples: tuple[Sample, ...] = ()
-    series: tuple[Series, ...] = ()
-    scalar: float | None = None
-    warnings: tuple[str, ...] = ()
-
-
-class RuleAlert(msgspec.Struct, frozen=True, rename="camel"):
-    labels: dict[str, str]
-    annotations: dict[str, str] = msgspec.field(default_factory=dict)
-    state: str = ""  # pending | firing
-    active_at: datetime | None = None
-    value: str = ""
-
-    @property
-    def float_value(self) -> float:
-        return sample_value(self.value)
-
-
-class Rule(msgspec.Struct, frozen=True, rename="camel"):
-    name: str
-    query: str
-    type: str  # alerting | recording
-    health: str = ""
-    duration: float = 0.0
-    labels: dict[str, str] = msgspec.field(default_factory=dict)
-    annotations: dict[str, str] = msgspec.field(default_factory=dict)
-    alerts: list[RuleAlert] = msgspec.field(default_factory=list)
-    last_error: str = ""
-    state: str = ""
-
-
-class RuleGroup(msgspec.Struct, frozen=True, rename="camel"):
-    name: str
-    file: str
-    rules: list[Rule]
-    interval: float = 0.0
-    # Prometheus's clock; "0001-01-01T00:00:00Z" before the first evaluation.
-    last_evaluation: datetime | None = None
-
-
 class _Rules(msgspec.Struct, frozen=True):
     groups: list[RuleGroup]
 
 
 class _Alerts(msgspec.Struct, frozen=True):
     alerts: list[RuleAlert]
-
-
-class BuildInfo(msgspec.Struct, frozen=True, rename="camel"):
-    version: str = ""
-    revision: str = ""
-    branch: str = ""
-    go_version: str = ""
-
-
-class RuntimeInfo(msgspec.Struct, frozen=True, rename="camel"):
-    start_time: str = ""
-    storage_retention: str = ""
 
 
 def _time(value: datetime | float) -> str:

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from oncall_tui.api.prometheus import Rule, RuleGroup
 from oncall_tui.domain.board import BoardAlert, BoardModel
 from oncall_tui.domain.matchers import quote
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.wire.prometheus import Rule, RuleGroup
 
 Rules = list[tuple[RuleGroup, Rule]]
 

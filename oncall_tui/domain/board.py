@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 import msgspec
 
-from oncall_tui.api.prometheus import RuleAlert
 from oncall_tui.domain.merge import MergedAlert, MergedGroup
 from oncall_tui.domain.severity import rank
+from oncall_tui.wire.prometheus import RuleAlert
 
 PENDING_CLUSTER = "prometheus"
 PENDING_RECEIVER = "(pending)"

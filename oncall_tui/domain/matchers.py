@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, cast, get_args
 
-from oncall_tui.api.am_models import Matcher
 from oncall_tui.domain.re2 import RegexError, compile_re2
+from oncall_tui.wire.alertmanager import Matcher
 
 Op = Literal["=", "!=", "=~", "!~"]
 OPS: frozenset[str] = frozenset(get_args(Op))

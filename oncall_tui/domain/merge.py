@@ -11,7 +11,7 @@ from datetime import datetime
 
 import msgspec
 
-from oncall_tui.api.am_models import Alert, AlertGroup
+from oncall_tui.wire.alertmanager import Alert, AlertGroup
 
 
 class MergedAlert(msgspec.Struct, frozen=True, gc=False):

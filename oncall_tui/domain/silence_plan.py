@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
-from oncall_tui.api.am_models import Matcher, PostableSilence, Silence
 from oncall_tui.domain.board import PENDING_CLUSTER, BoardAlert
 from oncall_tui.domain.matchers import FilterError, LabelMatcher, parse_filter, parse_matcher
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration, parse_moment
+from oncall_tui.wire.alertmanager import Matcher, PostableSilence, Silence
 
 ACK_PREFIX = "ACK by "
 MAINTENANCE_PREFIX = "[maintenance "

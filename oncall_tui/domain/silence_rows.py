@@ -10,10 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from oncall_tui.api.am_models import Silence
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import FilterError, LabelMatcher, search_text
 from oncall_tui.domain.silence_plan import acked_by, maintenance_name
+from oncall_tui.wire.alertmanager import Silence
 
 ENDING_SOON = timedelta(minutes=15)
 _ORDER = {"active": 0, "pending": 1, "expired": 2}

@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from oncall_tui.api.prometheus import Rule, RuleGroup
 from oncall_tui.domain.slo import DEFAULT_WINDOW, SLOSpec, format_duration, parse_duration
+from oncall_tui.wire.prometheus import Rule, RuleGroup
 
 SLOTH_RATIO = re.compile(r"^slo:sli_error:ratio_rate(\w+)$")
 PYRRA_BURN = re.compile(r"^(.+):burnrate(\w+)$")

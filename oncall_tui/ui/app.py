@@ -15,8 +15,8 @@ from oncall_tui.api.fetch import Fetched
 from oncall_tui.api.netguard import NetworkHooks
 from oncall_tui.config import ConfigError, Settings
 from oncall_tui.domain.sanitize import clean
-from oncall_tui.factory import Clients, build_clients
-from oncall_tui.poller import Prefetched
+from oncall_tui.state.alerts import Prefetched
+from oncall_tui.state.wiring import Clients, build_clients
 from oncall_tui.ui.commands import command_choices, command_help, run_command
 from oncall_tui.ui.dialogs.command import CommandPrompt
 from oncall_tui.ui.dialogs.help import HelpScreen, binding_ids, binding_rows

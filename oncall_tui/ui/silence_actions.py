@@ -9,8 +9,6 @@ from typing import Any
 
 from textual.screen import Screen
 
-from oncall_tui import silencing
-from oncall_tui.api.am_models import Silence
 from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import BoardAlert, BoardGroup, Line
 from oncall_tui.domain.matchers import LabelMatcher
@@ -26,8 +24,10 @@ from oncall_tui.domain.silence_plan import (
     prefill_for_group,
 )
 from oncall_tui.domain.timespec import local_zone, parse_duration
-from oncall_tui.factory import Clients
+from oncall_tui.state import silences as silencing
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
+from oncall_tui.wire.alertmanager import Silence
 
 # Called after a write with what the servers did (None when nothing was written).
 Done = Callable[[silencing.WriteReport | None], object]

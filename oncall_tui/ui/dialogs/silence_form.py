@@ -25,7 +25,6 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from oncall_tui import silencing
 from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.sanitize import one_line
@@ -39,7 +38,8 @@ from oncall_tui.domain.silence_plan import (
     preview,
 )
 from oncall_tui.domain.timespec import describe_moment
-from oncall_tui.factory import Clients
+from oncall_tui.state import silences as silencing
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.confirm import Confirm
 from oncall_tui.ui.widgets.alert_lines import alert_line
 from oncall_tui.ui.widgets.field import Field

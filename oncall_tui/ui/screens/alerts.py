@@ -18,7 +18,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from oncall_tui.api.prometheus import RuleAlert
 from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import SORTS, BoardAlert, BoardGroup, BoardModel, GroupBuilder
 from oncall_tui.domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, Poll
@@ -26,14 +25,15 @@ from oncall_tui.domain.matchers import FilterError, LabelMatcher, parse_filter
 from oncall_tui.domain.merge import MergedGroup
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.silence_plan import acked_by
-from oncall_tui.factory import Clients
-from oncall_tui.poller import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
+from oncall_tui.state.alerts import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.widgets.banner import IncompleteBanner
 from oncall_tui.ui.widgets.board import BoardView, column_titles
 from oncall_tui.ui.widgets.field import Field
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
 from oncall_tui.ui.widgets.status import StatusBar, status_text
+from oncall_tui.wire.prometheus import RuleAlert
 
 
 class AlertsScreen(Screen[None]):

@@ -23,19 +23,19 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from oncall_tui.api.am_models import Silence
-from oncall_tui.api.errors import ApiError
 from oncall_tui.domain.alert_facts import Rules, label_matchers, matching_rules
 from oncall_tui.domain.alert_history import History, build_history, history_queries
 from oncall_tui.domain.board import STATES, BoardAlert, BoardModel
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.severity import COLOURED
 from oncall_tui.domain.slo import SLOReport
-from oncall_tui.factory import Clients
-from oncall_tui.slo_poller import SLOPoller
+from oncall_tui.state.slo import SLOPoller
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.widgets import detail_fetched as fetched
 from oncall_tui.ui.widgets import detail_sections as sections
 from oncall_tui.ui.widgets.styles import component_style
+from oncall_tui.wire.alertmanager import Silence
+from oncall_tui.wire.errors import ApiError
 
 SECTIONS = (
     ("labels", "Labels"),

@@ -19,8 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from oncall_tui.domain.timefmt import short_duration
-from oncall_tui.factory import Clients
-from oncall_tui.query_history import QueryHistory
+from oncall_tui.state.history import QueryHistory
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.widgets.field import Field
 from oncall_tui.ui.widgets.query_result import ResultView, error_text
 

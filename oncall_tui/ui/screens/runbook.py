@@ -37,7 +37,7 @@ from oncall_tui.domain.promql import MissingLabel, fill_query
 from oncall_tui.domain.runbook_policy import NetworkPolicy, Refusal
 from oncall_tui.domain.runbooks import Candidate, candidates, document_kind, is_promql
 from oncall_tui.domain.sanitize import clean, one_line
-from oncall_tui.factory import Clients
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.widgets.query_result import ResultView
 
 RANGE_SECONDS = 3600.0
@@ -104,7 +104,7 @@ class RunbookScreen(Screen[None]):
     # -- loading ---------------------------------------------------------------------------------
 
     def _fetcher(self) -> RunbookFetcher:
-        from oncall_tui.runbook_auth import auth_lookup
+        from oncall_tui.config.runbook_credentials import auth_lookup
 
         config = self.clients.context.runbooks
         settings = getattr(self.app, "settings", None)

@@ -19,7 +19,6 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from oncall_tui import silencing
 from oncall_tui.domain.alert_facts import relative
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import Filter, FilterError, parse_filter
@@ -27,8 +26,9 @@ from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.silence_rows import SilenceRow, build_rows, state_counts
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration
-from oncall_tui.factory import Clients
-from oncall_tui.poller import Backoff
+from oncall_tui.state import silences as silencing
+from oncall_tui.state.alerts import Backoff
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.confirm import Ask, Confirm
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.widgets.field import Field

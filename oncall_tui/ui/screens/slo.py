@@ -21,9 +21,9 @@ from textual.widgets import Footer, Static
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.slo import PAGE, TICKET
 from oncall_tui.domain.timefmt import short_duration
-from oncall_tui.factory import Clients
-from oncall_tui.poller import Backoff
-from oncall_tui.slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
+from oncall_tui.state.alerts import Backoff
+from oncall_tui.state.slo import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.widgets.slo_summary import card
 from oncall_tui.ui.widgets.styles import component_style
 

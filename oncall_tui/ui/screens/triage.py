@@ -19,16 +19,16 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from oncall_tui.api.prometheus import QueryResult, Rule, Series
 from oncall_tui.domain.alert_facts import matching_rules
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.promql import Clause, MissingLabel, fill_query, format_value, thresholds
 from oncall_tui.domain.sanitize import clean_lines, one_line
 from oncall_tui.domain.timefmt import short_duration
-from oncall_tui.factory import Clients
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.widgets.chart import Chart
 from oncall_tui.ui.widgets.query_result import ResultView, chart_series, error_text
+from oncall_tui.wire.prometheus import QueryResult, Rule, Series
 
 WINDOWS = (3600.0, 6 * 3600.0, 24 * 3600.0)
 WINDOW_NAMES = {3600.0: "1h", 6 * 3600.0: "6h", 24 * 3600.0: "24h"}

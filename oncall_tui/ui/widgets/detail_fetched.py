@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
-from oncall_tui.api.am_models import Silence
 from oncall_tui.domain.alert_facts import Rules, local_time, relative
 from oncall_tui.domain.alert_history import History
 from oncall_tui.domain.board import BoardAlert
@@ -22,6 +21,7 @@ from oncall_tui.domain.slo import SLOReport
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.ui.widgets.detail_sections import NOT_IN_AM, field, is_pending
 from oncall_tui.ui.widgets.slo_summary import Styler, brief, exhaustion, minutes, pct
+from oncall_tui.wire.alertmanager import Silence
 
 LOADING = "loading…"
 

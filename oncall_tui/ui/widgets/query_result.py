@@ -15,11 +15,11 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from oncall_tui.api.errors import ApiError, ServerError
-from oncall_tui.api.prometheus import QueryResult, Series
 from oncall_tui.domain.promql import format_value, query_problem, series_name
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.ui.widgets.chart import Chart, ChartSeries
+from oncall_tui.wire.errors import ApiError, ServerError
+from oncall_tui.wire.prometheus import QueryResult, Series
 
 MAX_ROWS = 50
 

@@ -18,9 +18,9 @@ from textual.widgets import Static
 
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.slo import NO_DATA
-from oncall_tui.factory import Clients
-from oncall_tui.poller import Backoff
-from oncall_tui.slo_poller import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
+from oncall_tui.state.alerts import Backoff
+from oncall_tui.state.slo import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
+from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.widgets.slo_summary import brief
 from oncall_tui.ui.widgets.styles import component_style
 

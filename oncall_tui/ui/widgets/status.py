@@ -18,7 +18,7 @@ from textual.widgets import Static
 from oncall_tui.config import Context
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.timefmt import short_duration
-from oncall_tui.poller import ClusterHealth
+from oncall_tui.state.alerts import ClusterHealth
 from oncall_tui.ui.widgets.styles import component_style
 
 

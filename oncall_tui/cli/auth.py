@@ -14,8 +14,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from oncall_tui import credentials
-from oncall_tui.credentials import SERVICE, CredentialError
+from oncall_tui.config import credentials
+from oncall_tui.config.credentials import SERVICE, CredentialError
 
 if TYPE_CHECKING:
     from oncall_tui.config import Settings
@@ -190,7 +190,7 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry (`python -m oncall_tui.auth_cli`): parse, load settings, run."""
+    """Stand-alone entry (`python -m oncall_tui.cli.auth`): parse, load settings, run."""
     from oncall_tui.config import ConfigError, config_path, load_settings
 
     parser = argparse.ArgumentParser(prog="oncall-tui")

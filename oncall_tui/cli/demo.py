@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from oncall_tui.config import (
-    AlertmanagerCluster,
+    ClusterConfig,
     Context,
     PrometheusConfig,
     RunbooksConfig,
@@ -71,7 +71,7 @@ def demo_context(stack: Stack, refresh: float | None = None) -> Context:
     prometheus = stack.prometheus_url
     return Context(
         name="demo",
-        alertmanagers=[AlertmanagerCluster(name="demo", peers=stack.alertmanager_urls)],
+        alertmanagers=[ClusterConfig(name="demo", peers=stack.alertmanager_urls)],
         prometheus=PrometheusConfig(url=prometheus) if prometheus else None,
         refresh=refresh or DEMO_REFRESH,
         slos=list(DEMO_SLOS) if prometheus else [],
@@ -212,8 +212,8 @@ def run_demo(
         print(f"First alert active after {took:.1f} s.", file=sys.stderr, flush=True)
         context = demo_context(stack, getattr(args, "refresh", None))
         if getattr(args, "check", False):
-            from oncall_tui.checks import check_context
-            from oncall_tui.factory import build_clients
+            from oncall_tui.cli.checks import check_context
+            from oncall_tui.state.wiring import build_clients
 
             lines, ok = asyncio.run(check_context(build_clients(context)))
             print("\n".join(lines))

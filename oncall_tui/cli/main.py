@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the config and probe every server of every context "
         "(--context NAME: only that one)",
     )
-    from oncall_tui import auth_cli
+    from oncall_tui.cli import auth as auth_cli
 
     auth_cli.add_parser(sub)
     return parser
@@ -143,8 +143,8 @@ def _nothing_configured(args: argparse.Namespace, settings: Settings) -> bool:
 
 def _check_config(args: argparse.Namespace, settings: Settings) -> int:
     """Probe every context of the config, or only the one named by --context (or URLs)."""
-    from oncall_tui.checks import Entry, check_contexts
-    from oncall_tui.factory import build_clients
+    from oncall_tui.cli.checks import Entry, check_contexts
+    from oncall_tui.state.wiring import build_clients
 
     if _nothing_configured(args, settings) or any(
         getattr(args, key, None) for key in ("alertmanager", "prometheus", "context")
@@ -170,8 +170,8 @@ def _check_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_app(context: Context, settings: Settings) -> int:
-    from oncall_tui.factory import build_clients
-    from oncall_tui.poller import prefetch
+    from oncall_tui.state.alerts import prefetch
+    from oncall_tui.state.wiring import build_clients
 
     clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
     first = prefetch(clients)  # the servers work while Textual is imported
@@ -185,7 +185,7 @@ def _run_app(context: Context, settings: Settings) -> int:
 def dispatch(args: argparse.Namespace) -> int:
     command = args.command or "run"
     if command == "auth":
-        from oncall_tui import auth_cli
+        from oncall_tui.cli import auth as auth_cli
 
         # `auth set` is how a user fixes a config that holds a secret: it must not refuse
         # to run on that very config.
@@ -198,7 +198,7 @@ def dispatch(args: argparse.Namespace) -> int:
         return auth_cli.run(args, auth_settings)
     settings = load_config(args)
     if command == "demo" or (command == "run" and _nothing_configured(args, settings)):
-        from oncall_tui.demo_cli import run_demo
+        from oncall_tui.cli.demo import run_demo
 
         if command == "run":
             print(

@@ -15,8 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from oncall_tui.api import errors
-from oncall_tui.api.prometheus import PrometheusClient, QueryResult
+from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.config import Context
 from oncall_tui.domain.slo import (
     WINDOWS,
@@ -33,7 +32,9 @@ from oncall_tui.domain.slo_queries import (
     discover,
     merge_specs,
 )
-from oncall_tui.factory import Clients
+from oncall_tui.state.wiring import Clients
+from oncall_tui.wire import errors
+from oncall_tui.wire.prometheus import QueryResult
 
 T = TypeVar("T")
 SLO_REFRESH = 30.0

@@ -13,14 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerCluster
-from oncall_tui.api.am_models import PostableSilence, Silence
 from oncall_tui.domain.board import BoardAlert, board_alert
 from oncall_tui.domain.merge import merge_alerts
 from oncall_tui.domain.silence_plan import Draft, extended_end, find_same
 from oncall_tui.domain.timespec import describe_moment
-from oncall_tui.factory import Clients
+from oncall_tui.state.wiring import Clients
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import PostableSilence, Silence
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.config import ConfigError, Context
-from oncall_tui.credentials import CredentialError, auth_header, resolve_secret
+from oncall_tui.config.credentials import CredentialError, auth_header, resolve_secret
 
 
 @dataclass

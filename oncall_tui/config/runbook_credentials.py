@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from oncall_tui.config import RunbooksConfig
-from oncall_tui.credentials import auth_header, resolve_secret
+from oncall_tui.config.credentials import auth_header, resolve_secret
 
 
 def auth_lookup(

@@ -18,13 +18,13 @@ from datetime import datetime
 
 import msgspec
 
-from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerCluster
-from oncall_tui.api.am_models import Silence
-from oncall_tui.api.prometheus import RuleAlert
 from oncall_tui.domain.completeness import PrometheusRules
 from oncall_tui.domain.merge import GroupMerger, MergedGroup
-from oncall_tui.factory import Clients
+from oncall_tui.state.wiring import Clients
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import Silence
+from oncall_tui.wire.prometheus import RuleAlert
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 
-from oncall_tui.api import errors
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.sanitize import one_line
-from oncall_tui.factory import Clients
+from oncall_tui.state.wiring import Clients
+from oncall_tui.wire import errors
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,58 @@
+"""Settings: the schema of the config file, loading it, and the credentials it refers to.
+
+No I/O to servers here. `schema` holds the validated models, `loading` finds and reads the
+file, `credentials` the keyring and its headless fallbacks, `runbook_credentials` the
+credentials of runbook hosts.
+"""
+
+from oncall_tui.config.loading import (
+    config_path,
+    load_settings,
+    parse_settings,
+    resolve_context,
+)
+from oncall_tui.config.schema import (
+    DEFAULT_REFRESH,
+    SECRET_KEYS,
+    AuthConfig,
+    BoardSettings,
+    ClusterConfig,
+    ConfigError,
+    Context,
+    PrometheusConfig,
+    RunbooksConfig,
+    ServerConfig,
+    Settings,
+    SilenceDefaults,
+    SLOConfig,
+    Timeouts,
+    TLSConfig,
+    TriageQuery,
+    TriageRule,
+    named,
+)
+
+__all__ = [
+    "DEFAULT_REFRESH",
+    "SECRET_KEYS",
+    "AuthConfig",
+    "BoardSettings",
+    "ClusterConfig",
+    "ConfigError",
+    "Context",
+    "PrometheusConfig",
+    "RunbooksConfig",
+    "SLOConfig",
+    "ServerConfig",
+    "Settings",
+    "SilenceDefaults",
+    "TLSConfig",
+    "Timeouts",
+    "TriageQuery",
+    "TriageRule",
+    "config_path",
+    "load_settings",
+    "named",
+    "parse_settings",
+    "resolve_context",
+]
