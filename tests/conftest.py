@@ -15,10 +15,10 @@ import pytest
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions, find_binaries
 
 pytest_plugins = [
-    "tests.keyring_service",
-    "tests.secure_server",
-    "tests.runbook_server",
-    "tests.fault_matrix",
+    "tests.support.keyring_service",
+    "tests.support.secure_server",
+    "tests.support.runbook_server",
+    "tests.support.fault_matrix",
 ]
 
 START_TIMEOUT = 30.0

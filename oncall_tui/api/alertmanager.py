@@ -236,7 +236,7 @@ class AlertmanagerCluster:
         short, a 5xx from a gateway), the silence may exist: a new silence is looked up and
         returned if it landed, and before a new silence is created an identical one (same
         matchers, author, comment and end, to the millisecond) is looked for, so the user's
-        retry after such a failure does not write it twice (tests/test_fault_matrix.py).
+        retry after such a failure does not write it twice (tests/integration/test_fault_matrix.py).
         `looked`: the caller has just searched for such a silence itself (silencing.write
         does, more broadly), so the search before creating is not repeated.
         """

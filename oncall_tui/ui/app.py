@@ -217,7 +217,7 @@ class OncallApp(App[None]):
     def _fatal_error(self) -> None:
         """Textual's crash report, without local variables: they may hold a credential.
 
-        Overrides a private Textual method (pinned to textual<9); tests/test_app.py checks
+        Overrides a private Textual method (pinned to textual<9); tests/ui/test_app.py checks
         that a crash report shows no locals.
         """
         import rich

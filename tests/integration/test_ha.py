@@ -16,7 +16,7 @@ import pytest
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.config import AlertmanagerCluster as ConfigCluster
+from oncall_tui.config import ClusterConfig as ConfigCluster
 from oncall_tui.config import Context, Settings, Timeouts
 from oncall_tui.demo.stack import Stack, StackOptions
 from oncall_tui.domain.merge import merge_groups, unique_alerts
@@ -25,9 +25,9 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
 from oncall_tui.wire.errors import ApiError
-from tests import fault_proxy as fp
-from tests.test_app import alert_row, status, until
-from tests.test_app import rows as board_rows
+from tests.support import fault_proxy as fp
+from tests.ui.test_app import alert_row, status, until
+from tests.ui.test_app import rows as board_rows
 
 pytestmark = pytest.mark.stack
 

@@ -18,7 +18,7 @@ from oncall_tui.config import (
     resolve_context,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.yaml"
 
 
@@ -178,7 +178,7 @@ def test_cli_missing_explicit_config(tmp_path: Path) -> None:
 
 
 def test_nesting_past_the_recursion_limit_is_a_config_error(tmp_path: Path) -> None:
-    """Found by tests/test_fuzz.py: yaml.safe_load and the secret scan hit RecursionError."""
+    """Found by tests/unit/test_fuzz.py: yaml.safe_load and the secret scan hit RecursionError."""
     path = write(tmp_path, "contexts: " + "[" * 3000 + "]" * 3000)
     with pytest.raises(ConfigError, match="nested too deeply"):
         load_settings(path)
@@ -191,7 +191,7 @@ def test_nesting_past_the_recursion_limit_is_a_config_error(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(("port", "words"), [("99999", "out of range"), ("x", "could not be cast")])
 def test_a_url_with_a_bad_port_is_a_config_error(port: str, words: str) -> None:
-    """Found by tests/test_fuzz.py: it was accepted, then failed in the HTTP client."""
+    """Found by tests/unit/test_fuzz.py: it was accepted, then failed in the HTTP client."""
     raw = {"contexts": {"x": {"alertmanagers": [f"http://am:{port}"]}}}
     with pytest.raises(ConfigError, match=words) as raised:
         parse_settings(raw)

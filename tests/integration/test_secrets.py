@@ -32,14 +32,14 @@ from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.wire import errors
-from tests import fault_proxy as fp
-from tests.pty_capture import PtyProgram, visible_text
-from tests.test_app import status, until
-from tests.test_hostile import screen_strips, widget_strips
-from tests.test_tls_auth import PASSWORD_ENV, run_cli
+from tests.integration.test_tls_auth import PASSWORD_ENV, run_cli
+from tests.support import fault_proxy as fp
+from tests.support.pty_capture import PtyProgram, visible_text
+from tests.ui.test_app import status, until
+from tests.ui.test_hostile import screen_strips, widget_strips
 
 if TYPE_CHECKING:
-    from tests.secure_server import SecureAlertmanager
+    from tests.support.secure_server import SecureAlertmanager
 
 pytestmark = pytest.mark.stack
 TOKEN_ENV = "ONCALL_TEST_TOKEN"
@@ -159,7 +159,7 @@ def test_the_running_program_keeps_a_keyring_token_to_itself(
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "TERM": "xterm-256color",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     argv = [sys.executable, "-m", "oncall_tui", "--config", str(config)]
     with PtyProgram(argv, env=env, columns=420, rows=30, cwd=str(workdir)) as program:

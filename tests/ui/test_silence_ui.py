@@ -29,7 +29,7 @@ from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence, Silence
-from tests.test_app import alert_row, terminal_sends, until
+from tests.ui.test_app import alert_row, terminal_sends, until
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)

@@ -26,8 +26,8 @@ from oncall_tui.ui.screens.triage import TriageScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.chart import Chart
 from oncall_tui.ui.widgets.query_result import ResultView
-from tests.runbook_server import Route, RunbookServer
-from tests.test_app import until
+from tests.support.runbook_server import Route, RunbookServer
+from tests.ui.test_app import until
 
 TOKEN = "prometheus-token-do-not-leak-41c7"
 

@@ -35,7 +35,7 @@ from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
-from tests.test_app import alert_row, rows, until
+from tests.ui.test_app import alert_row, rows, until
 
 pytestmark = pytest.mark.stack
 THEMES = ("oncall-dark", "oncall-light", "oncall-high-contrast")

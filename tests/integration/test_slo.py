@@ -35,7 +35,7 @@ from oncall_tui.state.slo import SLOPoller, SLOSnapshot
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.wire.prometheus import Rule, RuleGroup
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DAYS_30 = 30 * 86400.0
 
 

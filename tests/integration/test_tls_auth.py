@@ -1,4 +1,4 @@
-"""TLS, mTLS and credentials against a REAL Alertmanager (tests/secure_server.py), no mocks.
+"""TLS, mTLS and credentials against a REAL Alertmanager (tests/support/secure_server.py), no mocks.
 
 Most tests run `oncall-tui check-config` as a user does, in a subprocess with no ONCALL_TUI_*
 variables; the credential-scoping tests use `build_clients` and the real httpx client.
@@ -27,7 +27,7 @@ from oncall_tui.state.wiring import build_clients
 from oncall_tui.wire import errors
 
 if TYPE_CHECKING:  # loaded by conftest's pytest_plugins, so that pytest rewrites its asserts
-    from tests.secure_server import SecureAlertmanager
+    from tests.support.secure_server import SecureAlertmanager
 
 pytestmark = pytest.mark.stack
 PASSWORD_ENV = "SECURE_AM_PASSWORD"

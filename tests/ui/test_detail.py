@@ -22,7 +22,7 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
-from tests.test_app import until
+from tests.ui.test_app import until
 
 
 def demo_app(stack: Stack) -> OncallApp:

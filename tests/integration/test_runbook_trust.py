@@ -4,7 +4,7 @@ came from.
 
 The secrets are real files next to the runbook folder, and a real "metadata server" on
 127.0.0.1 that the forbidden addresses are routed to by the test's network map
-(`tests/runbook_net.py`): if a rule failed, the secret would be read or the fake metadata
+(`tests/support/runbook_net.py`): if a rule failed, the secret would be read or the fake metadata
 server would answer, and the test would see it. Nothing leaves the loopback interface.
 The app tests post hostile alerts to the real Alertmanager of the session's stack, open
 them with `r` and read the screen as the compositor draws it.
@@ -40,11 +40,11 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.runbook import RunbookScreen
 from oncall_tui.wire.alertmanager import PostableAlert
-from tests.runbook_net import LoopbackNet
-from tests.runbook_server import Route, RunbookServer
-from tests.secure_server import make_certificates
-from tests.test_app import until
-from tests.test_triage_ui import cursor_on, demo_app, markdown_text, plain, texts
+from tests.support.runbook_net import LoopbackNet
+from tests.support.runbook_server import Route, RunbookServer
+from tests.support.secure_server import make_certificates
+from tests.ui.test_app import until
+from tests.ui.test_triage_ui import cursor_on, demo_app, markdown_text, plain, texts
 
 SECRET = "SECRET-19-private-key-do-not-show-4b1d"
 META = "META-19-AKIA-instance-credentials-do-not-show"

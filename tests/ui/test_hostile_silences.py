@@ -5,7 +5,7 @@ Whoever can create a silence writes its `comment` and `createdBy`; the detail vi
 silenced alert lists them. The silences here are created through the API client on an
 Alertmanager of this module's own, one also as raw bytes that are not valid UTF-8 (and a JSON
 lone surrogate), to learn what the server keeps and prove what the app shows. Companion of
-tests/test_hostile.py, whose payloads and pty helpers it reuses.
+tests/ui/test_hostile.py, whose payloads and pty helpers it reuses.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack, StackOptions
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
-from tests.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
-from tests.test_hostile import (
+from tests.support.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
+from tests.ui.test_hostile import (
     APC,
     BIDI,
     C0,

@@ -1,10 +1,10 @@
-"""The fault matrix: every fault of tests/fault_proxy.py against every path that talks to a
+"""The fault matrix: every fault of tests/support/fault_proxy.py against every path that talks to a
 server, with the real app (Pilot) or the real API clients, and the real servers behind.
 
 A path is one way the app talks to a server. Paths are a list of `Path` objects so more can
 be added: `PATHS.append(Path("...", upstream, run))`. For each
 (path, fault) cell the test asserts what issue 7 asks and records the outcome for the summary
-printed at the end of the run (tests/fault_matrix.py):
+printed at the end of the run (tests/support/fault_matrix.py):
 
 - reads (the board polling Alertmanager, or Prometheus for pending alerts): the app still
   handles a key press, the status line says `STALE since HH:MM:SS (Ns ago)` and why, the last
@@ -43,9 +43,9 @@ from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
-from tests import fault_proxy as fp
-from tests.fault_matrix import cell, lost_unless
-from tests.test_app import alert_row, status, until
+from tests.support import fault_proxy as fp
+from tests.support.fault_matrix import cell, lost_unless
+from tests.ui.test_app import alert_row, status, until
 
 pytestmark = pytest.mark.stack
 

@@ -24,7 +24,7 @@ from oncall_tui.domain.runbooks import candidates, document_kind, is_promql, raw
 from oncall_tui.state.history import QueryHistory, history_path
 from oncall_tui.ui.widgets.chart import ChartSeries, render_chart
 
-RULES = Path(__file__).resolve().parents[1] / "oncall_tui" / "demo" / "files" / "rules"
+RULES = Path(__file__).resolve().parents[2] / "oncall_tui" / "demo" / "files" / "rules"
 
 
 @pytest.mark.parametrize(

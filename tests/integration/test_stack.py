@@ -27,7 +27,7 @@ from oncall_tui.demo.procs import pid_alive
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackOptions, find_binaries
 
 T = TypeVar("T")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RATES = ExporterRates()  # the stack fixture runs the exporter with the defaults
 FIRING = {
     "ChurnAPIDown", "HighErrorRate", "DataDriftDetected", "HighLowConfidencePredictions",

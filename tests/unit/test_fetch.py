@@ -11,7 +11,7 @@ import pytest
 from oncall_tui.api.fetch import FetchError, RunbookFetcher
 from oncall_tui.config import AuthConfig, RunbooksConfig
 from oncall_tui.config.runbook_credentials import auth_lookup
-from tests.runbook_server import Route, RunbookServer
+from tests.support.runbook_server import Route, RunbookServer
 
 TOKEN = "runbook-host-token-7f3a9c"
 

@@ -50,7 +50,7 @@ from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.status import StatusBar
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
-from tests.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
+from tests.support.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
 
 pytestmark = pytest.mark.stack
 
@@ -658,7 +658,7 @@ def _pty_env(home: str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
     }
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
     return env
 

@@ -26,11 +26,11 @@ from pathlib import Path
 import pytest
 
 from oncall_tui import __version__
-from tests.tmux_screen import ScreenTimeout, TmuxScreen
+from tests.support.tmux_screen import ScreenTimeout, TmuxScreen
 
 pytestmark = pytest.mark.installed
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "oncall_tui"
 BUNDLED_THEMES = sorted(p.stem for p in (ROOT / "themes").glob("*.yaml"))
 # What must never be on the screen of a healthy run.

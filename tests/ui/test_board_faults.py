@@ -20,7 +20,7 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.widgets.banner import IncompleteBanner
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
-from tests.test_app import alert_row, status, until
+from tests.ui.test_app import alert_row, status, until
 
 pytestmark = pytest.mark.stack
 

@@ -6,7 +6,7 @@ with bcrypt; and starts ONE prometheus-alertmanager whose `--web.config.file` (P
 exporter-toolkit, supported by 0.25) demands all three. Nothing is mocked: the handshake,
 the client-certificate check and the 401 are the server's own.
 
-Load it with `pytest_plugins = ["tests.secure_server"]` in conftest.py (or in a test module).
+Load it with `pytest_plugins = ["tests.support.secure_server"]` in conftest.py (or in a test module).
 If openssl or the binary is missing, the tests that use it FAIL with the install command.
 """
 

@@ -34,7 +34,7 @@ from oncall_tui.config.credentials import (
 )
 
 if TYPE_CHECKING:
-    from tests.keyring_service import SecretService
+    from tests.support.keyring_service import SecretService
 
 BACKEND = "keyring.backends.SecretService.Keyring"
 CLEARED = (

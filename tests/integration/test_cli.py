@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from oncall_tui.demo.stack import Stack
-from tests.pty_capture import PtyProgram, visible_text
+from tests.support.pty_capture import PtyProgram, visible_text
 
 TOKEN = "tok-3f9a-very-secret-value"
 
@@ -144,7 +144,7 @@ def test_ctrl_c_in_the_demo_quits_and_stops_every_server(tmp_path: Path) -> None
         "XDG_CONFIG_HOME": str(tmp_path),
         "TERM": "xterm-256color",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     argv = [sys.executable, "-m", "oncall_tui", "demo", "--refresh", "1"]
     with PtyProgram(argv, env=env, columns=80, rows=24, cwd=str(tmp_path)) as program:

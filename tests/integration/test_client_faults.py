@@ -18,7 +18,7 @@ from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
-from tests import fault_proxy as fp
+from tests.support import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=1.0, read_timeout=1.5)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from oncall_tui.demo.stack import Stack
-from tests import fault_proxy as fp
+from tests.support import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
 

@@ -22,8 +22,8 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
-from tests.test_app import until
-from tests.test_detail import board_alert, section
+from tests.ui.test_app import until
+from tests.ui.test_detail import board_alert, section
 
 pytestmark = pytest.mark.stack
 RATES = ExporterRates(error_ratio=0.05)

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tests.keyring_service import SecretService
+    from tests.support.keyring_service import SecretService
 
 
 BACKEND = "keyring.backends.SecretService.Keyring"
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLEARED = (
     "DBUS_SESSION_BUS_ADDRESS",
     "PYTHON_KEYRING_BACKEND",

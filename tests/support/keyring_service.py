@@ -5,7 +5,7 @@ lives in a temp dir (HOME, XDG_*), so the user's own keyrings are never touched.
 config has no service directories: D-Bus activation cannot spawn extra daemons or prompters
 we did not start, and teardown stops exactly the two PIDs started here.
 
-Load it with `pytest_plugins = ["tests.keyring_service"]` in conftest.py, or import the
+Load it with `pytest_plugins = ["tests.support.keyring_service"]` in conftest.py, or import the
 fixture into a test module.
 """
 
