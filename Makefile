@@ -19,6 +19,7 @@ test: system-deps-test venv lint
 lint: venv
 	$(PY) -m ruff check oncall_tui tests bench
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 system-deps:
 	@scripts/install-system-deps.sh demo
