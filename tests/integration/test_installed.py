@@ -196,7 +196,7 @@ class Tour:
         return self.screen.wait_for(ok, f"screen shows {words!r}", timeout)
 
     def board(self) -> str:
-        return self.wait("HighErrorRate", "● live", "Command")
+        return self.wait("HighErrorRate", "SEVERITY", "Command")
 
     def command(self, text: str) -> None:
         self.screen.keys(":")
@@ -204,8 +204,11 @@ class Tour:
         self.screen.type(text)
         self.screen.keys("Enter")
 
-    def back(self) -> str:
+    def back(self, gone: str = "") -> str:
+        """Escape to the board; `gone` is a word of the view left that must be off screen."""
         self.screen.keys("Escape")
+        if gone:
+            self.screen.wait_for(lambda s: gone not in s, f"{gone!r} gone from the screen")
         return self.board()
 
 
@@ -222,7 +225,7 @@ def tour(screen: TmuxScreen) -> None:
 
     screen.keys("?")
     t.wait("binding id", "app.quit")
-    t.back()
+    t.back(gone="binding id")
 
     screen.keys("/")
     t.wait("filter: alertname=~")  # the filter's placeholder: the input has the focus
@@ -232,20 +235,20 @@ def tour(screen: TmuxScreen) -> None:
 
     screen.keys("Enter")
     t.wait("Labels", "Annotations", "runbook_url")
-    t.back()
+    t.back(gone="Annotations")
 
     screen.keys("r")
     t.wait("Runbook HighErrorRate", "Alert Details")  # the demo runbook, rendered
-    t.back()
+    t.back(gone="Alert Details")
 
     screen.keys("t")
     t.wait("requests per second by status")
-    t.back()
+    t.back(gone="requests per second by status")
 
     screen.keys("s")
     t.wait("Silence alert HighErrorRate", "Ends", "Comment", "alertname=")
     t.wait("Would silence 1 alert now")  # the live preview asked the Alertmanagers
-    t.back()
+    t.back(gone="Would silence")
 
     screen.keys("a")
     t.wait("ACK")
@@ -258,21 +261,21 @@ def tour(screen: TmuxScreen) -> None:
         screen.keys(key)
     t.board()
 
-    for view, words in (
-        ("silences", ("silences · demo", "ACK")),
-        ("maintenance", ("aintenance",)),
-        ("slo", ("availability", "latency")),
+    for view, words, gone in (
+        ("silences", ("silences · demo", "ACK"), "silences · demo"),
+        ("maintenance", ("Maintenance window",), "Maintenance window"),
+        ("slo", ("availability", "latency", "exhausted"), "exhausted"),
     ):
         t.command(view)
         t.wait(*words)
-        t.back()
+        t.back(gone=gone)
 
     t.command("query")
     t.wait("PromQL, e.g.")
     screen.type("up")
     screen.keys("Enter")
     t.wait('job="churn-api"')
-    t.back()
+    t.back(gone="PromQL")
 
     for sort in ("alertname", "team", "severity"):
         t.command(f"sort {sort}")

@@ -65,11 +65,19 @@ class TmuxScreen:
         self._tmux("send-keys", "-t", "t", "-l", text)
 
     def exit_status(self) -> int | None:
-        """None while the program runs; its exit status once it has ended."""
-        dead, status = self._tmux(
-            "display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}"
-        ).split(" ", 1)
-        return int(status) if dead == "1" and status.strip() else None
+        """None while the program runs; its exit status once it has ended (-N: signal N)."""
+        dead, status, signal = self._tmux(
+            "display-message",
+            "-p",
+            "-t",
+            "t",
+            "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}",
+        ).strip().split(":")
+        if dead != "1":
+            return None
+        # Killed by a signal: no status, the signal's number instead (shown negated, as
+        # subprocess does).
+        return int(status) if status else -int(signal or 0)
 
     def wait_for(self, check: Callable[[str], object], what: str, timeout: float = 20.0) -> str:
         deadline = time.monotonic() + timeout
