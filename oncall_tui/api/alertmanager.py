@@ -17,6 +17,7 @@ import msgspec
 
 from oncall_tui.api.decoding import GroupDecoder, decode
 from oncall_tui.api.http import ClientOptions, Endpoint
+from oncall_tui.domain.am_versions import Capabilities, capabilities
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import (
     Alert,
@@ -42,6 +43,7 @@ def _alert_params(
     inhibited: bool,
     unprocessed: bool,
     receiver: str | None,
+    muted: bool | None = None,
 ) -> list[tuple[str, str]]:
     params = [("filter", f) for f in filters]
     params += [
@@ -50,6 +52,8 @@ def _alert_params(
         ("inhibited", str(inhibited).lower()),
         ("unprocessed", str(unprocessed).lower()),
     ]
+    if muted is not None:
+        params.append(("muted", str(muted).lower()))
     if receiver:
         params.append(("receiver", receiver))
     return params
@@ -62,6 +66,8 @@ class AlertmanagerPeer:
         self.url = url.rstrip("/")
         self.endpoint = Endpoint(self.url + path_prefix + API, options)
         self.groups_decoder = GroupDecoder()
+        # What the peer's version means; learnt from /status (status() or capabilities()).
+        self.caps: Capabilities | None = None
 
     def __repr__(self) -> str:
         return f"AlertmanagerPeer({self.url!r})"
@@ -79,9 +85,16 @@ class AlertmanagerPeer:
         inhibited: bool = True,
         unprocessed: bool = True,
         receiver: str | None = None,
+        muted: bool = True,
     ) -> list[AlertGroup]:
-        """Groups as the routing tree makes them; `filters` are matchers like `severity="critical"`."""
-        params = _alert_params(filters, active, silenced, inhibited, unprocessed, receiver)
+        """Groups as the routing tree makes them; `filters` are matchers like `severity="critical"`.
+
+        `muted=False` is sent only to 0.28+, which knows the parameter.
+        """
+        send_muted = None if muted or self.caps is None or not self.caps.muting else False
+        params = _alert_params(
+            filters, active, silenced, inhibited, unprocessed, receiver, send_muted
+        )
         response = await self.endpoint.request("GET", "/alerts/groups", params=params)
         return await self.groups_decoder.decode(self.url, response.content)
 
@@ -112,6 +125,8 @@ class AlertmanagerPeer:
         if not silence.created_by.strip():
             # Alertmanager accepts an empty createdBy; an unattributed silence helps no one.
             raise ValueError("createdBy must not be empty")
+        if silence.annotations is not None and not (self.caps and self.caps.silence_annotations):
+            silence = msgspec.structs.replace(silence, annotations=None)  # before 0.32: unknown
         response = await self.endpoint.request("POST", "/silences", json_body=_to_builtins(silence))
         return decode(self.url, response.content, SilenceCreated).silence_id
 
@@ -125,7 +140,16 @@ class AlertmanagerPeer:
             raise
 
     async def status(self) -> AlertmanagerStatus:
-        return await self._get("/status", AlertmanagerStatus)
+        status = await self._get("/status", AlertmanagerStatus)
+        self.caps = capabilities(status.version_info.version)
+        return status
+
+    async def capabilities(self) -> Capabilities:
+        """What this peer's version means, asking /status once."""
+        if self.caps is None:
+            await self.status()
+        assert self.caps is not None
+        return self.caps
 
     async def receivers(self) -> list[Receiver]:
         return await self._get("/receivers", list[Receiver])

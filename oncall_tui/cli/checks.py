@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.prometheus import PrometheusClient
+from oncall_tui.domain.am_versions import capabilities
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
@@ -49,7 +50,11 @@ async def _probe_peer(clients: Clients, cluster: str, peer: AlertmanagerPeer) ->
         else f"cluster {status.cluster.status}, {len(peers)} peer{'s' if len(peers) != 1 else ''}: "
         + ", ".join(p.address for p in peers)
     )
-    detail = f"version {status.version_info.version}, {cluster_note}; {_auth_note(clients, None)}"
+    caps = capabilities(status.version_info.version)
+    detail = (
+        f"version {status.version_info.version} ({caps.meaning()}), {cluster_note}; "
+        f"{_auth_note(clients, None)}"
+    )
     return Probe("alertmanager", cluster, peer.url, True, detail)
 
 

@@ -22,7 +22,16 @@ PENDING_CLUSTER = "prometheus"
 PENDING_RECEIVER = "(pending)"
 # "unconfirmed": left Alertmanager while a source was failing (domain/completeness.py);
 # "resolved": listed in the board's recently resolved section.
-STATES = ("active", "pending", "silenced", "inhibited", "unprocessed", "unconfirmed", "resolved")
+STATES = (
+    "active",
+    "pending",
+    "silenced",
+    "inhibited",
+    "muted",  # Alertmanager 0.28+: a time interval mutes it for this group's receiver
+    "unprocessed",
+    "unconfirmed",
+    "resolved",
+)
 SORTS = ("severity", "age", "alertname")
 
 
@@ -34,7 +43,7 @@ class BoardAlert(msgspec.Struct, frozen=True, gc=False):
     fingerprint: str
     name: str
     severity: str
-    state: str  # active | silenced | inhibited | unprocessed | pending
+    state: str  # active | silenced | inhibited | muted | unprocessed | pending
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
     started: datetime | None
@@ -43,6 +52,7 @@ class BoardAlert(msgspec.Struct, frozen=True, gc=False):
     receivers: tuple[str, ...] = ()
     silenced_by: tuple[str, ...] = ()
     inhibited_by: tuple[str, ...] = ()
+    muted_by: tuple[str, ...] = ()  # names of the time intervals (0.28+)
     generator_url: str = ""
     # Why the alert is shown though Alertmanager no longer lists it ("" when it does).
     unconfirmed: str = ""
@@ -101,6 +111,7 @@ def board_alert(merged: MergedAlert) -> BoardAlert:
         receivers=tuple(r.name for r in alert.receivers),
         silenced_by=tuple(alert.status.silenced_by),
         inhibited_by=tuple(alert.status.inhibited_by),
+        muted_by=tuple(alert.status.muted_by),
         generator_url=alert.generator_url,
     )
 
@@ -220,6 +231,7 @@ class BoardModel:
     sort: str = "severity"
     hide_silenced: bool = False
     hide_inhibited: bool = False
+    hide_muted: bool = False
     expanded: dict[str, bool] = field(default_factory=dict)
     expand_by_default: bool = True
     compact_single: bool = True
@@ -270,6 +282,8 @@ class BoardModel:
             return False
         if self.hide_inhibited and alert.state == "inhibited":
             return False
+        if self.hide_muted and alert.state == "muted":
+            return False
         flt = self.filter
         return flt is None or flt.is_empty or flt.matches(alert.labels, alert.annotations)
 
@@ -288,7 +302,7 @@ class BoardModel:
         self.invalidate()
 
     def _view(self) -> tuple[object, ...]:
-        return (self.sort, self.filter, self.hide_silenced, self.hide_inhibited)
+        return (self.sort, self.filter, self.hide_silenced, self.hide_inhibited, self.hide_muted)
 
     def _shown(self, group: BoardGroup) -> tuple[BoardAlert, ...]:
         """The group's alerts that pass, sorted; reused while the group and the view hold."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, cast, get_args
 
-from oncall_tui.domain.re2 import RegexError, compile_re2
+from oncall_tui.domain.re2 import Regex, RegexError, compile_re2
 from oncall_tui.wire.alertmanager import Matcher
 
 Op = Literal["=", "!=", "=~", "!~"]
@@ -46,24 +46,24 @@ class FilterError(ValueError):
         return f"{self.message} (column {self.position + 1})"
 
 
-def _compile(value: str) -> re.Pattern[str]:
-    """The Python regex for an Alertmanager regex value; FilterError positions are in `value`."""
+def _compile(value: str) -> Regex:
+    """The RE2 regex for an Alertmanager regex value; FilterError positions are in `value`."""
     try:
         return compile_re2(value)
     except RegexError as exc:
         raise FilterError(exc.message, exc.position) from None
 
 
-def _tester(name: str, op: str, value: str, regex: re.Pattern[str] | None) -> _Predicate:
+def _tester(name: str, op: str, value: str, regex: Regex | None) -> _Predicate:
     """A closure for one matcher: the board calls it 10,000 times per key press."""
     if regex is None:
         if op == "=":
             return lambda labels: labels.get(name, "") == value
         return lambda labels: labels.get(name, "") != value
-    full = regex.fullmatch
+    test = regex.matches
     if op == "=~":
-        return lambda labels: full(labels.get(name, "")) is not None
-    return lambda labels: full(labels.get(name, "")) is None
+        return lambda labels: test(labels.get(name, ""))
+    return lambda labels: not test(labels.get(name, ""))
 
 
 def quote(text: str) -> str:
@@ -82,7 +82,7 @@ class LabelMatcher:
     name: str
     op: Op
     value: str
-    regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    regex: Regex | None = field(init=False, repr=False, compare=False)
     _test: _Predicate = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -116,7 +116,7 @@ class LabelMatcher:
 
     @classmethod
     def from_api(cls, m: Matcher) -> LabelMatcher:
-        """Raises FilterError for a regex Python cannot run (Go-only syntax such as \\pL)."""
+        """Raises FilterError for a regex Alertmanager would refuse."""
         op: Op = ("=~" if m.is_regex else "=") if m.is_equal else ("!~" if m.is_regex else "!=")
         return cls(m.name, op, m.value)
 

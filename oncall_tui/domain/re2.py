@@ -1,19 +1,30 @@
-"""Alertmanager's regexes (Go RE2) run with Python's `re`: checked, translated, compiled.
+"""Alertmanager's regexes, run by RE2 itself (the `google-re2` package), as the server runs them.
 
-A matcher that works here must also work on the server, and a filter runs on every key press
-over 10,000 alerts, so a pattern that would backtrack for minutes is refused too.
+Alertmanager compiles a regex matcher's value as Go RE2 `^(?:VALUE)$`: fully anchored,
+Unicode case folding under `(?i)`, `\\pL`, `[[:alpha:]]`, `\\z`, `(?U)`, `\\Q..\\E`, octal `\\101`,
+`$` only at the very end, and linear time on any input. Python's `re` differs on each of these
+(an emulation on `re` disagreed with the server and let `(a|aa)+` stall a key press for 14 s),
+so the same engine is used here, through its C++ library, which Go's regexp was written to
+match. Where the two still differ, the difference is written next to the check below.
 """
 
 from __future__ import annotations
 
-import re
-import warnings
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Final
+
+import re2 as _re2  # google-re2: the C++ RE2 engine
+
+_OPTIONS: Final = _re2.Options()
+# RE2 logs refused patterns to stderr, which is the user's terminal while the board runs.
+_OPTIONS.log_errors = False
+# Only "does it match" is asked: no submatches makes RE2 take its fastest paths.
+_OPTIONS.never_capture = True
+_UNANCHORED: Final = _re2._Anchor.UNANCHORED
 
 
 class RegexError(ValueError):
-    """A regex Alertmanager or this module refuses; `position` is a column in the pattern."""
+    """A regex Alertmanager refuses; `position` is a column in the pattern."""
 
     def __init__(self, message: str, position: int = 0) -> None:
         super().__init__(message, position)
@@ -21,203 +32,118 @@ class RegexError(ValueError):
         self.position = position
 
 
-# Python's `re` is not Go's RE2, which Alertmanager runs; where they differ:
-# - RE2 refuses lookarounds (?= (?! (?<= (?<!, backreferences \1 (?P=n), conditionals (?(,
-#   atomic groups (?>, possessive quantifiers a*+, comments (?#, the flags a L u x, the escapes
-#   \u \U \N \Z, repeat counts over 1000 and a{,n} (literal text to RE2, {0,n} to Python).
-#   Python accepts them all: we refuse them, naming Alertmanager as the reason.
-# - RE2's \d \w \s \b are ASCII: we compile with re.ASCII (which also makes (?i) fold ASCII
-#   letters only, where RE2 folds all of Unicode).
-# - POSIX classes [[:alpha:]] are RE2 classes but a set of characters to Python: translated.
-# - RE2 runs in linear time; Python backtracks, and (a+)+ over 30 characters takes minutes.
-#   A filter runs on every key press, so a group repeated more than once whose body holds a
-#   repetition of variable count and no fixed element, like (a+)+ or (\w+\s?)*, is refused
-#   (RE2 accepts it). ([a-z]+\.)+ passes: the dot fixes where each repetition ends. This is a
-#   heuristic: (a|a)+ or (.*a)+ still backtrack, on label values made for it.
-# - RE2 also refuses nested counts whose product exceeds 1000, like (a{100}){100}: not checked,
-#   the server's error says so.
-# - Go-only syntax Python rejects comes back as Python's error: \pL, \Q..\E, \z, \x{41}, (?U),
-#   (?<name>...), flags mid-pattern a(?i)b (write a(?i:b)).
-_MAX_REPEAT = 1000
-_MAX_DEPTH = 100
-_POSIX = {
-    "alnum": "0-9A-Za-z",
-    "alpha": "A-Za-z",
-    "ascii": r"\x00-\x7f",
-    "blank": r"\t ",
-    "cntrl": r"\x00-\x1f\x7f",
-    "digit": "0-9",
-    "graph": "!-~",
-    "lower": "a-z",
-    "print": " -~",
-    "punct": r"!-/:-@\[-`{-~",
-    "space": r"\t\n\v\f\r ",
-    "upper": "A-Z",
-    "word": "0-9A-Za-z_",
-    "xdigit": "0-9A-Fa-f",
-}
-_GROUP_REFUSED = {
-    "(?=": "lookaheads",
-    "(?!": "lookaheads",
-    "(?<=": "lookbehinds",
-    "(?<!": "lookbehinds",
-    "(?P=": "backreferences",
-    "(?(": "conditionals",
-    "(?>": "atomic groups",
-    "(?#": "comments",
-}
-_FLAGS = re.compile(r"\(\?([a-zA-Z]*(?:-[a-zA-Z]*)?)([:)])")
-_QUANTIFIER = re.compile(r"\{(\d*)(,?)(\d*)\}")
-_NAMED_GROUP = re.compile(r"\(\?P<[^>]*>")
-_LITERALS = re.compile(r"[^\\\[\]()|*+?{}^$]+")
+_MAX_NESTING = 1000  # Go's regexp/syntax refuses deeper nesting ("expression nests too deeply")
 
 
-def _refused(what: str, at: int) -> RegexError:
-    return RegexError(f"{what}: Alertmanager (Go RE2) would refuse this regex", at)
+def _go_only_refusals(value: str) -> None:
+    """What Go's regexp refuses although C++ RE2 accepts it.
 
-
-def _escape(value: str, at: int) -> str:
-    """The escape at `at` (backslash included), if RE2 accepts it."""
-    nxt = value[at + 1 : at + 2]
-    if nxt and nxt in "123456789":
-        raise _refused(f"backreference \\{nxt}", at)
-    if nxt and nxt in "uUNZ":
-        raise _refused(f"Python-only escape \\{nxt}", at)
-    return value[at : at + 2]
-
-
-def _char_class(value: str, at: int, out: list[str]) -> int:
-    """Copy the class starting at `at` to `out` with POSIX names spelled out; return its end."""
-    i = at + 1
-    i += value.startswith("^", i)
-    i += value.startswith("]", i)  # a leading ] is a literal in both engines
-    out.append(value[at:i])
-    while i < len(value):
+    `\\C` (one byte, outside `\\Q..\\E`) and groups nested over 1000 deep. Go 1.22+ (the
+    Alertmanager releases built after 2024) also accept `(?<name>...)`, as RE2 does; Go 1.19
+    (Debian's 0.25) refused it.
+    """
+    i, n, depth = 0, len(value), 0
+    while i < n:
         c = value[i]
-        if c == "]":
-            out.append(c)
-            return i + 1
-        if c == "\\":
-            out.append(_escape(value, i))
+        if c == "\\" and i + 1 < n:
+            nxt = value[i + 1]
+            if nxt == "Q":
+                end = value.find("\\E", i + 2)
+                if end == -1:
+                    return
+                i = end + 2
+                continue
+            if nxt == "C":
+                raise RegexError("invalid regular expression: invalid escape sequence: \\C", i)
             i += 2
-        elif value.startswith("[:", i) and (end := value.find(":]", i + 2)) != -1:
-            name = value[i + 2 : end]
-            if name not in _POSIX:
-                raise RegexError(f"unknown or negated POSIX class [:{name}:]", i)
-            out.append(_POSIX[name])
-            i = end + 2
-        else:
-            out.append("\\[" if c == "[" else c)  # Python warns about a bare [ in a set
-            i += 1
-    return i  # unterminated: Python reports it
+            continue
+        if c == "(":
+            depth += 1
+            if depth > _MAX_NESTING:
+                raise RegexError("invalid regular expression: expression nests too deeply", i)
+        elif c == ")":
+            depth -= 1
+        i += 1
 
 
-def _quantifier(value: str, at: int) -> tuple[int, int, int | None]:
-    """(end, min, max) of the quantifier at `at`; max None is unbounded; (at, 1, 1) if none."""
-    c = value[at : at + 1]
-    if c in ("*", "+", "?"):
-        end, lo, hi = at + 1, (1 if c == "+" else 0), (1 if c == "?" else None)
-    elif c == "{" and (q := _QUANTIFIER.match(value, at)) and (q[1] or q[2]):
-        if not q[1]:
-            raise RegexError("write a{0,n}: Python reads a{,n} as that, Alertmanager as text", at)
-        if any(len(d) > 4 or int(d) > _MAX_REPEAT for d in (q[1], q[3]) if d):
-            raise _refused(f"repeat count over {_MAX_REPEAT}", at)
-        end, lo = q.end(), int(q[1])
-        hi = int(q[3]) if q[3] else (None if q[2] else lo)
-    else:
-        return at, 1, 1
-    if value.startswith("+", end):
-        raise _refused("possessive quantifier", end)
-    return end + value.startswith("?", end), lo, hi
-
-
-@dataclass
-class _Group:
-    variable: bool = False  # holds a repetition of variable count (a+, a?, a{1,3}), at any depth
-    alt_fixed: bool = False  # the current alternative holds an element that must match once
-    all_fixed: bool = True  # every earlier alternative did
-
-
-def _python_pattern(value: str) -> str:
-    """`value` as Python should compile it; RegexError (position in `value`) if RE2 differs."""
-    out: list[str] = []
-    stack = [_Group()]
+def _paren_error(value: str, missing: bool) -> int:
+    """The `(` left open (`missing`) or the first `)` without its `(`; RE2 names no position."""
+    opened: list[int] = []
     i, n = 0, len(value)
     while i < n:
         c = value[i]
-        group: _Group | None = None
-        fixed = c not in "^$"
-        if c == "|":
-            stack[-1].all_fixed &= stack[-1].alt_fixed
-            stack[-1].alt_fixed = False
-            out.append(c)
-            i += 1
+        if c == "\\":
+            i += 2
+            continue
+        if c == "[":
+            end = value.find("]", i + 2)
+            i = n if end == -1 else end + 1
             continue
         if c == "(":
-            refused = next((w for p, w in _GROUP_REFUSED.items() if value.startswith(p, i)), "")
-            if refused:
-                raise _refused(refused, i)
-            end = i + 1
-            if (flags := _FLAGS.match(value, i)) is not None:
-                if bad := set(flags[1]) & set("aLux"):
-                    raise _refused(f"flag {min(bad)}", i)
-                end = flags.end()
-                if flags[2] == ")":  # (?i): flags only, no group
-                    out.append(value[i:end])
-                    i = end
-                    continue
-            elif (named := _NAMED_GROUP.match(value, i)) is not None:
-                end = named.end()
-            if len(stack) > _MAX_DEPTH:
-                raise RegexError("regex nests too deeply", i)
-            stack.append(_Group())
-            out.append(value[i:end])
-            i = end
-            continue
-        if c == ")" and len(stack) > 1:
-            group = stack.pop()
-            fixed = group.all_fixed and group.alt_fixed
-            out.append(c)
-            i += 1
-        elif c == "\\":
-            out.append(_escape(value, i))
-            fixed = value[i + 1 : i + 2] not in ("b", "B", "A")
-            i += 2
-        elif c == "[":
-            i = _char_class(value, i, out)
-        else:
-            # Literal runs are copied at once: only their last character can take a quantifier.
-            run = _LITERALS.match(value, i)
-            if run is not None and (last := run.end() - 1) > i:
-                out.append(value[i:last])
-                stack[-1].alt_fixed = True
-                i = last
-            out.append(value[i])
-            i += 1
-        end, lo, hi = _quantifier(value, i)
-        if group is not None and group.variable and not fixed and (hi is None or hi > 1):
-            raise RegexError(
-                "nested repetition like (a+)+ can take minutes in Python's regex engine", i
-            )
-        out.append(value[i:end])
-        i = end
-        top = stack[-1]
-        top.variable |= hi != lo or (group is not None and group.variable)
-        top.alt_fixed |= fixed and lo == hi and lo >= 1
-    return "".join(out)
+            opened.append(i)
+        elif c == ")":
+            if not opened and not missing:
+                return i
+            if opened:
+                opened.pop()
+        i += 1
+    return opened[-1] if missing and opened else max(n - 1, 0)
+
+
+def _position(value: str, detail: str) -> int:
+    """Where RE2's error points: its messages end with the offending fragment."""
+    fragment = detail.rpartition(": ")[2]
+    if fragment == "(?P":  # (?P=name): the named groups before it are fine
+        at = next(
+            (
+                i
+                for i in range(len(value))
+                if value.startswith(fragment, i) and not value.startswith("(?P<", i)
+            ),
+            -1,
+        )
+    else:
+        at = value.find(fragment) if fragment else -1
+    return max(at, 0)
+
+
+class Regex:
+    """One compiled Alertmanager regex value; `matches` is what the server's matcher answers."""
+
+    __slots__ = ("_match", "pattern")
+
+    def __init__(self, pattern: str, compiled: Any) -> None:
+        self.pattern = pattern
+        self._match = compiled.Match
+
+    def matches(self, text: str) -> bool:
+        # Straight to the engine: the wrapper's match objects cost 3x more, and the board runs
+        # this for every alert on every key press.
+        data = text.encode("utf-8", "surrogatepass")
+        return bool(self._match(_UNANCHORED, data, 0, len(data))[0][0] != -1)
+
+    def __repr__(self) -> str:
+        return f"Regex({self.pattern!r})"
 
 
 @lru_cache(maxsize=512)
-def compile_re2(value: str) -> re.Pattern[str]:
-    """The Python regex for an Alertmanager regex value; RegexError positions are in `value`."""
-    pattern = _python_pattern(value)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # FutureWarning on sets like [a--b]: same meaning today
-        try:
-            return re.compile(pattern, re.ASCII)
-        except re.error as e:
-            raise RegexError(
-                f"invalid regular expression: {e.msg}", min(e.pos or 0, len(value))
-            ) from None
-        except (RecursionError, OverflowError) as e:
-            raise RegexError(f"invalid regular expression: {e}", 0) from None
+def compile_re2(value: str) -> Regex:
+    """The regex Alertmanager builds from a matcher value; RegexError positions are in `value`."""
+    _go_only_refusals(value)
+    # Not fullmatch: Alertmanager wraps the text, so `a)|(b` is `^(?:a)|(b)$` there too.
+    wrapped = f"^(?:{value})$"
+    try:
+        compiled = _re2.compile(wrapped, _OPTIONS)
+    except _re2.error as exc:
+        raw = exc.args[0] if exc.args else ""
+        detail = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        if detail.startswith("missing ):"):
+            detail, at = "missing )", _paren_error(value, missing=True)
+        elif detail.startswith("unexpected ):"):
+            detail, at = "unexpected )", _paren_error(value, missing=False)
+        else:
+            if detail.endswith(")$") and detail.rpartition(": ")[2] not in value:
+                detail = detail[:-2]  # the anchors Alertmanager (and compile_re2) add
+            at = _position(value, detail)
+        raise RegexError(f"invalid regular expression: {detail}", min(at, len(value))) from None
+    return Regex(value, compiled._regexp)

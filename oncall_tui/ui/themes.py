@@ -24,6 +24,7 @@ DEFAULT_VARIABLES = {
     "state-active": "ansi_red",
     "state-silenced": "ansi_bright_black",
     "state-inhibited": "ansi_magenta",
+    "state-muted": "ansi_blue",
     "state-pending": "ansi_yellow",
     "stale": "ansi_bright_red",
 }

@@ -19,6 +19,8 @@ class _Model(msgspec.Struct, frozen=True, rename="camel", gc=False):
 
 
 class Receiver(_Model, frozen=True):
+    # 0.33+ lists an alert's receivers as references holding only the name; the name is all
+    # that is read, so both shapes decode.
     name: str
 
 
@@ -29,7 +31,9 @@ class AlertStatus(_Model, frozen=True):
     # 10k-alert board take 70 ms.
     silenced_by: tuple[str, ...] = ()
     inhibited_by: tuple[str, ...] = ()
-    muted_by: tuple[str, ...] = ()  # Alertmanager 0.28+
+    # Alertmanager 0.28+: the time intervals muting the alert for this group's receiver. Only
+    # /alerts/groups fills it; /alerts answers [] for an alert that is muted.
+    muted_by: tuple[str, ...] = ()
 
 
 class Alert(_Model, frozen=True):
@@ -51,16 +55,29 @@ class Alert(_Model, frozen=True):
 
     @property
     def state(self) -> str:
-        """active, silenced, inhibited or unprocessed: what an on-call engineer calls it."""
-        if self.status.state == "suppressed":
-            return "silenced" if self.status.silenced_by else "inhibited"
-        return self.status.state
+        """active, silenced, inhibited, muted or unprocessed: what an on-call engineer calls it.
+
+        On 0.28+ an alert muted by a time interval is `suppressed` with no silence and no
+        inhibitor: calling that inhibited would send the reader looking for an inhibiting
+        alert that does not exist. Alertmanager before 0.28 never suppresses for time
+        intervals, so an empty suppression there is not seen.
+        """
+        status = self.status
+        if status.state == "suppressed":
+            if status.silenced_by:
+                return "silenced"
+            if status.inhibited_by:
+                return "inhibited"
+            return "muted"
+        return status.state
 
 
 class AlertGroup(_Model, frozen=True):
     labels: dict[str, str]
     receiver: Receiver
     alerts: tuple[Alert, ...]
+    # 0.34+ (required there): the labels of the route that made the group.
+    route_labels: dict[str, str] | None = None
 
 
 class Matcher(_Model, frozen=True):
@@ -93,6 +110,8 @@ class Silence(_Model, frozen=True):
     comment: str
     status: SilenceStatus
     updated_at: datetime | None = None
+    # 0.32+: free key/value metadata on a silence (absent before).
+    annotations: dict[str, str] = msgspec.field(default_factory=dict)
 
     @property
     def state(self) -> str:
@@ -110,6 +129,8 @@ class PostableSilence(_Model, frozen=True, omit_defaults=True):
     created_by: str
     comment: str
     id: str | None = None
+    # Sent only to 0.32+ (an older server ignores unknown fields, but keep the body as it knows).
+    annotations: dict[str, str] | None = None
 
 
 class SilenceCreated(_Model, frozen=True):

@@ -45,6 +45,7 @@ class AlertsScreen(Screen[None]):
         Binding("t", "triage", "Triage", id="alerts.triage"),
         Binding("S", "toggle_state('silenced')", "Silenced", show=False, id="alerts.toggle_silenced"),
         Binding("I", "toggle_state('inhibited')", "Inhibited", show=False, id="alerts.toggle_inhibited"),
+        Binding("M", "toggle_state('muted')", "Muted", show=False, id="alerts.toggle_muted"),
         Binding("o", "cycle_sort", "Sort", show=False, id="alerts.sort"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="alerts.refresh"),
         Binding("p", "pause", "Pause", show=False, id="alerts.pause"),
@@ -184,6 +185,7 @@ class AlertsScreen(Screen[None]):
                     for s, on in (
                         ("silenced", self.model.hide_silenced),
                         ("inhibited", self.model.hide_inhibited),
+                        ("muted", self.model.hide_muted),
                     )
                     if on
                 ],
@@ -203,12 +205,12 @@ class AlertsScreen(Screen[None]):
             if self.filter_error:
                 return Text(f"the filter does not parse: {self.filter_error}")
             if flt and model.filter is not None and not model.filter.is_empty:
-                toggles = " and the S/I toggles" if model.hide_silenced or model.hide_inhibited else ""
+                toggles = " and the S/I/M toggles" if model.hide_silenced or model.hide_inhibited or model.hide_muted else ""
                 return Text(
                     f"no alerts match `{one_line(flt, 80)}` ({hidden} hidden by the filter"
                     f"{toggles}; esc clears it)"
                 )
-            return Text(f"no alerts to show: {hidden} hidden by the S/I toggles")
+            return Text(f"no alerts to show: {hidden} hidden by the S/I/M toggles")
         reason = one_line(self.last_error, 300)
         if self.last_good is None:
             if reason:
@@ -288,6 +290,8 @@ class AlertsScreen(Screen[None]):
     def action_toggle_state(self, state: str) -> None:
         if state == "silenced":
             self.model.hide_silenced = not self.model.hide_silenced
+        elif state == "muted":
+            self.model.hide_muted = not self.model.hide_muted
         else:
             self.model.hide_inhibited = not self.model.hide_inhibited
         self.model.invalidate()

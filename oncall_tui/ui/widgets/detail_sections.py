@@ -161,6 +161,12 @@ def inhibitors_text(alert: BoardAlert, model: BoardModel, style: Styler) -> Text
     if is_pending(alert):
         return Text(NOT_IN_AM, style=muted)
     if not alert.inhibited_by:
+        if alert.state == "muted":
+            # 0.28+: no alert inhibits it; a time interval mutes it for this receiver.
+            text = Text("not inhibited; muted by time interval ", style=muted)
+            names = ", ".join(one_line(n, 60) for n in alert.muted_by)
+            text.append(names or "(named on /alerts/groups only)", style("state-muted"))
+            return text
         return Text("not inhibited", style=muted)
     text = Text()
     for fingerprint in alert.inhibited_by:
