@@ -60,13 +60,14 @@ class _RawSeries(msgspec.Struct, frozen=True):
     values: list[tuple[float, str]] = msgspec.field(default_factory=list)
 
 
+# vmalert 1.79 answers `{"alerts": null}` (and null groups) before its first evaluation.
 class _Rules(msgspec.Struct, frozen=True):
-    groups: list[RuleGroup]
+    groups: list[RuleGroup] | None
     groupNextToken: str = ""
 
 
 class _Alerts(msgspec.Struct, frozen=True):
-    alerts: list[RuleAlert]
+    alerts: list[RuleAlert] | None
 
 
 def _time(value: datetime | float) -> str:
@@ -142,7 +143,7 @@ class PrometheusClient:
         groups: list[RuleGroup] = []
         for _ in range(MAX_RULE_PAGES):
             page = decode(self.url, (await self._call("/rules", params)).data, _Rules)
-            groups.extend(page.groups)
+            groups.extend(page.groups or ())
             if not page.groupNextToken:
                 return groups
             params["group_next_token"] = page.groupNextToken
@@ -150,7 +151,7 @@ class PrometheusClient:
 
     async def alerts(self) -> list[RuleAlert]:
         """Alerts Prometheus holds, PENDING ones included (Alertmanager never sees those)."""
-        return decode(self.url, (await self._call("/alerts", {})).data, _Alerts).alerts
+        return decode(self.url, (await self._call("/alerts", {})).data, _Alerts).alerts or []
 
     async def build_info(self) -> BuildInfo:
         envelope = await self._call("/status/buildinfo", {})

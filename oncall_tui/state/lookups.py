@@ -156,10 +156,12 @@ class Lookups:
     async def _history_absent(self, prometheus: PrometheusClient) -> None:
         """No ALERTS_FOR_STATE for this alert: say plainly when the backend holds none at
         all (vmalert without remote write), rather than drawing an empty timeline."""
+        engine = await self.engines.engine()
+        if engine is not None and engine.works(HISTORY):
+            return  # it writes them: none yet is an empty timeline, not "cannot tell"
         anything = await prometheus.query("count(ALERTS_FOR_STATE)")
         if anything.samples:
             return
-        engine = await self.engines.engine()
         why = engine.capabilities.get(HISTORY) if engine is not None else None
         name = engine.name if engine is not None else prometheus.url
         raise CannotTell(
