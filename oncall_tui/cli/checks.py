@@ -105,7 +105,7 @@ async def _probe_prometheus(clients: Clients, prometheus: PrometheusClient) -> l
     else:
         assert engine is not None
         engine = await _history_checked(prometheus, engine)
-        version = f" {engine.version}" if engine.version and engine.version not in engine.name else ""
+        version = f", version {engine.version}" if engine.version else ""
         detail = f"{engine.name}{version}; {_auth_note(clients, None)}"
         probes.append(
             Probe("prometheus", "prometheus", prometheus.url, True, detail, engine_lines(engine))

@@ -48,7 +48,7 @@ def identify(facts: EngineFacts) -> Engine:
             notes=(explain_no_org_id(),),
         )
     if "mimir" in application.lower() or "features" in info:
-        return _mimir("mimir", f"Grafana Mimir {version}".strip(), version)
+        return _mimir("mimir", "Grafana Mimir", version)
     if facts.flags is not None:
         if _flag_set(facts.flags, "datasource.url") or _flag_set(facts.flags, "rule"):
             return _vmalert(facts.flags)
@@ -60,7 +60,7 @@ def identify(facts: EngineFacts) -> Engine:
     if facts.stores:
         return _thanos(version)
     if path.rstrip("/").endswith("/api/prom"):
-        return _mimir("cortex", f"Cortex {version}".strip(), version)
+        return _mimir("cortex", "Cortex", version)
     if facts.buildinfo_status == 200 and version:
         return _prometheus(version)
     if facts.query_ok:
@@ -79,7 +79,7 @@ def _all(works: bool | None, why: str = "") -> dict[str, Capability]:
 def _prometheus(version: str) -> Engine:
     return Engine(
         "prometheus",
-        f"Prometheus {version}".strip(),
+        "Prometheus",
         version,
         {
             PENDING: Capability(True),
@@ -108,7 +108,7 @@ def _mimir(kind: str, name: str, version: str) -> Engine:
 def _thanos(version: str) -> Engine:
     return Engine(
         "thanos",
-        f"Thanos Querier {version}".strip(),
+        "Thanos Querier",
         version,
         {
             PENDING: Capability(True, "merged across rulers"),

@@ -111,7 +111,7 @@ async def test_check_config_names_each_engine(vm: VictoriaStack, own_stack: Stac
     assert any("pending alerts: works (from vmalert)" in ln for ln in by["paired"]), text
     assert any("rules_url" in ln and "vmalert: rules and alerts" in ln for ln in by["paired"]), text
     assert any("FAILED" in ln and "vmalert answers no PromQL" in ln for ln in by["wrong"]), text
-    assert any("Prometheus 2." in ln for ln in by["prom"]), text
+    assert any("Prometheus, version 2." in ln for ln in by["prom"]), text
     assert any("alert history: works" in ln for ln in by["prom"]), text
 
 

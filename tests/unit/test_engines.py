@@ -18,7 +18,7 @@ PROM_INFO = {"version": "2.42.0", "revision": "x", "goVersion": "go1.19"}
 
 def test_prometheus() -> None:
     engine = identify(EngineFacts("http://p:9090", 200, PROM_INFO, stores=False))
-    assert engine.kind == "prometheus" and engine.name == "Prometheus 2.42.0"
+    assert engine.kind == "prometheus" and engine.name == "Prometheus" and engine.version == "2.42.0"
     assert not engine.missing() and not engine.rules_placeholder
 
 
@@ -58,7 +58,7 @@ def test_mimir_thanos_cortex() -> None:
     mimir = identify(
         EngineFacts("http://m/prometheus", 200, {"application": "Grafana Mimir", "version": "2.15.0", "features": {}})
     )
-    assert mimir.kind == "mimir" and mimir.name == "Grafana Mimir 2.15.0"
+    assert mimir.kind == "mimir" and mimir.name == "Grafana Mimir" and mimir.version == "2.15.0"
     no_tenant = identify(EngineFacts("http://m/prometheus", 401, buildinfo_error="no org id"))
     assert no_tenant.kind == "mimir" and "X-Scope-OrgID" in no_tenant.notes[0]
     thanos = identify(EngineFacts("http://t:10902", 200, {"version": "0.34.1"}, stores=True))
