@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the system packages oncall-tui needs, only those missing.
 #   demo: Prometheus and Alertmanager (the real servers the demo starts)
-#   test: the same, plus gnome-keyring and D-Bus (a real Secret Service for the keyring tests)
+#   test: the same, plus gnome-keyring and D-Bus (a real Secret Service for the keyring tests),
+#         tmux, and VictoriaMetrics with vmalert (the engine tests)
 set -euo pipefail
 want=${1:-demo}
 
@@ -15,6 +16,8 @@ if [ "$want" = test ]; then
     have dbus-launch || missing+=(dbus-x11)
     # tests/test_installed.py runs the installed app in a real terminal.
     have tmux || missing+=(tmux)
+    # tests/integration/test_victoria.py runs VictoriaMetrics and vmalert for real.
+    { have victoria-metrics && have vmalert; } || missing+=(victoria-metrics)
 fi
 # Python 3.11 or newer, able to make a venv (Debian splits ensurepip into python3-venv).
 python=""

@@ -5,14 +5,19 @@ Sample values arrive as strings ("NaN", "+Inf" included) and leave as floats.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
+import httpx
 import msgspec
 
 from oncall_tui.api.decoding import decode
 from oncall_tui.api.http import ClientOptions, Endpoint
+from oncall_tui.domain.engines import explain
 from oncall_tui.wire import errors
+from oncall_tui.wire.engine import EngineFacts
 from oncall_tui.wire.prometheus import (
     BuildInfo,
     QueryResult,
@@ -27,6 +32,9 @@ from oncall_tui.wire.prometheus import (
 API = "/api/v1"
 # Longer expressions go in a POST body: URLs past a few KB are cut by proxies.
 MAX_GET_QUERY = 1500
+# Rule groups per page where the server pages (Mimir's ruler, Prometheus 3); others ignore it.
+RULES_PAGE = 200
+MAX_RULE_PAGES = 100
 
 
 class _Envelope(msgspec.Struct, frozen=True):
@@ -52,12 +60,14 @@ class _RawSeries(msgspec.Struct, frozen=True):
     values: list[tuple[float, str]] = msgspec.field(default_factory=list)
 
 
+# vmalert 1.79 answers `{"alerts": null}` (and null groups) before its first evaluation.
 class _Rules(msgspec.Struct, frozen=True):
-    groups: list[RuleGroup]
+    groups: list[RuleGroup] | None
+    groupNextToken: str = ""
 
 
 class _Alerts(msgspec.Struct, frozen=True):
-    alerts: list[RuleAlert]
+    alerts: list[RuleAlert] | None
 
 
 def _time(value: datetime | float) -> str:
@@ -69,18 +79,32 @@ def _time(value: datetime | float) -> str:
 class PrometheusClient:
     """One Prometheus-compatible server."""
 
-    def __init__(self, url: str, options: ClientOptions, path_prefix: str = "") -> None:
+    def __init__(
+        self,
+        url: str,
+        options: ClientOptions,
+        path_prefix: str = "",
+        query_params: dict[str, str] | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.endpoint = Endpoint(self.url + path_prefix + API, options)
+        # Sent with every query: Thanos's `dedup`, `partial_response`, `replicaLabels[]`.
+        self.query_params = dict(query_params or {})
 
     def __repr__(self) -> str:
         return f"PrometheusClient({self.url!r})"
 
     async def _call(self, path: str, params: dict[str, str], *, post: bool = False) -> _Envelope:
-        if post:
-            response = await self.endpoint.request("POST", path, data=params)
-        else:
-            response = await self.endpoint.request("GET", path, params=params)
+        try:
+            if post:
+                response = await self.endpoint.request("POST", path, data=params)
+            else:
+                response = await self.endpoint.request("GET", path, params=params)
+        except errors.ServerError as exc:
+            said = explain(exc.status, exc.detail, path)
+            if said == exc.detail:
+                raise
+            raise type(exc)(exc.server, exc.status, said) from None
         envelope = decode(self.url, response.content, _Envelope)
         if envelope.status != "success":
             raise errors.ServerError(self.url, response.status_code, envelope.error)
@@ -88,7 +112,7 @@ class PrometheusClient:
 
     async def query(self, expr: str, at: datetime | float | None = None) -> QueryResult:
         """Instant query; long expressions are POSTed."""
-        params = {"query": expr}
+        params = {**self.query_params, "query": expr}
         if at is not None:
             params["time"] = _time(at)
         envelope = await self._call("/query", params, post=len(expr) > MAX_GET_QUERY)
@@ -97,18 +121,37 @@ class PrometheusClient:
     async def query_range(
         self, expr: str, start: datetime | float, end: datetime | float, step: float
     ) -> QueryResult:
-        params = {"query": expr, "start": _time(start), "end": _time(end), "step": f"{step:g}"}
+        params = {
+            **self.query_params,
+            "query": expr,
+            "start": _time(start),
+            "end": _time(end),
+            "step": f"{step:g}",
+        }
         envelope = await self._call("/query_range", params, post=len(expr) > MAX_GET_QUERY)
         return _query_result(self.url, envelope)
 
     async def rules(self, kind: str | None = None) -> list[RuleGroup]:
-        """Rule groups; `kind` is "alert" or "record" to ask for one type only."""
-        envelope = await self._call("/rules", {"type": kind} if kind else {})
-        return decode(self.url, envelope.data, _Rules).groups
+        """Rule groups; `kind` is "alert" or "record" to ask for one type only.
+
+        Servers that page (Mimir's ruler, Prometheus 3) answer `group_limit` groups and a
+        `groupNextToken`; every page is read. Others ignore the parameter and answer all.
+        """
+        params = {"group_limit": str(RULES_PAGE)}
+        if kind:
+            params["type"] = kind
+        groups: list[RuleGroup] = []
+        for _ in range(MAX_RULE_PAGES):
+            page = decode(self.url, (await self._call("/rules", params)).data, _Rules)
+            groups.extend(page.groups or ())
+            if not page.groupNextToken:
+                return groups
+            params["group_next_token"] = page.groupNextToken
+        raise errors.BadResponse(self.url, f"more than {MAX_RULE_PAGES} pages of rules")
 
     async def alerts(self) -> list[RuleAlert]:
         """Alerts Prometheus holds, PENDING ones included (Alertmanager never sees those)."""
-        return decode(self.url, (await self._call("/alerts", {})).data, _Alerts).alerts
+        return decode(self.url, (await self._call("/alerts", {})).data, _Alerts).alerts or []
 
     async def build_info(self) -> BuildInfo:
         envelope = await self._call("/status/buildinfo", {})
@@ -118,6 +161,66 @@ class PrometheusClient:
         """Start time and storage retention ("15d", "15d or 10GiB"); Prometheus only."""
         envelope = await self._call("/status/runtimeinfo", {})
         return decode(self.url, envelope.data, RuntimeInfo)
+
+    async def engine_facts(self) -> EngineFacts:
+        """What this URL says about itself, for `domain.engines.identify`: build info and
+        its headers, then only what tells the remaining candidates apart."""
+        status, info, said, headers = 0, {}, "", frozenset[str]()
+        try:
+            response = await self.endpoint.request("GET", "/status/buildinfo")
+            status = response.status_code
+            headers = frozenset(k.lower() for k in response.headers)
+            with contextlib.suppress(msgspec.DecodeError):
+                envelope = msgspec.json.decode(response.content, type=_Envelope)
+                found = msgspec.json.decode(envelope.data)
+                info = found if isinstance(found, dict) else {}
+        except errors.ServerError as exc:
+            status, said = exc.status, exc.detail
+        except errors.ApiError as exc:
+            return EngineFacts(self.url, buildinfo_error=exc.message)
+        flags: str | None = None
+        stores: bool | None = None
+        query_ok: bool | None = None
+        victoria = "x-server-hostname" in headers or "unsupported path requested" in said
+        if victoria:
+            flags = await self._root_text("/flags")
+        if "unsupported path requested" in said:
+            try:
+                await self.query("1")
+                query_ok = True
+            except errors.ApiError:
+                query_ok = False
+        elif status == 200 and not victoria and "application" not in info:
+            try:
+                await self.endpoint.request("GET", "/stores")
+                stores = True
+            except errors.ApiError:
+                stores = False
+        elif status != 200 and not said:
+            try:
+                await self.query("1")
+                query_ok = True
+            except errors.ApiError:
+                query_ok = False
+        return EngineFacts(
+            self.url,
+            buildinfo_status=status,
+            buildinfo=info,
+            buildinfo_error=said,
+            headers=headers,
+            flags=flags,
+            stores=stores,
+            query_ok=query_ok,
+        )
+
+    async def _root_text(self, path: str) -> str | None:
+        """A path at the server's root (VictoriaMetrics' `/flags`), whatever the prefix."""
+        parts = urlsplit(self.url)
+        try:
+            response = await self.endpoint.client.get(f"{parts.scheme}://{parts.netloc}{path}")
+        except httpx.HTTPError:
+            return None
+        return response.text[:65536] if response.is_success else None
 
     async def aclose(self) -> None:
         await self.endpoint.aclose()

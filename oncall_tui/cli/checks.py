@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.am_versions import capabilities
+from oncall_tui.domain.engines import identify
 from oncall_tui.domain.sanitize import one_line
+from oncall_tui.state.engines import EngineBook
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
+from oncall_tui.wire.engine import HISTORY, Capability, Engine
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +24,12 @@ class Probe:
     url: str
     ok: bool
     detail: str
+    more: tuple[str, ...] = ()  # further lines: what works on this engine and what not
 
     def line(self) -> str:
         mark = "ok    " if self.ok else "FAILED"
-        return f"{mark} {self.kind:<12} {self.where:<12} {self.url}  {one_line(self.detail)}"
+        first = f"{mark} {self.kind:<12} {self.where:<12} {self.url}  {one_line(self.detail)}"
+        return "\n".join([first, *(f"{'':<33}{one_line(m)}" for m in self.more)])
 
 
 def _auth_note(clients: Clients, error: errors.ApiError | None) -> str:
@@ -58,21 +63,70 @@ async def _probe_peer(clients: Clients, cluster: str, peer: AlertmanagerPeer) ->
     return Probe("alertmanager", cluster, peer.url, True, detail)
 
 
-async def _probe_prometheus(clients: Clients, prometheus: PrometheusClient) -> Probe:
+def engine_lines(engine: Engine) -> tuple[str, ...]:
+    """What works on this engine and what does not, each with why."""
+    lines = []
+    for name, cap in engine.capabilities.items():
+        verdict = {True: "works", False: "does NOT work", None: "cannot tell"}[cap.works]
+        lines.append(f"{name}: {verdict}" + (f" ({cap.why})" if cap.why else ""))
+    return (*lines, *engine.notes)
+
+
+async def _history_checked(prometheus: PrometheusClient, engine: Engine) -> Engine:
+    """Where the engine alone cannot say whether alert history exists, look for it."""
+    if engine.works(HISTORY) is not None:
+        return engine
     try:
-        info = await prometheus.build_info()
-    except errors.NotFound:
-        # Some compatible engines lack buildinfo; a trivial query still proves the API works.
-        try:
-            await prometheus.query("1")
-        except errors.ApiError as exc:
-            return Probe("prometheus", "prometheus", prometheus.url, False, exc.message)
-        return Probe("prometheus", "prometheus", prometheus.url, True, "query API answers")
+        found = bool((await prometheus.query("count(ALERTS_FOR_STATE)")).samples)
+    except errors.ApiError:
+        return engine
+    caps = dict(engine.capabilities)
+    caps[HISTORY] = (
+        Capability(True, "ALERTS_FOR_STATE series found")
+        if found
+        else Capability(False, "no ALERTS_FOR_STATE series: is vmalert remote-writing here?")
+    )
+    return replace(engine, capabilities=caps)
+
+
+async def _probe_prometheus(clients: Clients, prometheus: PrometheusClient) -> list[Probe]:
+    """The query backend (and its separate rules URL): reachable, which engine, what works."""
+    book = EngineBook(prometheus, clients.rules_source)
+    engine = await book.engine()
+    probes = []
+    try:
+        # The one thing every engine here must do; buildinfo alone proves little.
+        await prometheus.query("1")
     except errors.ApiError as exc:
         note = _auth_note(clients, exc)
-        return Probe("prometheus", "prometheus", prometheus.url, False, f"{exc.message}; {note}")
-    detail = f"version {info.version}; {_auth_note(clients, None)}"
-    return Probe("prometheus", "prometheus", prometheus.url, True, detail)
+        named = f"{engine.name}: " if engine is not None and engine.kind != "unknown" else ""
+        if engine is not None and engine.kind == "vmalert":
+            note = "vmalert answers no PromQL: set prometheus.url to VictoriaMetrics and "
+            note += "prometheus.rules_url to vmalert"
+            exc = errors.ApiError(exc.server, "no query API")
+        probes.append(
+            Probe("prometheus", "prometheus", prometheus.url, False, f"{named}{exc.message}; {note}")
+        )
+    else:
+        assert engine is not None
+        engine = await _history_checked(prometheus, engine)
+        version = f", version {engine.version}" if engine.version else ""
+        detail = f"{engine.name}{version}; {_auth_note(clients, None)}"
+        probes.append(
+            Probe("prometheus", "prometheus", prometheus.url, True, detail, engine_lines(engine))
+        )
+    rules = clients.rules_source
+    if rules is not None:
+        facts = book.rules_facts
+        found = identify(facts) if facts is not None else None
+        try:
+            await rules.alerts()
+        except errors.ApiError as exc:
+            probes.append(Probe("rules", "rules_url", rules.url, False, exc.message))
+        else:
+            name = found.name if found is not None else "rules API"
+            probes.append(Probe("rules", "rules_url", rules.url, True, f"{name}: rules and alerts"))
+    return probes
 
 
 async def probe_all(clients: Clients) -> list[Probe]:
@@ -82,9 +136,15 @@ async def probe_all(clients: Clients) -> list[Probe]:
         for cluster in clients.clusters
         for peer in cluster.peers
     ]
-    if clients.prometheus is not None:
-        probes.append(_probe_prometheus(clients, clients.prometheus))
-    return list(await asyncio.gather(*probes))
+    peers, prometheus = await asyncio.gather(
+        asyncio.gather(*probes),
+        _probe_prometheus(clients, clients.prometheus) if clients.prometheus else _no_probes(),
+    )
+    return [*peers, *prometheus]
+
+
+async def _no_probes() -> list[Probe]:
+    return []
 
 
 async def check_context(clients: Clients) -> tuple[list[str], bool]:
@@ -120,7 +180,7 @@ async def check_contexts(contexts: Sequence[Entry]) -> tuple[list[str], bool]:
             await entry.aclose()
         name = entry.context.name
         lines = [tagged(name, f"warning: {one_line(w)}") for w in entry.warnings]
-        lines += [tagged(name, probe.line()) for probe in results]
+        lines += [tagged(name, line) for probe in results for line in probe.line().splitlines()]
         return lines, all(p.ok for p in results)
 
     reports = await asyncio.gather(*(one(entry) for entry in contexts))

@@ -135,12 +135,37 @@ class ClusterConfig(ServerConfig):
 
 
 class PrometheusConfig(ServerConfig):
+    """A Prometheus-compatible query backend (Prometheus, VictoriaMetrics, Mimir, Thanos).
+
+    `rules_url` names a separate server for the rules and alerts API (`/api/v1/rules`,
+    `/api/v1/alerts`): vmalert beside VictoriaMetrics, whose own answers are placeholders.
+    Its path is its prefix (`http://vmalert:8880`, `http://vm:8428/vmalert`); it gets the
+    same headers. `query_params` go with every query (Thanos: `dedup`, `partial_response`).
+    """
+
     url: str
+    rules_url: str | None = Field(
+        default=None, description="the rules and alerts API, if another server (vmalert)"
+    )
+    query_params: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
         return check_url(value)
+
+    @field_validator("rules_url")
+    @classmethod
+    def _rules_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value)
+
+    @field_validator("query_params")
+    @classmethod
+    def _not_the_query(cls, value: dict[str, str]) -> dict[str, str]:
+        taken = sorted(set(value) & {"query", "time", "start", "end", "step"})
+        if taken:
+            raise ValueError(f"{', '.join(taken)}: set by the app for each query")
+        return value
 
 
 class SLOConfig(_Strict):

@@ -23,6 +23,7 @@ from oncall_tui.state.alerts import ClusterHealth, Poller, Prefetched, Snapshot
 from oncall_tui.state.polling import PollLoop, Subscribers
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire.alertmanager import Silence
+from oncall_tui.wire.engine import Engine
 from oncall_tui.wire.prometheus import RuleAlert
 
 AckRule = tuple[str, tuple[Callable[[Mapping[str, str]], bool], ...]]
@@ -52,6 +53,7 @@ class AlertStore:
         self.last_good: float | None = None
         self.last_error = ""
         self.prometheus_error = ""
+        self.pending_unknown = ""  # why pending alerts cannot be told here
         self.snapshot: Snapshot | None = None
         self.loop = PollLoop(
             self._poll_once, clients.context.refresh, on_crash=self._crashed, name="alerts"
@@ -67,6 +69,11 @@ class AlertStore:
         remove = self.subscribers.add(callback)
         self.loop.start()
         return remove
+
+    @property
+    def engine(self) -> Engine | None:
+        """The query backend's engine once probed (the first poll probes it)."""
+        return self.poller.engines.known
 
     @property
     def polls(self) -> int:
@@ -120,6 +127,7 @@ class AlertStore:
                 self.groups[name] = groups
         if snapshot.pending is not None:
             self.pending = snapshot.pending
+        self.pending_unknown = snapshot.pending_unknown
         self.health = snapshot.health
         for name, found in snapshot.silences.items():
             if found is not None or name not in self.silences:

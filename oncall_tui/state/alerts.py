@@ -21,9 +21,11 @@ import msgspec
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.completeness import PrometheusRules
 from oncall_tui.domain.merge import GroupMerger, MergedGroup
+from oncall_tui.state.engines import EngineBook
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Silence
+from oncall_tui.wire.engine import PENDING
 from oncall_tui.wire.prometheus import RuleAlert
 
 
@@ -56,6 +58,9 @@ class Snapshot:
     prometheus_active: tuple[Mapping[str, str], ...] | None = None
     # Prometheus's alerting rules, read only when asked (held alerts wait for its word).
     rules: PrometheusRules | None = None
+    # Why the backend cannot tell its pending alerts ("" when it can): VictoriaMetrics
+    # without vmalert answers an empty list that means nothing.
+    pending_unknown: str = ""
 
     @property
     def ok(self) -> bool:
@@ -68,10 +73,12 @@ class Poller:
     def __init__(self, clients: Clients) -> None:
         self.clients = clients
         self._mergers = {c.name: GroupMerger(c.name) for c in clients.clusters}
+        self.engines = EngineBook(clients.prometheus, clients.rules_source)
 
     def adopt(self, other: Poller) -> None:
         """Take over another poller's caches (the start-up prefetch's): the next poll then
         reuses its decoded groups instead of decoding and holding everything twice."""
+        self.engines.adopt(other.engines)
         theirs = {c.name: c for c in other.clients.clusters}
         for cluster in self.clients.clusters:
             source = theirs.get(cluster.name)
@@ -101,7 +108,7 @@ class Poller:
         return self._mergers[cluster.name].merge(read.results), health, None
 
     async def _prometheus_alerts(self) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
-        prometheus = self.clients.prometheus
+        prometheus = self.clients.rules
         if prometheus is None:
             return None, None
         try:
@@ -109,11 +116,19 @@ class Poller:
         except errors.ApiError as exc:
             return None, f"prometheus: {exc.message}"
 
+    async def _cannot_tell(self) -> str:
+        """Why the backend's alerts API says nothing ("" when its word counts)."""
+        engine = await self.engines.engine()
+        if engine is None or not engine.rules_placeholder:
+            return ""
+        why = engine.capabilities.get(PENDING)
+        return f"{engine.name} cannot tell pending alerts" + (f" ({why.why})" if why and why.why else "")
+
     async def _rules(self) -> PrometheusRules | None:
         """Prometheus's alerting rules and whether it has settled: each rule group evaluated
         twice since it started (a restarted Prometheus holds no alert before that)."""
-        prometheus = self.clients.prometheus
-        if prometheus is None:
+        prometheus = self.clients.rules
+        if prometheus is None or await self._cannot_tell():
             return None
         groups, runtime = await asyncio.gather(
             prometheus.rules("alert"), prometheus.runtime_info(), return_exceptions=True
@@ -140,15 +155,20 @@ class Poller:
     async def poll(self, *, rules: bool = False) -> Snapshot:
         """Read every server of the context once, concurrently; with `rules`, Prometheus's
         alerting rules too."""
-        cluster_results, (held, prom_error), silences, found = await asyncio.gather(
+        cluster_results, (held, prom_error), silences, found, unknown = await asyncio.gather(
             asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
             self._prometheus_alerts(),
             asyncio.gather(*(self._silences(c) for c in self.clients.clusters)),
             self._rules() if rules else _nothing(),
+            self._cannot_tell(),
         )
         pending = None if held is None else tuple(a for a in held if a.state == "pending")
         if self.clients.prometheus is None:
             pending = ()
+        if unknown and not prom_error:
+            # An empty success from a placeholder: neither "no pending alerts" nor a list
+            # the completeness ledger may take Prometheus's word from.
+            pending, held = (), None
         problems = [err for _, _, err in cluster_results if err]
         if prom_error:
             problems.append(prom_error)
@@ -162,6 +182,7 @@ class Poller:
             prometheus_error=(prom_error or "").removeprefix("prometheus: "),
             prometheus_active=None if held is None else tuple(a.labels for a in held),
             rules=found,
+            pending_unknown=unknown,
         )
 
 

@@ -30,10 +30,11 @@ class ContextState:
         self.clients = clients
         self.context = clients.context
         self.alerts = AlertStore(clients, first=first, recently_resolved=recently_resolved)
-        self.slo = SLOStore(clients)
+        self.engines = self.alerts.poller.engines
+        self.slo = SLOStore(clients, engines=self.engines)
         # The board polls every few seconds and sees Prometheus fail or return first.
         self.alerts.prometheus_watchers.append(self.slo.prometheus_state)
-        self.lookups = Lookups(clients)
+        self.lookups = Lookups(clients, self.engines)
         self.runbooks = RunbookStore(
             clients.context, allow_insecure_keyring=allow_insecure_keyring
         )

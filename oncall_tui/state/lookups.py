@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.alert_history import History, build_history, history_queries
 from oncall_tui.domain.sanitize import one_line
+from oncall_tui.state.engines import EngineBook
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Silence
+from oncall_tui.wire.engine import HISTORY, RULES
 from oncall_tui.wire.prometheus import QueryResult, RuleGroup
 
 RULES_TTL = 30.0
@@ -30,9 +32,15 @@ class NotConfigured(errors.ApiError):
         super().__init__("config", what)
 
 
+class CannotTell(NotConfigured):
+    """The backend answers, but its answer means nothing here (VictoriaMetrics' placeholder
+    rules API, no ALERTS_FOR_STATE): the message says why, never "none"."""
+
+
 class Lookups:
-    def __init__(self, clients: Clients) -> None:
+    def __init__(self, clients: Clients, engines: EngineBook | None = None) -> None:
         self.clients = clients
+        self.engines = engines or EngineBook(clients.prometheus, clients.rules_source)
         self._rules: tuple[float, list[RuleGroup]] | None = None
         self._rules_lock = asyncio.Lock()
 
@@ -84,7 +92,16 @@ class Lookups:
             now = time.monotonic()
             if self._rules is not None and now - self._rules[0] < RULES_TTL:
                 return self._rules[1]
-            groups = await self._prometheus().rules("alert")
+            self._prometheus()
+            rules = self.clients.rules
+            assert rules is not None
+            engine = await self.engines.engine()
+            if engine is not None and engine.rules_placeholder:
+                why = engine.capabilities.get(RULES)
+                raise CannotTell(
+                    f"{engine.name} cannot tell its rules" + (f": {why.why}" if why else "")
+                )
+            groups = await rules.rules("alert")
             self._rules = (now, groups)
             return groups
 
@@ -108,10 +125,14 @@ class Lookups:
         # Whole seconds: the last step then falls on `end` itself, not a step before it.
         end = float(math.ceil(datetime.now(UTC).timestamp()))
         found = []
+        seen_for_state = False
+        partial: list[str] = []
         for window, step, cells in windows:
             start = end - window
             alerts = await prometheus.query_range(alerts_query, start, end, step)
             for_state = await prometheus.query_range(for_state_query, start, end, step)
+            seen_for_state = seen_for_state or bool(for_state.series)
+            partial += [*alerts.warnings, *for_state.warnings]
             found.append(
                 build_history(
                     [(s.labels, s.points) for s in alerts.series],
@@ -123,4 +144,27 @@ class Lookups:
                     cells=cells,
                 )
             )
+        if not seen_for_state:
+            await self._history_absent(prometheus)
+        if partial:
+            raise CannotTell(
+                "history is partial (the server warned: "
+                f"{one_line('; '.join(dict.fromkeys(partial)), 200)})"
+            )
         return found
+
+    async def _history_absent(self, prometheus: PrometheusClient) -> None:
+        """No ALERTS_FOR_STATE for this alert: say plainly when the backend holds none at
+        all (vmalert without remote write), rather than drawing an empty timeline."""
+        engine = await self.engines.engine()
+        if engine is not None and engine.works(HISTORY):
+            return  # it writes them: none yet is an empty timeline, not "cannot tell"
+        anything = await prometheus.query("count(ALERTS_FOR_STATE)")
+        if anything.samples:
+            return
+        why = engine.capabilities.get(HISTORY) if engine is not None else None
+        name = engine.name if engine is not None else prometheus.url
+        raise CannotTell(
+            f"no alert history: {name} holds no ALERTS_FOR_STATE series"
+            + (f" ({why.why})" if why and why.why else "")
+        )

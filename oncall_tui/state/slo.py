@@ -32,6 +32,7 @@ from oncall_tui.domain.slo_queries import (
     discover,
     merge_specs,
 )
+from oncall_tui.state.engines import EngineBook
 from oncall_tui.state.polling import PollLoop, Subscribers
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
@@ -66,6 +67,8 @@ class SLOSnapshot:
     reports: tuple[SLOReport, ...] = ()
     # Failures of Prometheus as a whole (down, rules unreadable); per-figure ones are in reports.
     errors: tuple[str, ...] = field(default=())
+    # What this backend cannot tell (discovery from a placeholder rules API); not a failure.
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -81,9 +84,11 @@ class SLOReadings:
     last_good: float | None = None
     last_error: str = ""
     polls: int = 0
+    note: str = ""
 
     def take(self, snapshot: SLOSnapshot) -> None:
         self.polls += 1
+        self.note = snapshot.note
         if snapshot.ok:
             self.reports = sort_reports(list(snapshot.reports))
             self.last_good = snapshot.taken_at
@@ -136,8 +141,9 @@ def _value(result: QueryResult) -> float | None:
 class SLOPoller:
     """Polls the SLOs of one context; remembers the last discovery and the retention."""
 
-    def __init__(self, clients: Clients) -> None:
+    def __init__(self, clients: Clients, engines: EngineBook | None = None) -> None:
         self.clients = clients
+        self.engines = engines or EngineBook(clients.prometheus, clients.rules_source)
         self.configured = specs_from_config(clients.context)
         self.discovered: list[SLOSpec] = []
         self.retention_s: float | None = None
@@ -155,12 +161,20 @@ class SLOPoller:
         if prometheus is None:
             return SLOSnapshot(now, errors=("no Prometheus in this context",))
         problems: list[str] = []
+        note = ""
+        engine = await self.engines.engine()
+        rules_source: PrometheusClient | None = self.clients.rules or prometheus
+        if engine is not None and engine.rules_placeholder:
+            note = f"SLO discovery: {engine.name} cannot tell its recording rules"
+            rules_source = None
         rules, runtime = await asyncio.gather(
-            self._guard(prometheus.rules("record")),
+            self._guard(rules_source.rules("record")) if rules_source else _none(),
             self._guard(prometheus.runtime_info()) if self.retention_s is None else _none(),
             return_exceptions=False,
         )
-        if isinstance(rules, str):
+        if isinstance(rules, str) and "rule evaluation is off" in rules:
+            note = f"SLO discovery: {rules}"  # Mimir's ruler is off: configured SLOs still work
+        elif isinstance(rules, str):
             problems.append(f"rules: {rules}")
         elif rules is not None:
             self.discovered = discover(rules)
@@ -172,7 +186,7 @@ class SLOPoller:
         reports = await asyncio.gather(*(self._report(prometheus, s, now, chart) for s in specs))
         if reports and all(r.errors for r in reports):
             problems.append(reports[0].errors[0])
-        return SLOSnapshot(now, tuple(reports), tuple(problems))
+        return SLOSnapshot(now, tuple(reports), tuple(problems), note)
 
     async def _guard(self, call: Awaitable[T]) -> T | str:
         try:
@@ -188,7 +202,13 @@ class SLOPoller:
         async def figure(expr: str, at: float = now) -> float | None:
             async with self._limit:
                 try:
-                    return _value(await prometheus.query(expr, at))
+                    result = await prometheus.query(expr, at)
+                    for warning in result.warnings:
+                        # Thanos's partial answer: a figure over some stores only.
+                        said = f"partial: {warning}"
+                        if said not in failed:
+                            failed.append(said)
+                    return _value(result)
                 except (errors.ApiError, ValueError) as exc:
                     text = exc.message if isinstance(exc, errors.ApiError) else str(exc)
                     if text not in failed:
@@ -271,9 +291,11 @@ class SLOStore:
     """The SLO readings of one context: one poll serves the board's strip, `:slo` and the
     alert detail, whichever are open. Charts are asked for only while a view wants them."""
 
-    def __init__(self, clients: Clients, refresh: float | None = None) -> None:
+    def __init__(
+        self, clients: Clients, refresh: float | None = None, engines: EngineBook | None = None
+    ) -> None:
         self.clients = clients
-        self.poller = SLOPoller(clients)
+        self.poller = SLOPoller(clients, engines)
         self.seen = SLOReadings()
         self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
         self.loop = PollLoop(self._poll_once, self.refresh_s, name="slo")

@@ -20,6 +20,8 @@ class Clients:
     context: Context
     clusters: list[AlertmanagerCluster]
     prometheus: PrometheusClient | None
+    # Where rules and alerts are read: `prometheus.rules_url` (vmalert), else `prometheus`.
+    rules_source: PrometheusClient | None = None
     # Why the credential could not be had; the servers are still tried without it.
     credential_error: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -28,11 +30,12 @@ class Clients:
     def fork(self) -> Clients:
         """New HTTP clients for the same servers and credential, for another event loop
         (the start-up prefetch thread); the secret is not resolved a second time."""
-        clusters, prometheus = _servers(self.context, self.auth)
+        clusters, prometheus, rules = _servers(self.context, self.auth)
         return Clients(
             self.context,
             clusters,
             prometheus,
+            rules,
             self.credential_error,
             list(self.warnings),
             self.auth,
@@ -42,7 +45,14 @@ class Clients:
         closing = [c.aclose() for c in self.clusters]
         if self.prometheus is not None:
             closing.append(self.prometheus.aclose())
+        if self.rules_source is not None and self.rules_source is not self.prometheus:
+            closing.append(self.rules_source.aclose())
         await asyncio.gather(*closing)
+
+    @property
+    def rules(self) -> PrometheusClient | None:
+        """The client for rules and Prometheus-held alerts (pending ones)."""
+        return self.rules_source or self.prometheus
 
 
 def client_options(
@@ -88,17 +98,17 @@ def build_clients(context: Context, *, allow_insecure_keyring: bool = False) -> 
         if path is not None and not path.is_file():
             raise ConfigError(f"no such file: {path}", key=f"contexts.{context.name}.tls.{key}")
     try:
-        clusters, prometheus = _servers(context, header)
+        clusters, prometheus, rules = _servers(context, header)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(
             f"cannot load the TLS files: {exc}", key=f"contexts.{context.name}.tls"
         ) from None
-    return Clients(context, clusters, prometheus, problem, warnings, header)
+    return Clients(context, clusters, prometheus, rules, problem, warnings, header)
 
 
 def _servers(
     context: Context, header: tuple[str, str] | None
-) -> tuple[list[AlertmanagerCluster], PrometheusClient | None]:
+) -> tuple[list[AlertmanagerCluster], PrometheusClient | None, PrometheusClient | None]:
     clusters = [
         AlertmanagerCluster(
             spec.name,
@@ -111,10 +121,11 @@ def _servers(
         )
         for spec in context.alertmanagers
     ]
-    prometheus = None
+    prometheus = rules = None
     if context.prometheus is not None:
         spec = context.prometheus
-        prometheus = PrometheusClient(
-            spec.url, client_options(context, spec.headers, header), spec.path_prefix
-        )
-    return clusters, prometheus
+        options = client_options(context, spec.headers, header)
+        prometheus = PrometheusClient(spec.url, options, spec.path_prefix, spec.query_params)
+        if spec.rules_url:
+            rules = PrometheusClient(spec.rules_url, options)
+    return clusters, prometheus, rules

@@ -158,6 +158,7 @@ class AlertsScreen(Screen[None]):
             self.update_status()
 
     def update_status(self) -> None:
+        engine = self.store.engine
         self.query_one(IncompleteBanner).show(self.ledger.concerns())
         self.board.set_empty(self._empty_text())
         self.query_one(StatusBar).show(
@@ -168,8 +169,11 @@ class AlertsScreen(Screen[None]):
                 last_good=self.last_good,
                 last_error=self.last_error,
                 paused=self.paused,
+                engine=engine.name if engine is not None else "",
+                engine_limited=engine is not None and bool(engine.missing()),
                 warnings=[
                     *self.clients.warnings,
+                    *([self.store.pending_unknown] if self.store.pending_unknown else []),
                     *(
                         [f"auth: {self.clients.credential_error}"]
                         if self.clients.credential_error
@@ -222,6 +226,11 @@ class AlertsScreen(Screen[None]):
             return Text(f"no alerts as of {stamp}, but the data is stale: {reason}")
         if self.ledger.concerns():
             return Text(f"no alerts as of {stamp}, but the board may be incomplete (see above)")
+        if self.store.pending_unknown:
+            return Text(
+                f"no alerts firing (checked {stamp}); pending alerts: cannot tell "
+                f"({one_line(self.store.pending_unknown, 200)})"
+            )
         return Text(f"no alerts firing (checked {stamp})")
 
     def on_board_view_new_above(self, event: BoardView.NewAbove) -> None:

@@ -116,6 +116,8 @@ class SLOScreen(Screen[None]):
             text.append(f"  ● {stamp} (every {every})", self._style("good"))
         else:
             text.append("  loading…")
+        if self.seen.note:
+            text.append(f"  ⚠ {one_line(self.seen.note, 200)}", self._style("bad"))
         return text
 
     def show(self) -> None:

@@ -53,11 +53,13 @@ def status_text(
     filter_text: str = "",
     sort: str,
     now: float,
+    engine: str = "",
+    engine_limited: bool = False,
 ) -> Text:
     bar = owner.query_one(StatusBar)
 
     def style(name: str) -> Style:
-        return component_style(bar, name)
+        return component_style(bar, name) if name else Style()
 
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {one_line(context.name, 40)} ", style("status--context"))
@@ -72,6 +74,9 @@ def status_text(
             f"  {one_line(cluster.name, 30)} {len(cluster.peers_up)}/{total_peers} peers",
             style(look),
         )
+    if engine:
+        # Which engine answers queries: what it cannot tell is in the warnings below.
+        text.append(f"  {one_line(engine, 50)}", style("status--warn" if engine_limited else ""))
     if context.read_only:
         text.append("  read-only")
     shown = f"{matched}/{total}" if filtered or hidden else f"{total}"
