@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -19,22 +18,11 @@ from oncall_tui.demo.stack import Stack
 from oncall_tui.domain.merge import merge_groups, unique_alerts
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.stack
 T = TypeVar("T")
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 20.0) -> T:
-    """Poll `check` until it returns something truthy, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"condition not met within {timeout} s (last: {last!r})")
 
 
 @pytest.fixture

@@ -43,9 +43,9 @@ from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
+from tests.helpers import alert_row, status, until
 from tests.support import fault_proxy as fp
 from tests.support.fault_matrix import cell, lost_unless
-from tests.ui.test_app import alert_row, status, until
 
 pytestmark = pytest.mark.stack
 

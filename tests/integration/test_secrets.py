@@ -32,11 +32,9 @@ from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.wire import errors
-from tests.integration.test_tls_auth import PASSWORD_ENV, run_cli
+from tests.helpers import PASSWORD_ENV, run_cli, screen_strips, status, until, widget_strips
 from tests.support import fault_proxy as fp
 from tests.support.pty_capture import PtyProgram, visible_text
-from tests.ui.test_app import status, until
-from tests.ui.test_hostile import screen_strips, widget_strips
 
 if TYPE_CHECKING:
     from tests.support.secure_server import SecureAlertmanager

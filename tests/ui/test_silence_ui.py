@@ -7,7 +7,7 @@ The module has its own stack: silencing demo alerts must not change what other t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
-from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
+from oncall_tui.demo.stack import Stack
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.confirm import Ask, Confirm
@@ -29,18 +29,11 @@ from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence, Silence
-from tests.ui.test_app import alert_row, terminal_sends, until
+from tests.helpers import alert_row, terminal_sends, until
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
 USER = "tester@oncall"
-
-
-@pytest.fixture(scope="module")
-def own() -> Iterator[Stack]:
-    with Stack(StackOptions(alertmanager_peers=2), find_binaries()) as s:
-        s.wait_for_firing(timeout=30, min_alerts=3)
-        yield s
 
 
 @pytest.fixture
@@ -123,7 +116,7 @@ async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: Alertma
             (now_held,) = await held(peer, comment="mnt")
             return abs(now_held.ends_at - silence.ends_at - timedelta(hours=1)) < timedelta(seconds=2)
 
-        await until_async(pilot, extended)
+        await until(pilot, extended)
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("y")
@@ -131,17 +124,8 @@ async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: Alertma
         async def expired() -> bool:
             return not await held(peer, comment="mnt")
 
-        await until_async(pilot, expired)
+        await until(pilot, expired)
         await until(pilot, lambda: "1 expired" in text_of(app, "#silences-status"))
-
-
-async def until_async(pilot: Pilot[None], check: Any, timeout: float = 20.0) -> None:
-    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
-    while datetime.now(UTC) < deadline:
-        if await check():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"not within {timeout} s")
 
 
 async def test_a_failed_save_keeps_every_field_and_a_retry_creates_nothing_twice(
@@ -286,7 +270,7 @@ async def test_a_maintenance_window_is_pending_then_extended_and_ended_as_a_whol
                 s.ends_at - s.starts_at == timedelta(hours=5) for s in now_held
             )
 
-        await until_async(pilot, extended)
+        await until(pilot, extended)
         await pilot.press("colon", *"maintenance end db-upgrade", "enter")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         assert "2 silence(s)" in str(app.screen.query_one(Static).render())
@@ -295,7 +279,7 @@ async def test_a_maintenance_window_is_pending_then_extended_and_ended_as_a_whol
         async def ended() -> bool:
             return not await held(peer, comment="[maintenance db-upgrade] upgrade")
 
-        await until_async(pilot, ended)
+        await until(pilot, ended)
 
 
 async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(

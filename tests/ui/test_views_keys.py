@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,7 +23,7 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
-from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
+from oncall_tui.demo.stack import Stack
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.commands import COMMANDS
@@ -35,7 +35,7 @@ from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
-from tests.ui.test_app import alert_row, rows, until
+from tests.helpers import alert_row, rows, until
 
 pytestmark = pytest.mark.stack
 THEMES = ("oncall-dark", "oncall-light", "oncall-high-contrast")
@@ -44,13 +44,6 @@ XTERM = [
     *("000000", "cd0000", "00cd00", "cdcd00", "0000ee", "cd00cd", "00cdcd", "e5e5e5"),
     *("7f7f7f", "ff0000", "00ff00", "ffff00", "5c5cff", "ff00ff", "00ffff", "ffffff"),
 ]
-
-
-@pytest.fixture(scope="module")
-def own() -> Iterator[Stack]:
-    with Stack(StackOptions(alertmanager_peers=2), find_binaries()) as s:
-        s.wait_for_firing(timeout=30, min_alerts=3)
-        yield s
 
 
 @pytest.fixture
