@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 import pytest
@@ -108,9 +109,9 @@ async def test_silence_written_once_is_read_back_and_gossiped(cluster: Alertmana
             return False
 
     for peer in cluster.peers:  # the other peer learns it by gossip
-        await eventually(lambda p=peer: held_by(p))  # type: ignore[misc]
+        await eventually(partial(held_by, peer))
 
-    async def silenced_on_second_peer() -> list[str] | None:
+    async def silenced_on_second_peer() -> tuple[str, ...] | None:
         alerts = await cluster.peers[1].alerts(['alertname="DataDriftDetected"'])
         found = [a for a in alerts if a.state == "silenced"]
         return found[0].status.silenced_by if found else None

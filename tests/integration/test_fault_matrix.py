@@ -341,7 +341,8 @@ async def form_write(
             lambda: app.screen is not form or "not saved" in str(form.query_one("#sf-status", Static).render()),
             timeout=20,
         )  # fmt: skip
-        if app.screen is form:
+        still_open = app.screen is form  # (`is` would narrow `form` to a plain Screen)
+        if still_open:
             words = str(form.query_one("#sf-status", Static).render())
             assert re.search(says(fault), words), f"{fault}: {words!r}"
             lost_unless(form.form_input() == typed, "the form lost what the user typed")

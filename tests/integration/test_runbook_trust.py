@@ -461,7 +461,7 @@ async def test_the_runbook_view_names_its_source(
             ):
                 await cursor_on(app, pilot, name)
                 await pilot.press("r")
-                await until(pilot, lambda w=words: w in markdown_text(app), timeout=10)
+                await until(pilot, lambda: words in markdown_text(app), timeout=10)  # noqa: B023 (awaited here)
                 source = app.screen.query_one("#runbook-source", Static)
                 seen[name] = plain(source)
                 assert "from the" in screen_text(app).split("\n", 3)[1], "under the title"

@@ -18,6 +18,7 @@ import sys
 import traceback
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -208,7 +209,7 @@ async def test_verification_is_on_by_default_and_off_is_shown(
         settings = parse_settings(settings_for(server.url, auth, tls=tls))
         app = OncallApp(settings, build_clients(settings.context()))
         async with app.run_test(size=(250, 30)) as pilot:
-            await until(pilot, lambda e=expect, a=app: shown_in_status(a, e))
+            await until(pilot, partial(shown_in_status, app, expect))
             line = status(app)
             if tls.get("insecure_skip_verify"):
                 assert "live" in line and "TLS verification is OFF" in line

@@ -62,9 +62,13 @@ async def select(pilot: Pilot[None], app: OncallApp, alertname: str, state: str 
     await pilot.press("escape")  # the board's esc clears an earlier filter
     await until(pilot, lambda: alert_row(app, alertname, state))
     await pilot.press("slash", *alertname, "enter")
-    await until(pilot, lambda: app.screen.board.current is not None
-                and app.screen.board.current.alert is not None
-                and app.screen.board.current.alert.name == alertname)  # fmt: skip
+
+    def on_it() -> bool:
+        screen = app.screen
+        current = screen.board.current if isinstance(screen, AlertsScreen) else None
+        return current is not None and current.alert is not None and current.alert.name == alertname
+
+    await until(pilot, on_it)
 
 
 def form(app: OncallApp) -> SilenceForm:
@@ -144,7 +148,7 @@ async def test_a_failed_save_keeps_every_field_and_a_retry_creates_nothing_twice
         typed = form(app).form_input()
         assert typed.matchers[0][0] is False and typed.end == "90m" and typed.comment == comment
         rows = app.screen.query_one("#sf-matchers")
-        drawn = [rows.render_line(y).text for y in range(2)]  # type: ignore[attr-defined]
+        drawn = [rows.render_line(y).text for y in range(2)]
         assert drawn[0].startswith("▐ ▌ alertname=") and drawn[1].startswith("▐X▌ "), drawn
 
         own.kill_peer(0)
@@ -298,6 +302,7 @@ async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
         await pilot.press("colon", *"silences", "enter", "H")  # H: hide expired ones
         await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 2)
         screen = app.screen
+        assert isinstance(screen, SilencesScreen)
         table = screen.query_one(DataTable)
         column = {name: i for i, name in enumerate(COLUMNS)}
         cells = {
@@ -348,7 +353,7 @@ async def test_hostile_labels_reach_the_form_as_text_and_the_silence_exactly(
         await until(pilot, lambda: "Would silence 1 alert" in text_of(app, "#sf-preview-title"))
         matchers = app.screen.query_one("#sf-matchers")
         shown = "\n".join(
-            matchers.render_line(y).text for y in range(matchers.size.height)  # type: ignore[attr-defined]
+            matchers.render_line(y).text for y in range(matchers.size.height)
         )
         shown += text_of(app, "#sf-title") + text_of(app, "#sf-preview")
         assert "note=" in shown and "[bold red]x[/]" in shown  # markup stays text
@@ -461,7 +466,7 @@ async def test_tab_in_the_maintenance_form_goes_only_through_what_is_visible(own
         await until(pilot, lambda: alert_row(app, "HighCPU"))
         await pilot.press("colon", *"maintenance", "enter")
         await until(pilot, lambda: isinstance(app.screen, SilenceForm))
-        seen = []
+        seen: list[str | None] = []
         for _ in range(8):
             focused = app.focused
             assert focused is not None and focused.region.height > 0, (focused, seen)

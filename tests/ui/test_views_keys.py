@@ -218,7 +218,7 @@ async def test_footers_fit_80_columns(own: Stack) -> None:
         assert right <= 80, line
 
 
-def _luminance(rgb: ColorTriplet) -> float:
+def _luminance(rgb: tuple[int, int, int]) -> float:
     def channel(v: int) -> float:
         c = v / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -226,7 +226,7 @@ def _luminance(rgb: ColorTriplet) -> float:
     return 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2])
 
 
-def _contrast(a: ColorTriplet, b: ColorTriplet) -> float:
+def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
