@@ -20,6 +20,7 @@ lint: venv
 	$(PY) -m ruff check oncall_tui tests bench scripts
 	$(PY) -m ruff format --check oncall_tui tests bench scripts
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 system-deps:
 	@scripts/install-system-deps.sh demo

@@ -19,7 +19,6 @@ import os
 import stat
 import time
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -31,41 +30,14 @@ from oncall_tui.domain.runbook_policy import (
     ALLOW_FILES,
     FILE_RULE,
     NetworkPolicy,
-    Refusal,
     lexical_file_refusal,
     resolved_file_refusal,
 )
+from oncall_tui.wire.documents import Fetched, FetchError, Refusal, RefusedLink
 
 MAX_REDIRECTS = 5
 # host:port (or host) -> ("Authorization", "Bearer ...") or None; may block (keyring, command).
 AuthLookup = Callable[[str], "tuple[str, str] | None"]
-
-
-class FetchError(Exception):
-    """Why a runbook could not be shown, worded for the user; never holds a secret."""
-
-    def __init__(self, message: str, *, missing: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.missing = missing  # nothing there (404, no such file): try the next candidate
-
-
-class RefusedLink(FetchError):
-    """A link the runbook rules refuse: nothing was opened and nothing was connected to."""
-
-    def __init__(self, refusal: Refusal) -> None:
-        super().__init__(refusal.message)
-        self.refusal = refusal
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    location: str  # what was asked for
-    final: str  # where it came from after redirects
-    content_type: str
-    text: str
-    size: int
-    seconds: float
 
 
 def origin_of(url: str) -> tuple[str, str, int]:

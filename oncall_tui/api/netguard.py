@@ -32,7 +32,8 @@ from typing import Any
 import httpcore
 import httpx
 
-from oncall_tui.domain.runbook_policy import NetworkPolicy, Refusal, parse_address
+from oncall_tui.domain.runbook_policy import NetworkPolicy, parse_address
+from oncall_tui.wire.documents import Refusal
 
 # (host, port) -> the addresses to try, in order; tests pass one of their own.
 Resolver = Callable[[str, int], Awaitable[list[str]]]

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from oncall_tui.wire.documents import Refusal
+
 FILE_RULE = "runbook folders"
 NETWORK_RULE = "no metadata endpoints"
 ALLOW_FILES = "To allow it, add its folder to runbooks.file_roots in the config."
@@ -51,19 +53,6 @@ METADATA_NAMES = frozenset(
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why a runbook link is not followed: the rule, what it saw, and how to allow it."""
-
-    rule: str
-    why: str
-    allow: str
-
-    @property
-    def message(self) -> str:
-        return f"refused by the {self.rule} rule: {self.why}. {self.allow}"
 
 
 # -- local files ---------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from oncall_tui.domain.promql import MissingLabel, fill_labels
-from oncall_tui.domain.runbook_policy import FILE_RULE, Refusal
+from oncall_tui.domain.runbook_policy import FILE_RULE
+from oncall_tui.wire.documents import Refusal
 
 MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
 # Shell-like fences are shown and copied, never run; PromQL fences can be run.

@@ -1,4 +1,4 @@
-"""One poll of a context, and the backoff between failed polls. No Textual here.
+"""One poll of a context: every Alertmanager cluster, Prometheus's alerts. No Textual here.
 
 A poll reads every Alertmanager cluster (all peers at once) and Prometheus's alerts (for the
 pending ones) concurrently. A server that fails does not sink the others: the snapshot says
@@ -167,23 +167,6 @@ class Poller:
 
 async def _nothing() -> None:
     return None
-
-
-@dataclass
-class Backoff:
-    """Exponential backoff from the poll interval up to a ceiling; reset on success."""
-
-    interval: float
-    ceiling: float = 120.0
-    failures: int = 0
-
-    def next_delay(self, failed: bool) -> float:
-        self.failures = self.failures + 1 if failed else 0
-        if not self.failures:
-            return self.interval
-        return float(
-            min(max(self.ceiling, self.interval), self.interval * 2 ** (self.failures - 1))
-        )
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -32,6 +32,7 @@ from oncall_tui.domain.slo_queries import (
     discover,
     merge_specs,
 )
+from oncall_tui.state.polling import PollLoop, Subscribers
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.prometheus import QueryResult
@@ -264,3 +265,79 @@ def _retention(text: str) -> float | None:
         return parse_duration(first)
     except ValueError:
         return None
+
+
+class SLOStore:
+    """The SLO readings of one context: one poll serves the board's strip, `:slo` and the
+    alert detail, whichever are open. Charts are asked for only while a view wants them."""
+
+    def __init__(self, clients: Clients, refresh: float | None = None) -> None:
+        self.clients = clients
+        self.poller = SLOPoller(clients)
+        self.seen = SLOReadings()
+        self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
+        self.loop = PollLoop(self._poll_once, self.refresh_s, name="slo")
+        self.subscribers = Subscribers()
+        self._chart_views = 0
+        self._charted = False  # did the last good poll fetch charts
+        self._outage = False  # the board saw Prometheus fail: poll again once it is back
+
+    @property
+    def configured(self) -> list[SLOSpec]:
+        return self.poller.configured
+
+    @property
+    def available(self) -> bool:
+        return self.clients.prometheus is not None
+
+    def subscribe(self, callback: Callable[[], object], *, charts: bool = False) -> Callable[[], None]:
+        """Call `callback` after every SLO poll; the loop starts with the first subscriber."""
+        remove = self.subscribers.add(callback)
+        if charts:
+            self._chart_views += 1
+            if self.seen.polls and not self._charted:
+                self.loop.wake()  # this view wants charts the last poll did not fetch
+        if self.available:
+            self.loop.start()
+
+        def unsubscribe() -> None:
+            remove()
+            if charts:
+                self._chart_views -= 1
+
+        return unsubscribe
+
+    def refresh(self) -> None:
+        self.loop.wake()
+
+    async def first_reading(self) -> None:
+        """Wait for a first reading (the detail view opened before the strip's first poll)."""
+        if not self.seen.polls and self.available:
+            self.loop.start()
+            await self.loop.poll_now()
+
+    def matching(self, labels: Mapping[str, str]) -> list[SLOReport]:
+        return [r for r in self.seen.reports if r.spec.matches(labels)]
+
+    async def aclose(self) -> None:
+        await self.loop.stop()
+
+    async def _poll_once(self) -> bool:
+        charts = self._chart_views > 0
+        snapshot = await poll_safely(self.poller, chart=charts)
+        self.seen.take(snapshot)
+        if snapshot.ok:
+            self._charted = charts
+        self.subscribers.publish()
+        return not snapshot.ok
+
+    def prometheus_state(self, error: str) -> None:
+        """What the board's own poll (every few seconds) saw of Prometheus: a failure marks
+        the figures stale at once; the first answer after one brings a fresh SLO poll."""
+        if error:
+            self._outage = True
+            if self.seen.source_failed(f"prometheus: {error}"):
+                self.subscribers.publish()
+        elif self._outage:
+            self._outage = False
+            self.loop.wake()

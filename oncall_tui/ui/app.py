@@ -11,11 +11,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
-from oncall_tui.api.fetch import Fetched
-from oncall_tui.api.netguard import NetworkHooks
 from oncall_tui.config import ConfigError, Settings
 from oncall_tui.domain.sanitize import clean
 from oncall_tui.state.alerts import Prefetched
+from oncall_tui.state.context import ContextState
 from oncall_tui.state.wiring import Clients, build_clients
 from oncall_tui.ui.commands import command_choices, command_help, run_command
 from oncall_tui.ui.dialogs.command import CommandPrompt
@@ -48,15 +47,11 @@ class OncallApp(App[None]):
     ) -> None:
         super().__init__()
         self.settings = settings
-        self.clients = clients
-        self.first = first
         self.connect = connect or self._connect
+        # Every store of the current context: the screens read these, never a client.
+        self.state = self._state(clients, first)
         self.problems: list[str] = []
         self._forwarded: dict[int, object] = {}
-        # Runbooks fetched this session (url -> Fetched), shared by every runbook screen.
-        self.runbook_cache: dict[str, Fetched] = {}
-        # How runbook fetches resolve names and connect (tests map names to loopback here).
-        self.runbook_network = NetworkHooks()
         for _path, theme in load_themes():
             if isinstance(theme, str):
                 self.problems.append(theme)
@@ -146,7 +141,7 @@ class OncallApp(App[None]):
             self.set_keymap(self.settings.keys)
             # After the first frame: finding every id imports every module of the package.
             self.call_after_refresh(self._check_keys)
-        self.push_screen(self._board(self.clients, self.first))
+        self.push_screen(self._board(self.state))
         for problem in self.problems:
             self.notify(problem, title="config", severity="warning")
 
@@ -159,14 +154,22 @@ class OncallApp(App[None]):
                 severity="warning",
             )
 
-    def _board(self, clients: Clients, first: Future[Prefetched] | None = None) -> AlertsScreen:
-        self.writer = SilenceActions(clients, self.settings.silences, self.settings.user)
-        return AlertsScreen(
+    @property
+    def clients(self) -> Clients:
+        return self.state.clients
+
+    def _state(self, clients: Clients, first: Future[Prefetched] | None = None) -> ContextState:
+        return ContextState(
             clients,
-            bell_on_critical=self.settings.bell_on_critical,
             first=first,
-            writer=self.writer,
             recently_resolved=self.settings.board.recently_resolved_s,
+            allow_insecure_keyring=self.settings.allow_insecure_keyring,
+        )
+
+    def _board(self, state: ContextState) -> AlertsScreen:
+        self.writer = SilenceActions(state.clients, self.settings.silences, self.settings.user)
+        return AlertsScreen(
+            state, bell_on_critical=self.settings.bell_on_critical, writer=self.writer
         )
 
     def _connect(self, name: str) -> Clients:
@@ -180,9 +183,9 @@ class OncallApp(App[None]):
         except ConfigError as exc:
             self.notify(str(exc), title="cannot switch context", severity="error")
             return
-        old = self.clients
-        self.clients = clients
-        await self.switch_screen(self._board(clients))
+        old = self.state
+        self.state = self._state(clients)
+        await self.switch_screen(self._board(self.state))
         await old.aclose()
         self.notify(f"context {name}", timeout=2)
 
@@ -232,4 +235,4 @@ class OncallApp(App[None]):
         self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
-        await self.clients.aclose()
+        await self.state.aclose()

@@ -71,21 +71,21 @@ async def _theme(app: OncallApp, rest: str) -> None:
 
 async def _silences(app: OncallApp, rest: str) -> None:
     await to_board(app)
-    app.push_screen(SilencesScreen(app.clients, app.writer, lambda: board_alerts(app)))
+    app.push_screen(SilencesScreen(app.state, app.writer))
 
 
 async def _slo(app: OncallApp, rest: str) -> None:
     from oncall_tui.ui.screens.slo import SLOScreen
 
     await to_board(app)
-    app.push_screen(SLOScreen(app.clients))
+    app.push_screen(SLOScreen(app.state))
 
 
 async def _query(app: OncallApp, rest: str) -> None:
     from oncall_tui.ui.screens.query import QueryScreen
 
     await to_board(app)
-    app.push_screen(QueryScreen(app.clients))
+    app.push_screen(QueryScreen(app.state))
 
 
 async def _maintenance(app: OncallApp, rest: str) -> None:

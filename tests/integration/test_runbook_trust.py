@@ -28,7 +28,7 @@ import pytest
 from textual.widgets import Markdown, Static
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
-from oncall_tui.api.fetch import FetchError, RefusedLink, RunbookFetcher
+from oncall_tui.api.fetch import RunbookFetcher
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.api.netguard import GuardedTransport
 from oncall_tui.cli.demo import demo_context
@@ -40,6 +40,7 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.runbook import RunbookScreen
 from oncall_tui.wire.alertmanager import PostableAlert
+from oncall_tui.wire.documents import FetchError, RefusedLink
 from tests.helpers import context_app, cursor_on, markdown_text, plain, texts, until
 from tests.support.runbook_net import LoopbackNet
 from tests.support.runbook_server import Route, RunbookServer
@@ -383,7 +384,7 @@ async def test_r_on_hostile_alerts_shows_a_refusal_and_no_byte_of_the_target(
         update={"runbooks": RunbooksConfig(folders=[disk.root])}
     )
     app = context_app(context)
-    app.runbook_network = net.hooks
+    app.state.runbooks.network = net.hooks
     refusals: dict[str, str] = {}
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen))

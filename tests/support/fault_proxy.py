@@ -21,7 +21,8 @@ client is the proxy's own). `proxy.set(fault)` switches what the next request me
     tls         a TLS alert record, as a TLS-only server answers a plain-HTTP client
 
 The proxy runs its own event loop in a thread, so it serves the app under Pilot, httpx in the
-test's loop and blocking clients alike. It counts the requests each fault met (`seen`).
+test's loop and blocking clients alike. It counts the requests each fault met (`seen`) and
+keeps every request's target (`requests`).
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ class FaultProxy:
         self.upstream = (parts.hostname, parts.port)
         self.fault = PASS
         self.seen: Counter[str] = Counter()
+        # Every request's target (path and query), in order: what the server was asked.
+        self.requests: list[str] = []
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -173,6 +176,7 @@ class FaultProxy:
                 body = await reader.readexactly(_content_length(head))
                 fault = self.fault
                 self.seen[fault.name] += 1
+                self.requests.append(head.split(b" ", 2)[1].decode("latin-1"))
                 if not await self._answer(fault, head, body, writer):
                     break
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):

@@ -130,7 +130,12 @@ async def test_prometheus_down_from_the_start_keeps_the_configured_slos(stack: S
         assert "availability" in strip_text(app) and "latency" in strip_text(app)
 
         await app.run_command("slo")
-        await until(pilot, lambda: isinstance(app.screen, SLOScreen) and app.screen.seen.polls > 0)
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, SLOScreen)
+            and app.screen.is_mounted
+            and app.screen.seen.polls > 0,
+        )
         screen = app.screen
         assert isinstance(screen, SLOScreen)
         head = screen.query_one("#slo-status", Static).render()

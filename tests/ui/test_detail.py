@@ -33,7 +33,7 @@ def screen_text(app: OncallApp) -> str:
 async def open_detail(app: OncallApp, pilot: Pilot[None], alert: BoardAlert) -> None:
     screen = app.screen
     assert isinstance(screen, AlertsScreen)
-    await app.push_screen(AlertDetailScreen(alert, app.clients, screen.model))
+    await app.push_screen(AlertDetailScreen(alert, app.state, screen.model))
     await pilot.pause()
 
 

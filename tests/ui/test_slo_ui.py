@@ -106,14 +106,14 @@ async def test_board_strip_and_alert_detail_show_the_budget(ui_stack: Stack) -> 
     app = demo_app(ui_stack)
     async with app.run_test(size=(120, 35)) as pilot:
         strip = app.screen.query_one(SLOStrip)
-        await until(pilot, lambda: "availability" in strip.text.plain)
+        await until(pilot, lambda: strip.seen.polls and "availability" in strip.text.plain)
         assert "PAGE" in strip.text.plain and "burn 50.0×" in strip.text.plain
         await until(pilot, lambda: board_alert(app, "ErrorBudgetBurn"))
         alert = board_alert(app, "ErrorBudgetBurn")
         assert alert is not None and alert.labels.get("service") == "churn-api"
         screen = app.screen
         assert isinstance(screen, AlertsScreen)
-        await app.push_screen(AlertDetailScreen(alert, app.clients, screen.model))
+        await app.push_screen(AlertDetailScreen(alert, app.state, screen.model))
         await until(pilot, lambda: "availability · churn-api PAGE" in section(app, "slo"))
         text = section(app, "slo")
         assert "budget 43.2 min" in text and "latency · churn-api TICKET" in text
@@ -123,7 +123,7 @@ async def test_strip_keeps_stale_figures_when_prometheus_fails(ui_stack: Stack) 
     app = demo_app(ui_stack)
     async with app.run_test(size=(80, 24)) as pilot:
         strip = app.screen.query_one(SLOStrip)
-        await until(pilot, lambda: "availability" in strip.text.plain)
+        await until(pilot, lambda: strip.seen.polls and "availability" in strip.text.plain)
         # The same SLOs against a port where nothing listens: a real connection failure.
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -136,7 +136,8 @@ async def test_strip_keeps_stale_figures_when_prometheus_fails(ui_stack: Stack) 
         )
         clients = build_clients(down)
         try:
-            strip.apply(await SLOPoller(clients).poll())
+            strip.seen.take(await SLOPoller(clients).poll())
+            strip.show()
         finally:
             await clients.aclose()
         shown = strip.text.plain

@@ -188,7 +188,7 @@ async def test_hostile_runbook_content_shows_as_text_and_never_acts(tmp_path: Pa
     opened: list[str] = []
     app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.push_screen(RunbookScreen(hostile_alert({}), app.clients))
+        await app.push_screen(RunbookScreen(hostile_alert({}), app.state))
         screen = app.screen
         assert isinstance(screen, RunbookScreen)
         await until(pilot, lambda: screen.fences)
@@ -224,7 +224,7 @@ async def test_runbook_over_http_caps_and_types(
     app = context_app(context)
     async with app.run_test(size=(80, 24)) as pilot:
         alert = hostile_alert({"runbook_url": runbook_server.url + "/Evil"})
-        await app.push_screen(RunbookScreen(alert, app.clients))
+        await app.push_screen(RunbookScreen(alert, app.state))
         await until(pilot, lambda: words in texts(app), timeout=10)
         assert runbook_server.url + "/Evil" in texts(app), "the link is shown to open by hand"
 
@@ -243,7 +243,7 @@ async def test_the_context_credential_never_reaches_a_runbook_host(
     assert app.clients.auth is not None, "the context does have a credential"
     async with app.run_test(size=(80, 24)) as pilot:
         alert = hostile_alert({"runbook_url": runbook_server.url + "/Evil.md"})
-        await app.push_screen(RunbookScreen(alert, app.clients))
+        await app.push_screen(RunbookScreen(alert, app.state))
         await until(pilot, lambda: "Evil runbook" in markdown_text(app))
     (sent,) = runbook_server.headers_for("/Evil.md")
     assert "authorization" not in sent
@@ -254,7 +254,7 @@ async def test_an_alert_without_a_runbook_says_where_it_looked() -> None:
     context = Context(name="x", prometheus=PrometheusConfig(url="http://127.0.0.1:9"))
     app = context_app(context)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.push_screen(RunbookScreen(hostile_alert({}), app.clients))
+        await app.push_screen(RunbookScreen(hostile_alert({}), app.state))
         await until(pilot, lambda: "names no runbook" in texts(app))
         assert "runbook_url, runbook" in texts(app)
 
@@ -267,6 +267,6 @@ async def test_a_runbook_folder_without_the_file_says_what_it_tried(tmp_path: Pa
     )
     app = context_app(context)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.push_screen(RunbookScreen(hostile_alert({}), app.clients))
+        await app.push_screen(RunbookScreen(hostile_alert({}), app.state))
         await until(pilot, lambda: "No runbook found" in texts(app))
         assert f"no such file: {tmp_path / 'Evil.md'}" in texts(app)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from oncall_tui.api.fetch import FetchError, RunbookFetcher
+from oncall_tui.api.fetch import RunbookFetcher
 from oncall_tui.config import AuthConfig, RunbooksConfig
 from oncall_tui.config.runbook_credentials import auth_lookup
+from oncall_tui.wire.documents import FetchError
 from tests.support.runbook_server import Route, RunbookServer
 
 TOKEN = "runbook-host-token-7f3a9c"

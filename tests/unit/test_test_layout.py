@@ -83,3 +83,22 @@ def test_the_shared_helpers_are_not_copied_into_test_modules() -> None:
     assert not copies, "one copy in tests/helpers.py (or a conftest for a fixture):\n" + "\n".join(
         copies
     )
+
+
+def test_no_test_module_redefines_a_shared_helper() -> None:
+    """A local `until` beside the shared one drifts from it (test_one_poll.py had one)."""
+    trees = sources()
+    shared = {
+        node.name
+        for node in trees["tests.helpers"].body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    assert {"until", "eventually", "rows", "status", "demo_app"} <= shared
+    again = sorted(
+        f"{module}.{node.name}"
+        for module, tree in trees.items()
+        if is_test_module(module)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in shared
+    )
+    assert not again, "import these from tests/helpers.py:\n" + "\n".join(again)

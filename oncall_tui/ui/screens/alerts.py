@@ -1,39 +1,36 @@
 """The alert board screen: status line, groups of alerts, the filter bar.
 
-The poll loop is a worker owned by this screen: the next poll starts only when the last one
-ended, failures back off, and the last good data stays on screen marked stale with the reason.
+The data comes from the context's AlertStore (state/alert_store.py), which polls, backs off
+and keeps the last good data; this screen draws what it holds and sends the user's intents.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from concurrent.futures import Future
+from collections.abc import Callable
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from oncall_tui.config import SilenceDefaults
-from oncall_tui.domain.board import SORTS, BoardAlert, BoardGroup, BoardModel, GroupBuilder
-from oncall_tui.domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, Poll
-from oncall_tui.domain.matchers import FilterError, LabelMatcher, parse_filter
-from oncall_tui.domain.merge import MergedGroup
+from oncall_tui.domain.board import SORTS, BoardAlert, BoardModel
+from oncall_tui.domain.completeness import Ledger
+from oncall_tui.domain.matchers import FilterError, parse_filter
 from oncall_tui.domain.sanitize import one_line
-from oncall_tui.domain.silence_plan import acked_by
-from oncall_tui.state.alerts import Backoff, ClusterHealth, Poller, Prefetched, Snapshot
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.alerts import ClusterHealth
+from oncall_tui.state.context import ContextState
+from oncall_tui.state.polling import Backoff
+from oncall_tui.ui.messages import StoreChanged, follow
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.widgets.banner import IncompleteBanner
 from oncall_tui.ui.widgets.board import BoardView, column_titles
 from oncall_tui.ui.widgets.field import Field
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
 from oncall_tui.ui.widgets.status import StatusBar, status_text
-from oncall_tui.wire.prometheus import RuleAlert
 
 
 class AlertsScreen(Screen[None]):
@@ -55,39 +52,54 @@ class AlertsScreen(Screen[None]):
 
     def __init__(
         self,
-        clients: Clients,
+        state: ContextState,
         *,
         bell_on_critical: bool = False,
-        first: Future[Prefetched] | None = None,
         writer: SilenceActions | None = None,
-        recently_resolved: float = DEFAULT_WINDOW,
     ) -> None:
         super().__init__()
-        self.clients = clients
-        self.writer = writer or SilenceActions(clients, SilenceDefaults(), None)
-        self.first = first
-        self.poller = Poller(clients)
-        self.builder = GroupBuilder()
+        self.state = state
+        self.store = state.alerts
+        self.clients = state.clients
+        self.writer = writer or SilenceActions(state.clients, SilenceDefaults(), None)
         self.model = BoardModel()
-        # Tells alerts that resolved from alerts lost while a source failed (held, marked ?).
-        self.ledger = Ledger(window=recently_resolved)
         self.bell_on_critical = bell_on_critical
-        self.groups: dict[str, list[MergedGroup] | None] = {}
-        self.pending: tuple[RuleAlert, ...] = ()
-        self.health: tuple[ClusterHealth, ...] = ()
-        self.last_good: float | None = None
-        self.last_error = ""
         self.filter_error = ""
-        self.paused = False
-        self.polls = 0
-        # On the screen, not in the loop: tests read how long the next wait after a failure is.
-        self.backoff = Backoff(clients.context.refresh)
-        self._wake = asyncio.Event()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # What the store holds, read by the status line and the tests.
+    @property
+    def ledger(self) -> Ledger:
+        return self.store.ledger
+
+    @property
+    def health(self) -> tuple[ClusterHealth, ...]:
+        return self.store.health
+
+    @property
+    def last_good(self) -> float | None:
+        return self.store.last_good
+
+    @property
+    def last_error(self) -> str:
+        return self.store.last_error
+
+    @property
+    def paused(self) -> bool:
+        return self.store.paused
+
+    @property
+    def polls(self) -> int:
+        return self.store.polls
+
+    @property
+    def backoff(self) -> Backoff:
+        return self.store.loop.backoff
 
     def compose(self) -> ComposeResult:
         yield IncompleteBanner(id="incomplete")
         yield StatusBar(id="status")
-        yield SLOStrip(self.clients, id="slo-strip")
+        yield SLOStrip(self.state.slo, id="slo-strip")
         yield Static(id="titles")
         yield BoardView(self.model, id="board")
         yield Static(id="filter-help")
@@ -108,125 +120,29 @@ class AlertsScreen(Screen[None]):
         self.board.focus()
         self.update_status()
         self.set_interval(1.0, self._tick)
-        self.poll_loop()
+        self._unsubscribe = follow(self, self.store, self.store.subscribe)
+        if self.store.snapshot is not None:  # a context switched back to, or a remount
+            self.post_message(StoreChanged(self.store))
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
 
     def on_resize(self) -> None:
         self.query_one("#titles", Static).update(column_titles(self.size.width))
 
-    # -- polling ---------------------------------------------------------------------------------
+    # -- drawing what the store holds ----------------------------------------------------------
 
-    @work(exclusive=True, group="poll", exit_on_error=False)
-    async def poll_loop(self) -> None:
-        backoff = self.backoff
-        while True:
-            if not self.paused:
-                try:
-                    snapshot = await self._first_or_poll()
-                except Exception as exc:  # a bug must not stop polling for good
-                    self.last_error = f"internal error: {type(exc).__name__}: {exc}"
-                    self.update_status()
-                    delay = backoff.next_delay(failed=True)
-                else:
-                    self.apply(snapshot)
-                    delay = backoff.next_delay(failed=not snapshot.ok)
-            else:
-                delay = 3600.0
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-
-    async def _first_or_poll(self) -> Snapshot:
-        first, self.first = self.first, None
-        if first is not None:
-            with contextlib.suppress(Exception):  # the prefetch failed: just poll
-                prefetched = await asyncio.wrap_future(first)
-                snapshot = prefetched.take()
-                if snapshot is not None:
-                    self.poller.adopt(prefetched.poller)
-                    return snapshot
-        return await self.poller.poll(rules=self.ledger.wants_rules)
-
-    def apply(self, snapshot: Snapshot) -> None:
-        """Keep each cluster's last good groups; replace only what answered."""
-        self.polls += 1
-        for name, groups in snapshot.groups.items():
-            if groups is not None or name not in self.groups:
-                self.groups[name] = groups
-        if snapshot.pending is not None:
-            self.pending = snapshot.pending
-        self.health = snapshot.health
-        self._take_acks(snapshot)
-        merged = [g for groups in self.groups.values() for g in groups or ()]
-        built = self.builder.build(merged, self.pending)
-        self.ledger.observe(self._ledger_poll(snapshot, built))
-        if snapshot.ok:
-            # A snapshot the ledger does not trust (peers shutting down, Prometheus just
-            # back) is shown with what it lost held and marked, but is not "last good".
-            if not any(self.ledger.distrust.values()):
-                self.last_good = snapshot.taken_at
-            self.last_error = ""
-        else:
-            self.last_error = "; ".join(snapshot.errors)
-        self.model.set_groups(self.ledger.decorate(built))
+    @on(StoreChanged)
+    def _store_changed(self, event: StoreChanged) -> None:
+        event.stop()
+        self.model.acks = self.store.acks
+        self.model.ack_rules = self.store.ack_rules
+        self.model.set_groups(self.store.board_groups)
         self.board.reload()
         self.update_status()
-        if self.clients.prometheus is not None:
-            self._tell_slo_views(snapshot.prometheus_error)
         if self.bell_on_critical and self._new_critical():
             self.app.bell()
-
-    def _tell_slo_views(self, error: str) -> None:
-        """The SLO views poll every 30 s; the board every few seconds sees Prometheus fail
-        or come back first, and tells them."""
-        from oncall_tui.ui.screens.slo import SLOScreen
-
-        self.query_one(SLOStrip).prometheus_state(error)
-        for screen in self.app.screen_stack:
-            if isinstance(screen, SLOScreen) and screen.clients is self.clients:
-                screen.prometheus_state(error)
-
-    def _ledger_poll(self, snapshot: Snapshot, built: list[BoardGroup]) -> Poll:
-        by_cluster: dict[str, list[BoardGroup]] = {}
-        for group in built:
-            by_cluster.setdefault(group.cluster, []).append(group)
-        clusters = [
-            ClusterPoll(
-                name=health.name,
-                groups=by_cluster.get(health.name, [])
-                if snapshot.groups.get(health.name) is not None
-                else None,
-                peers_up=len(health.peers_up),
-                peers_total=len(health.peers_up) + len(health.peers_down),
-                reason="; ".join(dict.fromkeys(why for _, why in health.peers_down)),
-            )
-            for health in snapshot.health
-        ]
-        return Poll(
-            taken_at=snapshot.taken_at,
-            clusters=clusters,
-            prometheus_configured=self.clients.prometheus is not None,
-            prometheus_error=snapshot.prometheus_error,
-            prometheus_active=snapshot.prometheus_active,
-            rules=snapshot.rules,
-        )
-
-    def _take_acks(self, snapshot: Snapshot) -> None:
-        acks = dict(self.model.acks)
-        rules = []
-        for silences in snapshot.silences.values():
-            if silences is None:
-                continue  # keep what was known about that cluster's acks
-            for silence in silences:
-                who = acked_by(silence) if silence.state == "active" else None
-                if who is None:
-                    acks.pop(silence.id, None)
-                    continue
-                acks[silence.id] = who
-                with contextlib.suppress(FilterError):
-                    tests = tuple(LabelMatcher.from_api(m).matches for m in silence.matchers)
-                    rules.append((who, tests))
-        self.model.acks = acks
-        self.model.ack_rules = tuple(rules)
 
     def _new_critical(self) -> bool:
         return any(
@@ -391,12 +307,10 @@ class AlertsScreen(Screen[None]):
         self.notify(f"sorted by {mode.replace('label:', 'label ')}", timeout=2)
 
     def action_refresh(self) -> None:
-        self.paused = False
-        self._wake.set()
+        self.store.refresh()
 
     def action_pause(self) -> None:
-        self.paused = not self.paused
-        self._wake.set()
+        self.store.pause(not self.store.paused)
         self.update_status()
 
     # -- silences -------------------------------------------------------------------------------
@@ -425,7 +339,7 @@ class AlertsScreen(Screen[None]):
     def on_board_view_opened(self, event: BoardView.Opened) -> None:
         from oncall_tui.ui.screens.detail import AlertDetailScreen
 
-        self.app.push_screen(AlertDetailScreen(event.alert, self.clients, self.model))
+        self.app.push_screen(AlertDetailScreen(event.alert, self.state, self.model))
 
     # -- runbook and triage of the alert under the cursor ---------------------------------------
 
@@ -444,7 +358,7 @@ class AlertsScreen(Screen[None]):
         if alert is None:
             self.notify("put the cursor on an alert first", severity="warning", timeout=3)
         else:
-            self.app.push_screen(RunbookScreen(alert, self.clients))
+            self.app.push_screen(RunbookScreen(alert, self.state))
 
     def action_triage(self) -> None:
         from oncall_tui.ui.screens.triage import TriageScreen
@@ -453,4 +367,4 @@ class AlertsScreen(Screen[None]):
         if alert is None:
             self.notify("put the cursor on an alert first", severity="warning", timeout=3)
         else:
-            self.app.push_screen(TriageScreen(alert, self.clients))
+            self.app.push_screen(TriageScreen(alert, self.state))

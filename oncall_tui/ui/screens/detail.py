@@ -10,10 +10,6 @@ workers fetch): every untrusted string goes through `one_line`/`clean_lines` int
 
 from __future__ import annotations
 
-import asyncio
-import math
-from datetime import UTC, datetime
-
 from rich.style import Style
 from rich.text import Text
 from textual import work
@@ -24,13 +20,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from oncall_tui.domain.alert_facts import Rules, label_matchers, matching_rules
-from oncall_tui.domain.alert_history import History, build_history, history_queries
+from oncall_tui.domain.alert_history import History
 from oncall_tui.domain.board import STATES, BoardAlert, BoardModel
-from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.severity import COLOURED
 from oncall_tui.domain.slo import SLOReport
-from oncall_tui.state.slo import SLOPoller
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.context import ContextState
+from oncall_tui.state.lookups import NotConfigured
 from oncall_tui.ui.widgets import detail_fetched as fetched
 from oncall_tui.ui.widgets import detail_sections as sections
 from oncall_tui.ui.widgets.styles import component_style
@@ -83,10 +78,11 @@ class AlertDetailScreen(Screen[None]):
         *(f"detail--state-{s}" for s in STATES),
     }
 
-    def __init__(self, alert: BoardAlert, clients: Clients, model: BoardModel) -> None:
+    def __init__(self, alert: BoardAlert, state: ContextState, model: BoardModel) -> None:
         super().__init__()
         self.alert = alert
-        self.clients = clients
+        self.state = state
+        self.lookups = state.lookups
         self.model = model
         self.gone = False  # the alert left the board while this screen was open
         self.silences: dict[str, Silence | str] | None = None  # None: still loading
@@ -141,48 +137,44 @@ class AlertDetailScreen(Screen[None]):
     @work(exclusive=True, group="detail-silences", exit_on_error=False)
     async def fetch_silences(self) -> None:
         ids = self.alert.silenced_by
-        cluster = next((c for c in self.clients.clusters if c.name == self.alert.cluster), None)
-        if not ids or cluster is None:
-            why = f"cluster {one_line(self.alert.cluster, 80)} is not in this context"
-            self.silences = dict.fromkeys(ids, why)
+        if not ids:
+            self.silences = {}
             self._show("silences")
             return
         self.silences = None
         self._show("silences")
-
-        async def one(silence_id: str) -> Silence | str:
-            try:
-                return await cluster.silence(silence_id)
-            except Exception as exc:  # shown in the section; the screen stays usable
-                return _message(exc)
-
-        found = await asyncio.gather(*(one(i) for i in ids))
-        self.silences = dict(zip(ids, found, strict=True))
+        try:
+            self.silences = await self.lookups.silences(self.alert.cluster, ids)
+        except Exception as exc:  # shown in the section; the screen stays usable
+            self.silences = dict.fromkeys(ids, _message(exc))
         self._show("silences")
 
     @work(exclusive=True, group="detail-rule", exit_on_error=False)
     async def fetch_rules(self) -> None:
-        prometheus = self.clients.prometheus
-        if prometheus is None:
-            self.rules = "no Prometheus configured"
+        try:
+            groups = await self.lookups.alert_rules()
+        except NotConfigured as exc:
+            self.rules = exc.message
+        except Exception as exc:  # shown in the section; the screen stays usable
+            self.rules = f"Prometheus: {_message(exc)}"
         else:
-            try:
-                groups = await prometheus.rules("alert")
-            except Exception as exc:  # shown in the section; the screen stays usable
-                self.rules = f"Prometheus: {_message(exc)}"
-            else:
-                self.rules = matching_rules(groups, self.alert) or "rule not found"
+            self.rules = matching_rules(groups, self.alert) or "rule not found"
         self._show("rule")
         self._show("timing")  # a pending alert's firing time needs the rule's `for`
 
     @work(exclusive=True, group="detail-slo", exit_on_error=False)
     async def fetch_slos(self) -> None:
-        if self.clients.prometheus is None:
+        """The SLOs this alert's labels select, from the context's one SLO store."""
+        store = self.state.slo
+        if not store.available:
             self.slos = "no Prometheus configured"
         else:
-            labels = self.alert.labels
-            snapshot = await SLOPoller(self.clients).poll(only=lambda s: s.matches(labels))
-            self.slos = list(snapshot.reports) if snapshot.ok else "; ".join(snapshot.errors)
+            await store.first_reading()
+            seen = store.seen
+            if seen.last_error and seen.last_good is None:
+                self.slos = seen.last_error
+            else:
+                self.slos = store.matching(self.alert.labels)
         self._show("slo")
 
     def _tick(self) -> None:
@@ -231,8 +223,7 @@ class AlertDetailScreen(Screen[None]):
             case "timing":
                 return sections.timing_text(alert, self.rules, style)
             case "where":
-                cluster = next((c for c in self.clients.clusters if c.name == alert.cluster), None)
-                peers = None if cluster is None else len(cluster.peers)
+                peers = self.lookups.cluster_peers(alert.cluster)
                 return sections.where_text(alert, peers, style)
             case "links":
                 return sections.links_text(alert, style)
@@ -253,42 +244,21 @@ class AlertDetailScreen(Screen[None]):
     def action_runbook(self) -> None:
         from oncall_tui.ui.screens.runbook import RunbookScreen
 
-        self.app.push_screen(RunbookScreen(self.alert, self.clients))
+        self.app.push_screen(RunbookScreen(self.alert, self.state))
 
     def action_triage(self) -> None:
         from oncall_tui.ui.screens.triage import TriageScreen
 
-        self.app.push_screen(TriageScreen(self.alert, self.clients))
+        self.app.push_screen(TriageScreen(self.alert, self.state))
 
     @work(exclusive=True, group="detail-history", exit_on_error=False)
     async def fetch_history(self) -> None:
-        prometheus = self.clients.prometheus
-        if prometheus is None:
-            self.history = "no Prometheus configured"
-            self._show("history")
-            return
-        alerts_query, for_state_query = history_queries(self.alert.name)
-        # Whole seconds: the last step then falls on `end` itself, not a step before it.
-        end = float(math.ceil(datetime.now(UTC).timestamp()))
-        found = []
         try:
-            for window, step, cells in HISTORY_WINDOWS:
-                start = end - window
-                alerts = await prometheus.query_range(alerts_query, start, end, step)
-                for_state = await prometheus.query_range(for_state_query, start, end, step)
-                found.append(
-                    build_history(
-                        [(s.labels, s.points) for s in alerts.series],
-                        [(s.labels, s.points) for s in for_state.series],
-                        self.alert.labels,
-                        start=start,
-                        end=end,
-                        step=step,
-                        cells=cells,
-                    )
-                )
+            self.history = await self.lookups.history(
+                self.alert.name, self.alert.labels, HISTORY_WINDOWS
+            )
+        except NotConfigured as exc:
+            self.history = exc.message
         except Exception as exc:  # shown in the section; the screen stays usable
             self.history = f"Prometheus: {_message(exc)}"
-        else:
-            self.history = found
         self._show("history")

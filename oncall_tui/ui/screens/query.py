@@ -19,8 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.state.context import ContextState
 from oncall_tui.state.history import QueryHistory
-from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.widgets.field import Field
 from oncall_tui.ui.widgets.query_result import ResultView, error_text
 
@@ -64,9 +64,10 @@ class QueryScreen(Screen[None]):
         Binding("ctrl+o", "order", "Sort order", id="query.order"),
     ]
 
-    def __init__(self, clients: Clients, history: QueryHistory | None = None) -> None:
+    def __init__(self, state: ContextState, history: QueryHistory | None = None) -> None:
         super().__init__()
-        self.clients = clients
+        self.state = state
+        self.lookups = state.lookups
         self.history = history or QueryHistory()
         self.mode = MODES[0]
         self.chart = True
@@ -96,8 +97,7 @@ class QueryScreen(Screen[None]):
         mode = "instant" if not self.mode else f"range {short_duration(self.mode)}"
         view = "chart + table" if self.chart else "table"
         order = "largest first" if self.descending else "smallest first"
-        prometheus = self.clients.prometheus
-        where = prometheus.url if prometheus else "no Prometheus configured"
+        where = self.lookups.prometheus_url or "no Prometheus configured"
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append("Query ", "bold")
         line.append(f"{mode} · {view} · {order}  ({where})")
@@ -120,8 +120,7 @@ class QueryScreen(Screen[None]):
     async def run_query(self, query: str) -> None:
         errors = self.query_one("#query-error", Static)
         view = self.query_one("#query-result", ResultView)
-        prometheus = self.clients.prometheus
-        if prometheus is None:
+        if not self.lookups.has_prometheus:
             errors.update(Text("no Prometheus configured in this context"))
             return
         errors.update(Text("running…"))
@@ -130,9 +129,10 @@ class QueryScreen(Screen[None]):
         began = time.monotonic()
         try:
             if self.mode:
-                result = await prometheus.query_range(query, start, end, max(1.0, self.mode / POINTS))
+                step = max(1.0, self.mode / POINTS)
+                result = await self.lookups.query_range(query, start, end, step)
             else:
-                result = await prometheus.query(query, at=end)
+                result = await self.lookups.query(query, at=end)
         except Exception as exc:  # Prometheus's words, with the position, on screen
             errors.update(error_text(query, exc))
             view.display = False

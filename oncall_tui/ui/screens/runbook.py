@@ -29,16 +29,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 from textual.widgets.markdown import MarkdownFence, MarkdownTableOfContents
 
-from oncall_tui.api.fetch import Fetched, FetchError, RefusedLink, RunbookFetcher
-from oncall_tui.api.netguard import NetworkHooks
+from oncall_tui.config import Context
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.html_text import html_to_text
 from oncall_tui.domain.promql import MissingLabel, fill_query
-from oncall_tui.domain.runbook_policy import NetworkPolicy, Refusal
 from oncall_tui.domain.runbooks import Candidate, candidates, document_kind, is_promql
 from oncall_tui.domain.sanitize import clean, one_line
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.context import ContextState
 from oncall_tui.ui.widgets.query_result import ResultView
+from oncall_tui.wire.documents import Fetched, FetchError, Refusal, RefusedLink
 
 RANGE_SECONDS = 3600.0
 
@@ -48,8 +47,8 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("gfm-like", {"html": False})
 
 
-def runbook_candidates(alert: BoardAlert, clients: Clients) -> list[Candidate]:
-    config = clients.context.runbooks
+def runbook_candidates(alert: BoardAlert, context: Context) -> list[Candidate]:
+    config = context.runbooks
     return candidates(
         alert.name,
         alert.labels,
@@ -72,10 +71,11 @@ class RunbookScreen(Screen[None]):
         Binding("t", "triage", "Triage", id="runbook.triage"),
     ]
 
-    def __init__(self, alert: BoardAlert, clients: Clients) -> None:
+    def __init__(self, alert: BoardAlert, state: ContextState) -> None:
         super().__init__()
         self.alert = alert
-        self.clients = clients
+        self.state = state
+        self.context = state.context
         self.fetched: Fetched | None = None
         self.source: Candidate | None = None
         self.problems: list[tuple[Candidate, str, bool]] = []  # (where, why, nothing there)
@@ -103,31 +103,10 @@ class RunbookScreen(Screen[None]):
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def _fetcher(self) -> RunbookFetcher:
-        from oncall_tui.config.runbook_credentials import auth_lookup
-
-        config = self.clients.context.runbooks
-        settings = getattr(self.app, "settings", None)
-        cache = getattr(self.app, "runbook_cache", None)
-        hooks = getattr(self.app, "runbook_network", None)
-        return RunbookFetcher(
-            max_bytes=config.max_bytes,
-            timeout=config.timeout,
-            cache=cache,
-            auth_for=auth_lookup(
-                config, allow_insecure=bool(settings and settings.allow_insecure_keyring)
-            ),
-            proxy=self.clients.context.proxy,
-            roots=[*config.folders, *config.file_roots],
-            policy=NetworkPolicy.from_config(config.allow_hosts),
-            hooks=hooks if isinstance(hooks, NetworkHooks) else None,
-        )
-
     @work(exclusive=True, group="runbook-load", exit_on_error=False)
     async def load(self) -> None:
-        found = runbook_candidates(self.alert, self.clients)
-        fetcher = self._fetcher()
-        try:
+        found = runbook_candidates(self.alert, self.context)
+        async with self.state.runbooks.reader() as fetcher:
             for candidate in found:
                 if candidate.refusal is not None:
                     self.refused.append((candidate, candidate.refusal))
@@ -145,8 +124,6 @@ class RunbookScreen(Screen[None]):
                     continue
                 self.fetched, self.source = fetched, candidate
                 break
-        finally:
-            await fetcher.aclose()
         await self._show(found)
 
     async def _show(self, found: list[Candidate]) -> None:
@@ -174,7 +151,7 @@ class RunbookScreen(Screen[None]):
             title.update(head)
             self.query_one("#runbook-source", Static).display = False
             if not found:
-                names = ", ".join(self.clients.context.runbooks.annotations)
+                names = ", ".join(self.context.runbooks.annotations)
                 notes.append(
                     f"This alert names no runbook (annotations: {names}), and no runbook "
                     "folder or url_template in the config finds one."
@@ -279,8 +256,8 @@ class RunbookScreen(Screen[None]):
             view = ResultView(classes="runbook-result")
             self.results[index] = view
             await fence.parent.mount(view, after=fence)  # type: ignore[union-attr]
-        prometheus = self.clients.prometheus
-        if prometheus is None:
+        lookups = self.state.lookups
+        if not lookups.has_prometheus:
             view.note("no Prometheus configured in this context", error=True)
             return
         try:
@@ -292,10 +269,10 @@ class RunbookScreen(Screen[None]):
         end = float(math.ceil(time.time()))  # whole seconds: the last step lands on now
         start = end - RANGE_SECONDS
         try:
-            instant = await prometheus.query(query, at=end)
+            instant = await lookups.query(query, at=end)
             history = None
             if instant.result_type == "vector" and instant.samples:
-                history = await prometheus.query_range(query, start, end, RANGE_SECONDS / 240)
+                history = await lookups.query_range(query, start, end, RANGE_SECONDS / 240)
         except Exception as exc:  # the server's words go on screen; the app stays up
             view.show_error(query, exc)
             return
@@ -341,7 +318,7 @@ class RunbookScreen(Screen[None]):
     def action_triage(self) -> None:
         from oncall_tui.ui.screens.triage import TriageScreen
 
-        self.app.push_screen(TriageScreen(self.alert, self.clients))
+        self.app.push_screen(TriageScreen(self.alert, self.state))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -6,14 +6,12 @@ refresh interval; a failed read keeps the last good rows and says how stale they
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -27,9 +25,9 @@ from oncall_tui.domain.silence_rows import SilenceRow, build_rows, state_counts
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration
 from oncall_tui.state import silences as silencing
-from oncall_tui.state.alerts import Backoff
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.context import ContextState
 from oncall_tui.ui.dialogs.confirm import Ask, Confirm
+from oncall_tui.ui.messages import StoreChanged, follow
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.widgets.field import Field
 
@@ -89,18 +87,12 @@ class SilencesScreen(Screen[None]):
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="silences.refresh"),
     ]
 
-    def __init__(
-        self,
-        clients: Clients,
-        writer: SilenceActions,
-        alerts: Callable[[], Sequence[BoardAlert]] | None = None,
-    ) -> None:
+    def __init__(self, state: ContextState, writer: SilenceActions) -> None:
         super().__init__()
-        self.clients = clients
+        self.state = state
+        self.store = state.alerts
+        self.clients = state.clients
         self.writer = writer
-        # The board's alerts, when it is polling underneath: counting matches against them
-        # spares Alertmanager a full read of every alert on each refresh (0.3 s at 10,000).
-        self.board_alerts = alerts
         self.rows: list[SilenceRow] = []
         self.alerts: list[BoardAlert] = []
         self.shown: list[SilenceRow] = []
@@ -111,7 +103,7 @@ class SilencesScreen(Screen[None]):
         self.last_good: float | None = None
         self.last_error = ""
         self.follow: RowKey | None = None
-        self._wake = asyncio.Event()
+        self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="silences-status")
@@ -133,38 +125,43 @@ class SilencesScreen(Screen[None]):
         self.query_one("#silences-filter-help").display = False
         self.table.focus()
         self._show_status()
-        self.poll_loop()
+        # The board's poll reads every cluster's silences with its alerts: this view draws
+        # them, so opening it adds no request, and match counts use the board's alerts.
+        self._unsubscribe = follow(self, self.store, self.store.subscribe)
+        if self.store.snapshot is not None:
+            self.post_message(StoreChanged(self.store))
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
 
     # -- reading ---------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="silences-poll", exit_on_error=False)
-    async def poll_loop(self) -> None:
-        backoff = Backoff(self.clients.context.refresh)
-        while True:
-            try:
-                own = self.board_alerts is None
-                read = await silencing.read_all(self.clients, with_alerts=own)
-                failed = bool(read.errors) and not read.silences
-                if not failed:
-                    alerts = read.alerts if self.board_alerts is None else self.board_alerts()
-                    self.rows = build_rows(read.silences, alerts)
-                    self.alerts = list(alerts)
-                if read.errors:
-                    self.last_error = "; ".join(read.errors)
-                else:
-                    self.last_error = ""
-                    self.last_good = time.time()
-                self.redraw()
-            except Exception as exc:  # a bug must not stop the view refreshing for good
-                failed = True
-                self.last_error = f"internal error: {type(exc).__name__}: {exc}"
-                self._show_status()
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff.next_delay(failed))
+    @on(StoreChanged)
+    def _store_changed(self, event: StoreChanged) -> None:
+        event.stop()
+        store = self.store
+        read = [
+            (cluster, silence)
+            for cluster, silences in store.silences.items()
+            for silence in silences or ()
+        ]
+        unread = [name for name, silences in store.silences.items() if silences is None]
+        alerts = [a for group in store.board_groups for a in group.alerts]
+        if read or not unread:
+            self.rows = build_rows(read, alerts)
+            self.alerts = alerts
+        problems = [*([store.last_error] if store.last_error else [])]
+        problems += [f"{name}: silences could not be read" for name in unread]
+        if problems:
+            self.last_error = "; ".join(problems)
+        else:
+            self.last_error = ""
+            self.last_good = store.last_good or time.time()
+        self.redraw()
 
     def action_refresh(self) -> None:
-        self._wake.set()
+        self.store.refresh()
 
     def saved(self, report: silencing.WriteReport | None = None) -> None:
         """After a write: follow the silence Alertmanager kept (an edit may get a new ID)."""

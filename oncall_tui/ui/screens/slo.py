@@ -5,13 +5,12 @@ Prometheus fails, the last good figures stay on screen, marked stale with the re
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from collections.abc import Callable
 from datetime import datetime
 
 from rich.style import Style
 from rich.text import Text
-from textual import work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -21,9 +20,9 @@ from textual.widgets import Footer, Static
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.slo import PAGE, TICKET
 from oncall_tui.domain.timefmt import short_duration
-from oncall_tui.state.alerts import Backoff
-from oncall_tui.state.slo import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.context import ContextState
+from oncall_tui.state.slo import SLOReadings
+from oncall_tui.ui.messages import StoreChanged, follow
 from oncall_tui.ui.widgets.slo_summary import card
 from oncall_tui.ui.widgets.styles import component_style
 
@@ -38,15 +37,16 @@ class SLOScreen(Screen[None]):
     ]
     COMPONENT_CLASSES = {f"slo--{role}" for role in ROLES}
 
-    def __init__(self, clients: Clients, refresh: float | None = None) -> None:
+    def __init__(self, state: ContextState) -> None:
         super().__init__()
-        self.clients = clients
-        self.poller = SLOPoller(clients)
-        self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
-        self.seen = SLOReadings()
-        self._wake = asyncio.Event()
-        self._outage = False
+        self.state = state
+        self.store = state.slo
         self._drawn = False
+        self._unsubscribe: Callable[[], None] | None = None
+
+    @property
+    def seen(self) -> SLOReadings:
+        return self.store.seen
 
     def compose(self) -> ComposeResult:
         yield Static(id="slo-status")
@@ -57,8 +57,14 @@ class SLOScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#slo-body").focus()
         self.show()
-        self.poll_loop()
+        self._unsubscribe = follow(
+            self, self.store, lambda call: self.store.subscribe(call, charts=True)
+        )
         self._drawn = True
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
 
     def on_resize(self) -> None:
         if self._drawn:
@@ -73,35 +79,12 @@ class SLOScreen(Screen[None]):
         self.dismiss()
 
     def action_refresh(self) -> None:
-        self._wake.set()
+        self.store.refresh()
 
-    # -- polling ---------------------------------------------------------------------------------
-
-    @work(exclusive=True, group="slo-poll", exit_on_error=False)
-    async def poll_loop(self) -> None:
-        backoff = Backoff(self.refresh_s)
-        while True:
-            snapshot = await poll_safely(self.poller, chart=True)
-            self.apply(snapshot)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                delay = backoff.next_delay(failed=not snapshot.ok)
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-
-    def apply(self, snapshot: SLOSnapshot) -> None:
-        self.seen.take(snapshot)
+    @on(StoreChanged)
+    def _store_changed(self, event: StoreChanged) -> None:
+        event.stop()
         self.show()
-
-    def prometheus_state(self, error: str) -> None:
-        """The board's poll saw Prometheus fail (mark the figures stale now, not at the
-        next SLO poll) or answer again after a failure (poll now)."""
-        if error:
-            self._outage = True
-            if self.seen.source_failed(f"prometheus: {error}"):
-                self.show()
-        elif self._outage:
-            self._outage = False
-            self._wake.set()
 
     # -- drawing ---------------------------------------------------------------------------------
 
@@ -110,7 +93,7 @@ class SLOScreen(Screen[None]):
 
     def status_text(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {one_line(self.clients.context.name, 40)} ", self._style("name"))
+        text.append(f" {one_line(self.state.context.name, 40)} ", self._style("name"))
         text.append(" SLOs")
         count = len(self.seen.reports)
         pages = sum(r.state == PAGE for r in self.seen.reports)
@@ -129,7 +112,7 @@ class SLOScreen(Screen[None]):
             text.append(f": {one_line(self.seen.last_error, 300)}", self._style("bad"))
         elif self.seen.last_good is not None:
             stamp = datetime.fromtimestamp(self.seen.last_good).strftime("%H:%M:%S")
-            every = short_duration(self.refresh_s)
+            every = short_duration(self.store.refresh_s)
             text.append(f"  ● {stamp} (every {every})", self._style("good"))
         else:
             text.append("  loading…")

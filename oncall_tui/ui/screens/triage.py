@@ -25,7 +25,7 @@ from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.promql import Clause, MissingLabel, fill_query, format_value, thresholds
 from oncall_tui.domain.sanitize import clean_lines, one_line
 from oncall_tui.domain.timefmt import short_duration
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.context import ContextState
 from oncall_tui.ui.widgets.chart import Chart
 from oncall_tui.ui.widgets.query_result import ResultView, chart_series, error_text
 from oncall_tui.wire.prometheus import QueryResult, Rule, Series
@@ -52,10 +52,11 @@ class TriageScreen(Screen[None]):
         Binding("ctrl+r", "refresh", "Refresh", id="triage.refresh"),
     ]
 
-    def __init__(self, alert: BoardAlert, clients: Clients) -> None:
+    def __init__(self, alert: BoardAlert, state: ContextState) -> None:
         super().__init__()
         self.alert = alert
-        self.clients = clients
+        self.state = state
+        self.lookups = state.lookups
         self.window = WINDOWS[0]
         self.rule: Rule | None = None
         self.clauses: list[Clause] = []
@@ -101,13 +102,12 @@ class TriageScreen(Screen[None]):
 
     @work(exclusive=True, group="triage", exit_on_error=False)
     async def refresh_all(self) -> None:
-        prometheus = self.clients.prometheus
-        if prometheus is None:
+        if not self.lookups.has_prometheus:
             self.query_one("#triage-rule", Static).update(Text("no Prometheus configured"))
             return
         if self.rule is None:
             try:
-                groups = await prometheus.rules("alert")
+                groups = await self.lookups.alert_rules()
             except Exception as exc:
                 self.query_one("#triage-rule", Static).update(
                     Text.assemble("Prometheus: ", error_text("", exc))
@@ -150,8 +150,6 @@ class TriageScreen(Screen[None]):
         return text
 
     async def _chart_rule(self) -> None:
-        prometheus = self.clients.prometheus
-        assert prometheus is not None
         chart = self.query_one("#triage-chart", Chart)
         if self.rule is None:
             self.query_one("#triage-rule", Static).update(self._rule_text([]))
@@ -167,7 +165,7 @@ class TriageScreen(Screen[None]):
         current: list[tuple[Clause | None, float]] = []
         try:
             for clause, expr in exprs:
-                result: QueryResult = await prometheus.query_range(expr, start, end, step)
+                result: QueryResult = await self.lookups.query_range(expr, start, end, step)
                 series = _carried(result.series, self.alert.labels)
                 all_series.extend(series)
                 last = [v for s in series for _, v in s.points[-1:] if not math.isnan(v)]
@@ -183,12 +181,10 @@ class TriageScreen(Screen[None]):
         chart.set_data(chart_series(all_series), start, end, threshold)
 
     async def _triage_queries(self) -> None:
-        prometheus = self.clients.prometheus
-        assert prometheus is not None
         heading = self.query_one("#triage-queries-title", Static)
         wanted = [
             query
-            for rule in self.clients.context.triage
+            for rule in self.state.context.triage
             if parse_filter(rule.matchers).matches(self.alert.labels)
             for query in rule.queries
         ]
@@ -212,7 +208,7 @@ class TriageScreen(Screen[None]):
                 view.note(str(exc), error=True)
                 continue
             try:
-                result = await prometheus.query_range(filled, start, end, step)
+                result = await self.lookups.query_range(filled, start, end, step)
             except Exception as exc:
                 view.show_error(filled, exc)
                 continue
@@ -231,7 +227,7 @@ class TriageScreen(Screen[None]):
     def action_runbook(self) -> None:
         from oncall_tui.ui.screens.runbook import RunbookScreen
 
-        self.app.push_screen(RunbookScreen(self.alert, self.clients))
+        self.app.push_screen(RunbookScreen(self.alert, self.state))
 
     def action_back(self) -> None:
         self.dismiss()

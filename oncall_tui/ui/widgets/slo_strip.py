@@ -1,26 +1,24 @@
 """A one-line strip on the board: the SLOs in trouble (paging, ticketing, budget gone).
 
-It polls on its own, slower timer in a worker of its own, so a slow Prometheus never holds up
-the board; when Prometheus fails the last figures stay, marked stale. Hidden when the context
-has no Prometheus or no SLO.
+It draws the context's SLO store (one poll for the strip, `:slo` and the detail), on its own
+slower timer, so a slow Prometheus never holds up the board; when Prometheus fails the last
+figures stay, marked stale. Hidden when the context has no Prometheus or no SLO.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from collections.abc import Callable
 from datetime import datetime
 
 from rich.style import Style
 from rich.text import Text
-from textual import work
+from textual import on
 from textual.widgets import Static
 
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.slo import NO_DATA
-from oncall_tui.state.alerts import Backoff
-from oncall_tui.state.slo import SLO_REFRESH, SLOPoller, SLOReadings, SLOSnapshot, poll_safely
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.slo import SLOReadings, SLOStore
+from oncall_tui.ui.messages import StoreChanged, follow
 from oncall_tui.ui.widgets.slo_summary import brief
 from oncall_tui.ui.widgets.styles import component_style
 
@@ -41,50 +39,33 @@ class SLOStrip(Static):
     """
     COMPONENT_CLASSES = {f"slo-strip--{role}" for role in ROLES}
 
-    def __init__(self, clients: Clients, *, refresh: float | None = None, id: str | None = None):
+    def __init__(self, store: SLOStore, *, id: str | None = None):
         super().__init__(id=id)
-        self.clients = clients
-        self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
-        self.poller = SLOPoller(clients)
-        self.seen = SLOReadings()
+        self.store = store
         self.text = Text()
-        self._wake = asyncio.Event()
-        self._outage = False  # the board saw Prometheus fail: poll again once it is back
+        self._unsubscribe: Callable[[], None] | None = None
+
+    @property
+    def seen(self) -> SLOReadings:
+        return self.store.seen
 
     def on_mount(self) -> None:
         self.display = False
-        if self.clients.prometheus is not None:
+        if self.store.available:
             self.show()
-            self.poll_loop()
+            self._unsubscribe = follow(self, self.store, self.store.subscribe)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
 
     def on_resize(self) -> None:
         self.show()
 
-    @work(exclusive=True, group="slo-strip", exit_on_error=False)
-    async def poll_loop(self) -> None:
-        backoff = Backoff(self.refresh_s)
-        while True:
-            snapshot = await poll_safely(self.poller)
-            self.apply(snapshot)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                delay = backoff.next_delay(failed=not snapshot.ok)
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-
-    def apply(self, snapshot: SLOSnapshot) -> None:
-        self.seen.take(snapshot)
+    @on(StoreChanged)
+    def _store_changed(self, event: StoreChanged) -> None:
+        event.stop()
         self.show()
-
-    def prometheus_state(self, error: str) -> None:
-        """What the board's own poll (every few seconds) saw of Prometheus: a failure marks
-        the figures stale at once; the first answer after one brings a fresh SLO poll."""
-        if error:
-            self._outage = True
-            if self.seen.source_failed(f"prometheus: {error}"):
-                self.show()
-        elif self._outage:
-            self._outage = False
-            self._wake.set()
 
     def _style(self, role: str) -> Style:
         return component_style(self, f"slo-strip--{role}")
@@ -103,7 +84,7 @@ class SLOStrip(Static):
                 text.append(f" STALE since {stamp}", self._style("bad"))
         reports = seen.reports
         if not reports:
-            names = ", ".join(one_line(s.name, 30) for s in self.poller.configured)
+            names = ", ".join(one_line(s.name, 30) for s in self.store.configured)
             text.append(f" {names}: {'no data' if seen.last_error else 'loading…'}")
         trouble = [r for r in reports if r.in_trouble]
         missing = [r for r in reports if r.state == NO_DATA and not r.in_trouble]
@@ -123,7 +104,7 @@ class SLOStrip(Static):
         return text
 
     def show(self) -> None:
-        self.display = bool(self.seen.reports) or bool(self.poller.configured)
+        self.display = bool(self.seen.reports) or bool(self.store.configured)
         width = self.size.width or 80
         for compact in (0, 1, 2):
             text = self.line(compact)

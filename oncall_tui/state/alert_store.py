@@ -1,0 +1,193 @@
+"""The alerts and silences of one context: one poll, however many views read them.
+
+The board, `:silences` and the silence form read this store; it owns the poll loop, the
+backoff, the last good data of each cluster, who acked what, and the completeness ledger
+that holds alerts lost while a source fails. No Textual here: views subscribe and are
+called back after every poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+
+from oncall_tui.domain.board import BoardGroup, GroupBuilder
+from oncall_tui.domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, Poll
+from oncall_tui.domain.matchers import FilterError, LabelMatcher
+from oncall_tui.domain.merge import MergedGroup
+from oncall_tui.domain.silence_plan import acked_by
+from oncall_tui.state.alerts import ClusterHealth, Poller, Prefetched, Snapshot
+from oncall_tui.state.polling import PollLoop, Subscribers
+from oncall_tui.state.wiring import Clients
+from oncall_tui.wire.alertmanager import Silence
+from oncall_tui.wire.prometheus import RuleAlert
+
+AckRule = tuple[str, tuple[Callable[[Mapping[str, str]], bool], ...]]
+
+
+class AlertStore:
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        first: Future[Prefetched] | None = None,
+        recently_resolved: float = DEFAULT_WINDOW,
+    ) -> None:
+        self.clients = clients
+        self.first = first
+        self.poller = Poller(clients)
+        self.builder = GroupBuilder()
+        # Tells alerts that resolved from alerts lost while a source failed (held, marked ?).
+        self.ledger = Ledger(window=recently_resolved)
+        self.groups: dict[str, list[MergedGroup] | None] = {}
+        self.pending: tuple[RuleAlert, ...] = ()
+        self.health: tuple[ClusterHealth, ...] = ()
+        self.silences: dict[str, tuple[Silence, ...] | None] = {}
+        self.board_groups: list[BoardGroup] = []
+        self.acks: dict[str, str] = {}
+        self.ack_rules: tuple[AckRule, ...] = ()
+        self.last_good: float | None = None
+        self.last_error = ""
+        self.prometheus_error = ""
+        self.snapshot: Snapshot | None = None
+        self.loop = PollLoop(
+            self._poll_once, clients.context.refresh, on_crash=self._crashed, name="alerts"
+        )
+        self.subscribers = Subscribers()
+        # Who hears what the board's poll saw of Prometheus (the SLO store).
+        self.prometheus_watchers: list[Callable[[str], None]] = []
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Call `callback` after every poll; the loop starts with the first subscriber."""
+        remove = self.subscribers.add(callback)
+        self.loop.start()
+        return remove
+
+    @property
+    def polls(self) -> int:
+        return self.loop.polls
+
+    @property
+    def paused(self) -> bool:
+        return self.loop.paused
+
+    def refresh(self) -> None:
+        self.loop.wake()
+
+    def pause(self, paused: bool) -> None:
+        self.loop.pause(paused)
+        self.subscribers.publish()
+
+    async def refreshed(self) -> None:
+        """Poll now and return once that poll has been applied (after a silence write)."""
+        await self.loop.poll_now()
+
+    async def aclose(self) -> None:
+        await self.loop.stop()
+
+    def _crashed(self, exc: BaseException) -> None:
+        self.last_error = f"internal error: {type(exc).__name__}: {exc}"
+        self.subscribers.publish()
+
+    async def _poll_once(self) -> bool:
+        snapshot = await self._first_or_poll()
+        self.apply(snapshot)
+        return not snapshot.ok
+
+    async def _first_or_poll(self) -> Snapshot:
+        first, self.first = self.first, None
+        if first is not None:
+            with contextlib.suppress(Exception):  # the prefetch failed: just poll
+                prefetched = await asyncio.wrap_future(first)
+                snapshot = prefetched.take()
+                if snapshot is not None:
+                    self.poller.adopt(prefetched.poller)
+                    return snapshot
+        return await self.poller.poll(rules=self.ledger.wants_rules)
+
+    # -- what a poll changes -----------------------------------------------------------------
+
+    def apply(self, snapshot: Snapshot) -> None:
+        """Keep each cluster's last good groups; replace only what answered."""
+        self.snapshot = snapshot
+        for name, groups in snapshot.groups.items():
+            if groups is not None or name not in self.groups:
+                self.groups[name] = groups
+        if snapshot.pending is not None:
+            self.pending = snapshot.pending
+        self.health = snapshot.health
+        for name, found in snapshot.silences.items():
+            if found is not None or name not in self.silences:
+                self.silences[name] = found
+        self._take_acks(snapshot)
+        merged = [g for groups in self.groups.values() for g in groups or ()]
+        built = self.builder.build(merged, self.pending)
+        self.ledger.observe(self._ledger_poll(snapshot, built))
+        if snapshot.ok:
+            # A snapshot the ledger does not trust (peers shutting down, Prometheus just
+            # back) is shown with what it lost held and marked, but is not "last good".
+            if not any(self.ledger.distrust.values()):
+                self.last_good = snapshot.taken_at
+            self.last_error = ""
+        else:
+            self.last_error = "; ".join(snapshot.errors)
+        self.board_groups = self.ledger.decorate(built)
+        self.prometheus_error = snapshot.prometheus_error
+        if self.clients.prometheus is not None:
+            for watcher in self.prometheus_watchers:
+                watcher(snapshot.prometheus_error)
+        self.subscribers.publish()
+
+    def _ledger_poll(self, snapshot: Snapshot, built: list[BoardGroup]) -> Poll:
+        by_cluster: dict[str, list[BoardGroup]] = {}
+        for group in built:
+            by_cluster.setdefault(group.cluster, []).append(group)
+        clusters = [
+            ClusterPoll(
+                name=health.name,
+                groups=by_cluster.get(health.name, [])
+                if snapshot.groups.get(health.name) is not None
+                else None,
+                peers_up=len(health.peers_up),
+                peers_total=len(health.peers_up) + len(health.peers_down),
+                reason="; ".join(dict.fromkeys(why for _, why in health.peers_down)),
+            )
+            for health in snapshot.health
+        ]
+        return Poll(
+            taken_at=snapshot.taken_at,
+            clusters=clusters,
+            prometheus_configured=self.clients.prometheus is not None,
+            prometheus_error=snapshot.prometheus_error,
+            prometheus_active=snapshot.prometheus_active,
+            rules=snapshot.rules,
+        )
+
+    def _take_acks(self, snapshot: Snapshot) -> None:
+        acks = dict(self.acks)
+        rules: list[AckRule] = []
+        for silences in snapshot.silences.values():
+            if silences is None:
+                continue  # keep what was known about that cluster's acks
+            for silence in silences:
+                who = acked_by(silence) if silence.state == "active" else None
+                if who is None:
+                    acks.pop(silence.id, None)
+                    continue
+                acks[silence.id] = who
+                with contextlib.suppress(FilterError):
+                    tests = tuple(LabelMatcher.from_api(m).matches for m in silence.matchers)
+                    rules.append((who, tests))
+        self.acks = acks
+        self.ack_rules = tuple(rules)
+
+    def stale_for(self, now: float | None = None) -> float | None:
+        """Seconds since the last good poll while the latest failed; None when fresh."""
+        if not self.last_error or self.last_good is None:
+            return None
+        return (now or time.time()) - self.last_good

@@ -1,0 +1,43 @@
+"""Every store of one context, built once: what the App hands its screens.
+
+At most one poll of each kind of data runs per context whatever views are open: the board,
+`:silences` and the silence form read `alerts`; the strip, `:slo` and the detail read `slo`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Future
+
+from oncall_tui.domain.completeness import DEFAULT_WINDOW
+from oncall_tui.state.alert_store import AlertStore
+from oncall_tui.state.alerts import Prefetched
+from oncall_tui.state.lookups import Lookups
+from oncall_tui.state.runbooks import RunbookStore
+from oncall_tui.state.slo import SLOStore
+from oncall_tui.state.wiring import Clients
+
+
+class ContextState:
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        first: Future[Prefetched] | None = None,
+        recently_resolved: float = DEFAULT_WINDOW,
+        allow_insecure_keyring: bool = False,
+    ) -> None:
+        self.clients = clients
+        self.context = clients.context
+        self.alerts = AlertStore(clients, first=first, recently_resolved=recently_resolved)
+        self.slo = SLOStore(clients)
+        # The board polls every few seconds and sees Prometheus fail or return first.
+        self.alerts.prometheus_watchers.append(self.slo.prometheus_state)
+        self.lookups = Lookups(clients)
+        self.runbooks = RunbookStore(
+            clients.context, allow_insecure_keyring=allow_insecure_keyring
+        )
+
+    async def aclose(self) -> None:
+        await asyncio.gather(self.alerts.aclose(), self.slo.aclose())
+        await self.clients.aclose()

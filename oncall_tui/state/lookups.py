@@ -1,0 +1,126 @@
+"""What a view asks of the servers once, on demand: silences by ID, alerting rules, PromQL,
+an alert's firing history. Screens call these instead of a client; each returns its result
+or raises a typed error (`wire.errors.ApiError`, `NotConfigured` among them) whose message
+the view shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from oncall_tui.api.prometheus import PrometheusClient
+from oncall_tui.domain.alert_history import History, build_history, history_queries
+from oncall_tui.domain.sanitize import one_line
+from oncall_tui.state.wiring import Clients
+from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import Silence
+from oncall_tui.wire.prometheus import QueryResult, RuleGroup
+
+RULES_TTL = 30.0
+
+
+class NotConfigured(errors.ApiError):
+    """The context has no server of this kind (no Prometheus, an unknown cluster)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__("config", what)
+
+
+class Lookups:
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+        self._rules: tuple[float, list[RuleGroup]] | None = None
+        self._rules_lock = asyncio.Lock()
+
+    # -- what the context has ----------------------------------------------------------------
+
+    @property
+    def has_prometheus(self) -> bool:
+        return self.clients.prometheus is not None
+
+    @property
+    def prometheus_url(self) -> str | None:
+        prometheus = self.clients.prometheus
+        return prometheus.url if prometheus is not None else None
+
+    def cluster_peers(self, cluster: str) -> int | None:
+        """How many peers the named cluster has; None when it is not in this context."""
+        found = next((c for c in self.clients.clusters if c.name == cluster), None)
+        return None if found is None else len(found.peers)
+
+    def _prometheus(self) -> PrometheusClient:
+        if self.clients.prometheus is None:
+            raise NotConfigured("no Prometheus configured")
+        return self.clients.prometheus
+
+    # -- Alertmanager ------------------------------------------------------------------------
+
+    async def silences(self, cluster: str, ids: Sequence[str]) -> dict[str, Silence | str]:
+        """Each silence by ID, or why it could not be read (one failing does not sink all)."""
+        found = next((c for c in self.clients.clusters if c.name == cluster), None)
+        if found is None:
+            raise NotConfigured(f"cluster {one_line(cluster, 80)} is not in this context")
+        target = found
+
+        async def one(silence_id: str) -> Silence | str:
+            try:
+                return await target.silence(silence_id)
+            except errors.ApiError as exc:
+                return exc.message
+
+        answers = await asyncio.gather(*(one(i) for i in ids))
+        return dict(zip(ids, answers, strict=True))
+
+    # -- Prometheus --------------------------------------------------------------------------
+
+    async def alert_rules(self) -> list[RuleGroup]:
+        """Prometheus's alerting rules, kept for RULES_TTL: the detail and triage views of
+        one alert (and of its neighbours) ask for them in turn."""
+        async with self._rules_lock:
+            now = time.monotonic()
+            if self._rules is not None and now - self._rules[0] < RULES_TTL:
+                return self._rules[1]
+            groups = await self._prometheus().rules("alert")
+            self._rules = (now, groups)
+            return groups
+
+    async def query(self, expr: str, at: datetime | float | None = None) -> QueryResult:
+        return await self._prometheus().query(expr, at)
+
+    async def query_range(
+        self, expr: str, start: float, end: float, step: float
+    ) -> QueryResult:
+        return await self._prometheus().query_range(expr, start, end, step)
+
+    async def history(
+        self,
+        alertname: str,
+        labels: Mapping[str, str],
+        windows: Sequence[tuple[float, float, int]],
+    ) -> list[History]:
+        """When the alert fired in each (window, step, cells), from ALERTS and ALERTS_FOR_STATE."""
+        prometheus = self._prometheus()
+        alerts_query, for_state_query = history_queries(alertname)
+        # Whole seconds: the last step then falls on `end` itself, not a step before it.
+        end = float(math.ceil(datetime.now(UTC).timestamp()))
+        found = []
+        for window, step, cells in windows:
+            start = end - window
+            alerts = await prometheus.query_range(alerts_query, start, end, step)
+            for_state = await prometheus.query_range(for_state_query, start, end, step)
+            found.append(
+                build_history(
+                    [(s.labels, s.points) for s in alerts.series],
+                    [(s.labels, s.points) for s in for_state.series],
+                    labels,
+                    start=start,
+                    end=end,
+                    step=step,
+                    cells=cells,
+                )
+            )
+        return found
