@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from textual.strip import Strip
@@ -248,7 +249,7 @@ async def _post_all(url: str) -> str:
         await peer.aclose()
 
 
-def _held(url: str) -> list[dict]:  # type: ignore[type-arg]
+def _held(url: str) -> list[dict[str, Any]]:
     status, body = raw_http(url + "/api/v2/alerts")
     return json.loads(body) if status == 200 else []
 

@@ -25,7 +25,7 @@ from oncall_tui.demo.stack import Stack
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.confirm import Ask, Confirm
-from oncall_tui.ui.dialogs.silence_form import SilenceForm
+from oncall_tui.ui.dialogs.silence_form import MatcherList, SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence, Silence
@@ -194,10 +194,10 @@ async def test_a_silence_above_the_limit_asks_twice(own: Stack, peer: Alertmanag
         # Keep only team="ops": every alert of the ops team.
         rows = form(app).rows
         keep = next(k for k, t in rows.items() if t.startswith("team="))
-        matchers = app.screen.query_one("#sf-matchers")
+        matchers = app.screen.query_one("#sf-matchers", MatcherList)
         for key in rows:
             if key != keep:
-                matchers.deselect(key)  # type: ignore[attr-defined]
+                matchers.deselect(key)
         await until(pilot, lambda: "more than 2" in str(app.screen.query_one("#sf-warnings", Static).render()))
         await pilot.press("tab", *"wide", "ctrl+s")
         await until(pilot, lambda: "ctrl+s again" in text_of(app, "#sf-status"))
@@ -407,7 +407,9 @@ async def test_a_comment_edit_keeps_id_start_and_end_and_a_matcher_edit_warns_fi
         assert [s.id for s in await held(peer)] == [first_id]  # nothing new was made
 
         # A matcher change: Alertmanager cannot apply it in place; the form says so first.
-        await until(pilot, lambda: len(app.screen.shown) == 1 and app.screen.current_row() is not None)  # type: ignore[attr-defined]
+        silences = app.screen
+        assert isinstance(silences, SilencesScreen)
+        await until(pilot, lambda: len(silences.shown) == 1 and silences.current_row() is not None)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SilenceForm))
         app.screen.query_one("#sf-add").focus()

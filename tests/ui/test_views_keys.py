@@ -65,7 +65,7 @@ def screen_lines(app: OncallApp) -> list[str]:
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
-async def help_of(pilot, app: OncallApp, key: str = "question_mark") -> tuple[set[str], str]:  # type: ignore[no-untyped-def]
+async def help_of(pilot: Pilot[None], app: OncallApp, key: str = "question_mark") -> tuple[set[str], str]:
     """Open help, return (binding ids listed, the help's text), close it again."""
     await pilot.press(key)
     await until(pilot, lambda: isinstance(app.screen, HelpScreen))
