@@ -17,7 +17,8 @@ test: system-deps-test venv lint
 	$(PY) -m pytest
 
 lint: venv
-	$(PY) -m ruff check oncall_tui tests bench
+	$(PY) -m ruff check oncall_tui tests bench scripts
+	$(PY) -m ruff format --check oncall_tui tests bench scripts
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 
 def alert_groups_body(n_alerts: int = 10_000, per_group: int = 20) -> bytes:
     """`n_alerts` alerts in groups of `per_group`, about 1.2 KB per alert as Alertmanager sends."""
-    groups = []
+    groups: list[dict[str, Any]] = []
     for g in range(0, n_alerts, per_group):
-        alerts = []
+        alerts: list[dict[str, Any]] = []
         for i in range(g, min(g + per_group, n_alerts)):
             alerts.append(
                 {

@@ -14,6 +14,9 @@ import pytest
 
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions, find_binaries
 
+# Before anything imports it: a failed assert in a shared helper explains itself as in a test.
+pytest.register_assert_rewrite("tests.helpers")
+
 pytest_plugins = [
     "tests.support.keyring_service",
     "tests.support.secure_server",

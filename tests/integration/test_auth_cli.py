@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.helpers import new_secret
+
 if TYPE_CHECKING:
     from tests.support.keyring_service import SecretService
 
@@ -69,17 +71,13 @@ def cli(
     return result
 
 
-def _secret() -> str:
-    return f"s3cret-{uuid.uuid4().hex}"
-
-
 def _context() -> str:
     return f"ctx-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.mark.keyring
 def test_set_get_delete_status(secret_service: dict[str, str]) -> None:
-    env, context, secret = secret_service, _context(), _secret()
+    env, context, secret = secret_service, _context(), new_secret()
     where = f"{BACKEND} under oncall-tui/{context}"
 
     result = cli("auth", "get", context, env=env)
@@ -107,7 +105,7 @@ def test_set_get_delete_status(secret_service: dict[str, str]) -> None:
 def test_set_stores_the_exact_line_under_the_configured_key(
     secret_service: dict[str, str], tmp_path: Path
 ) -> None:
-    key, secret = f"team-{uuid.uuid4().hex[:8]}", " with spaces " + _secret()
+    key, secret = f"team-{uuid.uuid4().hex[:8]}", " with spaces " + new_secret()
     config = tmp_path / "config.yaml"
     config.write_text(
         "contexts:\n"
@@ -141,7 +139,7 @@ def test_set_refuses_an_empty_secret(secret_service: dict[str, str]) -> None:
 @pytest.mark.keyring
 @pytest.mark.timeout(60)
 def test_set_prompts_with_hidden_input_on_a_terminal(secret_service: dict[str, str]) -> None:
-    context, secret = _context(), _secret()
+    context, secret = _context(), new_secret()
     pid, fd = pty.fork()
     if pid == 0:  # child: the pty is its controlling terminal, so getpass uses it
         os.execve(sys.executable, [*CLI, "auth", "set", context], _env(secret_service))
@@ -182,7 +180,7 @@ def test_locked_keyring_is_reported_not_hung(locked_secret_service: SecretServic
 
 def test_plaintext_backend_refused_then_opted_in(tmp_path: Path) -> None:
     env = _private(tmp_path, PYTHON_KEYRING_BACKEND=PLAINTEXT)
-    context, secret = _context(), _secret()
+    context, secret = _context(), new_secret()
     plain_file = tmp_path / "data" / "python_keyring" / "keyring_pass.cfg"
 
     result = cli("auth", "set", context, env=env, stdin=secret + "\n", secret=secret)
@@ -219,7 +217,7 @@ def test_no_dbus_no_keyring(tmp_path: Path) -> None:
     env = _private(tmp_path, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     result = cli("auth", "status", env=env)
     assert result.returncode == 1 and "there is no keyring" in result.stdout
-    secret = _secret()
+    secret = new_secret()
     result = cli(
         "auth", "set", "prod", "--allow-insecure-keyring", env=env, stdin=secret, secret=secret
     )
@@ -242,7 +240,7 @@ def test_set_works_when_the_config_holds_a_secret(
     config = tmp_path / "config.yaml"
     config.write_text("contexts:\n  prod:\n    token: abc\n")
     args = ("--config", str(config), "auth")
-    context, secret = _context(), _secret()
+    context, secret = _context(), new_secret()
     result = cli(*args, "set", context, env=secret_service, stdin=secret, secret=secret)
     assert result.returncode == 0 and "config not loaded" in result.stderr
     assert "abc" not in result.stderr

@@ -187,7 +187,7 @@ def test_demo_serve_keeps_its_config_and_says_the_servers_stop_with_it(tmp_path:
     out: list[str] = []
     err: list[str] = []
     readers = [
-        threading.Thread(target=lambda s=s, into=into: into.extend(s), daemon=True)  # type: ignore[misc]
+        threading.Thread(target=lambda s=s, into=into: into.extend(s), daemon=True)
         for s, into in ((proc.stdout, out), (proc.stderr, err))
     ]
     for reader in readers:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 import pytest
@@ -19,22 +19,11 @@ from oncall_tui.demo.stack import Stack
 from oncall_tui.domain.merge import merge_groups, unique_alerts
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.stack
 T = TypeVar("T")
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 20.0) -> T:
-    """Poll `check` until it returns something truthy, or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"condition not met within {timeout} s (last: {last!r})")
 
 
 @pytest.fixture
@@ -120,9 +109,9 @@ async def test_silence_written_once_is_read_back_and_gossiped(cluster: Alertmana
             return False
 
     for peer in cluster.peers:  # the other peer learns it by gossip
-        await eventually(lambda p=peer: held_by(p))  # type: ignore[misc]
+        await eventually(partial(held_by, peer))
 
-    async def silenced_on_second_peer() -> list[str] | None:
+    async def silenced_on_second_peer() -> tuple[str, ...] | None:
         alerts = await cluster.peers[1].alerts(['alertname="DataDriftDetected"'])
         found = [a for a in alerts if a.state == "silenced"]
         return found[0].status.silenced_by if found else None

@@ -32,6 +32,7 @@ from oncall_tui.config.credentials import (
     resolve_secret,
     store_secret,
 )
+from tests.helpers import new_secret
 
 if TYPE_CHECKING:
     from tests.support.keyring_service import SecretService
@@ -78,17 +79,13 @@ def _key() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-def _secret() -> str:
-    return f"s3cret-{uuid.uuid4().hex}"
-
-
 # --- Secret and headers ----------------------------------------------------------------
 
 
 def test_secret_hides_its_value_in_repr_str_logs_and_traceback_locals(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    value = _secret()
+    value = new_secret()
     secret = Secret(value)
     assert repr(secret) == str(secret) == f"{secret}" == "Secret('***')"
     assert value not in repr([secret, {"token": secret}])
@@ -125,7 +122,7 @@ def test_round_trip_on_secret_service(secret_service: dict[str, str], use_env: U
     use_env(secret_service)
     info = backend_info()
     assert info.name == BACKEND and info.secure and info.available
-    key, value = _key(), _secret()
+    key, value = _key(), new_secret()
     assert not has_secret(key)
     assert store_secret(key, value).name == BACKEND
     assert has_secret(key)
@@ -144,7 +141,7 @@ def test_resolve_from_keyring_uses_keyring_key(
     secret_service: dict[str, str], use_env: UseEnv
 ) -> None:
     use_env(secret_service)
-    key, value = _key(), _secret()
+    key, value = _key(), new_secret()
     store_secret(key, value)
     try:
         auth = AuthConfig(type="bearer", keyring_key=key)
@@ -173,7 +170,7 @@ def test_chainer_is_unwrapped_and_never_falls_back_to_plaintext(
     assert keyring.get_password(SERVICE, planted) == "from-the-plain-file"  # the chainer's read
     assert not has_secret(planted)
     key = _key()
-    store_secret(key, _secret())
+    store_secret(key, new_secret())
     try:
         assert PlaintextKeyring().get_password(SERVICE, key) is None
     finally:
@@ -213,7 +210,7 @@ def test_plaintext_backend_refused_unless_allowed(use_env: UseEnv, tmp_path: Pat
     info = backend_info()
     assert info.name == PLAINTEXT and not info.secure and info.available
     assert str(tmp_path / "data") in info.reason
-    key, value = _key(), _secret()
+    key, value = _key(), new_secret()
     for call in (lambda: store_secret(key, value), lambda: has_secret(key)):
         with pytest.raises(CredentialError) as err:
             call()
@@ -241,14 +238,14 @@ def test_no_keyring_gives_a_clear_message(use_env: UseEnv) -> None:
     assert "no keyring" in info.reason and "DBUS_SESSION_BUS_ADDRESS" in info.reason
     assert "auth.source: env" in info.reason
     with pytest.raises(CredentialError, match="no keyring"):
-        store_secret("prod", _secret(), allow_insecure=True)
+        store_secret("prod", new_secret(), allow_insecure=True)
 
 
 def test_null_keyring_is_never_used(use_env: UseEnv) -> None:
     use_env({"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"})
     assert not backend_info().available
     with pytest.raises(CredentialError, match="disabled"):
-        store_secret("prod", _secret(), allow_insecure=True)
+        store_secret("prod", new_secret(), allow_insecure=True)
 
 
 def test_secret_service_requested_without_dbus(use_env: UseEnv) -> None:
@@ -288,7 +285,7 @@ def test_unknown_backend_refused_and_its_errors_redacted(use_env: UseEnv) -> Non
     keyring.set_keyring(LeakyKeyring())
     info = backend_info()
     assert info.name == f"{__name__}.LeakyKeyring" and not info.secure
-    value = _secret()
+    value = new_secret()
     with pytest.raises(CredentialError, match="refusing"):
         store_secret("prod", value)
     with pytest.raises(CredentialError) as err:
@@ -304,7 +301,7 @@ def test_unknown_backend_refused_and_its_errors_redacted(use_env: UseEnv) -> Non
 
 def test_env_source() -> None:
     auth = AuthConfig(type="bearer", source="env", env="PROD_TOKEN")
-    value = _secret()
+    value = new_secret()
     assert resolve_secret(auth, "prod", env={"PROD_TOKEN": value}).reveal() == value
     for env in ({}, {"PROD_TOKEN": ""}):
         with pytest.raises(CredentialError) as err:
@@ -320,7 +317,7 @@ def _command(code: str) -> AuthConfig:
 
 
 def test_command_source_prints_the_secret() -> None:
-    value = _secret()
+    value = new_secret()
     auth = _command(f"print({value!r})")
     assert resolve_secret(auth, "prod").reveal() == value
     # stdin is closed: a command waiting for input gets EOF instead of hanging.
@@ -331,7 +328,7 @@ def test_command_source_prints_the_secret() -> None:
 
 
 def test_failing_command_error_is_redacted() -> None:
-    value = _secret()
+    value = new_secret()
     code = (
         f"import sys; print({value!r}); sys.stderr.write('token {value} expired\\n'); sys.exit(3)"
     )

@@ -43,9 +43,9 @@ from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
+from tests.helpers import alert_row, status, until
 from tests.support import fault_proxy as fp
 from tests.support.fault_matrix import cell, lost_unless
-from tests.ui.test_app import alert_row, status, until
 
 pytestmark = pytest.mark.stack
 
@@ -341,7 +341,8 @@ async def form_write(
             lambda: app.screen is not form or "not saved" in str(form.query_one("#sf-status", Static).render()),
             timeout=20,
         )  # fmt: skip
-        if app.screen is form:
+        still_open = app.screen is form  # (`is` would narrow `form` to a plain Screen)
+        if still_open:
             words = str(form.query_one("#sf-status", Static).render())
             assert re.search(says(fault), words), f"{fault}: {words!r}"
             lost_unless(form.form_input() == typed, "the form lost what the user typed")

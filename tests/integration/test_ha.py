@@ -6,8 +6,6 @@ through the fault proxy (the session pair).
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,9 +23,9 @@ from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
 from oncall_tui.wire.errors import ApiError
+from tests.helpers import alert_row, eventually, status, until
+from tests.helpers import rows as board_rows
 from tests.support import fault_proxy as fp
-from tests.ui.test_app import alert_row, status, until
-from tests.ui.test_app import rows as board_rows
 
 pytestmark = pytest.mark.stack
 
@@ -41,16 +39,6 @@ def pair() -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
-
-
-async def wait_for(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s")
 
 
 async def test_one_peer_down_keeps_the_cluster_usable(pair: Stack) -> None:
@@ -71,7 +59,7 @@ async def test_one_peer_down_keeps_the_cluster_usable(pair: Stack) -> None:
         merged = unique_alerts(merge_groups("ha", read.results))
         return len(merged) == 1 and len(merged[0].peers) == 2
 
-    assert await wait_for(listed_by_both)
+    assert await eventually(listed_by_both)
 
     pair.kill_peer(1)
     read = await cluster.alert_groups()
@@ -89,7 +77,7 @@ async def test_one_peer_down_keeps_the_cluster_usable(pair: Stack) -> None:
 
     # The restarted peer catches up on the silence from the survivor.
     pair.start_peer(1)
-    assert await wait_for(lambda: _has_silence(peers[1], stored.id))
+    assert await eventually(lambda: _has_silence(peers[1], stored.id))
     await cluster.aclose()
 
 

@@ -41,11 +41,10 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.runbook import RunbookScreen
 from oncall_tui.wire.alertmanager import PostableAlert
 from oncall_tui.wire.documents import FetchError, RefusedLink
+from tests.helpers import context_app, cursor_on, markdown_text, plain, texts, until
 from tests.support.runbook_net import LoopbackNet
 from tests.support.runbook_server import Route, RunbookServer
 from tests.support.secure_server import make_certificates
-from tests.ui.test_app import until
-from tests.ui.test_triage_ui import cursor_on, demo_app, markdown_text, plain, texts
 
 SECRET = "SECRET-19-private-key-do-not-show-4b1d"
 META = "META-19-AKIA-instance-credentials-do-not-show"
@@ -384,7 +383,7 @@ async def test_r_on_hostile_alerts_shows_a_refusal_and_no_byte_of_the_target(
     context = demo_context(stack, refresh=1).model_copy(
         update={"runbooks": RunbooksConfig(folders=[disk.root])}
     )
-    app = demo_app(context)
+    app = context_app(context)
     app.state.runbooks.network = net.hooks
     refusals: dict[str, str] = {}
     async with app.run_test(size=(80, 24)) as pilot:
@@ -452,7 +451,7 @@ async def test_the_runbook_view_names_its_source(
                 )
             }
         )
-        app = demo_app(context)
+        app = context_app(context)
         seen: dict[str, str] = {}
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
@@ -463,7 +462,7 @@ async def test_the_runbook_view_names_its_source(
             ):
                 await cursor_on(app, pilot, name)
                 await pilot.press("r")
-                await until(pilot, lambda w=words: w in markdown_text(app), timeout=10)
+                await until(pilot, lambda: words in markdown_text(app), timeout=10)  # noqa: B023 (awaited here)
                 source = app.screen.query_one("#runbook-source", Static)
                 seen[name] = plain(source)
                 assert "from the" in screen_text(app).split("\n", 3)[1], "under the title"

@@ -18,6 +18,7 @@ import sys
 import traceback
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,11 +33,9 @@ from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.wire import errors
-from tests.integration.test_tls_auth import PASSWORD_ENV, run_cli
+from tests.helpers import PASSWORD_ENV, run_cli, screen_strips, status, until, widget_strips
 from tests.support import fault_proxy as fp
 from tests.support.pty_capture import PtyProgram, visible_text
-from tests.ui.test_app import status, until
-from tests.ui.test_hostile import screen_strips, widget_strips
 
 if TYPE_CHECKING:
     from tests.support.secure_server import SecureAlertmanager
@@ -210,7 +209,7 @@ async def test_verification_is_on_by_default_and_off_is_shown(
         settings = parse_settings(settings_for(server.url, auth, tls=tls))
         app = OncallApp(settings, build_clients(settings.context()))
         async with app.run_test(size=(250, 30)) as pilot:
-            await until(pilot, lambda e=expect, a=app: shown_in_status(a, e))
+            await until(pilot, partial(shown_in_status, app, expect))
             line = status(app)
             if tls.get("insecure_skip_verify"):
                 assert "live" in line and "TLS verification is OFF" in line

@@ -15,7 +15,7 @@ from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import ClusterConfig, Context
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
 from oncall_tui.domain.matchers import parse_matcher
-from oncall_tui.domain.silence_plan import FormInput, check
+from oncall_tui.domain.silence_plan import Draft, FormInput, check
 from oncall_tui.state.silences import expire, extend, read_all, write
 from oncall_tui.state.wiring import Clients, build_clients
 
@@ -45,7 +45,7 @@ async def clients(stack: Stack, lone: Stack) -> AsyncIterator[Clients]:
     await built.aclose()
 
 
-def draft(tag: str, end: str = "2h", **extra: str):  # type: ignore[no-untyped-def]
+def draft(tag: str, end: str = "2h", **extra: str) -> Draft:
     rows = [(True, f'test_case="{tag}"')] + [(True, f'{k}="{v}"') for k, v in extra.items()]
     checked = check(
         FormInput(tuple(rows), end=end, comment=f"pytest {tag}", created_by="pytest"),

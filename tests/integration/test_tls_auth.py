@@ -7,10 +7,8 @@ Every CLI run is checked for tracebacks and for the secret leaking into its outp
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -25,38 +23,13 @@ import yaml
 from oncall_tui.config import Context, parse_settings
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.wire import errors
+from tests.helpers import PASSWORD_ENV, run_cli
 
 if TYPE_CHECKING:  # loaded by conftest's pytest_plugins, so that pytest rewrites its asserts
     from tests.support.secure_server import SecureAlertmanager
 
 pytestmark = pytest.mark.stack
-PASSWORD_ENV = "SECURE_AM_PASSWORD"
-# Variables that would change which CA bundle or keyring a child process uses.
-CLEARED_PREFIXES = ("ONCALL_TUI",)
-CLEARED = ("SSL_CERT_FILE", "SSL_CERT_DIR", "PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
-
-
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`python -m oncall_tui ARGS` with a clean environment; never a traceback."""
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(CLEARED_PREFIXES) and k not in CLEARED
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "oncall_tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        env={**base, **(env or {})},
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done
 
 
 def write_config(

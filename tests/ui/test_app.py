@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import re
 import socket
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from textual import events
-from textual._xterm_parser import XTermParser
-from textual.pilot import Pilot
 from textual.widgets import Input
 
 import oncall_tui.ui
@@ -28,50 +24,11 @@ from oncall_tui.ui.dialogs.help import HelpScreen
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import SilencesScreen
-from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.field import pasted_line
-from oncall_tui.ui.widgets.status import StatusBar
 from oncall_tui.wire.alertmanager import PostableAlert
+from tests.helpers import alert_row, board, demo_app, row_with, rows, status, terminal_sends, until
 
 pytestmark = pytest.mark.stack
-
-
-async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"not within {timeout} s")
-
-
-def board(app: OncallApp) -> BoardView:
-    return app.screen.query_one(BoardView)
-
-
-def rows(app: OncallApp) -> list[str]:
-    """The board's lines as a user reads them (the rendered text, not the model)."""
-    if not isinstance(app.screen, AlertsScreen):
-        return []
-    view = board(app)
-    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
-
-
-def row_with(app: OncallApp, *words: str) -> str | None:
-    return next((r for r in rows(app) if all(w in r for w in words)), None)
-
-
-def alert_row(app: OncallApp, *words: str) -> str | None:
-    """An alert's line (not a group header) holding every word."""
-    return next((r for r in rows(app) if r[:1] not in "▾▸" and all(w in r for w in words)), None)
-
-
-def status(app: OncallApp) -> str:
-    return app.screen.query_one(StatusBar).text.plain
-
-
-def demo_app(stack: Stack, settings: Settings | None = None) -> OncallApp:
-    return OncallApp(settings or Settings(), build_clients(demo_context(stack, refresh=1)))
 
 
 async def test_board_shows_groups_and_alerts_most_severe_first(stack: Stack) -> None:
@@ -232,16 +189,6 @@ async def test_ctrl_c_quits_like_q(stack: Stack, where: str) -> None:
         await until(pilot, lambda: app._exit, timeout=5)
     assert app.return_code == 0
     assert not app._notifications
-
-
-def terminal_sends(app: OncallApp, data: str) -> None:
-    """`data` as one chunk from the terminal: parsed by Textual's own parser and queued
-    together, as the driver does. (Pilot.press waits for each key, which hides races.)"""
-    driver = app._driver
-    assert driver is not None
-    for event in XTermParser().feed(data):
-        event.set_sender(app)
-        driver.send_message(event)  # the path a real terminal's keys take
 
 
 async def test_keys_and_pastes_arriving_together_are_all_kept(stack: Stack) -> None:

@@ -12,15 +12,12 @@ import httpx
 import pytest
 from textual.pilot import Pilot
 
-from oncall_tui.cli.demo import demo_context
-from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack, StackOptions
-from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.widgets.banner import IncompleteBanner
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
-from tests.ui.test_app import alert_row, status, until
+from tests.helpers import alert_row, demo_app, status, until
 
 pytestmark = pytest.mark.stack
 
@@ -38,7 +35,7 @@ def own_stack() -> Iterator[Stack]:
 
 
 async def test_peer_and_prometheus_lost_and_back(own_stack: Stack) -> None:
-    app = OncallApp(Settings(), build_clients(demo_context(own_stack, refresh=1)))
+    app = demo_app(own_stack)
     async with app.run_test(size=(140, 35)) as pilot:
         await until(pilot, lambda: alert_row(app, "HighErrorRate"))
         await until(pilot, lambda: alert_row(app, "ModelNotUpdated", "pending"))
@@ -121,7 +118,7 @@ async def settled_board(pilot: Pilot[None], app: OncallApp, stack: Stack) -> set
 async def test_prometheus_outage_keeps_every_alert_marked_until_it_is_back(
     own_stack: Stack,
 ) -> None:
-    app = OncallApp(Settings(), build_clients(demo_context(own_stack, refresh=1)))
+    app = demo_app(own_stack)
     async with app.run_test(size=(160, 50)) as pilot:
         before = await settled_board(pilot, app, own_stack)
         assert banner(app) == ""
@@ -164,7 +161,7 @@ async def test_prometheus_outage_keeps_every_alert_marked_until_it_is_back(
 
 
 async def test_peers_shutting_down_never_empty_the_board(own_stack: Stack) -> None:
-    app = OncallApp(Settings(), build_clients(demo_context(own_stack, refresh=1)))
+    app = demo_app(own_stack)
     async with app.run_test(size=(160, 50)) as pilot:
         before = await settled_board(pilot, app, own_stack)
         peers = [own_stack.pids[f"alertmanager-{i}"] for i in (0, 1)]

@@ -23,7 +23,7 @@ from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.banner import IncompleteBanner
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
 from oncall_tui.wire.alertmanager import PostableAlert
-from tests.ui.test_app import board, demo_app, row_with, rows, until
+from tests.helpers import board, demo_app, row_with, rows, until
 
 pytestmark = pytest.mark.stack
 

@@ -11,42 +11,15 @@ from textual.widgets import Static
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.cli.demo import demo_context
-from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack
 from oncall_tui.domain.alert_facts import relative, safe_link
 from oncall_tui.domain.board import BoardAlert
-from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
-from tests.ui.test_app import until
-
-
-def demo_app(stack: Stack) -> OncallApp:
-    return OncallApp(Settings(), build_clients(demo_context(stack, refresh=1)))
-
-
-def board_alert(app: OncallApp, name: str, state: str | None = None) -> BoardAlert | None:
-    """The board model's alert called `name` (in `state`, if given), once the board has it."""
-    screen = app.screen
-    if not isinstance(screen, AlertsScreen):
-        return None
-    for group in screen.model.groups:
-        for alert in group.alerts:
-            if alert.name == name and (state is None or alert.state == state):
-                return alert
-    return None
-
-
-def section(app: OncallApp, key: str) -> str:
-    """The plain text a user reads in one section of the detail screen ("" elsewhere)."""
-    if not isinstance(app.screen, AlertDetailScreen):
-        return ""
-    content = app.screen.query_one(f"#detail-{key}", Static).content
-    return content.plain if isinstance(content, Text) else str(content)
+from tests.helpers import board_alert, demo_app, section, until
 
 
 def screen_text(app: OncallApp) -> str:

@@ -17,71 +17,67 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from typing import Any
 
 import pytest
-from rich.cells import cell_len
-from textual.geometry import Region
-from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.config import ClusterConfig, Context, Settings
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions
-from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
-from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.status import StatusBar
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
+from tests.helpers import (
+    APC,
+    BIDI,
+    C0,
+    C1,
+    CSI,
+    DCS,
+    LINK,
+    MARKUP,
+    OSC8,
+    OSC52,
+    PAYLOAD_BYTES,
+    SHOWN,
+    R,
+    board,
+    check_strips,
+    detail_problems,
+    forbidden,
+    hostile_app,
+    pty_env,
+    raw_http,
+    row_with,
+    rows,
+    screen_strips,
+    until,
+    widget_strips,
+)
 from tests.support.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
 
 pytestmark = pytest.mark.stack
 
-R = "\N{REPLACEMENT CHARACTER}"
-
 # -- the payloads ----------------------------------------------------------------------------
+# MARKUP, LINK, CSI, OSC52, OSC8, DCS, APC, C1, C0 and BIDI, with what a user must read
+# instead (SHOWN), are in tests/helpers.py: test_hostile_silences.py posts them too.
 
-MARKUP = "[bold]x[/bold] [/] [@click=app.quit]x[/]"
-LINK = "[link=https://evil.example]click[/link]"
-CSI = "\x1b[2J\x1b[31mred\x1b[0m"
-OSC52 = "\x1b]52;c;ZXZpbA==\x07"
-OSC8 = "\x1b]8;;http://evil\x1b\\x\x1b]8;;\x1b\\"
-DCS = "\x1bPq#0;2;0;0;0\x1b\\"
-APC = "\x1b_Gf=100;QUFB\x1b\\"
-C1 = "\x9b2J\x9d52;c;ZXZpbA==\x9c\x85\x90q\x9c"
-C0 = "bel\x07 bs abc\x08\x08\x08XYZ cr hidden\rSHOWN nul\x00 del\x7f vt\x0b ff\x0c"
-BIDI = "rtl\u202eexe.gnp\u202c lri\u2066x\u2069 rlm\u200fx alm\u061cx ls\u2028ps\u2029"
 ZERO_WIDTH = "zw a\u200b\u200c\u200d\u2060\ufeffb e\u0301\u0301\u0301 Z\u0336\u0336\u0336"
 WIDE = "警告ディスク満杯🔥👩‍👩‍👧"
-
-# What a user must read instead: each control one U+FFFD, everything else as typed.
-SHOWN = {
-    "csi": f"{R}[2J{R}[31mred{R}[0m",
-    "osc52": f"{R}]52;c;ZXZpbA=={R}",
-    "osc8": f"{R}]8;;http://evil{R}\\x{R}]8;;{R}\\",
-    "dcs": f"{R}Pq#0;2;0;0;0{R}\\",
-    "apc": f"{R}_Gf=100;QUFB{R}\\",
-    "c1": f"{R}2J{R}52;c;ZXZpbA=={R}{R}{R}q{R}",
-    "c0": f"bel{R} bs abc{R}{R}{R}XYZ cr hidden{R}SHOWN nul{R} del{R} vt{R} ff{R}",
-    "bidi": f"rtl{R}exe.gnp{R} lri{R}x{R} rlm{R}x alm{R}x ls{R}ps{R}",
-}
 
 # A little over 1 MiB of characters, every kind of trouble repeated: markup, CSI, CJK, RLO.
 HUGE_UNIT = "[bold]\x1b[2J警\u202e" + "x" * 48
@@ -221,20 +217,6 @@ class HostileServer:
     refused: dict[str, str]  # probe -> "HTTP status: server's words"
 
 
-def _http(url: str, data: bytes | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method="POST" if data is not None else "GET",
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
-
-
 async def _post_all(url: str) -> str:
     peer = AlertmanagerPeer(url, ClientOptions())
     now = datetime.now(UTC)
@@ -267,8 +249,8 @@ async def _post_all(url: str) -> str:
         await peer.aclose()
 
 
-def _held(url: str) -> list[dict]:  # type: ignore[type-arg]
-    status, body = _http(url + "/api/v2/alerts")
+def _held(url: str) -> list[dict[str, Any]]:
+    status, body = raw_http(url + "/api/v2/alerts")
     return json.loads(body) if status == 200 else []
 
 
@@ -289,7 +271,7 @@ def hostile() -> Iterator[HostileServer]:
         url = server.alertmanager_urls[0]
         refused = {}
         for name, probe in REFUSED_PROBES.items():
-            status, body = _http(url + "/api/v2/alerts", json.dumps([probe]).encode())
+            status, body = raw_http(url + "/api/v2/alerts", json.dumps([probe]).encode())
             refused[name] = f"HTTP {status}: {body.decode('utf-8', 'replace').strip()}"
         asyncio.run(_post_all(url))
         names = {spec.labels["alertname"] for spec in ALERTS.values()}
@@ -319,85 +301,9 @@ def hostile() -> Iterator[HostileServer]:
 
 # -- reading what is rendered ----------------------------------------------------------------
 
-BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
-
-
-def forbidden(text: str) -> list[str]:
-    """C0 (all of it: even tab and newline have no place in a cell), DEL, C1, bidi controls."""
-    return sorted(
-        {
-            f"U+{ord(c):04X}"
-            for c in text
-            if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in BIDI_CONTROLS or c in "\u2028\u2029"
-        }
-    )
-
-
-def check_strips(strips: list[Strip], width: int, where: str) -> list[str]:
-    """Each strip free of controls and exactly `width` cells wide, measured segment by segment."""
-    problems = []
-    for y, strip in enumerate(strips):
-        texts = [segment.text for segment in strip]
-        bad = forbidden("".join(texts))
-        if bad:
-            problems.append(f"{where} row {y}: {bad} in {''.join(texts)[:200]!r}")
-        measured = sum(cell_len(t) for t in texts)
-        if measured != width or strip.cell_length != width:
-            problems.append(f"{where} row {y}: {measured} cells ({strip.cell_length}), not {width}")
-        links = {s.style.link for s in strip if s.style is not None and s.style.link}
-        if links:
-            problems.append(f"{where} row {y}: links {links}")
-    return problems
-
-
-def board(app: OncallApp) -> BoardView:
-    return app.screen.query_one(BoardView)
-
-
 def board_strips(app: OncallApp) -> list[Strip]:
     view = board(app)
     return [view.render_line(y) for y in range(view.size.height)]
-
-
-def rows(app: OncallApp) -> list[str]:
-    return (
-        [strip.text for strip in board_strips(app)] if isinstance(app.screen, AlertsScreen) else []
-    )
-
-
-def row_with(app: OncallApp, *words: str) -> str | None:
-    return next((r for r in rows(app) if all(w in r for w in words)), None)
-
-
-def screen_strips(app: OncallApp) -> list[Strip]:
-    """The whole screen as the compositor draws it (status line, titles, board, footer)."""
-    return app.screen._compositor.render_strips()
-
-
-def widget_strips(widget: Widget) -> list[Strip]:
-    """All of a widget's lines, also those scrolled out of view."""
-    width, height = widget.outer_size
-    return widget.render_lines(Region(0, 0, width, height)) if width and height else []
-
-
-async def until(
-    pilot: Pilot[None], check: Callable[[], object], what: str, timeout: float = 30.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"not within {timeout} s: {what}")
-
-
-def hostile_app(url: str, name: str = "hostile") -> OncallApp:
-    context = Context(
-        name=name, alertmanagers=[ClusterConfig(name="hx", peers=[url])], refresh=1
-    )
-    return OncallApp(Settings(), build_clients(context))
 
 
 def all_shown(app: OncallApp) -> bool:
@@ -498,43 +404,13 @@ async def test_board_rows_hold_no_controls_and_keep_their_width(
         assert app.is_running
 
 
-async def open_detail(app: OncallApp, pilot: Pilot[None], name: str) -> list[str]:
-    """Walk the cursor (`j`) to the alert called `name`, press enter, wait until it has loaded.
-
-    Returns the problems found in everything the detail screen draws, scrolled out of view too.
-    """
-    view = board(app)
-    await pilot.press("g")
-    for _ in range(len(view._lines)):
-        current = view.current
-        if current is not None and current.alert is not None and current.alert.name == name:
-            break
-        await pilot.press("j")
-    else:
-        raise AssertionError(f"no {name} row: {rows(app)}")
-    await pilot.press("enter")
-    await until(pilot, lambda: not isinstance(app.screen, AlertsScreen), "the detail screen")
-    detail = app.screen
-
-    def texts() -> str:
-        return "\n".join(s.text for w in detail.query(Widget) for s in widget_strips(w))
-
-    # Silences are fetched by a worker; with no Prometheus the rule section says so.
-    await until(pilot, lambda: "loading" not in texts() and "Prometheus" in texts(), "loaded")
-    problems = check_strips(screen_strips(app), app.screen.size.width, "screen")
-    for widget in detail.query(Widget):
-        where = f"{type(widget).__name__}#{widget.id}"
-        problems += check_strips(widget_strips(widget), widget.outer_size.width, where)
-    return problems
-
-
 async def test_detail_of_the_hostile_alert_holds_no_controls_and_no_links(
     hostile: HostileServer,
 ) -> None:
     app = hostile_app(hostile.url)
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: all_shown(app), "every alert")
-        problems = await open_detail(app, pilot, "HX_detail")
+        problems = await detail_problems(app, pilot, "HX_detail")
         text = "\n".join(s.text for w in app.screen.query(Widget) for s in widget_strips(w))
         assert not problems, "\n".join(problems)
         # Labels, annotations (multi-line ones line by line) and the silence, as typed.
@@ -563,7 +439,7 @@ async def test_detail_of_a_huge_alert_and_of_100_labels_keeps_its_layout(
     app = hostile_app(hostile.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: all_shown(app), "every alert")
-        problems = await open_detail(app, pilot, name)
+        problems = await detail_problems(app, pilot, name)
         assert not problems, "\n".join(problems)
         text = "\n".join(s.text for w in app.screen.query(Widget) for s in widget_strips(w))
         if name == "HX_many":
@@ -596,7 +472,7 @@ class _AddFilter(BaseHTTPRequestHandler):
         query = parts.query
         if parts.path.endswith("/alerts/groups"):
             query = "&".join(filter(None, [query, urllib.parse.urlencode({"filter": BAD_FILTER})]))
-        status, body = _http(f"{self.upstream}{parts.path}?{query}")
+        status, body = raw_http(f"{self.upstream}{parts.path}?{query}")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -648,21 +524,6 @@ async def test_a_server_error_body_shows_as_text_in_the_status_line(error_proxy:
 PTY_SIZE = (120, 35)
 
 
-def _pty_env(home: str) -> dict[str, str]:
-    """A user's terminal: xterm-256color, UTF-8, no config file of the developer's."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": home,
-        "XDG_CONFIG_HOME": home,
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-    }
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    return env
-
-
 def run_board_in_pty(url: str, markers: list[str]) -> bytes:
     """Start `python -m oncall_tui` on `url`, wait until every marker is on screen, press q.
 
@@ -674,7 +535,7 @@ def run_board_in_pty(url: str, markers: list[str]) -> bytes:
     with (
         tempfile.TemporaryDirectory() as home,
         PtyProgram(
-            argv, env=_pty_env(home), columns=PTY_SIZE[0], rows=PTY_SIZE[1], cwd=home
+            argv, env=pty_env(home), columns=PTY_SIZE[0], rows=PTY_SIZE[1], cwd=home
         ) as program,
     ):
         # A read may end inside a character: decode leniently while waiting.
@@ -709,31 +570,13 @@ PTY_SHOWN = [
     SHOWN["bidi"][:55],
     HUGE_SHOWN[:30],
 ]
-# The payloads' own bytes: none may reach the terminal (C1 as the code point, so UTF-8).
-PAYLOAD_BYTES = [
-    b"\x1b]52",
-    b"\x1b]8;;http://evil",
-    b"\x1bP",
-    b"\x1b_",
-    b"\x1b[2J",
-    b"\x1b[31m",
-    "\x9b".encode(),
-    "\x9d".encode(),
-    "\x9c".encode(),
-    "\x85".encode(),
-    "\x90".encode(),
-    "\u202e".encode(),
-    b"\x08",
-    b"\x00",
-    b"\x7f",
-]
 
 
 def test_the_real_program_in_a_pty_writes_no_payload_bytes(hostile: HostileServer) -> None:
     # Baseline: what Textual writes on its own, with a harmless alert on its own server.
     with Stack(StackOptions(alertmanager_peers=1, with_prometheus=False)) as calm:
         calm_url = calm.alertmanager_urls[0]
-        status, body = _http(
+        status, body = raw_http(
             calm_url + "/api/v2/alerts",
             json.dumps(
                 [

@@ -26,8 +26,7 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack, StackOptions
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence
-from tests.support.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
-from tests.ui.test_hostile import (
+from tests.helpers import (
     APC,
     BIDI,
     C0,
@@ -40,18 +39,19 @@ from tests.ui.test_hostile import (
     OSC52,
     PAYLOAD_BYTES,
     SHOWN,
-    _http,
-    _pty_env,
+    R,
+    detail_problems,
     forbidden,
     hostile_app,
-    open_detail,
+    pty_env,
+    raw_http,
     until,
     widget_strips,
 )
+from tests.support.pty_capture import PtyProgram, kinds, terminal_sequences, visible_text
 
 pytestmark = pytest.mark.stack
 
-R = "\N{REPLACEMENT CHARACTER}"
 NAME = "HX_silenced"
 
 # Not controls, but odd: noncharacters, tag characters (invisible "ASCII smuggling"),
@@ -124,7 +124,7 @@ def _raw_silence(url: str) -> str:
         + RAW_COMMENT
         + b'"}'
     )
-    status, answer = _http(url + "/api/v2/silences", body)
+    status, answer = raw_http(url + "/api/v2/silences", body)
     assert status == 200, answer
     return str(json.loads(answer)["silenceID"])
 
@@ -137,7 +137,7 @@ def silenced() -> Iterator[SilencedServer]:
         ids["raw"] = _raw_silence(url)
         deadline = time.monotonic() + 20.0
         while True:
-            status, body = _http(url + "/api/v2/alerts")
+            status, body = raw_http(url + "/api/v2/alerts")
             alerts = json.loads(body) if status == 200 else []
             silenced_by = [
                 a["status"]["silencedBy"] for a in alerts if a["labels"]["alertname"] == NAME
@@ -148,7 +148,7 @@ def silenced() -> Iterator[SilencedServer]:
                 f"the alert is not silenced by all: {alerts!r:.1000}"
             )
             time.sleep(0.05)  # bounded by the deadline: Alertmanager applies silences async
-        status, body = _http(url + "/api/v2/silences")
+        status, body = raw_http(url + "/api/v2/silences")
         held = {s["id"]: s for s in json.loads(body)}
         yield SilencedServer(
             url,
@@ -172,7 +172,7 @@ async def test_the_detail_view_shows_hostile_silences_as_text(silenced: Silenced
     app = hostile_app(silenced.url, "silences")
     async with app.run_test(size=(120, 60)) as pilot:
         await until(pilot, lambda: app.screen.query("BoardView"), "the board")
-        problems = await open_detail(app, pilot, NAME)
+        problems = await detail_problems(app, pilot, NAME)
         assert not problems, "\n".join(problems)
         text = "\n".join(s.text for w in app.screen.query(Widget) for s in widget_strips(w))
         assert not forbidden(text.replace("\n", ""))
@@ -194,7 +194,7 @@ def run_detail_in_pty(url: str, marker: str) -> bytes:
     argv = [sys.executable, "-m", "oncall_tui", "--alertmanager", url, "--refresh", "1"]
     with (
         tempfile.TemporaryDirectory() as home,
-        PtyProgram(argv, env=_pty_env(home), columns=120, rows=60, cwd=home) as program,
+        PtyProgram(argv, env=pty_env(home), columns=120, rows=60, cwd=home) as program,
     ):
         program.read_until(
             lambda out: NAME in visible_text(out, "replace"), timeout=30.0, what="the alert"
@@ -217,7 +217,7 @@ def test_the_real_program_writes_no_silence_payload_to_the_terminal(
     with Stack(StackOptions(alertmanager_peers=1, with_prometheus=False)) as calm:
         url = calm.alertmanager_urls[0]
         now = datetime.now(UTC)
-        status, body = _http(
+        status, body = raw_http(
             url + "/api/v2/alerts",
             json.dumps([{"labels": {"alertname": NAME, "severity": "warning"}}]).encode(),
         )
@@ -229,7 +229,7 @@ def test_the_real_program_writes_no_silence_payload_to_the_terminal(
             "createdBy": "alice",
             "comment": "a quiet maintenance window",
         }
-        status, body = _http(url + "/api/v2/silences", json.dumps(quiet).encode())
+        status, body = raw_http(url + "/api/v2/silences", json.dumps(quiet).encode())
         assert status == 200, body
         baseline = run_detail_in_pty(url, "a quiet maintenance window")
     output = run_detail_in_pty(silenced.url, "mallory")

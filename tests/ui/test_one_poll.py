@@ -8,34 +8,22 @@ the polls the stores made.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from textual.pilot import Pilot
 
 from oncall_tui.cli.demo import demo_context
-from oncall_tui.config import ClusterConfig, PrometheusConfig, Settings
+from oncall_tui.config import ClusterConfig, PrometheusConfig
 from oncall_tui.demo.stack import Stack
-from oncall_tui.state.wiring import build_clients
-from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.screens.slo import SLOScreen
+from tests.helpers import context_app, until
 from tests.support.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.stack
-
-
-async def until(pilot: Pilot[None], check: object, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(check) and check():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"not within {timeout} s")
 
 
 @pytest.fixture
@@ -65,7 +53,7 @@ async def test_every_view_open_still_makes_one_poll_of_each_kind(
             "prometheus": PrometheusConfig(url=prom.url),
         }
     )
-    app = OncallApp(Settings(), build_clients(context))
+    app = context_app(context)
     async with app.run_test(size=(120, 35)) as pilot:
         board = app.screen
         assert isinstance(board, AlertsScreen)

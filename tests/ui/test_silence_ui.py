@@ -7,7 +7,7 @@ The module has its own stack: silencing demo alerts must not change what other t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,26 +21,19 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
-from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
+from oncall_tui.demo.stack import Stack
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.dialogs.confirm import Ask, Confirm
-from oncall_tui.ui.dialogs.silence_form import SilenceForm
+from oncall_tui.ui.dialogs.silence_form import MatcherList, SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence, Silence
-from tests.ui.test_app import alert_row, terminal_sends, until
+from tests.helpers import alert_row, terminal_sends, until
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
 USER = "tester@oncall"
-
-
-@pytest.fixture(scope="module")
-def own() -> Iterator[Stack]:
-    with Stack(StackOptions(alertmanager_peers=2), find_binaries()) as s:
-        s.wait_for_firing(timeout=30, min_alerts=3)
-        yield s
 
 
 @pytest.fixture
@@ -69,9 +62,13 @@ async def select(pilot: Pilot[None], app: OncallApp, alertname: str, state: str 
     await pilot.press("escape")  # the board's esc clears an earlier filter
     await until(pilot, lambda: alert_row(app, alertname, state))
     await pilot.press("slash", *alertname, "enter")
-    await until(pilot, lambda: app.screen.board.current is not None
-                and app.screen.board.current.alert is not None
-                and app.screen.board.current.alert.name == alertname)  # fmt: skip
+
+    def on_it() -> bool:
+        screen = app.screen
+        current = screen.board.current if isinstance(screen, AlertsScreen) else None
+        return current is not None and current.alert is not None and current.alert.name == alertname
+
+    await until(pilot, on_it)
 
 
 def form(app: OncallApp) -> SilenceForm:
@@ -123,7 +120,7 @@ async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: Alertma
             (now_held,) = await held(peer, comment="mnt")
             return abs(now_held.ends_at - silence.ends_at - timedelta(hours=1)) < timedelta(seconds=2)
 
-        await until_async(pilot, extended)
+        await until(pilot, extended)
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("y")
@@ -131,17 +128,8 @@ async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: Alertma
         async def expired() -> bool:
             return not await held(peer, comment="mnt")
 
-        await until_async(pilot, expired)
+        await until(pilot, expired)
         await until(pilot, lambda: "1 expired" in text_of(app, "#silences-status"))
-
-
-async def until_async(pilot: Pilot[None], check: Any, timeout: float = 20.0) -> None:
-    deadline = datetime.now(UTC) + timedelta(seconds=timeout)
-    while datetime.now(UTC) < deadline:
-        if await check():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"not within {timeout} s")
 
 
 async def test_a_failed_save_keeps_every_field_and_a_retry_creates_nothing_twice(
@@ -160,7 +148,7 @@ async def test_a_failed_save_keeps_every_field_and_a_retry_creates_nothing_twice
         typed = form(app).form_input()
         assert typed.matchers[0][0] is False and typed.end == "90m" and typed.comment == comment
         rows = app.screen.query_one("#sf-matchers")
-        drawn = [rows.render_line(y).text for y in range(2)]  # type: ignore[attr-defined]
+        drawn = [rows.render_line(y).text for y in range(2)]
         assert drawn[0].startswith("▐ ▌ alertname=") and drawn[1].startswith("▐X▌ "), drawn
 
         own.kill_peer(0)
@@ -206,10 +194,10 @@ async def test_a_silence_above_the_limit_asks_twice(own: Stack, peer: Alertmanag
         # Keep only team="ops": every alert of the ops team.
         rows = form(app).rows
         keep = next(k for k, t in rows.items() if t.startswith("team="))
-        matchers = app.screen.query_one("#sf-matchers")
+        matchers = app.screen.query_one("#sf-matchers", MatcherList)
         for key in rows:
             if key != keep:
-                matchers.deselect(key)  # type: ignore[attr-defined]
+                matchers.deselect(key)
         await until(pilot, lambda: "more than 2" in str(app.screen.query_one("#sf-warnings", Static).render()))
         await pilot.press("tab", *"wide", "ctrl+s")
         await until(pilot, lambda: "ctrl+s again" in text_of(app, "#sf-status"))
@@ -286,7 +274,7 @@ async def test_a_maintenance_window_is_pending_then_extended_and_ended_as_a_whol
                 s.ends_at - s.starts_at == timedelta(hours=5) for s in now_held
             )
 
-        await until_async(pilot, extended)
+        await until(pilot, extended)
         await pilot.press("colon", *"maintenance end db-upgrade", "enter")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         assert "2 silence(s)" in str(app.screen.query_one(Static).render())
@@ -295,7 +283,7 @@ async def test_a_maintenance_window_is_pending_then_extended_and_ended_as_a_whol
         async def ended() -> bool:
             return not await held(peer, comment="[maintenance db-upgrade] upgrade")
 
-        await until_async(pilot, ended)
+        await until(pilot, ended)
 
 
 async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
@@ -314,6 +302,7 @@ async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
         await pilot.press("colon", *"silences", "enter", "H")  # H: hide expired ones
         await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 2)
         screen = app.screen
+        assert isinstance(screen, SilencesScreen)
         table = screen.query_one(DataTable)
         column = {name: i for i, name in enumerate(COLUMNS)}
         cells = {
@@ -364,7 +353,7 @@ async def test_hostile_labels_reach_the_form_as_text_and_the_silence_exactly(
         await until(pilot, lambda: "Would silence 1 alert" in text_of(app, "#sf-preview-title"))
         matchers = app.screen.query_one("#sf-matchers")
         shown = "\n".join(
-            matchers.render_line(y).text for y in range(matchers.size.height)  # type: ignore[attr-defined]
+            matchers.render_line(y).text for y in range(matchers.size.height)
         )
         shown += text_of(app, "#sf-title") + text_of(app, "#sf-preview")
         assert "note=" in shown and "[bold red]x[/]" in shown  # markup stays text
@@ -418,7 +407,9 @@ async def test_a_comment_edit_keeps_id_start_and_end_and_a_matcher_edit_warns_fi
         assert [s.id for s in await held(peer)] == [first_id]  # nothing new was made
 
         # A matcher change: Alertmanager cannot apply it in place; the form says so first.
-        await until(pilot, lambda: len(app.screen.shown) == 1 and app.screen.current_row() is not None)  # type: ignore[attr-defined]
+        silences = app.screen
+        assert isinstance(silences, SilencesScreen)
+        await until(pilot, lambda: len(silences.shown) == 1 and silences.current_row() is not None)
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SilenceForm))
         app.screen.query_one("#sf-add").focus()
@@ -477,7 +468,7 @@ async def test_tab_in_the_maintenance_form_goes_only_through_what_is_visible(own
         await until(pilot, lambda: alert_row(app, "HighCPU"))
         await pilot.press("colon", *"maintenance", "enter")
         await until(pilot, lambda: isinstance(app.screen, SilenceForm))
-        seen = []
+        seen: list[str | None] = []
         for _ in range(8):
             focused = app.focused
             assert focused is not None and focused.region.height > 0, (focused, seen)

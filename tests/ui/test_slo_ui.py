@@ -13,7 +13,6 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from oncall_tui.cli.demo import demo_context
-from oncall_tui.config import Settings
 from oncall_tui.demo.exporter import ExporterRates
 from oncall_tui.demo.stack import Stack, StackOptions
 from oncall_tui.state.wiring import build_clients
@@ -22,8 +21,7 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
-from tests.ui.test_app import until
-from tests.ui.test_detail import board_alert, section
+from tests.helpers import board_alert, demo_app, section, until
 
 pytestmark = pytest.mark.stack
 RATES = ExporterRates(error_ratio=0.05)
@@ -35,10 +33,6 @@ def ui_stack() -> Iterator[Stack]:
     with Stack(StackOptions(alertmanager_peers=1, rates=RATES)) as demo:
         demo.wait_for_firing()
         yield demo
-
-
-def app_for(stack: Stack) -> OncallApp:
-    return OncallApp(Settings(), build_clients(demo_context(stack, refresh=1)))
 
 
 def cards(app: OncallApp) -> list[str]:
@@ -68,7 +62,7 @@ async def command(pilot: Pilot[None], text: str) -> None:
 async def test_slo_view_shows_the_hand_calculated_figures_and_follows_the_error_rate(
     ui_stack: Stack,
 ) -> None:
-    app = app_for(ui_stack)
+    app = demo_app(ui_stack)
     async with app.run_test(size=(120, 35)) as pilot:
         await command(pilot, "slo")
         await until(pilot, lambda: "burn 5m" in card(app, "availability"))
@@ -98,7 +92,7 @@ async def test_slo_view_shows_the_hand_calculated_figures_and_follows_the_error_
         for _ in range(60):
             await pilot.press("ctrl+r")
             try:
-                await until(pilot, lambda: (burn_5m(card(app, "availability")) or 0) > 55, 1.0)
+                await until(pilot, lambda: (burn_5m(card(app, "availability")) or 0) > 55, timeout=1.0)
                 break
             except AssertionError:
                 continue
@@ -109,7 +103,7 @@ async def test_slo_view_shows_the_hand_calculated_figures_and_follows_the_error_
 
 
 async def test_board_strip_and_alert_detail_show_the_budget(ui_stack: Stack) -> None:
-    app = app_for(ui_stack)
+    app = demo_app(ui_stack)
     async with app.run_test(size=(120, 35)) as pilot:
         strip = app.screen.query_one(SLOStrip)
         await until(pilot, lambda: strip.seen.polls and "availability" in strip.text.plain)
@@ -126,7 +120,7 @@ async def test_board_strip_and_alert_detail_show_the_budget(ui_stack: Stack) -> 
 
 
 async def test_strip_keeps_stale_figures_when_prometheus_fails(ui_stack: Stack) -> None:
-    app = app_for(ui_stack)
+    app = demo_app(ui_stack)
     async with app.run_test(size=(80, 24)) as pilot:
         strip = app.screen.query_one(SLOStrip)
         await until(pilot, lambda: strip.seen.polls and "availability" in strip.text.plain)

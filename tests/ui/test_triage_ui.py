@@ -7,27 +7,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rich.text import Text
-from textual.pilot import Pilot
 from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownBlock
 
-from oncall_tui.cli.demo import demo_context
-from oncall_tui.config import AuthConfig, Context, PrometheusConfig, RunbooksConfig, Settings
+from oncall_tui.config import AuthConfig, Context, PrometheusConfig, RunbooksConfig
 from oncall_tui.demo.stack import Stack
 from oncall_tui.domain.board import BoardAlert
-from oncall_tui.state.wiring import build_clients
-from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.screens.query import QueryScreen
 from oncall_tui.ui.screens.runbook import RunbookScreen
 from oncall_tui.ui.screens.triage import TriageScreen
-from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.ui.widgets.chart import Chart
 from oncall_tui.ui.widgets.query_result import ResultView
+from tests.helpers import context_app, cursor_on, demo_app, markdown_text, plain, texts, until
 from tests.support.runbook_server import Route, RunbookServer
-from tests.ui.test_app import until
 
 TOKEN = "prometheus-token-do-not-leak-41c7"
 
@@ -39,49 +32,13 @@ def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield tmp_path / "data"
 
 
-def demo_app(context: Context) -> OncallApp:
-    return OncallApp(Settings(), build_clients(context))
-
-
-def plain(widget: Static) -> str:
-    content = widget.content
-    return content.plain if isinstance(content, Text) else str(content)
-
-
-def texts(app: OncallApp, selector: str = "Static") -> str:
-    """Every Static's text on the current screen: what a user can read there."""
-    return "\n".join(plain(w) for w in app.screen.query(selector).results(Static))
-
-
-def markdown_text(app: OncallApp) -> str:
-    blocks = app.screen.query(MarkdownBlock)
-    return "\n".join(block._content.plain for block in blocks)
-
-
-async def cursor_on(app: OncallApp, pilot: Pilot[None], name: str) -> None:
-    view = app.screen.query_one(BoardView)
-
-    def find() -> int | None:
-        for index, line in enumerate(view._lines):
-            alert = line.alert or (line.shown[0] if len(line.shown) == 1 else None)
-            if alert is not None and alert.name == name:
-                return index
-        return None
-
-    await until(pilot, lambda: find() is not None)
-    index = find()
-    assert index is not None
-    view.move_to(index)
-    await pilot.pause()
-
-
 def result_text(view: ResultView) -> str:
     return "\n".join(plain(s) for s in view.query(Static).results(Static))
 
 
 @pytest.mark.stack
 async def test_r_opens_the_runbook_and_a_promql_block_runs_inline(stack: Stack) -> None:
-    app = demo_app(demo_context(stack, refresh=1))
+    app = demo_app(stack)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
         await cursor_on(app, pilot, "HighErrorRate")
@@ -118,7 +75,7 @@ async def test_r_opens_the_runbook_and_a_promql_block_runs_inline(stack: Stack) 
 
 @pytest.mark.stack
 async def test_t_charts_the_rule_against_its_threshold(stack: Stack) -> None:
-    app = demo_app(demo_context(stack, refresh=1))
+    app = demo_app(stack)
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
         await cursor_on(app, pilot, "HighErrorRate")
@@ -145,7 +102,7 @@ async def test_t_charts_the_rule_against_its_threshold(stack: Stack) -> None:
 async def test_query_with_a_typo_shows_prometheus_error_and_history_is_kept(
     stack: Stack, private_data_dir: Path
 ) -> None:
-    app = demo_app(demo_context(stack, refresh=1))
+    app = demo_app(stack)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
         await pilot.press("colon", *"query", "enter")
@@ -184,7 +141,7 @@ async def test_query_with_a_typo_shows_prometheus_error_and_history_is_kept(
 
 @pytest.mark.stack
 async def test_detail_view_shows_when_the_alert_fired(stack: Stack) -> None:
-    app = demo_app(demo_context(stack, refresh=1))
+    app = demo_app(stack)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
         await cursor_on(app, pilot, "HighErrorRate")
@@ -227,7 +184,7 @@ async def test_hostile_runbook_content_shows_as_text_and_never_acts(tmp_path: Pa
         prometheus=PrometheusConfig(url="http://127.0.0.1:9"),
         runbooks=RunbooksConfig(folders=[tmp_path]),
     )
-    app = demo_app(context)
+    app = context_app(context)
     opened: list[str] = []
     app.open_url = lambda url, **_: opened.append(url)  # type: ignore[method-assign]
     async with app.run_test(size=(80, 24)) as pilot:
@@ -264,7 +221,7 @@ async def test_runbook_over_http_caps_and_types(
         prometheus=PrometheusConfig(url="http://127.0.0.1:9"),
         runbooks=RunbooksConfig(max_bytes=1_000_000, timeout=1.0),
     )
-    app = demo_app(context)
+    app = context_app(context)
     async with app.run_test(size=(80, 24)) as pilot:
         alert = hostile_alert({"runbook_url": runbook_server.url + "/Evil"})
         await app.push_screen(RunbookScreen(alert, app.state))
@@ -282,7 +239,7 @@ async def test_the_context_credential_never_reaches_a_runbook_host(
         prometheus=PrometheusConfig(url="http://127.0.0.1:9"),
         auth=AuthConfig(type="bearer", source="env", env="PROM_TOKEN"),
     )
-    app = demo_app(context)
+    app = context_app(context)
     assert app.clients.auth is not None, "the context does have a credential"
     async with app.run_test(size=(80, 24)) as pilot:
         alert = hostile_alert({"runbook_url": runbook_server.url + "/Evil.md"})
@@ -295,7 +252,7 @@ async def test_the_context_credential_never_reaches_a_runbook_host(
 
 async def test_an_alert_without_a_runbook_says_where_it_looked() -> None:
     context = Context(name="x", prometheus=PrometheusConfig(url="http://127.0.0.1:9"))
-    app = demo_app(context)
+    app = context_app(context)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.push_screen(RunbookScreen(hostile_alert({}), app.state))
         await until(pilot, lambda: "names no runbook" in texts(app))
@@ -308,7 +265,7 @@ async def test_a_runbook_folder_without_the_file_says_what_it_tried(tmp_path: Pa
         prometheus=PrometheusConfig(url="http://127.0.0.1:9"),
         runbooks=RunbooksConfig(folders=[tmp_path]),
     )
-    app = demo_app(context)
+    app = context_app(context)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.push_screen(RunbookScreen(hostile_alert({}), app.state))
         await until(pilot, lambda: "No runbook found" in texts(app))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,7 +23,7 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
-from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
+from oncall_tui.demo.stack import Stack
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.commands import COMMANDS
@@ -35,7 +35,7 @@ from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.board import BoardView
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
-from tests.ui.test_app import alert_row, rows, until
+from tests.helpers import alert_row, rows, until
 
 pytestmark = pytest.mark.stack
 THEMES = ("oncall-dark", "oncall-light", "oncall-high-contrast")
@@ -44,13 +44,6 @@ XTERM = [
     *("000000", "cd0000", "00cd00", "cdcd00", "0000ee", "cd00cd", "00cdcd", "e5e5e5"),
     *("7f7f7f", "ff0000", "00ff00", "ffff00", "5c5cff", "ff00ff", "00ffff", "ffffff"),
 ]
-
-
-@pytest.fixture(scope="module")
-def own() -> Iterator[Stack]:
-    with Stack(StackOptions(alertmanager_peers=2), find_binaries()) as s:
-        s.wait_for_firing(timeout=30, min_alerts=3)
-        yield s
 
 
 @pytest.fixture
@@ -72,7 +65,7 @@ def screen_lines(app: OncallApp) -> list[str]:
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
-async def help_of(pilot, app: OncallApp, key: str = "question_mark") -> tuple[set[str], str]:  # type: ignore[no-untyped-def]
+async def help_of(pilot: Pilot[None], app: OncallApp, key: str = "question_mark") -> tuple[set[str], str]:
     """Open help, return (binding ids listed, the help's text), close it again."""
     await pilot.press(key)
     await until(pilot, lambda: isinstance(app.screen, HelpScreen))
@@ -225,7 +218,7 @@ async def test_footers_fit_80_columns(own: Stack) -> None:
         assert right <= 80, line
 
 
-def _luminance(rgb: ColorTriplet) -> float:
+def _luminance(rgb: tuple[int, int, int]) -> float:
     def channel(v: int) -> float:
         c = v / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -233,7 +226,7 @@ def _luminance(rgb: ColorTriplet) -> float:
     return 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2])
 
 
-def _contrast(a: ColorTriplet, b: ColorTriplet) -> float:
+def _contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 

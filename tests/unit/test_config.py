@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from oncall_tui.config import (
     parse_settings,
     resolve_context,
 )
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "config.example.yaml"
@@ -148,17 +146,6 @@ def test_command_line_overrides_a_configured_context() -> None:
 def test_parse_rejects_non_mapping() -> None:
     with pytest.raises(ConfigError, match="must be a mapping"):
         parse_settings(["a"])
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oncall_tui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_cli_invalid_config_exits_2_with_one_line(tmp_path: Path) -> None:

@@ -48,8 +48,8 @@ def test_merge_keeps_the_freshest_copy() -> None:
 
 
 def test_merge_groups_and_unique_alerts_across_receivers() -> None:
-    pd = AlertGroup(labels={"alertname": "X"}, receiver=Receiver("pagerduty"), alerts=[alert("1")])
-    ops = AlertGroup(labels={"alertname": "X"}, receiver=Receiver("ops"), alerts=[alert("1")])
+    pd = AlertGroup(labels={"alertname": "X"}, receiver=Receiver("pagerduty"), alerts=(alert("1"),))
+    ops = AlertGroup(labels={"alertname": "X"}, receiver=Receiver("ops"), alerts=(alert("1"),))
     groups = merge_groups("c", {"a": [pd, ops], "b": [pd]})
     assert sorted(g.receiver for g in groups) == ["ops", "pagerduty"]
     pager = next(g for g in groups if g.receiver == "pagerduty")
@@ -135,7 +135,7 @@ def test_board_sorts_groups_and_alerts_and_groups_pending_by_name() -> None:
         starts_at=T0,
     )
     group = AlertGroup(
-        labels={"team": "ops"}, receiver=Receiver("r"), alerts=[warning, new_crit, old_crit]
+        labels={"team": "ops"}, receiver=Receiver("r"), alerts=(warning, new_crit, old_crit)
     )
     pending = RuleAlert(
         labels={"alertname": "Later", "severity": "info"}, state="pending", active_at=T0
@@ -156,7 +156,7 @@ def test_board_sorts_groups_and_alerts_and_groups_pending_by_name() -> None:
 
 
 def test_board_filter_toggles_folding_and_new_alerts() -> None:
-    first = AlertGroup(labels={}, receiver=Receiver("r"), alerts=[alert("1", "A"), alert("2", "B")])
+    first = AlertGroup(labels={}, receiver=Receiver("r"), alerts=(alert("1", "A"), alert("2", "B")))
     builder = GroupBuilder()
     model = BoardModel()
     model.set_groups(builder.build(merge_groups("c", {"p": [first]})))
@@ -171,14 +171,14 @@ def test_board_filter_toggles_folding_and_new_alerts() -> None:
     second = AlertGroup(
         labels={},
         receiver=Receiver("r"),
-        alerts=[alert("1", "A"), alert("2", "B"), alert("3", "C")],
+        alerts=(alert("1", "A"), alert("2", "B"), alert("3", "C")),
     )
     model.set_groups(builder.build(merge_groups("c", {"p": [second]})))
     assert model.new_keys == frozenset({"c/3"})
 
 
 def test_group_builder_reuses_unchanged_groups() -> None:
-    group = AlertGroup(labels={}, receiver=Receiver("r"), alerts=[alert("1")])
+    group = AlertGroup(labels={}, receiver=Receiver("r"), alerts=(alert("1"),))
     merger = GroupMerger("c")
     builder = GroupBuilder()
     first = builder.build(merger.merge({"p": [group]}))

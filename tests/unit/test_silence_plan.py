@@ -97,7 +97,7 @@ def test_moment_described_in_both_zones() -> None:
 
 
 def form(**changes: object) -> FormInput:
-    base = dict(
+    base: dict[str, object] = dict(
         matchers=((True, 'service="churn-api"'), (False, 'severity="critical"'), (True, "team=ml")),
         end="2h",
         comment="deploy",
