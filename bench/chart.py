@@ -1,6 +1,6 @@
 """How long the triage chart takes to draw: prints figures, asserts nothing.
 
-    .venv/bin/python bench/chart.py
+.venv/bin/python bench/chart.py
 """
 
 from __future__ import annotations
@@ -14,10 +14,17 @@ from oncall_tui.ui.widgets.chart import ChartSeries, render_chart
 
 def main() -> None:
     end = 1_800_000_000.0
-    for count, points, width, height in ((1, 240, 80, 12), (10, 1440, 120, 12), (50, 1440, 200, 30)):
+    for count, points, width, height in (
+        (1, 240, 80, 12),
+        (10, 1440, 120, 12),
+        (50, 1440, 200, 30),
+    ):
         step = 86400 / points
         series = [
-            ChartSeries(f'{{pod="p-{k}"}}', [(end - 86400 + i * step, k + math.sin(i / 40)) for i in range(points)])
+            ChartSeries(
+                f'{{pod="p-{k}"}}',
+                [(end - 86400 + i * step, k + math.sin(i / 40)) for i in range(points)],
+            )
             for k in range(count)
         ]
         runs = []

@@ -41,8 +41,11 @@ async def shoot(stack: Stack, size: tuple[int, int]) -> None:
         await pilot.press("slash", "escape")
         screen = app.screen
         assert isinstance(screen, AlertsScreen)
-        target = next(i for i, line in enumerate(screen.board._lines)
-                      if line.alert is not None and line.alert.name == "HighLatency")
+        target = next(
+            i
+            for i, line in enumerate(screen.board._lines)
+            if line.alert is not None and line.alert.name == "HighLatency"
+        )
         screen.board.move_to(target)
         await pilot.press("enter")
         deadline = time.monotonic() + 10
@@ -66,8 +69,11 @@ async def views(app: OncallApp, pilot, board: AlertsScreen) -> None:  # type: ig
     from oncall_tui.ui.dialogs.silence_form import SilenceForm
 
     def select(name: str) -> None:
-        index = next(i for i, line in enumerate(board.board._lines)
-                     if line.alert is not None and line.alert.name == name)
+        index = next(
+            i
+            for i, line in enumerate(board.board._lines)
+            if line.alert is not None and line.alert.name == name
+        )
         board.board.move_to(index)
 
     select("HighCPU")
@@ -75,8 +81,9 @@ async def views(app: OncallApp, pilot, board: AlertsScreen) -> None:  # type: ig
     await wait_for(pilot, lambda: "acked" in _board_text(board))
     select("HighErrorRate")
     await pilot.press("s")
-    await wait_for(pilot, lambda: isinstance(app.screen, SilenceForm)
-                   and "Would silence" in _screen_text(app))
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, SilenceForm) and "Would silence" in _screen_text(app)
+    )
     form = app.screen
     form.query_one("#sf-matchers").deselect(next(iter(form.rows)))  # alertname off
     await pilot.press("tab", *"churn-api deploy, rollback window")

@@ -95,7 +95,10 @@ class RunbookFetcher:
             self._problem = str(exc)
             transport = GuardedTransport(self.policy, hooks=hooks)
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": USER_AGENT, "Accept": "text/markdown, text/plain, text/html;q=0.9, */*;q=0.5"},
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "text/markdown, text/plain, text/html;q=0.9, */*;q=0.5",
+            },
             trust_env=False,
             follow_redirects=False,
             transport=transport,
@@ -138,7 +141,9 @@ class RunbookFetcher:
         """The local file at `path`, only if it lies inside the runbook folders (`roots`)."""
         started = time.monotonic()
         body, real = await asyncio.to_thread(self._read, path)
-        return Fetched(path, str(real), "", _decode(body, ""), len(body), time.monotonic() - started)
+        return Fetched(
+            path, str(real), "", _decode(body, ""), len(body), time.monotonic() - started
+        )
 
     def _read(self, path: str) -> tuple[bytes, Path]:
         # Not cached: the check is cheap, and a cached file must not outlive a changed config.
@@ -240,7 +245,9 @@ class RunbookFetcher:
                 "(runbooks.auth in the config, secret in the keyring)"
             )
         if status >= 400:
-            raise FetchError(f"HTTP {status} {response.reason_phrase}", missing=status in (404, 410))
+            raise FetchError(
+                f"HTTP {status} {response.reason_phrase}", missing=status in (404, 410)
+            )
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(self._too_large(int(declared)))
@@ -254,7 +261,12 @@ class RunbookFetcher:
         content_type = response.headers.get("content-type", "")
         body = b"".join(chunks)
         return Fetched(
-            asked, final, content_type, _decode(body, content_type), total, time.monotonic() - started
+            asked,
+            final,
+            content_type,
+            _decode(body, content_type),
+            total,
+            time.monotonic() - started,
         )
 
     async def aclose(self) -> None:

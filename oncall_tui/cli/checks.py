@@ -105,7 +105,9 @@ async def _probe_prometheus(clients: Clients, prometheus: PrometheusClient) -> l
             note += "prometheus.rules_url to vmalert"
             exc = errors.ApiError(exc.server, "no query API")
         probes.append(
-            Probe("prometheus", "prometheus", prometheus.url, False, f"{named}{exc.message}; {note}")
+            Probe(
+                "prometheus", "prometheus", prometheus.url, False, f"{named}{exc.message}; {note}"
+            )
         )
     else:
         assert engine is not None

@@ -109,7 +109,7 @@ DEMO_TRIAGE: dict[str, Any] = {
                 ),
                 TriageQuery(
                     name="pod restarts (15m)",
-                    query='sum by (pod) (increase(kube_pod_container_status_restarts_total'
+                    query="sum by (pod) (increase(kube_pod_container_status_restarts_total"
                     '{namespace="churn-mlops"}[15m]))',
                 ),
             ],

@@ -14,7 +14,10 @@ _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 # (first release, what changes for the user or the client), oldest first.
 CHANGES: tuple[tuple[tuple[int, int], str], ...] = (
     ((0, 26), "deleting an unknown silence answers 404"),
-    ((0, 27), "/api/v1 is gone (410); UTF-8 matcher parser: names like service.name must be quoted"),
+    (
+        (0, 27),
+        "/api/v1 is gone (410); UTF-8 matcher parser: names like service.name must be quoted",
+    ),
     ((0, 28), "time-interval muting shown as muted (mutedBy); silence limits can refuse a write"),
     ((0, 32), "silences carry annotations"),
     ((0, 33), "receivers are references (name only); receiver_matchers filter"),

@@ -209,7 +209,9 @@ class Ledger:
     def _vouches(self, name: str) -> bool:
         """Whether Prometheus can say if this alert still fires: answering, its rule, settled."""
         rules = self._rules
-        return self._active is not None and rules is not None and rules.settled and name in rules.names
+        return (
+            self._active is not None and rules is not None and rules.settled and name in rules.names
+        )
 
     def _verdict(self, alert: BoardAlert, why: str) -> tuple[bool, str]:
         """(resolved?, what says so or why not). Prometheus decides for its own alerts: an
@@ -275,12 +277,12 @@ class Ledger:
             out.append(self._with_held(key, empty, tuple(alerts), cache))
         self._decorated = cache
         if self.resolved:
-            gone = tuple(
-                r.alert for r in sorted(self.resolved.values(), key=lambda r: -r.left_at)
-            )
+            gone = tuple(r.alert for r in sorted(self.resolved.values(), key=lambda r: -r.left_at))
             last = self._resolved_group
-            if last is None or len(last.alerts) != len(gone) or any(
-                a is not b for a, b in zip(last.alerts, gone, strict=True)
+            if (
+                last is None
+                or len(last.alerts) != len(gone)
+                or any(a is not b for a, b in zip(last.alerts, gone, strict=True))
             ):
                 last = make_group(RESOLVED_CLUSTER, RESOLVED_RECEIVER, (), gone)
             self._resolved_group = last
@@ -374,4 +376,3 @@ def _locate(
             seen = found.get(alert.key)
             found[alert.key] = (alert, (place,)) if seen is None else (seen[0], (*seen[1], place))
     return found
-

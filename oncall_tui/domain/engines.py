@@ -44,7 +44,9 @@ def identify(facts: EngineFacts) -> Engine:
         return Engine(
             "mimir",
             "Mimir or Cortex (no tenant sent)",
-            capabilities={c: Capability(False, why) for c in (PENDING, RULES, HISTORY, SLO_DISCOVERY)},
+            capabilities={
+                c: Capability(False, why) for c in (PENDING, RULES, HISTORY, SLO_DISCOVERY)
+            },
             notes=(explain_no_org_id(),),
         )
     if "mimir" in application.lower() or "features" in info:
@@ -131,7 +133,9 @@ def _victoriametrics(flags: str | None, *, cluster: bool) -> Engine:
             SLO_DISCOVERY: Capability(True, "vmalert's recording rules"),
         }
     else:
-        why = f"its rules and alerts API is a placeholder without -vmalert.proxyURL: {RULES_URL_HINT}"
+        why = (
+            f"its rules and alerts API is a placeholder without -vmalert.proxyURL: {RULES_URL_HINT}"
+        )
         caps = {
             PENDING: Capability(None, why),
             RULES: Capability(None, why),
@@ -208,7 +212,7 @@ def summary(engine: Engine) -> str:
 
 def explain_no_org_id() -> str:
     return (
-        "Mimir/Cortex answered 401 \"no org id\": it serves many tenants and needs to know "
+        'Mimir/Cortex answered 401 "no org id": it serves many tenants and needs to know '
         "which one; add `headers: {X-Scope-OrgID: <tenant>}` to the context (several "
         "tenants at once: `a|b`)"
     )

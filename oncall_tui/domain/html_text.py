@@ -9,8 +9,28 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 _BLOCKS = frozenset(
-    {"p", "div", "section", "article", "header", "footer", "main", "nav", "table", "tr",
-     "blockquote", "ul", "ol", "dl", "dt", "dd", "form", "figure", "hr", "br"}
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "table",
+        "tr",
+        "blockquote",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "form",
+        "figure",
+        "hr",
+        "br",
+    }
 )
 _SKIP = frozenset({"script", "style", "head", "template", "noscript", "svg", "iframe", "object"})
 

@@ -109,9 +109,7 @@ class GroupMerger:
 GroupKey = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def _same(
-    old: tuple[tuple[str, AlertGroup], ...], new: tuple[tuple[str, AlertGroup], ...]
-) -> bool:
+def _same(old: tuple[tuple[str, AlertGroup], ...], new: tuple[tuple[str, AlertGroup], ...]) -> bool:
     return len(old) == len(new) and all(
         a[0] == b[0] and a[1] is b[1] for a, b in zip(old, new, strict=True)
     )

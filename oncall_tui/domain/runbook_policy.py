@@ -203,7 +203,9 @@ class NetworkPolicy:
         address = parse_address(address_text)
         if address is None:
             return Refusal(
-                NETWORK_RULE, f"{_host_key(host)} resolved to {address_text!r}, not an address", ALLOW_HOSTS
+                NETWORK_RULE,
+                f"{_host_key(host)} resolved to {address_text!r}, not an address",
+                ALLOW_HOSTS,
             )
         if self._allowed(host, address):
             return None

@@ -40,7 +40,7 @@ class Candidate:
 
     @property
     def source(self) -> str:
-        """"folder", "annotation" or "template": who chose this place."""
+        """ "folder", "annotation" or "template": who chose this place."""
         if self.origin.startswith("folder"):
             return "folder"
         return "annotation" if self.origin.startswith("annotation") else "template"
@@ -135,7 +135,7 @@ def candidates(
 
 
 def document_kind(content_type: str, location: str) -> str:
-    """"markdown", "html", "text" or "other", from the media type and then the name."""
+    """ "markdown", "html", "text" or "other", from the media type and then the name."""
     media = content_type.split(";", 1)[0].strip().lower()
     suffix = Path(urlsplit(location).path).suffix.lower()
     if media in ("text/markdown", "text/x-markdown") or suffix in MARKDOWN_SUFFIXES:

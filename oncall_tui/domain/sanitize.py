@@ -44,5 +44,7 @@ def clean_lines(text: str, max_lines: int = 200, width: int = 1000) -> list[str]
         lines.append(one_line(line, width))
     if rest:
         more = rest.count("\n") + 1
-        lines.append(f"\N{HORIZONTAL ELLIPSIS} {more} more line{'s' if more != 1 else ''} not shown")
+        lines.append(
+            f"\N{HORIZONTAL ELLIPSIS} {more} more line{'s' if more != 1 else ''} not shown"
+        )
     return lines

@@ -136,7 +136,9 @@ def parse_rows(
         try:
             parsed.append(parse_matcher_set(text) if sets else [parse_matcher(text)])
         except FilterError as exc:
-            problems.append(Problem(f"matcher:{index}", f"column {exc.position + 1}: {exc.message}"))
+            problems.append(
+                Problem(f"matcher:{index}", f"column {exc.position + 1}: {exc.message}")
+            )
     return parsed, problems
 
 

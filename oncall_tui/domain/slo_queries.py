@@ -79,8 +79,7 @@ def coverage_expr(spec: SLOSpec, span_s: float, step_s: float) -> str:
     raw = spec.ratio or spec.errors
     inner = replace(spec, recorded={}).ratio_expr("5m") if raw else spec.ratio_expr("5m")
     return (
-        f"min_over_time(timestamp(({inner}))"
-        f"[{format_duration(span_s)}:{format_duration(step_s)}])"
+        f"min_over_time(timestamp(({inner}))[{format_duration(span_s)}:{format_duration(step_s)}])"
     )
 
 

@@ -122,7 +122,9 @@ class Poller:
         if engine is None or not engine.rules_placeholder:
             return ""
         why = engine.capabilities.get(PENDING)
-        return f"{engine.name} cannot tell pending alerts" + (f" ({why.why})" if why and why.why else "")
+        return f"{engine.name} cannot tell pending alerts" + (
+            f" ({why.why})" if why and why.why else ""
+        )
 
     async def _rules(self) -> PrometheusRules | None:
         """Prometheus's alerting rules and whether it has settled: each rule group evaluated

@@ -35,9 +35,7 @@ class ContextState:
         # The board polls every few seconds and sees Prometheus fail or return first.
         self.alerts.prometheus_watchers.append(self.slo.prometheus_state)
         self.lookups = Lookups(clients, self.engines)
-        self.runbooks = RunbookStore(
-            clients.context, allow_insecure_keyring=allow_insecure_keyring
-        )
+        self.runbooks = RunbookStore(clients.context, allow_insecure_keyring=allow_insecure_keyring)
 
     async def aclose(self) -> None:
         await asyncio.gather(self.alerts.aclose(), self.slo.aclose())

@@ -108,9 +108,7 @@ class Lookups:
     async def query(self, expr: str, at: datetime | float | None = None) -> QueryResult:
         return await self._prometheus().query(expr, at)
 
-    async def query_range(
-        self, expr: str, start: float, end: float, step: float
-    ) -> QueryResult:
+    async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult:
         return await self._prometheus().query_range(expr, start, end, step)
 
     async def history(

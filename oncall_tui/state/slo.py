@@ -312,7 +312,9 @@ class SLOStore:
     def available(self) -> bool:
         return self.clients.prometheus is not None
 
-    def subscribe(self, callback: Callable[[], object], *, charts: bool = False) -> Callable[[], None]:
+    def subscribe(
+        self, callback: Callable[[], object], *, charts: bool = False
+    ) -> Callable[[], None]:
         """Call `callback` after every SLO poll; the loop starts with the first subscriber."""
         remove = self.subscribers.add(callback)
         if charts:

@@ -217,9 +217,7 @@ class SilenceActions:
         self._report(screen, report, f"extend {len(targets)} silence(s)", on_saved)
         return report
 
-    async def maintenance_targets(
-        self, screen: Screen[Any], name: str
-    ) -> list[tuple[str, str]]:
+    async def maintenance_targets(self, screen: Screen[Any], name: str) -> list[tuple[str, str]]:
         """(cluster, ID) of every unexpired silence of the named maintenance; says so if none."""
         read = await silencing.read_all(self.clients, with_alerts=False)
         keys = [

@@ -41,9 +41,12 @@ def posted(stack: Stack) -> Iterator[str]:
 
     def post(ends: datetime) -> None:
         body = [
-            {"labels": {"alertname": name, "version_run": run, "severity": "warning"},
-             "annotations": {"summary": f"{name} for the version tests"},
-             "startsAt": (ends - timedelta(hours=2)).isoformat(), "endsAt": ends.isoformat()}
+            {
+                "labels": {"alertname": name, "version_run": run, "severity": "warning"},
+                "annotations": {"summary": f"{name} for the version tests"},
+                "startsAt": (ends - timedelta(hours=2)).isoformat(),
+                "endsAt": ends.isoformat(),
+            }
             for name in ("VersionMuted", "VersionActive")
         ]
         httpx.post(f"{url}/api/v2/alerts", json=body, timeout=10).raise_for_status()
@@ -51,7 +54,7 @@ def posted(stack: Stack) -> Iterator[str]:
     post(datetime.now(UTC) + timedelta(hours=1))
     deadline = time.monotonic() + 20
     flt = [("filter", f'version_run="{run}"')]
-    while len(httpx.get(f"{url}/api/v2/alerts", params=flt, timeout=5).json()) < 2:
+    while len(httpx.get(f"{url}/api/v2/alerts", params=tuple(flt), timeout=5).json()) < 2:
         assert time.monotonic() < deadline, "posted alerts not listed within 20 s"
         time.sleep(0.2)
     try:
@@ -80,8 +83,11 @@ def silence(run: str, comment: str, **extra: object) -> PostableSilence:
     now = datetime.now(UTC)
     return PostableSilence(
         matchers=[Matcher("version_run", run), Matcher("alertname", "NoSuchAlert" + comment)],
-        starts_at=now, ends_at=now + timedelta(minutes=5), created_by="version-tests",
-        comment=comment, **extra,  # type: ignore[arg-type]
+        starts_at=now,
+        ends_at=now + timedelta(minutes=5),
+        created_by="version-tests",
+        comment=comment,
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -150,9 +156,7 @@ async def test_expiring_an_unknown_silence_is_not_found_from_0_26(
         await peer.expire_silence(str(uuid.uuid4()))
 
 
-async def test_silence_annotations_from_0_32(
-    contract: ContractServer, posted: str
-) -> None:
+async def test_silence_annotations_from_0_32(contract: ContractServer, posted: str) -> None:
     client = AlertmanagerPeer(contract.url, OPTIONS)
     cluster = AlertmanagerCluster("c", [client])
     try:
@@ -165,9 +169,7 @@ async def test_silence_annotations_from_0_32(
                 assert written.annotations == {"ack": "alice"}
             else:
                 assert written.annotations == {}
-                assert not any(
-                    "annotations" in s for s in contract.seen if s.startswith("POST")
-                )
+                assert not any("annotations" in s for s in contract.seen if s.startswith("POST"))
         finally:
             await cluster.expire_silence(written.id)
     finally:
@@ -199,11 +201,9 @@ async def test_silence_limit_is_shown_verbatim_from_0_28(
 
 
 @pytest.mark.parametrize("version", ["0.28.0", "0.34.0"])
-async def test_board_shows_muted_and_m_hides_it(
-    stack: Stack, posted: str, version: str
-) -> None:
+async def test_board_shows_muted_and_m_hides_it(stack: Stack, posted: str, version: str) -> None:
     """The real app on the 0.28/0.34 contract server: the muted alert reads muted, M hides it."""
-    from tests.ui.test_app import alert_row, until
+    from tests.helpers import alert_row, until
 
     server = ContractServer(version, stack.alertmanager_urls[0], muted={"VersionMuted": INTERVAL})
     with server.running() as contract:

@@ -200,7 +200,9 @@ def test_demo_serve_keeps_its_config_and_says_the_servers_stop_with_it(tmp_path:
             time.sleep(0.1)
         told = "".join(err)
         assert f"also written to {path}" in told
-        assert "stays after the demo stops" in told and "servers it names stop with the demo" in told
+        assert (
+            "stays after the demo stops" in told and "servers it names stop with the demo" in told
+        )
         assert path.read_text() == "".join(out), "the same YAML on stdout and in the file"
         live = run("--config", str(path), "check-config")
         assert live.returncode == 0, live.stdout + live.stderr

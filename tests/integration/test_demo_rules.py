@@ -26,7 +26,9 @@ ML = {"team": "ml", "service": "churn-api"}
 NS = 'namespace="churn-mlops"'
 
 
-def _alert(labels: dict[str, str], summary: str, description: str, runbook: str = "") -> dict[str, Any]:
+def _alert(
+    labels: dict[str, str], summary: str, description: str, runbook: str = ""
+) -> dict[str, Any]:
     annotations = {"summary": summary, "description": description}
     if runbook:
         annotations["runbook_url"] = f"https://runbooks.example.com/{runbook}"

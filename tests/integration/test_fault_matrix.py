@@ -123,7 +123,9 @@ def board_context(stack: Stack, proxy: fp.FaultProxy, target: str) -> Context:
     )
 
 
-STALE = re.compile(r"STALE since \d\d:\d\d:\d\d \((\d+)s ago\):\s+(am|prometheus): (.+)")  # the reason may get a line of its own
+STALE = re.compile(
+    r"STALE since \d\d:\d\d:\d\d \((\d+)s ago\):\s+(am|prometheus): (.+)"
+)  # the reason may get a line of its own
 
 
 def board_read(target: str) -> Callable[..., Awaitable[None]]:

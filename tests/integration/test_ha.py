@@ -49,7 +49,8 @@ async def test_one_peer_down_keeps_the_cluster_usable(pair: Stack) -> None:
     alert = PostableAlert(
         labels={"alertname": "HADrill", "severity": "critical", "service": "churn-api"},
         annotations={"summary": "posted to both peers, as Prometheus does"},
-        starts_at=now, ends_at=now + timedelta(hours=1),
+        starts_at=now,
+        ends_at=now + timedelta(hours=1),
     )
     for peer in peers:
         await peer.post_alerts([alert])
@@ -69,8 +70,11 @@ async def test_one_peer_down_keeps_the_cluster_usable(pair: Stack) -> None:
     assert merged[0].peers == (peers[0].url,)
 
     silence = PostableSilence(
-        matchers=[Matcher("alertname", "HADrill")], starts_at=now,
-        ends_at=now + timedelta(hours=1), created_by="pytest", comment="peer 1 is down",
+        matchers=[Matcher("alertname", "HADrill")],
+        starts_at=now,
+        ends_at=now + timedelta(hours=1),
+        created_by="pytest",
+        comment="peer 1 is down",
     )
     stored = await cluster.write_silence(silence)
     assert stored.state == "active"
@@ -127,7 +131,9 @@ async def test_a_partitioned_peer_in_the_app(stack: Stack, fault: fp.Fault) -> N
         )
         app = OncallApp(Settings(), build_clients(context))
         async with app.run_test(size=(140, 35)) as pilot:
-            await until(pilot, lambda: alert_row(app, "HighErrorRate") and "pair 2/2" in status(app))
+            await until(
+                pilot, lambda: alert_row(app, "HighErrorRate") and "pair 2/2" in status(app)
+            )
             before = sorted(set(shown_alerts(app, on_both=True)))
             no_alert_twice(app)
 

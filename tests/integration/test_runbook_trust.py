@@ -163,14 +163,34 @@ async def test_files_inside_the_folders_still_read_and_a_fifo_does_not_hang(disk
 @pytest.mark.parametrize(
     "host",
     [
-        "169.254.169.254", "169.254.170.2", "169.254.0.23", "169.254.0.1",
-        "2852039166", "0xa9fea9fe", "0251.0376.0251.0376", "169.254.43518",
-        "fe80::1", "[fe80::1%25eth0]", "FE80::a:b", "fd00:ec2::254", "[fd00:ec2::254]",
-        "::ffff:169.254.169.254", "::ffff:a9fe:a9fe", "64:ff9b::a9fe:a9fe",
-        "2002:a9fe:a9fe::1", "::169.254.169.254",
-        "100.100.100.200", "192.0.0.192", "168.63.129.16",
-        "metadata.google.internal", "METADATA.GOOGLE.INTERNAL.", "metadata.goog", "metadata",
-        "instance-data", "instance-data.ec2.internal", "x.metadata.google.internal",
+        "169.254.169.254",
+        "169.254.170.2",
+        "169.254.0.23",
+        "169.254.0.1",
+        "2852039166",
+        "0xa9fea9fe",
+        "0251.0376.0251.0376",
+        "169.254.43518",
+        "fe80::1",
+        "[fe80::1%25eth0]",
+        "FE80::a:b",
+        "fd00:ec2::254",
+        "[fd00:ec2::254]",
+        "::ffff:169.254.169.254",
+        "::ffff:a9fe:a9fe",
+        "64:ff9b::a9fe:a9fe",
+        "2002:a9fe:a9fe::1",
+        "::169.254.169.254",
+        "100.100.100.200",
+        "192.0.0.192",
+        "168.63.129.16",
+        "metadata.google.internal",
+        "METADATA.GOOGLE.INTERNAL.",
+        "metadata.goog",
+        "metadata",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "x.metadata.google.internal",
     ],
 )
 def test_metadata_hosts_are_refused_in_every_spelling(host: str) -> None:
@@ -184,7 +204,14 @@ def test_metadata_hosts_are_refused_in_every_spelling(host: str) -> None:
 
 def test_ordinary_hosts_pass_and_the_allow_list_opens_exactly_one() -> None:
     policy = NetworkPolicy()
-    for host in ("127.0.0.1", "10.1.2.3", "192.168.0.10", "::1", "github.com", "metadata.example.com"):
+    for host in (
+        "127.0.0.1",
+        "10.1.2.3",
+        "192.168.0.10",
+        "::1",
+        "github.com",
+        "metadata.example.com",
+    ):
         assert policy.host_refusal(host) is None, host
     allow = NetworkPolicy.from_config(["169.254.10.5", "Metadata.Google.Internal."])
     assert allow.host_refusal("169.254.10.5") is None
@@ -211,7 +238,9 @@ def net(other_server: RunbookServer) -> LoopbackNet:
     return network
 
 
-async def fetch_with(net: LoopbackNet, url: str, allow: tuple[str, ...] = (), proxy: str | None = None) -> str:
+async def fetch_with(
+    net: LoopbackNet, url: str, allow: tuple[str, ...] = (), proxy: str | None = None
+) -> str:
     client = RunbookFetcher(
         max_bytes=100_000,
         timeout=5.0,
@@ -249,7 +278,9 @@ async def test_metadata_urls_are_refused_before_any_connection(
 async def test_a_redirect_to_a_metadata_address_is_refused_at_that_hop(
     net: LoopbackNet, runbook_server: RunbookServer, other_server: RunbookServer
 ) -> None:
-    runbook_server.routes["/direct"] = Route(status=302, location="http://169.254.169.254" + META_PATH)
+    runbook_server.routes["/direct"] = Route(
+        status=302, location="http://169.254.169.254" + META_PATH
+    )
     runbook_server.routes["/named"] = Route(status=301, location="http://sneaky.test" + META_PATH)
     for path in ("/direct", "/named"):
         with pytest.raises(RefusedLink):
@@ -299,7 +330,10 @@ async def test_behind_a_proxy_the_target_is_checked_before_the_proxy_hears_of_it
         with pytest.raises(RefusedLink):
             await fetch_with(net, url, proxy=runbook_server.url)
     assert runbook_server.seen == []
-    assert await fetch_with(net, "http://wiki.test/Fine.md", proxy=runbook_server.url) == "# via proxy\n"
+    assert (
+        await fetch_with(net, "http://wiki.test/Fine.md", proxy=runbook_server.url)
+        == "# via proxy\n"
+    )
 
 
 # -- through the app and the real Alertmanager ----------------------------------------------------
@@ -472,7 +506,10 @@ async def test_the_runbook_view_names_its_source(
         await peer.post_alerts(alerts(datetime.now(UTC) - timedelta(seconds=1)))
         await peer.aclose()
     assert seen["Fine"] == f"from the configured runbook folder {disk.root}"
-    assert "from the alert: its runbook_url annotation, chosen by whoever posted" in seen["RB19_annotated"]
+    assert (
+        "from the alert: its runbook_url annotation, chosen by whoever posted"
+        in seen["RB19_annotated"]
+    )
     assert "redirected to" in seen["RB19_annotated"]
     assert "from the config's runbooks.url_template" in seen["RB19_template"]
 

@@ -57,11 +57,7 @@ def draft(tag: str, end: str = "2h", **extra: str) -> Draft:
 
 async def held(cluster: AlertmanagerCluster, tag: str) -> list[str]:
     """IDs of unexpired silences the server holds for the tag (the server's truth)."""
-    return [
-        s.id
-        for s in await cluster.silences([f'test_case="{tag}"'])
-        if s.state != "expired"
-    ]
+    return [s.id for s in await cluster.silences([f'test_case="{tag}"']) if s.state != "expired"]
 
 
 async def test_one_silence_per_cluster_read_back_and_a_retry_creates_nothing(

@@ -70,7 +70,9 @@ def test_no_data_is_never_a_figure(bad: float | None) -> None:
     assert budget(0.999, DAYS_30, 0.01, bad) is None
     assert burn_rate(bad, 0.999) is None
     assert time_to_exhaustion(None, 0.1) is None
-    report = SLOReport(SLOSpec("a", "s", DAYS_30, 0.999), 0.0, 0.999, bad, dict.fromkeys(WINDOWS, bad))
+    report = SLOReport(
+        SLOSpec("a", "s", DAYS_30, 0.999), 0.0, 0.999, bad, dict.fromkeys(WINDOWS, bad)
+    )
     assert report.remaining_pct is None and report.state == NO_DATA and report.sli is None
     assert burn_rate(0.01, 1.0) is None and budget(1.0, DAYS_30, 0.0, 1.0) is None
 
@@ -113,14 +115,38 @@ def test_example_config_and_demo_share_the_churn_api_slos() -> None:
 def test_pyrra_rules_are_discovered() -> None:
     expr = 'sum(rate(http_requests_total{code=~"5..",job="api"}[{w}])) / sum(rate(http_requests_total{job="api"}[{w}]))'
     rules = [
-        Rule(f"http_requests:burnrate{w}", expr.replace("{w}", w), "recording", labels={"job": "api", "slo": "api-errors"})
+        Rule(
+            f"http_requests:burnrate{w}",
+            expr.replace("{w}", w),
+            "recording",
+            labels={"job": "api", "slo": "api-errors"},
+        )
         for w in ("5m", "30m", "1h", "2h", "6h", "1d", "4d")
     ]
-    rules.append(Rule("http_requests:increase4w", "sum(increase(x[4w]))", "recording", labels={"slo": "api-errors"}))
+    rules.append(
+        Rule(
+            "http_requests:increase4w",
+            "sum(increase(x[4w]))",
+            "recording",
+            labels={"slo": "api-errors"},
+        )
+    )
     alert = 'http_requests:burnrate5m{slo="api-errors"} > (14 * (1-0.99)) and http_requests:burnrate1h{slo="api-errors"} > (14 * (1-0.99))'
-    rules.append(Rule("ErrorBudgetBurn", alert, "alerting", labels={"slo": "api-errors", "severity": "critical"}))
+    rules.append(
+        Rule(
+            "ErrorBudgetBurn",
+            alert,
+            "alerting",
+            labels={"slo": "api-errors", "severity": "critical"},
+        )
+    )
     (spec,) = discover([RuleGroup("api-errors", "pyrra.yml", rules)])
-    assert (spec.source, spec.name, spec.service, spec.objective) == ("pyrra", "api-errors", "api", 0.99)
+    assert (spec.source, spec.name, spec.service, spec.objective) == (
+        "pyrra",
+        "api-errors",
+        "api",
+        0.99,
+    )
     assert spec.window == "28d" and spec.labels == {"slo": "api-errors"}
     assert spec.ratio_expr("1h") == 'http_requests:burnrate1h{slo="api-errors"}'
     assert "[3d]" in spec.ratio_expr("3d"), "a window Pyrra does not record is computed"
@@ -130,8 +156,12 @@ def test_exporter_rate_change_keeps_counters_continuous() -> None:
     old_rates, new_rates = ExporterRates(), ExporterRates(error_ratio=0.5)
     old, new = layout(old_rates, 0), layout(new_rates, 0)
     joined = continued(old, new, 100.0)
-    before = {x.text: x.per_second * 100 + x.constant for x in old.lines if x.per_second is not None}
-    after = {x.text: x.per_second * 100 + x.constant for x in joined.lines if x.per_second is not None}
+    before = {
+        x.text: x.per_second * 100 + x.constant for x in old.lines if x.per_second is not None
+    }
+    after = {
+        x.text: x.per_second * 100 + x.constant for x in joined.lines if x.per_second is not None
+    }
     assert after == pytest.approx(before)
     slope = {x.text: x.per_second for x in joined.lines if x.per_second is not None}
     assert slope['churn_api_requests_total{status="500",endpoint="/predict"}'] == pytest.approx(

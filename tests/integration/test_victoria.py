@@ -80,7 +80,7 @@ def context(stack: Stack, url: str, rules_url: str | None = None, name: str = "v
     )
 
 
-async def until(
+async def probe_until(
     probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str, timeout: float = DEADLINE
 ) -> T:
     """Poll `probe` until `ok` holds; fail with the last value after `timeout`."""
@@ -137,17 +137,19 @@ async def test_pending_alerts_from_vmalert(vm: VictoriaStack, own_stack: Stack) 
     clients = build_clients(context(own_stack, vm.vm_url, vm.vmalert_url))
     try:
         poller = Poller(clients)
-        snapshot = await until(
+        snapshot = await probe_until(
             lambda: poller.poll(rules=True),
-            lambda s: {"HighMemory", "ModelNotUpdated"}
-            <= {a.labels["alertname"] for a in s.pending or ()},
+            lambda s: (
+                {"HighMemory", "ModelNotUpdated"}
+                <= {a.labels["alertname"] for a in s.pending or ()}
+            ),
             "both long-`for:` alerts pending in vmalert",
         )
         assert snapshot.pending_unknown == ""
         assert all(a.labels.get("cluster") == "vm" for a in snapshot.pending or ())
         assert snapshot.rules is not None and "HighErrorRate" in snapshot.rules.names
         # And the alerts vmalert fired reached the real Alertmanager pair.
-        groups = await until(
+        groups = await probe_until(
             lambda: poller.poll(),
             lambda s: any(
                 a.alert.labels.get("cluster") == "vm"
@@ -181,7 +183,7 @@ async def test_rule_expression_through_vmalert_and_not_without(
 async def test_query_runs_on_victoriametrics(vm: VictoriaStack, own_stack: Stack) -> None:
     lookups = Lookups(build_clients(context(own_stack, vm.vm_url, vm.vmalert_url)))
     try:
-        result = await until(
+        result = await probe_until(
             lambda: lookups.query('up{job="churn-api"}'),
             lambda r: len(r.samples) == 2,
             "both scrape targets in VictoriaMetrics",
@@ -198,22 +200,41 @@ async def test_history_from_alerts_for_state_written_by_vmalert(
     with a `for:` (seen here: 2 series, HighMemory's and ModelNotUpdated's, both pending
     for 1h): the for-0 ChurnAPIDown has a timeline, HighMemory an episode too."""
     lookups = Lookups(build_clients(context(own_stack, vm.vm_url, vm.vmalert_url)))
-    down = {"alertname": "ChurnAPIDown", "cluster": "vm", "job": "churn-api",
-            "severity": "critical", "service": "churn-api", "team": "ops",
-            "alertgroup": "churn_api", "instance": own_stack.down_instance or ""}
-    memory = {"alertname": "HighMemory", "cluster": "vm", "severity": "warning",
-              "service": "churn-api", "team": "ops", "alertgroup": "churn_infrastructure",
-              "pod": "churn-api-7d9f8b6c5-x2k4p"}
+    down = {
+        "alertname": "ChurnAPIDown",
+        "cluster": "vm",
+        "job": "churn-api",
+        "severity": "critical",
+        "service": "churn-api",
+        "team": "ops",
+        "alertgroup": "churn_api",
+        "instance": own_stack.down_instance or "",
+    }
+    memory = {
+        "alertname": "HighMemory",
+        "cluster": "vm",
+        "severity": "warning",
+        "service": "churn-api",
+        "team": "ops",
+        "alertgroup": "churn_infrastructure",
+        "pod": "churn-api-7d9f8b6c5-x2k4p",
+    }
 
     def history(name: str, labels: dict[str, str]) -> Callable[[], Awaitable[list[History]]]:
         return lambda: lookups.history(name, labels, [(600.0, 5.0, 60)])
 
     try:
-        fired = await until(history("ChurnAPIDown", down), lambda h: "█" in h[0].cells,
-                            "ChurnAPIDown firing in ALERTS")
+        fired = await probe_until(
+            history("ChurnAPIDown", down),
+            lambda h: "█" in h[0].cells,
+            "ChurnAPIDown firing in ALERTS",
+        )
         assert fired[0].firing_seconds > 0
-        held = await until(history("HighMemory", memory), lambda h: bool(h[0].episodes),
-                           "HighMemory's episode in ALERTS_FOR_STATE")
+        held = await probe_until(
+            history("HighMemory", memory),
+            lambda h: bool(h[0].episodes),
+            "HighMemory's episode in ALERTS_FOR_STATE",
+        )
         assert held[0].episodes[-1].ongoing
         assert "▒" in held[0].cells  # pending, not firing
     finally:
@@ -227,7 +248,7 @@ async def test_history_says_plainly_without_alerts_for_state(
     labels = {"alertname": "ChurnAPIDown", "cluster": "vm-bare"}
     try:
         # Wait until vmalert fires: before that "no history" would be true for another reason.
-        await until(
+        await probe_until(
             lambda: lookups.clients.rules.alerts(),  # type: ignore[union-attr]
             lambda alerts: any(a.labels.get("alertname") == "ChurnAPIDown" for a in alerts),
             "ChurnAPIDown firing in the bare vmalert",
@@ -247,7 +268,7 @@ async def test_slo_discovered_from_vmalert_figures_from_victoriametrics(
     clients = build_clients(context(own_stack, vm.vm_url, vm.vmalert_url))
     try:
         poller = SLOPoller(clients)
-        snapshot = await until(
+        snapshot = await probe_until(
             lambda: poller.poll(),
             lambda s: any(r.error_ratio is not None for r in s.reports),
             "an SLO figure recorded by vmalert",

@@ -65,7 +65,11 @@ class Spec:
             return [e for part in schema["allOf"] for e in self.errors(part, value, where)]
         kind = schema.get("type")
         checks = {
-            "object": dict, "array": list, "string": str, "boolean": bool, "integer": int,
+            "object": dict,
+            "array": list,
+            "string": str,
+            "boolean": bool,
+            "integer": int,
         }
         if kind in checks and not isinstance(value, checks[kind]):
             return [f"{where}: {type(value).__name__} where the spec says {kind}"]
@@ -74,7 +78,11 @@ class Spec:
             out.append(f"{where}: {value!r} not one of {schema['enum']}")
         if isinstance(value, dict):
             props = schema.get("properties", {})
-            out += [f"{where}: missing required {r}" for r in schema.get("required", ()) if r not in value]
+            out += [
+                f"{where}: missing required {r}"
+                for r in schema.get("required", ())
+                if r not in value
+            ]
             for key, item in value.items():
                 if key in props:
                     out += self.errors(props[key], item, f"{where}.{key}")
@@ -151,14 +159,21 @@ class ContractServer:
             if self.v >= (0, 28) and self.max_silences and not sent.get("id"):
                 held = len(self.http.get("/api/v2/silences").json())
                 if held + 1 > self.max_silences:
-                    words = f"exceeded maximum number of silences: {held} (limit: {self.max_silences})"
+                    words = (
+                        f"exceeded maximum number of silences: {held} (limit: {self.max_silences})"
+                    )
                     return 400, json.dumps(words).encode()
         resp = self.http.request(
-            method, path, params=query, content=payload or None,
+            method,
+            path,
+            params=tuple(query),
+            content=payload or None,
             headers={"Content-Type": "application/json"} if payload else {},
         )
         if (
-            method == "DELETE" and resp.status_code == 500 and "not found" in resp.text
+            method == "DELETE"
+            and resp.status_code == 500
+            and "not found" in resp.text
             and self.v >= (0, 26)
         ):
             return 404, b""

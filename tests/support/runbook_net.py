@@ -25,7 +25,9 @@ from oncall_tui.api.netguard import NetworkHooks
 @dataclass
 class LoopbackNet:
     names: dict[str, list[list[str]]] = field(default_factory=dict)  # name -> answers in turn
-    routes: dict[tuple[str, int], int] = field(default_factory=dict)  # (address, port) -> loopback port
+    routes: dict[tuple[str, int], int] = field(
+        default_factory=dict
+    )  # (address, port) -> loopback port
     lookups: list[str] = field(default_factory=list)
     connects: list[tuple[str, int]] = field(default_factory=list)  # what the guard let through
 
@@ -65,7 +67,9 @@ class _Backend(httpcore.AsyncNetworkBackend):
             return await self.inner.connect_tcp(host, port, timeout)
         routed = self.net.routes.get((host, port))
         if routed is None:
-            raise httpcore.ConnectError(f"test network: {host}:{port} is not routed (no traffic sent)")
+            raise httpcore.ConnectError(
+                f"test network: {host}:{port} is not routed (no traffic sent)"
+            )
         return await self.inner.connect_tcp("127.0.0.1", routed, timeout)
 
     async def connect_unix_socket(

@@ -66,13 +66,17 @@ class TmuxScreen:
 
     def exit_status(self) -> int | None:
         """None while the program runs; its exit status once it has ended (-N: signal N)."""
-        dead, status, signal = self._tmux(
-            "display-message",
-            "-p",
-            "-t",
-            "t",
-            "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}",
-        ).strip().split(":")
+        dead, status, signal = (
+            self._tmux(
+                "display-message",
+                "-p",
+                "-t",
+                "t",
+                "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}",
+            )
+            .strip()
+            .split(":")
+        )
         if dead != "1":
             return None
         # Killed by a signal: no status, the signal's number instead (shown negated, as

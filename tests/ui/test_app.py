@@ -234,7 +234,11 @@ async def test_keys_typed_as_a_screen_opens_reach_that_screen(stack: Stack) -> N
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen), timeout=5)
         terminal_sends(app, "s45m")
-        await until(pilot, lambda: isinstance(app.screen, SilenceForm), timeout=5)
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, SilenceForm) and bool(app.screen.query("#sf-end")),
+            timeout=5,
+        )
         form = app.screen
         ends = form.query_one("#sf-end", Input)
         await until(pilot, lambda: ends.value == "45m", timeout=5)

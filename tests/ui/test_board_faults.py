@@ -130,7 +130,9 @@ async def test_prometheus_outage_keeps_every_alert_marked_until_it_is_back(
         # Refused, or cut if the kill caught a request in flight: the server's words either way.
         assert re.search(r"Connection refused|Server disconnected", banner(app)), banner(app)
         strip = app.screen.query_one(SLOStrip)
-        await until(pilot, lambda: "STALE since" in strip.text.plain or "NO DATA" in strip.text.plain)
+        await until(
+            pilot, lambda: "STALE since" in strip.text.plain or "NO DATA" in strip.text.plain
+        )
         assert "latency" in strip.text.plain or "within budget" in strip.text.plain
 
         # Nothing re-sends the alerts: the real Alertmanagers drop them all ...

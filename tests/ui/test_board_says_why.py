@@ -59,7 +59,9 @@ async def test_a_dead_context_says_why_the_board_is_empty() -> None:
     context = Context(name="broken", alertmanagers=[ClusterConfig(name="gone", peers=[url])])
     app = OncallApp(Settings(), build_clients(context))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and row_with(app, "cannot reach"))
+        await until(
+            pilot, lambda: isinstance(app.screen, AlertsScreen) and row_with(app, "cannot reach")
+        )
         line = row_with(app, "cannot reach")
         assert line is not None and "cannot reach gone:" in line and "Connection refused" in line
 
@@ -109,7 +111,9 @@ async def test_new_criticals_above_the_cursor_are_announced(stack: Stack) -> Non
         # ... and the user is told what arrived above it.
         await until(
             pilot,
-            lambda: any("new critical alert above the cursor" in str(n.message) for n in app._notifications),
+            lambda: any(
+                "new critical alert above the cursor" in str(n.message) for n in app._notifications
+            ),
         )
 
 
@@ -123,7 +127,9 @@ async def test_prometheus_down_from_the_start_keeps_the_configured_slos(stack: S
     )
     app = OncallApp(Settings(), build_clients(context))
     async with app.run_test(size=(120, 35)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and row_with(app, "HighErrorRate"))
+        await until(
+            pilot, lambda: isinstance(app.screen, AlertsScreen) and row_with(app, "HighErrorRate")
+        )
         banner = app.screen.query_one(IncompleteBanner)
         await until(pilot, lambda: "Prometheus is not answering" in banner.plain)
         await until(pilot, lambda: "NO DATA" in strip_text(app))
@@ -132,9 +138,11 @@ async def test_prometheus_down_from_the_start_keeps_the_configured_slos(stack: S
         await app.run_command("slo")
         await until(
             pilot,
-            lambda: isinstance(app.screen, SLOScreen)
-            and app.screen.is_mounted
-            and app.screen.seen.polls > 0,
+            lambda: (
+                isinstance(app.screen, SLOScreen)
+                and app.screen.is_mounted
+                and app.screen.seen.polls > 0
+            ),
         )
         screen = app.screen
         assert isinstance(screen, SLOScreen)

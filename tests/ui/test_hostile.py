@@ -301,6 +301,7 @@ def hostile() -> Iterator[HostileServer]:
 
 # -- reading what is rendered ----------------------------------------------------------------
 
+
 def board_strips(app: OncallApp) -> list[Strip]:
     view = board(app)
     return [view.render_line(y) for y in range(view.size.height)]

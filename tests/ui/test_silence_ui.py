@@ -118,7 +118,9 @@ async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: Alertma
 
         async def extended() -> bool:
             (now_held,) = await held(peer, comment="mnt")
-            return abs(now_held.ends_at - silence.ends_at - timedelta(hours=1)) < timedelta(seconds=2)
+            return abs(now_held.ends_at - silence.ends_at - timedelta(hours=1)) < timedelta(
+                seconds=2
+            )
 
         await until(pilot, extended)
         await pilot.press("e")
@@ -198,7 +200,10 @@ async def test_a_silence_above_the_limit_asks_twice(own: Stack, peer: Alertmanag
         for key in rows:
             if key != keep:
                 matchers.deselect(key)
-        await until(pilot, lambda: "more than 2" in str(app.screen.query_one("#sf-warnings", Static).render()))
+        await until(
+            pilot,
+            lambda: "more than 2" in str(app.screen.query_one("#sf-warnings", Static).render()),
+        )
         await pilot.press("tab", *"wide", "ctrl+s")
         await until(pilot, lambda: "ctrl+s again" in text_of(app, "#sf-status"))
         assert await held(peer, comment="wide") == []
@@ -300,7 +305,9 @@ async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: alert_row(app, "HighCPU"))
         await pilot.press("colon", *"silences", "enter", "H")  # H: hide expired ones
-        await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 2)
+        await until(
+            pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 2
+        )
         screen = app.screen
         assert isinstance(screen, SilencesScreen)
         table = screen.query_one(DataTable)
@@ -316,7 +323,9 @@ async def test_edit_follows_the_new_id_and_the_view_flags_what_matters(
         assert str(cells["ends soon"][alerts]) == "1"
 
         terminal_sends(app, "/state=active soon")  # in one chunk: nothing typed is lost
-        await until(pilot, lambda: screen.query_one("#silences-filter", Input).value == "state=active soon")
+        await until(
+            pilot, lambda: screen.query_one("#silences-filter", Input).value == "state=active soon"
+        )
         await pilot.press("enter")
         await until(pilot, lambda: len(screen.shown) == 1)
         await pilot.press("enter")
@@ -352,9 +361,7 @@ async def test_hostile_labels_reach_the_form_as_text_and_the_silence_exactly(
         await pilot.press("s")
         await until(pilot, lambda: "Would silence 1 alert" in text_of(app, "#sf-preview-title"))
         matchers = app.screen.query_one("#sf-matchers")
-        shown = "\n".join(
-            matchers.render_line(y).text for y in range(matchers.size.height)
-        )
+        shown = "\n".join(matchers.render_line(y).text for y in range(matchers.size.height))
         shown += text_of(app, "#sf-title") + text_of(app, "#sf-preview")
         assert "note=" in shown and "[bold red]x[/]" in shown  # markup stays text
         assert not any(c in shown for c in "\x1b\x07\x9b"), repr(shown)
@@ -389,7 +396,9 @@ async def test_a_comment_edit_keeps_id_start_and_end_and_a_matcher_edit_warns_fi
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: alert_row(app, "HighCPU"))
         await pilot.press("colon", *"silences", "enter", "H")
-        await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 1)
+        await until(
+            pilot, lambda: isinstance(app.screen, SilencesScreen) and len(app.screen.shown) == 1
+        )
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, SilenceForm))
         assert f"silence {first_id[:8]} keeps its ID" in text_of(app, "#sf-edit")
@@ -450,14 +459,21 @@ async def test_a_field_that_does_not_parse_keeps_focus_and_its_error_reads_in_fu
         )
         await pilot.press("ctrl+s")
         assert app.focused.id == "sf-end"
-        assert "fix the fields marked ✗ first" in screen_text(app, app.screen.query_one("#sf-status"))
+        assert "fix the fields marked ✗ first" in screen_text(
+            app, app.screen.query_one("#sf-status")
+        )
 
         # In Starts, with Comment also missing: enter keeps the user where they typed.
         await pilot.press(*"3h", "tab", "tab", *"tomorrow 25:99", "enter")
         assert app.focused.id == "sf-start"
         shown = screen_text(app, app.screen.query_one("#sf-start-echo"))
-        assert shown == "✗ cannot read 'tomorrow 25:99' as a time or date (hour must be in 0..23: 25:99)"
-        assert "✗ comment: a comment is required" in screen_text(app, app.screen.query_one("#sf-problems"))
+        assert (
+            shown
+            == "✗ cannot read 'tomorrow 25:99' as a time or date (hour must be in 0..23: 25:99)"
+        )
+        assert "✗ comment: a comment is required" in screen_text(
+            app, app.screen.query_one("#sf-problems")
+        )
         await pilot.press("escape", "y")
     assert await held(peer) == []
 

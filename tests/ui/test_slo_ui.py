@@ -73,7 +73,8 @@ async def test_slo_view_shows_the_hand_calculated_figures_and_follows_the_error_
         # The exporter's history is about an hour: longer windows are marked as partial.
         # (1h sits on the edge of an hour's history: it may go either way.)
         assert re.search(
-            r"burn 5m 50\.0 30m 50\.0 1h 50\.0\*? 2h 50\.0\* 6h 50\.0\* 1d 50\.0\* 3d 50\.0\*", avail
+            r"burn 5m 50\.0 30m 50\.0 1h 50\.0\*? 2h 50\.0\* 6h 50\.0\* 1d 50\.0\* 3d 50\.0\*",
+            avail,
         ), avail
         assert "* over the data there is, shorter than the window" in avail
         # 0.05 x the history there is (an hour, plus the seconds since the stack started).
@@ -92,7 +93,9 @@ async def test_slo_view_shows_the_hand_calculated_figures_and_follows_the_error_
         for _ in range(60):
             await pilot.press("ctrl+r")
             try:
-                await until(pilot, lambda: (burn_5m(card(app, "availability")) or 0) > 55, timeout=1.0)
+                await until(
+                    pilot, lambda: (burn_5m(card(app, "availability")) or 0) > 55, timeout=1.0
+                )
                 break
             except AssertionError:
                 continue

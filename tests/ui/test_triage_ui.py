@@ -51,13 +51,17 @@ async def test_r_opens_the_runbook_and_a_promql_block_runs_inline(stack: Stack) 
         assert "HighErrorRate.md" in plain(screen.query_one("#runbook-title", Static))
         # The first block is the error rate in percent: the demo serves exactly 8 %.
         await pilot.press("n", "enter")
-        await until(pilot, lambda: 0 in screen.results and "series" in result_text(screen.results[0]))
+        await until(
+            pilot, lambda: 0 in screen.results and "series" in result_text(screen.results[0])
+        )
         answer = result_text(screen.results[0])
         assert "1 series" in answer and "\n    8  {}" in "\n" + answer.split("\n", 1)[1]
         assert screen.results[0].query_one(Chart).display
         # The second block fills {{ $labels.service }} from the alert's labels.
         await pilot.press("n", "enter")
-        await until(pilot, lambda: 1 in screen.results and "3 series" in result_text(screen.results[1]))
+        await until(
+            pilot, lambda: 1 in screen.results and "3 series" in result_text(screen.results[1])
+        )
         assert 'job="churn-api"' in result_text(screen.results[1])
         assert 'status="500"' in result_text(screen.results[1])
         # A shell block is never run; `c` copies it.
@@ -115,12 +119,18 @@ async def test_query_with_a_typo_shows_prometheus_error_and_history_is_kept(
         assert lines[0] == "1:38: parse error: unclosed left parenthesis"
         assert lines[1] == "  sum(rate(churn_api_requests_total[5m]"
         assert lines[2] == "  " + " " * 37 + "^"
-        await pilot.press("ctrl+u", *"sum by (status) (rate(churn_api_requests_total[5m]))", "enter")
+        await pilot.press(
+            "ctrl+u", *"sum by (status) (rate(churn_api_requests_total[5m]))", "enter"
+        )
         result = screen.query_one("#query-result", ResultView)
         await until(pilot, lambda: "3 series" in result_text(result))
         rows = result_text(result).split("\n")[1:]
         # 92 % answered 200, 6 % 500, 2 % 503 (the exporter's split): largest first.
-        assert [r.split()[1] for r in rows] == ['{status="200"}', '{status="500"}', '{status="503"}']
+        assert [r.split()[1] for r in rows] == [
+            '{status="200"}',
+            '{status="500"}',
+            '{status="503"}',
+        ]
         values = [float(r.split()[0]) for r in rows]
         assert values == sorted(values, reverse=True)
         await pilot.press("ctrl+o")
@@ -136,7 +146,10 @@ async def test_query_with_a_typo_shows_prometheus_error_and_history_is_kept(
         await pilot.press("up")
         assert screen.query_one("#query-input").value == "sum(rate(churn_api_requests_total[5m]"  # type: ignore[attr-defined]
     saved = (private_data_dir / "oncall-tui" / "query_history").read_text().splitlines()
-    assert saved == ["sum(rate(churn_api_requests_total[5m]", "sum by (status) (rate(churn_api_requests_total[5m]))"]
+    assert saved == [
+        "sum(rate(churn_api_requests_total[5m]",
+        "sum by (status) (rate(churn_api_requests_total[5m]))",
+    ]
 
 
 @pytest.mark.stack
@@ -163,8 +176,15 @@ async def test_detail_view_shows_when_the_alert_fired(stack: Stack) -> None:
 def hostile_alert(annotations: dict[str, str]) -> BoardAlert:
     labels = {"alertname": "Evil", "service": "x"}
     return BoardAlert(
-        key="k", cluster="c", fingerprint="f", name="Evil", severity="critical", state="active",
-        labels=labels, annotations=annotations, started=datetime.now(UTC),
+        key="k",
+        cluster="c",
+        fingerprint="f",
+        name="Evil",
+        severity="critical",
+        state="active",
+        labels=labels,
+        annotations=annotations,
+        started=datetime.now(UTC),
     )
 
 
@@ -173,7 +193,7 @@ HOSTILE = (
     "Click [here](file:///etc/passwd) or [there](https://evil.example/x).\n\n"
     "[@click=app.quit]quit[/] and [bold red]markup[/] stay text.\n\n"
     "<script>alert(1)</script><b>raw html</b>\n\n"
-    "```promql\nup{x=\"{{ $labels.service }}\x1b]52;c;ZXZpbA==\x07\"}\n```\n"
+    '```promql\nup{x="{{ $labels.service }}\x1b]52;c;ZXZpbA==\x07"}\n```\n'
 )
 
 
@@ -197,9 +217,13 @@ async def test_hostile_runbook_content_shows_as_text_and_never_acts(tmp_path: Pa
         shown = markdown_text(app)
         assert "[@click=app.quit]quit[/]" in shown and "[bold red]markup[/]" in shown
         assert "<script>alert(1)</script>" in shown, "raw HTML is shown as the text it is"
-        screen.query_one(Markdown).post_message(Markdown.LinkClicked(screen.query_one(Markdown), "file:///etc/passwd"))
+        screen.query_one(Markdown).post_message(
+            Markdown.LinkClicked(screen.query_one(Markdown), "file:///etc/passwd")
+        )
         await pilot.pause()
-        assert "link (not opened): file:///etc/passwd" in plain(screen.query_one("#runbook-hint", Static))
+        assert "link (not opened): file:///etc/passwd" in plain(
+            screen.query_one("#runbook-hint", Static)
+        )
         assert opened == [] and app.is_running
         assert isinstance(app.screen, RunbookScreen), "no link loaded another document"
 

@@ -65,7 +65,9 @@ def screen_lines(app: OncallApp) -> list[str]:
     return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
-async def help_of(pilot: Pilot[None], app: OncallApp, key: str = "question_mark") -> tuple[set[str], str]:
+async def help_of(
+    pilot: Pilot[None], app: OncallApp, key: str = "question_mark"
+) -> tuple[set[str], str]:
     """Open help, return (binding ids listed, the help's text), close it again."""
     await pilot.press(key)
     await until(pilot, lambda: isinstance(app.screen, HelpScreen))
@@ -133,7 +135,14 @@ async def test_every_binding_id_rebinds_without_a_warning(own: Stack) -> None:
     for prefix in ("silences.", "slo.", "silence.", "confirm.", "ask.", "detail."):
         assert any(i.startswith(prefix) for i in known), prefix
     owners = {owner.__name__ for owner in binding_owners()}
-    assert {"SilencesScreen", "SilenceTable", "SLOScreen", "SilenceForm", "Confirm", "Ask"} <= owners
+    assert {
+        "SilencesScreen",
+        "SilenceTable",
+        "SLOScreen",
+        "SilenceForm",
+        "Confirm",
+        "Ask",
+    } <= owners
     keys = {
         b.id: f"{b.key},f12"
         for owner in binding_owners()
@@ -246,14 +255,19 @@ async def test_the_cursor_row_is_readable_in_16_colours(own: Stack, theme: str) 
         assert app.theme == theme
         view = app.screen.query_one(BoardView)
         screen_bg = _in_16_colours(view.rich_style.bgcolor)  # type: ignore[arg-type]
-        segments = [s for s in view.render_line(view.cursor - view.scroll_offset.y) if s.text.strip()]
+        segments = [
+            s for s in view.render_line(view.cursor - view.scroll_offset.y) if s.text.strip()
+        ]
         assert segments
         for segment in segments:
             style = segment.style
             assert style is not None and style.color is not None and style.bgcolor is not None
             fg, bg = _in_16_colours(style.color), _in_16_colours(style.bgcolor)
             assert bg != screen_bg, "the cursor bar must stand out from the board"
-            for palette in (list(STANDARD_PALETTE._colors), [ColorTriplet(*bytes.fromhex(h)) for h in XTERM]):
+            for palette in (
+                list(STANDARD_PALETTE._colors),
+                [ColorTriplet(*bytes.fromhex(h)) for h in XTERM],
+            ):
                 ratio = _contrast(palette[fg], palette[bg])
                 assert ratio >= 4.5, (theme, segment.text, fg, bg, round(ratio, 1))
             truecolor = _contrast(style.color.get_truecolor(), style.bgcolor.get_truecolor())

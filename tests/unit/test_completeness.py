@@ -111,7 +111,9 @@ def test_prometheus_down_keeps_every_alert_marked_until_it_is_back_and_settled()
     assert {r.how for r in ledger.resolved.values()} == {"confirmed by Prometheus"}
     assert {r.left_at for r in ledger.resolved.values()} == {106}
     # Prometheus re-sends it: Alertmanager's copy replaces the held one, nothing is marked.
-    ledger.observe(poll(125, groups(FIRING[0]), rules=PrometheusRules(RULES, True), active=FIRING[:1]))
+    ledger.observe(
+        poll(125, groups(FIRING[0]), rules=PrometheusRules(RULES, True), active=FIRING[:1])
+    )
     assert ledger.concerns() == [] and not ledger.held
     assert shown(ledger, groups(FIRING[0]))["demo/HighErrorRate-a"] == "active"
 
@@ -215,6 +217,9 @@ def test_decorate_reuses_groups_while_nothing_changed() -> None:
 def test_the_window_comes_from_the_config() -> None:
     from oncall_tui.config import parse_settings
 
-    raw = {"board": {"recently_resolved": "45m"}, "contexts": {"a": {"alertmanagers": ["http://x"]}}}
+    raw = {
+        "board": {"recently_resolved": "45m"},
+        "contexts": {"a": {"alertmanagers": ["http://x"]}},
+    }
     assert parse_settings(raw).board.recently_resolved_s == 45 * 60
     assert parse_settings({"contexts": raw["contexts"]}).board.recently_resolved_s == 30 * 60

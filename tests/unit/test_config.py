@@ -61,20 +61,54 @@ def write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
-        ("contexts:\n  a:\n    alertmanagers: [ftp://x]\n", "contexts.a.alertmanagers", "not an http(s) URL"),
-        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    refresh: 0.1\n", "contexts.a.refresh", "greater than or equal to 1"),
-        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    colour: red\n", "", "unknown key 'colour' in contexts.a (known keys: alertmanagers, auth,"),
+        (
+            "contexts:\n  a:\n    alertmanagers: [ftp://x]\n",
+            "contexts.a.alertmanagers",
+            "not an http(s) URL",
+        ),
+        (
+            "contexts:\n  a:\n    prometheus: {url: http://p}\n    refresh: 0.1\n",
+            "contexts.a.refresh",
+            "greater than or equal to 1",
+        ),
+        (
+            "contexts:\n  a:\n    prometheus: {url: http://p}\n    colour: red\n",
+            "",
+            "unknown key 'colour' in contexts.a (known keys: alertmanagers, auth,",
+        ),
         ("contexts:\n  a: {}\n", "contexts.a", "at least one of"),
-        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    triage: [{matchers: 'a=~\"(\"', queries: [{name: n, query: up}]}]\n", "contexts.a.triage.0.matchers", "column 5: invalid regular expression"),
-        ("current_context: b\ncontexts:\n  a:\n    prometheus: {url: http://p}\n", "", "'b' is not a context"),
-        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    auth: {type: basic}\n", "contexts.a.auth", "needs a username"),
-        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    tls: {cert_file: /x}\n", "contexts.a.tls", "go together"),
-        ("contexts:\n  a:\n    prometheus: {url: http://p}\n    timeouts: {read: .inf}\n", "contexts.a.timeouts.read", "less than or equal to 3600"),
+        (
+            "contexts:\n  a:\n    prometheus: {url: http://p}\n    triage: [{matchers: 'a=~\"(\"', queries: [{name: n, query: up}]}]\n",
+            "contexts.a.triage.0.matchers",
+            "column 5: invalid regular expression",
+        ),
+        (
+            "current_context: b\ncontexts:\n  a:\n    prometheus: {url: http://p}\n",
+            "",
+            "'b' is not a context",
+        ),
+        (
+            "contexts:\n  a:\n    prometheus: {url: http://p}\n    auth: {type: basic}\n",
+            "contexts.a.auth",
+            "needs a username",
+        ),
+        (
+            "contexts:\n  a:\n    prometheus: {url: http://p}\n    tls: {cert_file: /x}\n",
+            "contexts.a.tls",
+            "go together",
+        ),
+        (
+            "contexts:\n  a:\n    prometheus: {url: http://p}\n    timeouts: {read: .inf}\n",
+            "contexts.a.timeouts.read",
+            "less than or equal to 3600",
+        ),
         ("silences: {ack_duration: -5m}\n", "silences.ack_duration", "not a duration"),
         ("silences: {preview_limit: 0}\n", "silences.preview_limit", "greater than or equal to 1"),
     ],
 )
-def test_invalid_config_names_file_key_and_problem(tmp_path: Path, text: str, key: str, words: str) -> None:
+def test_invalid_config_names_file_key_and_problem(
+    tmp_path: Path, text: str, key: str, words: str
+) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
@@ -212,7 +246,9 @@ def test_a_url_with_a_bad_port_is_a_config_error(port: str, words: str) -> None:
         ),
     ],
 )
-def test_an_unknown_key_says_where_and_what_was_meant(tmp_path: Path, text: str, message: str) -> None:
+def test_an_unknown_key_says_where_and_what_was_meant(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_settings(path)

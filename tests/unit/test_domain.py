@@ -144,7 +144,11 @@ def test_board_sorts_groups_and_alerts_and_groups_pending_by_name() -> None:
     model.set_groups(GroupBuilder().build(merge_groups("c", {"a": [group]}), [pending]))
     lines = model.lines()
     assert [line.alert.name if line.alert else "group" for line in lines] == [
-        "group", "Down", "Err", "Slow", "Later"
+        "group",
+        "Down",
+        "Err",
+        "Slow",
+        "Later",
     ]
     assert lines[0].group.varying == ("pod",)
     # The pending group holds one alert: one line stands for group and alert.

@@ -18,13 +18,19 @@ PROM_INFO = {"version": "2.42.0", "revision": "x", "goVersion": "go1.19"}
 
 def test_prometheus() -> None:
     engine = identify(EngineFacts("http://p:9090", 200, PROM_INFO, stores=False))
-    assert engine.kind == "prometheus" and engine.name == "Prometheus" and engine.version == "2.42.0"
+    assert (
+        engine.kind == "prometheus" and engine.name == "Prometheus" and engine.version == "2.42.0"
+    )
     assert not engine.missing() and not engine.rules_placeholder
 
 
 def test_victoriametrics_without_proxy_cannot_tell() -> None:
     facts = EngineFacts(
-        "http://vm:8428", 200, {}, headers=frozenset({"x-server-hostname"}), flags="-retentionPeriod=\"1\"\n"
+        "http://vm:8428",
+        200,
+        {},
+        headers=frozenset({"x-server-hostname"}),
+        flags='-retentionPeriod="1"\n',
     )
     engine = identify(facts)
     assert engine.kind == "victoriametrics" and engine.rules_placeholder
@@ -35,16 +41,16 @@ def test_victoriametrics_without_proxy_cannot_tell() -> None:
 def test_victoriametrics_with_proxy_and_cluster() -> None:
     proxied = identify(EngineFacts("http://vm:8428", 200, {}, flags='-vmalert.proxyURL="x"\n'))
     assert proxied.works(PENDING) and not proxied.rules_placeholder
-    cluster = identify(
-        EngineFacts("http://vmselect:8481/select/0/prometheus", 200, {}, flags="")
-    )
+    cluster = identify(EngineFacts("http://vmselect:8481/select/0/prometheus", 200, {}, flags=""))
     assert cluster.kind == "victoriametrics-cluster"
 
 
 def test_vmalert_and_the_pair() -> None:
     said = 'requestURI: /api/v1/status/buildinfo; unsupported path requested: "/api/v1/status/buildinfo"'
     flags = '-datasource.url="secret"\n-rule="r.yml"\n'
-    vmalert = identify(EngineFacts("http://va:8880", 400, buildinfo_error=said, flags=flags, query_ok=False))
+    vmalert = identify(
+        EngineFacts("http://va:8880", 400, buildinfo_error=said, flags=flags, query_ok=False)
+    )
     assert vmalert.kind == "vmalert" and vmalert.works(HISTORY) is False
     vm = identify(EngineFacts("http://vm:8428", 200, {}, flags=""))
     without = combine(vm, vmalert, flags)
@@ -56,7 +62,11 @@ def test_vmalert_and_the_pair() -> None:
 
 def test_mimir_thanos_cortex() -> None:
     mimir = identify(
-        EngineFacts("http://m/prometheus", 200, {"application": "Grafana Mimir", "version": "2.15.0", "features": {}})
+        EngineFacts(
+            "http://m/prometheus",
+            200,
+            {"application": "Grafana Mimir", "version": "2.15.0", "features": {}},
+        )
     )
     assert mimir.kind == "mimir" and mimir.name == "Grafana Mimir" and mimir.version == "2.15.0"
     no_tenant = identify(EngineFacts("http://m/prometheus", 401, buildinfo_error="no org id"))

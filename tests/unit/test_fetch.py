@@ -27,7 +27,9 @@ def fetcher(
     return RunbookFetcher(max_bytes=max_bytes, timeout=timeout, auth_for=auth_for, roots=roots)
 
 
-async def test_fetches_markdown_and_caches_it_for_the_session(runbook_server: RunbookServer) -> None:
+async def test_fetches_markdown_and_caches_it_for_the_session(
+    runbook_server: RunbookServer,
+) -> None:
     runbook_server.routes["/HighErrorRate.md"] = Route(b"# Runbook: HighErrorRate\n")
     client = fetcher()
     try:
@@ -38,10 +40,14 @@ async def test_fetches_markdown_and_caches_it_for_the_session(runbook_server: Ru
     assert first.text == "# Runbook: HighErrorRate\n"
     assert first.content_type.startswith("text/markdown")
     assert again is first
-    assert len(runbook_server.headers_for("/HighErrorRate.md")) == 1, "the second came from the cache"
+    assert len(runbook_server.headers_for("/HighErrorRate.md")) == 1, (
+        "the second came from the cache"
+    )
 
 
-async def test_a_body_over_the_cap_is_refused_with_a_clear_message(runbook_server: RunbookServer) -> None:
+async def test_a_body_over_the_cap_is_refused_with_a_clear_message(
+    runbook_server: RunbookServer,
+) -> None:
     runbook_server.routes["/declared"] = Route(b"x" * 300_000)
     runbook_server.routes["/undeclared"] = Route(b"y" * 300_000, declare_length=False)
     client = fetcher(max_bytes=100_000)
@@ -85,7 +91,9 @@ async def test_missing_is_told_apart_from_broken(runbook_server: RunbookServer) 
 async def test_credential_goes_to_its_host_and_not_through_a_redirect(
     runbook_server: RunbookServer, other_server: RunbookServer
 ) -> None:
-    runbook_server.routes["/moved"] = Route(status=302, location=other_server.url + "/HighErrorRate.md")
+    runbook_server.routes["/moved"] = Route(
+        status=302, location=other_server.url + "/HighErrorRate.md"
+    )
     runbook_server.routes["/here"] = Route(b"# here\n")
     other_server.routes["/HighErrorRate.md"] = Route(b"# moved here\n")
     host = runbook_server.url.removeprefix("http://")
@@ -114,7 +122,9 @@ async def test_runbook_host_credential_comes_from_the_config_by_host(
 ) -> None:
     monkeypatch.setenv("RUNBOOK_TOKEN", TOKEN)
     host = runbook_server.url.removeprefix("http://")
-    config = RunbooksConfig(auth={host: AuthConfig(type="bearer", source="env", env="RUNBOOK_TOKEN")})
+    config = RunbooksConfig(
+        auth={host: AuthConfig(type="bearer", source="env", env="RUNBOOK_TOKEN")}
+    )
     runbook_server.routes["/a.md"] = Route(b"# a\n")
     client = fetcher(auth_for=auth_lookup(config))
     try:

@@ -136,10 +136,7 @@ CONTEXT_KEYS = (
 # A document shaped like a config, so validation goes deep instead of failing at the top.
 CONTEXT = st.fixed_dictionaries(
     {},
-    optional={
-        key: DOCUMENTS
-        for key in CONTEXT_KEYS
-    },
+    optional={key: DOCUMENTS for key in CONTEXT_KEYS},
 )
 CONFIGS = st.fixed_dictionaries(
     {"contexts": st.dictionaries(st.sampled_from(["demo", "prod"]), CONTEXT, max_size=2)},
@@ -164,7 +161,6 @@ def check_settings(raw: Any) -> None:
 @example({"contexts": {"x": {"alertmanagers": ["http://a:99999"]}}})
 def test_parse_settings_validates_or_raises_config_error(raw: Any) -> None:
     check_settings(raw)
-
 
 
 YAML_TEXT = st.one_of(

@@ -58,7 +58,9 @@ def test_durations_amtool_accepts(text: str, seconds: float) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["", "2", "h", "30m2h", "2hh", "1.5h", "-2h", "2 h", "2H", "99999y"])
+@pytest.mark.parametrize(
+    "text", ["", "2", "h", "30m2h", "2hh", "1.5h", "-2h", "2 h", "2H", "99999y"]
+)
 def test_durations_amtool_refuses(text: str) -> None:
     with pytest.raises(TimeSpecError):
         parse_duration(text)
@@ -69,10 +71,18 @@ def test_moments_in_local_time_and_utc() -> None:
     assert parse_moment("2h", NOW, zone=BERLIN) == NOW + timedelta(hours=2)
     assert parse_moment("+1h30m", NOW, zone=BERLIN) == NOW + timedelta(minutes=90)
     assert parse_moment("now", NOW, zone=BERLIN) == NOW
-    assert parse_moment("tomorrow 06:00", NOW, zone=BERLIN) == datetime(2026, 11, 29, 5, 0, tzinfo=UTC)
-    assert parse_moment("2026-12-01 22:00", NOW, zone=BERLIN) == datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
-    assert parse_moment("2026-12-01T22:00Z", NOW, zone=BERLIN) == datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
-    assert parse_moment("tonight 23:30", NOW, zone=BERLIN) == datetime(2026, 11, 28, 22, 30, tzinfo=UTC)
+    assert parse_moment("tomorrow 06:00", NOW, zone=BERLIN) == datetime(
+        2026, 11, 29, 5, 0, tzinfo=UTC
+    )
+    assert parse_moment("2026-12-01 22:00", NOW, zone=BERLIN) == datetime(
+        2026, 12, 1, 21, 0, tzinfo=UTC
+    )
+    assert parse_moment("2026-12-01T22:00Z", NOW, zone=BERLIN) == datetime(
+        2026, 12, 1, 22, 0, tzinfo=UTC
+    )
+    assert parse_moment("tonight 23:30", NOW, zone=BERLIN) == datetime(
+        2026, 11, 28, 22, 30, tzinfo=UTC
+    )
 
 
 def test_a_bare_time_already_past_means_tomorrow() -> None:
@@ -138,7 +148,9 @@ def test_matchers_that_match_everything_are_refused() -> None:
 
 def test_an_end_in_the_past_or_before_the_start_is_refused() -> None:
     assert "past" in check(form(end="2020-01-01 00:00"), NOW).problem("end")
-    assert "after the start" in check(form(start="+3h", end=(NOW + timedelta(hours=1)).isoformat()), NOW).problem("end")
+    assert "after the start" in check(
+        form(start="+3h", end=(NOW + timedelta(hours=1)).isoformat()), NOW
+    ).problem("end")
 
 
 def test_default_author_is_never_empty() -> None:
@@ -190,19 +202,26 @@ def test_an_identical_unexpired_silence_is_found_for_a_retry() -> None:
     assert find_same([silence("pending")], wanted) is not None
     assert find_same([silence("expired")], wanted) is None
     assert find_same([silence(comment="other")], wanted) is None
-    assert find_same([silence(matchers=[Matcher("service", "churn-api", is_regex=True)])], wanted) is None
+    assert (
+        find_same([silence(matchers=[Matcher("service", "churn-api", is_regex=True)])], wanted)
+        is None
+    )
 
 
 def test_acks_and_maintenance_are_read_back_from_comments() -> None:
     assert acked_by(silence(comment=ack_comment("alice"))) == "alice"
     assert acked_by(silence()) is None
-    assert maintenance_name(silence(comment=maintenance_comment("db-upgrade", "tonight"))) == "db-upgrade"
+    assert (
+        maintenance_name(silence(comment=maintenance_comment("db-upgrade", "tonight")))
+        == "db-upgrade"
+    )
     assert maintenance_name(silence(comment="[maintenance ] x")) is None
 
 
 def test_matcher_sets_and_prefill() -> None:
     assert [str(m) for m in parse_matcher_set('service="churn-api", job=~"batch.*"')] == [
-        'service="churn-api"', 'job=~"batch.*"'
+        'service="churn-api"',
+        'job=~"batch.*"',
     ]
     with pytest.raises(FilterError):
         parse_matcher_set("churn-api")
@@ -210,7 +229,11 @@ def test_matcher_sets_and_prefill() -> None:
 
 
 def test_a_maintenance_makes_one_silence_per_matcher_set_with_a_shared_window() -> None:
-    rows = ((True, 'service="churn-api"'), (True, 'job="churn-batch" env=~"prod|dr"'), (False, "x=y"))
+    rows = (
+        (True, 'service="churn-api"'),
+        (True, 'job="churn-batch" env=~"prod|dr"'),
+        (False, "x=y"),
+    )
     checked = check(
         form(matchers=rows, name="db-upgrade", start="22:00", end="02:00", comment="tonight"),
         NOW,
@@ -240,7 +263,6 @@ def test_a_maintenance_needs_a_name_and_sets() -> None:
     checked = check(form(matchers=((True, "plain words"),), name=" "), NOW)
     assert checked.problem("name") and checked.problem("matcher:0")
     assert check(form(matchers=(), name="x"), NOW).problem("matchers")
-
 
 
 def editing(state: str = "active", **changes: object) -> Editing:

@@ -31,7 +31,10 @@ RULES = Path(__file__).resolve().parents[2] / "oncall_tui" / "demo" / "files" / 
     ("expr", "expected"),
     [
         ('up{job="churn-api"} == 0', [Clause('up{job="churn-api"}', "==", 0.0)]),
-        ("(sum(rate(a[5m])) / sum(rate(b[5m]))) * 100 > 5", [Clause("(sum(rate(a[5m])) / sum(rate(b[5m]))) * 100", ">", 5.0)]),
+        (
+            "(sum(rate(a[5m])) / sum(rate(b[5m]))) * 100 > 5",
+            [Clause("(sum(rate(a[5m])) / sum(rate(b[5m]))) * 100", ">", 5.0)],
+        ),
         ("0.5 < histogram_quantile(0.95, x)", [Clause("histogram_quantile(0.95, x)", ">", 0.5)]),
         ("a > 0.001\nand\nb > 0.001", [Clause("a", ">", 0.001), Clause("b", ">", 0.001)]),
         ('x{le=">5"} >= bool 1e3', [Clause('x{le=">5"}', ">=", 1000.0)]),
@@ -70,14 +73,18 @@ def test_crossed_follows_the_operator() -> None:
 
 def test_labels_are_filled_and_cannot_break_out_of_quotes() -> None:
     labels = {"service": 'churn"} or vector(1) #', "pod": "p-1"}
-    query = fill_query('rate(x{service="{{ $labels.service }}", pod="{{$labels.pod}}"}[5m])', labels)
+    query = fill_query(
+        'rate(x{service="{{ $labels.service }}", pod="{{$labels.pod}}"}[5m])', labels
+    )
     assert query == 'rate(x{service="churn\\"} or vector(1) #", pod="p-1"}[5m])'
     with pytest.raises(MissingLabel, match="no label feature"):
         fill_query('x{feature="{{ $labels.feature }}"}', labels)
 
 
 def test_prometheus_error_position() -> None:
-    problem = query_problem('invalid parameter "query": 1:39: parse error: unclosed left parenthesis')
+    problem = query_problem(
+        'invalid parameter "query": 1:39: parse error: unclosed left parenthesis'
+    )
     assert (problem.line, problem.column) == (1, 38)
     assert problem.message == "1:39: parse error: unclosed left parenthesis"
     assert query_problem("query timed out").column is None
@@ -85,7 +92,13 @@ def test_prometheus_error_position() -> None:
 
 def test_values_read_like_an_engineer_says_them() -> None:
     assert [format_value(v) for v in (8.0, 0.0523, 18.4, 12_345, 3.4e6, math.nan, math.inf)] == [
-        "8", "0.0523", "18.4", "1.23k", "3.4M", "NaN", "+Inf",
+        "8",
+        "0.0523",
+        "18.4",
+        "1.23k",
+        "3.4M",
+        "NaN",
+        "+Inf",
     ]
 
 
@@ -118,8 +131,14 @@ def test_alertname_cannot_walk_out_of_a_runbook_folder(tmp_path: Path) -> None:
 
 
 def test_gitlab_and_github_enterprise_blobs_become_raw() -> None:
-    assert raw_url("https://gitlab.com/g/p/-/blob/main/rb/X.md") == "https://gitlab.com/g/p/-/raw/main/rb/X.md"
-    assert raw_url("https://github.corp.example/o/r/blob/v1/X.md") == "https://github.corp.example/o/r/raw/v1/X.md"
+    assert (
+        raw_url("https://gitlab.com/g/p/-/blob/main/rb/X.md")
+        == "https://gitlab.com/g/p/-/raw/main/rb/X.md"
+    )
+    assert (
+        raw_url("https://github.corp.example/o/r/blob/v1/X.md")
+        == "https://github.corp.example/o/r/raw/v1/X.md"
+    )
     assert raw_url("https://runbooks.example.com/X") == "https://runbooks.example.com/X"
 
 
@@ -152,11 +171,40 @@ def test_history_timeline_and_episodes() -> None:
     other = [(t, 1.0) for t in range(0, 4801, 60)]
     history = build_history(
         [
-            ({"__name__": "ALERTS", "alertname": "HighErrorRate", "alertstate": "firing", "service": "churn-api"}, firing),
-            ({"__name__": "ALERTS", "alertname": "HighErrorRate", "alertstate": "pending", "service": "churn-api"}, pending),
-            ({"__name__": "ALERTS", "alertname": "HighErrorRate", "alertstate": "firing", "service": "other"}, other),
+            (
+                {
+                    "__name__": "ALERTS",
+                    "alertname": "HighErrorRate",
+                    "alertstate": "firing",
+                    "service": "churn-api",
+                },
+                firing,
+            ),
+            (
+                {
+                    "__name__": "ALERTS",
+                    "alertname": "HighErrorRate",
+                    "alertstate": "pending",
+                    "service": "churn-api",
+                },
+                pending,
+            ),
+            (
+                {
+                    "__name__": "ALERTS",
+                    "alertname": "HighErrorRate",
+                    "alertstate": "firing",
+                    "service": "other",
+                },
+                other,
+            ),
         ],
-        [({"alertname": "HighErrorRate", "service": "churn-api"}, [(t, 3000.0) for t in range(3000, 4801, 60)])],
+        [
+            (
+                {"alertname": "HighErrorRate", "service": "churn-api"},
+                [(t, 3000.0) for t in range(3000, 4801, 60)],
+            )
+        ],
         labels,
         start=start,
         end=end,
@@ -167,7 +215,10 @@ def test_history_timeline_and_episodes() -> None:
     assert history.firing_seconds == len(firing) * step
     assert len(history.episodes) == 1 and history.episodes[0].start == 3000.0
     assert history.episodes[0].ongoing
-    assert history_queries('a"b') == ('ALERTS{alertname="a\\"b"}', 'ALERTS_FOR_STATE{alertname="a\\"b"}')
+    assert history_queries('a"b') == (
+        'ALERTS{alertname="a\\"b"}',
+        'ALERTS_FOR_STATE{alertname="a\\"b"}',
+    )
 
 
 def test_one_coarse_sample_of_a_young_alert_is_not_a_whole_step_of_firing() -> None:
@@ -187,7 +238,9 @@ def test_one_coarse_sample_of_a_young_alert_is_not_a_whole_step_of_firing() -> N
 
 def test_chart_draws_series_threshold_axis_and_a_clean_legend() -> None:
     series = [
-        ChartSeries('{status="500"}\x1b]52;c;ZXZpbA==\x07[bold]x[/]', [(t, 8.0) for t in range(0, 3601, 15)]),
+        ChartSeries(
+            '{status="500"}\x1b]52;c;ZXZpbA==\x07[bold]x[/]', [(t, 8.0) for t in range(0, 3601, 15)]
+        ),
         ChartSeries("low", [(t, 1.0 if t % 900 else math.nan) for t in range(0, 3601, 15)]),
     ]
     text = render_chart(series, 80, 14, start=0, end=3600, threshold=5.0)
@@ -216,8 +269,12 @@ def test_query_history_survives_restarts_and_is_private(tmp_path: Path) -> None:
 
 
 def test_a_flat_line_with_float_noise_is_drawn_flat() -> None:
-    noisy = [ChartSeries("ratio", [(t, 8.0 + (1e-12 if t % 30 else -1e-12)) for t in range(0, 3601, 15)])]
+    noisy = [
+        ChartSeries("ratio", [(t, 8.0 + (1e-12 if t % 30 else -1e-12)) for t in range(0, 3601, 15)])
+    ]
     lines = render_chart(noisy, 60, 8, start=0, end=3600).plain.split("\n")
     assert lines[0].split()[0] == "8.8" and lines[5].split()[0] == "7.2"
-    plotted = [i for i, line in enumerate(lines[:6]) if any(0x2800 < ord(c) <= 0x28FF for c in line)]
+    plotted = [
+        i for i, line in enumerate(lines[:6]) if any(0x2800 < ord(c) <= 0x28FF for c in line)
+    ]
     assert plotted in ([2, 3], [2], [3]), "a thin line mid-chart, not noise blown up to full height"

@@ -81,7 +81,12 @@ def binding_ids() -> set[str]:
     Collected from the `BINDINGS` of every widget, screen and app class in every module of
     the package, so a new screen's keys can be rebound without anyone updating a list here.
     """
-    return {b.id for owner in binding_owners() for b in owner.BINDINGS if isinstance(b, Binding) and b.id}
+    return {
+        b.id
+        for owner in binding_owners()
+        for b in owner.BINDINGS
+        if isinstance(b, Binding) and b.id
+    }
 
 
 def binding_owners() -> list[type[DOMNode]]:

@@ -156,11 +156,11 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
                 "sf-start-echo",
             )
             yield _row("By", Field(form.created_by, id="sf-author", compact=True))
-            yield Static(
-                f"{what} · space on/off · enter edit · d remove", classes="sf-section"
-            )
+            yield Static(f"{what} · space on/off · enter edit · d remove", classes="sf-section")
             yield MatcherList(id="sf-matchers", compact=True)
-            placeholder = 'add a set: service="x" job=~"y.*"' if self.maintenance else 'add: team="ml"'
+            placeholder = (
+                'add a set: service="x" job=~"y.*"' if self.maintenance else 'add: team="ml"'
+            )
             yield _row("+", Field(placeholder=placeholder, id="sf-add", compact=True))
             yield Static(id="sf-problems")
             yield Static(id="sf-edit")
@@ -397,7 +397,10 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
         limit = self.defaults.preview_limit
         if count > limit and self.confirmed != count:
             self.confirmed = count
-            self._status(f"this silences {count} alerts (more than {limit}): ctrl+s again to confirm", bad=True)
+            self._status(
+                f"this silences {count} alerts (more than {limit}): ctrl+s again to confirm",
+                bad=True,
+            )
             return
         self.saving = True
         self._status("saving…")

@@ -43,8 +43,12 @@ class AlertsScreen(Screen[None]):
         Binding("a", "ack", "Ack", id="alerts.ack"),
         Binding("r", "runbook", "Runbook", id="alerts.runbook"),
         Binding("t", "triage", "Triage", id="alerts.triage"),
-        Binding("S", "toggle_state('silenced')", "Silenced", show=False, id="alerts.toggle_silenced"),
-        Binding("I", "toggle_state('inhibited')", "Inhibited", show=False, id="alerts.toggle_inhibited"),
+        Binding(
+            "S", "toggle_state('silenced')", "Silenced", show=False, id="alerts.toggle_silenced"
+        ),
+        Binding(
+            "I", "toggle_state('inhibited')", "Inhibited", show=False, id="alerts.toggle_inhibited"
+        ),
         Binding("M", "toggle_state('muted')", "Muted", show=False, id="alerts.toggle_muted"),
         Binding("o", "cycle_sort", "Sort", show=False, id="alerts.sort"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="alerts.refresh"),
@@ -209,7 +213,11 @@ class AlertsScreen(Screen[None]):
             if self.filter_error:
                 return Text(f"the filter does not parse: {self.filter_error}")
             if flt and model.filter is not None and not model.filter.is_empty:
-                toggles = " and the S/I/M toggles" if model.hide_silenced or model.hide_inhibited or model.hide_muted else ""
+                toggles = (
+                    " and the S/I/M toggles"
+                    if model.hide_silenced or model.hide_inhibited or model.hide_muted
+                    else ""
+                )
                 return Text(
                     f"no alerts match `{one_line(flt, 80)}` ({hidden} hidden by the filter"
                     f"{toggles}; esc clears it)"

@@ -143,8 +143,12 @@ class QueryScreen(Screen[None]):
         note = f"{result.result_type} in {took * 1000:.0f} ms"
         if self.mode:
             view.show(
-                history=result, start=start, end=end, chart=self.chart,
-                descending=self.descending, note=note,
+                history=result,
+                start=start,
+                end=end,
+                chart=self.chart,
+                descending=self.descending,
+                note=note,
             )
         else:
             view.show(instant=result, chart=False, descending=self.descending, note=note)

@@ -276,9 +276,7 @@ class RunbookScreen(Screen[None]):
         except Exception as exc:  # the server's words go on screen; the app stays up
             view.show_error(query, exc)
             return
-        view.show(
-            instant=instant, history=history, start=start, end=end, note=f"last 1h · {query}"
-        )
+        view.show(instant=instant, history=history, start=start, end=end, note=f"last 1h · {query}")
         self.query_one("#runbook-body", VerticalScroll).scroll_to_widget(fence, top=True)
 
     # -- the rest --------------------------------------------------------------------------------

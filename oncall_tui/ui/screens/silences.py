@@ -369,4 +369,3 @@ class SilencesScreen(Screen[None]):
         field.display = False
         self.query_one("#silences-filter-help").display = False
         self.table.focus()
-

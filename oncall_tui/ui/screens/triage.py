@@ -92,8 +92,10 @@ class TriageScreen(Screen[None]):
         line = Text("window ")
         for seconds in WINDOWS:
             name = WINDOW_NAMES[seconds]
-            line.append(f"[{name}]" if seconds == self.window else f" {name} ",
-                        "bold reverse" if seconds == self.window else "")
+            line.append(
+                f"[{name}]" if seconds == self.window else f" {name} ",
+                "bold reverse" if seconds == self.window else "",
+            )
             line.append(" ")
         line.append(" (w changes; times are local)")
         self.query_one("#triage-window", Static).update(line)

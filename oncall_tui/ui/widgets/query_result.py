@@ -82,7 +82,11 @@ def error_text(query: str, exc: Exception, *, style: Style | None = None) -> Tex
         problem = query_problem(exc.detail)
         text = Text(one_line(problem.message, 1000), style=style or "")
         lines = query.split("\n")
-        if problem.line is not None and problem.column is not None and 0 < problem.line <= len(lines):
+        if (
+            problem.line is not None
+            and problem.column is not None
+            and 0 < problem.line <= len(lines)
+        ):
             line = one_line(lines[problem.line - 1], 1000)
             column = min(problem.column, len(line))
             text.append("\n  " + line + "\n  " + " " * column + "^")
@@ -154,7 +158,5 @@ class ResultView(Vertical):
         self.query_one(Static).update(Text(one_line(" · ".join(words), 2000)))
         self.query_one(".result-table", Static).update(
             # The Static crops each no-wrap line at its own width, whatever that is later.
-            table_text(rows, width=2000, descending=descending)
-            if table
-            else ""
+            table_text(rows, width=2000, descending=descending) if table else ""
         )
