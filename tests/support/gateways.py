@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -119,6 +120,15 @@ def forward(base: str, request: Request, path: str | None = None) -> Answer:
         return exc.code, exc.headers.get("Content-Type", JSON), exc.read()
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (the app closing mid-poll) is not the gateway's failure.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class Gateway:
     """A threaded HTTP server on 127.0.0.1 answering with `handle`; it records every request
     (method, path, the headers it got) so tests can check what the client sent."""
@@ -153,8 +163,7 @@ class Gateway:
 
         self.lock = threading.Lock()
         self.requests: list[Request] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
