@@ -89,21 +89,21 @@ async def fill(pilot: Pilot[None], selector: str, value: str, *, submit: bool = 
 # -- the views ---------------------------------------------------------------------------------
 
 
-async def board(pilot: Pilot[None]) -> None:
+async def show_board(pilot: Pilot[None]) -> None:
     pass
 
 
-async def board_filtered(pilot: Pilot[None]) -> None:
+async def show_board_filtered(pilot: Pilot[None]) -> None:
     await pilot.press("slash")
     await fill(pilot, "#filter", "service=churn-api team=ml", submit=True)
 
 
-async def detail(pilot: Pilot[None]) -> None:
+async def show_detail(pilot: Pilot[None]) -> None:
     await cursor_on(app(pilot), pilot, "HighLatency")  # inhibited: the detail says by what
     await pilot.press("enter")
 
 
-async def silence_form(pilot: Pilot[None]) -> None:
+async def show_silence_form(pilot: Pilot[None]) -> None:
     await cursor_on(app(pilot), pilot, "HighErrorRate")
     await pilot.press("s")
     await pilot.pause()
@@ -112,11 +112,11 @@ async def silence_form(pilot: Pilot[None]) -> None:
     await fill(pilot, "#sf-comment", "churn-api deploy, rollback window")
 
 
-async def silences(pilot: Pilot[None]) -> None:
+async def show_silences(pilot: Pilot[None]) -> None:
     await command(pilot, "silences")
 
 
-async def maintenance(pilot: Pilot[None]) -> None:
+async def show_maintenance(pilot: Pilot[None]) -> None:
     await command(pilot, "maintenance")
     await pilot.pause()
     await fill(pilot, "#sf-name", "db-upgrade")
@@ -127,26 +127,26 @@ async def maintenance(pilot: Pilot[None]) -> None:
         await fill(pilot, "#sf-add", matchers, submit=True)
 
 
-async def slo(pilot: Pilot[None]) -> None:
+async def show_slo(pilot: Pilot[None]) -> None:
     await command(pilot, "slo")
 
 
-async def query(pilot: Pilot[None]) -> None:
+async def show_query(pilot: Pilot[None]) -> None:
     await command(pilot, "query")
     await fill(pilot, "#query-input", data.QUERY, submit=True)
 
 
-async def runbook(pilot: Pilot[None]) -> None:
+async def show_runbook(pilot: Pilot[None]) -> None:
     await cursor_on(app(pilot), pilot, "HighErrorRate")
     await pilot.press("r")
 
 
-async def triage(pilot: Pilot[None]) -> None:
+async def show_triage(pilot: Pilot[None]) -> None:
     await cursor_on(app(pilot), pilot, "HighErrorRate")
     await pilot.press("t")
 
 
-async def help_screen(pilot: Pilot[None]) -> None:
+async def show_help(pilot: Pilot[None]) -> None:
     await pilot.press("question_mark")
 
 
@@ -156,17 +156,17 @@ def app(pilot: Pilot[None]) -> OncallApp:
 
 
 VIEWS: dict[str, Scenario] = {
-    "board": board,
-    "board-filtered": board_filtered,
-    "detail": detail,
-    "silence-form": silence_form,
-    "silences": silences,
-    "maintenance": maintenance,
-    "slo": slo,
-    "query": query,
-    "runbook": runbook,
-    "triage": triage,
-    "help": help_screen,
+    "board": show_board,
+    "board-filtered": show_board_filtered,
+    "detail": show_detail,
+    "silence-form": show_silence_form,
+    "silences": show_silences,
+    "maintenance": show_maintenance,
+    "slo": show_slo,
+    "query": show_query,
+    "runbook": show_runbook,
+    "triage": show_triage,
+    "help": show_help,
 }
 
 
