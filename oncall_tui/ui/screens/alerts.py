@@ -43,6 +43,7 @@ class AlertsScreen(Screen[None]):
         Binding("a", "ack", "Ack", id="alerts.ack"),
         Binding("r", "runbook", "Runbook", id="alerts.runbook"),
         Binding("t", "triage", "Triage", id="alerts.triage"),
+        Binding("w", "where", "Where it goes", show=False, id="alerts.where"),
         Binding(
             "S", "toggle_state('silenced')", "Silenced", show=False, id="alerts.toggle_silenced"
         ),
@@ -380,6 +381,15 @@ class AlertsScreen(Screen[None]):
             self.notify("put the cursor on an alert first", severity="warning", timeout=3)
         else:
             self.app.push_screen(RunbookScreen(alert, self.state))
+
+    def action_where(self) -> None:
+        from oncall_tui.ui.screens.where import WhereScreen
+
+        alert = self._cursor_alert()
+        if alert is None:
+            self.notify("put the cursor on an alert first", severity="warning", timeout=3)
+        else:
+            self.app.push_screen(WhereScreen(alert, self.state))
 
     def action_triage(self) -> None:
         from oncall_tui.ui.screens.triage import TriageScreen
