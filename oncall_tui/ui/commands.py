@@ -95,6 +95,13 @@ async def _routes(app: OncallApp, rest: str) -> None:
     app.push_screen(RoutesScreen(app.state))
 
 
+async def _health(app: OncallApp, rest: str) -> None:
+    from oncall_tui.ui.screens.health import HealthScreen
+
+    await to_board(app)
+    app.push_screen(HealthScreen(app.state))
+
+
 async def _maintenance(app: OncallApp, rest: str) -> None:
     await maintenance(app, rest)
 
@@ -130,6 +137,12 @@ COMMANDS: tuple[Command, ...] = (
         ":routes",
         "each cluster's routing tree with its alerts; / tests labels (service=x severity=y)",
         _routes,
+    ),
+    Command(
+        ("health", "pipeline"),
+        ":health",
+        "is paging working: watchdog, failed notifications, rule evaluation, reloads, peers",
+        _health,
     ),
     Command(
         ("maintenance", "maint"),

@@ -75,10 +75,12 @@ async def test_routes_draws_the_whole_tree_and_highlights_typed_labels(stack: St
         await until(pilot, lambda: isinstance(app.screen, RoutesScreen), ":routes")
         screen = app.screen
         assert isinstance(screen, RoutesScreen)
-        await until(pilot, lambda: len(tree_lines(screen)) == 6, "cluster + 5 routes")
+        # The course's root and 4 routes, and the demo's heartbeat route for the Watchdog.
+        await until(pilot, lambda: len(tree_lines(screen)) == 7, "cluster + 6 routes")
         lines = tree_lines(screen)
         assert lines[0].startswith("cluster demo")
-        for receiver in ("default", "pagerduty", "ml-team-slack", "ops-team-slack", "email"):
+        receivers = ("default", "watchdog", "pagerduty", "ml-team-slack", "ops-team-slack", "email")
+        for receiver in receivers:
             assert any(f"→ {receiver}" in line for line in lines[1:]), receiver
         await until(pilot, lambda: "[0]" not in tree_lines(screen)[1], "root counts alerts")
         await pilot.press("slash")
