@@ -197,6 +197,7 @@ class AlertsScreen(Screen[None]):
                     *([self._paging_said] if self._paging_said else []),
                     *self.clients.warnings,
                     *([self.store.pending_unknown] if self.store.pending_unknown else []),
+                    *([self.store.pending_partial] if self.store.pending_partial else []),
                     *(
                         [f"auth: {self.clients.credential_error}"]
                         if self.clients.credential_error
