@@ -27,6 +27,7 @@ from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.alert_store import AlertStore
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
+from oncall_tui.wire.alertmanager import Silence
 
 CONFIG_TTL = 60.0
 
@@ -106,10 +107,13 @@ class RoutingBook:
             return alert.cluster
         return names[0]
 
+    async def silences(self, cluster: str) -> list[Silence]:
+        return await self._cluster(cluster).silences()
+
     async def where(self, alert: BoardAlert, now: datetime | None = None) -> Where:
         cluster = self.cluster_for(alert)
         config = await self.config(cluster)
-        silences = await self._cluster(cluster).silences()
+        silences = await self.silences(cluster)
         return where(
             config,
             alert.labels,
