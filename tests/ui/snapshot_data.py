@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,17 +21,20 @@ import msgspec
 
 from oncall_tui.cli.demo import DEMO_REFRESH, DEMO_SLOS, DEMO_TRIAGE, demo_runbooks
 from oncall_tui.config import ClusterConfig, Context, PrometheusConfig, RunbooksConfig, Settings
+from oncall_tui.demo.stack import delivering
 from oncall_tui.domain.alert_history import History, build_history, history_queries
 from oncall_tui.domain.board import BoardAlert, board_alert
 from oncall_tui.domain.completeness import PrometheusRules
 from oncall_tui.domain.engines import identify
 from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.merge import GroupMerger, merge_alerts
+from oncall_tui.domain.routing import RoutingConfig, parse_config
 from oncall_tui.domain.slo import SLOReport
 from oncall_tui.domain.slo_queries import discover, merge_specs
 from oncall_tui.state.alerts import ClusterHealth, Snapshot
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.lookups import Lookups
+from oncall_tui.state.routing import RoutingBook
 from oncall_tui.state.slo import SLOSnapshot, specs_from_config
 from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.screens.detail import HISTORY_WINDOWS as HISTORY_WINDOWS
@@ -155,6 +159,7 @@ def feed(state: ContextState) -> None:
     """Fill the context's stores as their first polls would have, and answer its reads."""
     state.engines.known = identify(EngineFacts(PROMETHEUS, 200, recorded("buildinfo")["data"]))
     state.lookups = FixedLookups(state.clients)
+    state.routing = FixedRouting(state.clients, state.alerts)
     state.alerts.apply(alert_snapshot())
     state.slo.seen.take(slo_snapshot(state.context))
 
@@ -174,6 +179,18 @@ def query_result(body: Mapping[str, Any]) -> QueryResult:
         Sample(s["metric"], s["value"][0], value_of(s["value"][1])) for s in data["result"]
     )
     return QueryResult("vector", samples=samples)
+
+
+class FixedRouting(RoutingBook):
+    """The demo's routing tree as its stack renders it (sink URLs on a fixed port), and the
+    recorded silences: the routing views need no server."""
+
+    async def config(self, cluster: str, *, fresh: bool = False) -> RoutingConfig:
+        text = (resources.files("oncall_tui.demo.files") / "alertmanager.yml").read_text()
+        return parse_config(delivering(text, "http://127.0.0.1:9"))
+
+    async def silences(self, cluster: str) -> list[Silence]:
+        return list(silences())
 
 
 class FixedLookups(Lookups):
