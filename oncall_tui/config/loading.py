@@ -76,7 +76,9 @@ def parse_settings(raw: Any, path: Path | None = None) -> Settings:
             key=".".join(secret),
         )
     try:
-        return Settings.model_validate(raw)
+        # A file the config names (oncall.file) is found next to the config.
+        base = {"config_dir": path.parent} if path is not None else None
+        return Settings.model_validate(raw, context=base)
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         key = _key_path(first["loc"])

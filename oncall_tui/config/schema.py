@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from oncall_tui.config.oncall import OncallConfig
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration
 
 DEFAULT_REFRESH = 10.0
@@ -295,6 +296,7 @@ class Context(_Strict):
     slos: list[SLOConfig] = Field(default_factory=list)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     triage: list[TriageRule] = Field(default_factory=list)
+    oncall: OncallConfig = Field(default_factory=OncallConfig)
 
     @field_validator("alertmanagers", mode="before")
     @classmethod

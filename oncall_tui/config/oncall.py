@@ -1,0 +1,171 @@
+"""The `oncall:` key of a context: schedules and escalation policies in PagerDuty's shape.
+
+The keys are the course's (`schedules[].layers[].rotation_virtual_start`,
+`rotation_turn_length_seconds`, `users[].user`; `escalation_policies[].escalation_rules[]
+.escalation_delay_in_minutes`, `targets[].type/id`), inline or in a YAML file named by
+`oncall.file` (relative to the config file). `team_label` names the alert label whose value
+picks a policy through `teams`; `default_policy` pages for alerts without a team.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from oncall_tui.domain import oncall as d
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LayerUser(_Strict):
+    user: str = Field(min_length=1)
+
+
+class LayerConfig(_Strict):
+    """One rotation. A start without an offset is read in the schedule's time zone."""
+
+    rotation_virtual_start: datetime
+    rotation_turn_length_seconds: int = Field(gt=0, description="604800: a week")
+    users: list[LayerUser] = Field(min_length=1)
+    start: datetime | None = Field(default=None, description="the layer has no one before")
+    end: datetime | None = Field(default=None, description="the layer has no one from")
+
+
+class ScheduleConfig(_Strict):
+    name: str = Field(min_length=1)
+    time_zone: str = "UTC"
+    layers: list[LayerConfig] = Field(min_length=1, description="later layers override earlier")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone (e.g. Europe/Berlin, UTC)") from None
+        return value
+
+
+class TargetConfig(_Strict):
+    type: Literal["schedule", "user"]
+    id: str = Field(min_length=1, description="a schedule's name, or a user")
+
+
+class EscalationRuleConfig(_Strict):
+    escalation_delay_in_minutes: int = Field(ge=0, le=7 * 24 * 60)
+    targets: list[TargetConfig] = Field(min_length=1)
+
+
+class EscalationPolicyConfig(_Strict):
+    name: str = Field(min_length=1)
+    escalation_rules: list[EscalationRuleConfig] = Field(min_length=1)
+
+
+class OncallConfig(_Strict):
+    file: Path | None = Field(default=None, description="a YAML file holding the keys below")
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
+    escalation_policies: list[EscalationPolicyConfig] = Field(default_factory=list)
+    team_label: str = Field(default="team", min_length=1)
+    teams: dict[str, str] = Field(default_factory=dict, description="label value -> policy")
+    default_policy: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_file(cls, raw: Any, info: ValidationInfo) -> Any:
+        if not isinstance(raw, dict) or not raw.get("file"):
+            return raw
+        path = Path(str(raw["file"])).expanduser()
+        base = (info.context or {}).get("config_dir")
+        if not path.is_absolute() and isinstance(base, Path):
+            path = base / path
+        inline = sorted(set(raw) - {"file"})
+        if inline:
+            raise ValueError(f"give {', '.join(inline)} in {path} or here, not both")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path} is not YAML: {exc}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict) or "file" in loaded:
+            raise ValueError(f"{path} must be a mapping of the oncall keys (without `file`)")
+        return {**loaded, "file": path}
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> OncallConfig:
+        schedules = [s.name for s in self.schedules]
+        policies = [p.name for p in self.escalation_policies]
+        for kind, names in (("schedule", schedules), ("escalation policy", policies)):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"{kind} names must differ: {', '.join(twice)}")
+        for policy in self.escalation_policies:
+            for number, rule in enumerate(policy.escalation_rules):
+                for target in rule.targets:
+                    if target.type == "schedule" and target.id not in schedules:
+                        raise ValueError(
+                            f"escalation policy {policy.name!r} rule {number}: no schedule "
+                            f"named {target.id!r} (known: {', '.join(schedules) or 'none'})"
+                        )
+        wanted = [("teams", v) for v in self.teams.values()]
+        if self.default_policy is not None:
+            wanted.append(("default_policy", self.default_policy))
+        for key, name in wanted:
+            if name not in policies:
+                raise ValueError(
+                    f"{key}: no escalation policy named {name!r} "
+                    f"(known: {', '.join(policies) or 'none'})"
+                )
+        return self
+
+    def book(self) -> d.Book:
+        """The domain's view of these settings."""
+        return d.Book(
+            schedules=tuple(_schedule(s) for s in self.schedules),
+            policies=tuple(
+                d.Policy(
+                    p.name,
+                    tuple(
+                        d.Rule(
+                            r.escalation_delay_in_minutes,
+                            tuple(d.Target(t.type, t.id) for t in r.targets),
+                        )
+                        for r in p.escalation_rules
+                    ),
+                )
+                for p in self.escalation_policies
+            ),
+            team_label=self.team_label,
+            teams=tuple(self.teams.items()),
+            default_policy=self.default_policy,
+        )
+
+
+def _schedule(config: ScheduleConfig) -> d.Schedule:
+    zone = ZoneInfo(config.time_zone)
+
+    def aware(value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
+
+    layers = tuple(
+        d.Layer(
+            users=tuple(u.user for u in layer.users),
+            virtual_start=aware(layer.rotation_virtual_start) or layer.rotation_virtual_start,
+            turn_length=timedelta(seconds=layer.rotation_turn_length_seconds),
+            start=aware(layer.start),
+            end=aware(layer.end),
+        )
+        for layer in config.layers
+    )
+    return d.Schedule(config.name, zone, layers)
