@@ -31,6 +31,7 @@ from oncall_tui.config import (
     TriageQuery,
     TriageRule,
 )
+from oncall_tui.config.oncall import OncallConfig
 
 if TYPE_CHECKING:
     from oncall_tui.demo.stack import Stack
@@ -66,6 +67,56 @@ DEMO_SLOS = (
 )
 
 
+def _rotation(name: str, *users: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "time_zone": "America/New_York",
+        "layers": [
+            {
+                "rotation_virtual_start": "2023-12-01T00:00:00-05:00",
+                "rotation_turn_length_seconds": 604800,
+                "users": [{"user": user} for user in users],
+            }
+        ],
+    }
+
+
+def _policy(name: str, primary: str, backup: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "escalation_rules": [
+            {"escalation_delay_in_minutes": 15, "targets": [{"type": "schedule", "id": primary}]},
+            {"escalation_delay_in_minutes": 15, "targets": [{"type": "schedule", "id": backup}]},
+            {
+                "escalation_delay_in_minutes": 30,
+                "targets": [{"type": "user", "id": "engineering-manager@example.com"}],
+            },
+        ],
+    }
+
+
+# The course's ML rotation and escalation, and the same for the ops team, picked by the
+# demo rules' `team` label (ChurnAPIDown is ops).
+DEMO_ONCALL = OncallConfig.model_validate(
+    {
+        "schedules": [
+            _rotation(
+                "ML Team Primary", "alice@example.com", "bob@example.com", "charlie@example.com"
+            ),
+            _rotation("ML Team Backup", "david@example.com", "eve@example.com"),
+            _rotation("Ops Primary", "frank@example.com", "grace@example.com"),
+            _rotation("Ops Backup", "heidi@example.com", "ivan@example.com"),
+        ],
+        "escalation_policies": [
+            _policy("ML Escalation", "ML Team Primary", "ML Team Backup"),
+            _policy("Ops Escalation", "Ops Primary", "Ops Backup"),
+        ],
+        "team_label": "team",
+        "teams": {"ml": "ML Escalation", "ops": "Ops Escalation"},
+    }
+)
+
+
 def demo_context(stack: Stack, refresh: float | None = None) -> Context:
     """A context for a running stack: its HA pair as one cluster, and its Prometheus."""
     prometheus = stack.prometheus_url
@@ -75,6 +126,7 @@ def demo_context(stack: Stack, refresh: float | None = None) -> Context:
         prometheus=PrometheusConfig(url=prometheus) if prometheus else None,
         refresh=refresh or DEMO_REFRESH,
         slos=list(DEMO_SLOS) if prometheus else [],
+        oncall=DEMO_ONCALL,
         **DEMO_TRIAGE,
     )
 
@@ -132,6 +184,8 @@ def context_yaml(context: Context) -> str:
         body["runbooks"] = {"folders": [str(f) for f in context.runbooks.folders]}
     if context.triage:
         body["triage"] = [rule.model_dump() for rule in context.triage]
+    if context.oncall.schedules or context.oncall.escalation_policies:
+        body["oncall"] = context.oncall.model_dump(mode="json", exclude={"file"})
     return yaml.safe_dump(
         {"current_context": context.name, "contexts": {context.name: body}}, sort_keys=False
     )

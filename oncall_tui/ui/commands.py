@@ -102,6 +102,13 @@ async def _health(app: OncallApp, rest: str) -> None:
     app.push_screen(HealthScreen(app.state))
 
 
+async def _oncall(app: OncallApp, rest: str) -> None:
+    from oncall_tui.ui.screens.oncall import OncallScreen
+
+    await to_board(app)
+    app.push_screen(OncallScreen(app.state))
+
+
 async def _maintenance(app: OncallApp, rest: str) -> None:
     await maintenance(app, rest)
 
@@ -143,6 +150,12 @@ COMMANDS: tuple[Command, ...] = (
         ":health",
         "is paging working: watchdog, failed notifications, rule evaluation, reloads, peers",
         _health,
+    ),
+    Command(
+        ("oncall", "who"),
+        ":oncall",
+        "who is on call now and next for each schedule; each escalation policy's steps",
+        _oncall,
     ),
     Command(
         ("maintenance", "maint"),

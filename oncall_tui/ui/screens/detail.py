@@ -10,6 +10,8 @@ workers fetch): every untrusted string goes through `one_line`/`clean_lines` int
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from rich.style import Style
 from rich.text import Text
 from textual import work
@@ -29,6 +31,7 @@ from oncall_tui.state.context import ContextState
 from oncall_tui.state.lookups import NotConfigured
 from oncall_tui.ui.widgets import detail_fetched as fetched
 from oncall_tui.ui.widgets import detail_sections as sections
+from oncall_tui.ui.widgets.oncall_text import escalation_text
 from oncall_tui.ui.widgets.routing_text import routing_text
 from oncall_tui.ui.widgets.styles import component_style
 from oncall_tui.wire.alertmanager import Silence
@@ -43,6 +46,7 @@ SECTIONS = (
     ("silences", "Silenced by"),
     ("inhibitors", "Inhibited by"),
     ("routing", "Routing: who gets it, muted or not (w on the board)"),
+    ("escalation", "Escalation: who is paged, and when (:oncall)"),
     ("rule", "Rule"),
     ("slo", "Error budget"),
     ("history", "History (from Prometheus's ALERTS)"),
@@ -95,6 +99,7 @@ class AlertDetailScreen(Screen[None]):
         self._shown: dict[str, Text] = {}
         self.history: list[History] | str | None = None  # str: why there is none
         self.routing: Where | str | None = None  # str: why there is no answer
+        self.oncall = state.context.oncall.book()
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -244,6 +249,16 @@ class AlertDetailScreen(Screen[None]):
                 return fetched.history_text(self.history, style)
             case "routing":
                 return routing_text(self.routing, style)
+            case "escalation":
+                return escalation_text(
+                    self.oncall,
+                    alert.labels,
+                    datetime.fromtimestamp(alert.started_ts, UTC),
+                    datetime.now(UTC),
+                    style,
+                    acked_by=self.model.acked_by(alert),
+                    state=alert.state,
+                )
         raise KeyError(key)
 
     # -- runbook, triage and alert history (issue 6) ---------------------------------------------
