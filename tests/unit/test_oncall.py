@@ -319,3 +319,12 @@ def test_a_named_file_that_is_missing_or_doubled_is_refused(tmp_path: Path) -> N
 
 def test_times_are_utc_safe() -> None:
     assert on_call_at(PRIMARY, datetime(2023, 12, 8, 5, tzinfo=UTC)) == "bob"
+
+
+def test_the_example_config_documents_the_course_rotation() -> None:
+    example = Path(__file__).resolve().parents[2] / "config.example.yaml"
+    book = load_settings(example).context("demo").oncall.book()
+    policy = book.policy_for({"team": "ml"})
+    assert policy is not None and policy.name == "ML Escalation"
+    assert [r.delay_minutes for r in policy.rules] == [15, 15, 30]
+    assert on_call_at(book.schedules[0], at("2023-12-08T00:00:00-05:00")) == "bob@example.com"
