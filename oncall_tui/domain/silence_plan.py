@@ -8,13 +8,19 @@ server, so every rule is a plain unit test.
 from __future__ import annotations
 
 import getpass
+import re
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from oncall_tui.domain.board import PENDING_CLUSTER, BoardAlert
-from oncall_tui.domain.matchers import FilterError, LabelMatcher, parse_filter, parse_matcher
+from oncall_tui.domain.matchers import (
+    FilterError,
+    LabelMatcher,
+    parse_matcher,
+    parse_matchers,
+)
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration, parse_moment
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence, Silence
 
@@ -124,6 +130,9 @@ class Checked:
         return "; ".join(p.message for p in self.problems if p.field == name)
 
 
+_SILENCE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
 def parse_rows(
     rows: Iterable[tuple[bool, str]], *, sets: bool = False
 ) -> tuple[list[list[LabelMatcher]], list[Problem]]:
@@ -143,17 +152,22 @@ def parse_rows(
 
 
 def parse_matcher_set(text: str) -> list[LabelMatcher]:
-    """`service="churn-api" job=~"batch.*"`: several matchers on one line (the filter syntax,
-    without free words). Raises FilterError."""
-    parsed = parse_filter(text)
-    if parsed.words:
-        raise FilterError(f"{parsed.words[0]!r} is not a matcher: write NAME=VALUE", 0)
-    return list(parsed.matchers)
+    """`{service="churn-api", job=~"batch.*"}`: several matchers on one line, read as
+    Alertmanager reads a matcher list (a config `matchers:` entry). Raises FilterError."""
+    return parse_matchers(text)
 
 
-def matcher_problems(matchers: Sequence[LabelMatcher], where: str = "matchers") -> list[Problem]:
+def matcher_problems(
+    matchers: Sequence[LabelMatcher], where: str = "matchers", *, utf8_names: bool = False
+) -> list[Problem]:
+    """What Alertmanager's silence validation refuses. Label names: classic before 0.27
+    (`[a-zA-Z_][a-zA-Z0-9_]*`, no colon although the matcher parser reads one), any non-empty
+    UTF-8 from 0.27 (`utf8_names`)."""
     if not matchers:
         return [Problem(where, "no matcher is on: a silence needs at least one")]
+    for m in matchers:
+        if not (m.name if utf8_names else _SILENCE_NAME.fullmatch(m.name)):
+            return [Problem(where, f"invalid label name {m.name!r} for a silence")]
     if all(m.matches_empty for m in matchers):
         return [Problem(where, "every matcher matches an empty label: add one that names a value")]
     return []
