@@ -87,6 +87,7 @@ class PrometheusClient:
         query_params: dict[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.path_prefix = path_prefix
         self.endpoint = Endpoint(self.url + path_prefix + API, options)
         # Sent with every query: Thanos's `dedup`, `partial_response`, `replicaLabels[]`.
         self.query_params = dict(query_params or {})
@@ -151,7 +152,14 @@ class PrometheusClient:
 
     async def alerts(self) -> list[RuleAlert]:
         """Alerts Prometheus holds, PENDING ones included (Alertmanager never sees those)."""
-        return decode(self.url, (await self._call("/alerts", {})).data, _Alerts).alerts or []
+        return (await self.alerts_answer())[0]
+
+    async def alerts_answer(self) -> tuple[list[RuleAlert], tuple[str, ...]]:
+        """The alerts and the server's warnings: a Thanos Querier whose rulers did not all
+        answer says so in `warnings` (HTTP 200): the list is then partial."""
+        envelope = await self._call("/alerts", {})
+        found = decode(self.url, envelope.data, _Alerts).alerts or []
+        return found, tuple(envelope.warnings)
 
     async def build_info(self) -> BuildInfo:
         envelope = await self._call("/status/buildinfo", {})
@@ -177,7 +185,7 @@ class PrometheusClient:
         except errors.ServerError as exc:
             status, said = exc.status, exc.detail
         except errors.ApiError as exc:
-            return EngineFacts(self.url, buildinfo_error=exc.message)
+            return EngineFacts(self.url + self.path_prefix, buildinfo_error=exc.message)
         flags: str | None = None
         stores: bool | None = None
         query_ok: bool | None = None
@@ -203,7 +211,8 @@ class PrometheusClient:
             except errors.ApiError:
                 query_ok = False
         return EngineFacts(
-            self.url,
+            # With its prefix: Cortex is known by `/api/prom`, a vmselect by `/select/`.
+            self.url + self.path_prefix,
             buildinfo_status=status,
             buildinfo=info,
             buildinfo_error=said,

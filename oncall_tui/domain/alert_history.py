@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from oncall_tui.domain.promql import promql_string_escape
 
 FIRING, PENDING, QUIET = "█", "▒", "·"
-_IGNORED = frozenset({"__name__", "alertstate"})
+# `__tenant_id__` is added by Mimir to every series of a federated (`a|b`) query: it names
+# the tenant, and the alert itself never carries it.
+_IGNORED = frozenset({"__name__", "alertstate", "__tenant_id__"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ class AlertStore:
         self.last_error = ""
         self.prometheus_error = ""
         self.pending_unknown = ""  # why pending alerts cannot be told here
+        self.pending_partial = ""  # why the pending alerts are partial (Thanos's warnings)
         self.snapshot: Snapshot | None = None
         self.loop = PollLoop(
             self._poll_once, clients.context.refresh, on_crash=self._crashed, name="alerts"
@@ -128,6 +129,7 @@ class AlertStore:
         if snapshot.pending is not None:
             self.pending = snapshot.pending
         self.pending_unknown = snapshot.pending_unknown
+        self.pending_partial = snapshot.pending_partial
         self.health = snapshot.health
         for name, found in snapshot.silences.items():
             if found is not None or name not in self.silences:

@@ -21,6 +21,7 @@ import msgspec
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.completeness import PrometheusRules
 from oncall_tui.domain.merge import GroupMerger, MergedGroup
+from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.engines import EngineBook
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
@@ -61,6 +62,8 @@ class Snapshot:
     # Why the backend cannot tell its pending alerts ("" when it can): VictoriaMetrics
     # without vmalert answers an empty list that means nothing.
     pending_unknown: str = ""
+    # Why the pending alerts are partial ("" when whole): Thanos answered with warnings.
+    pending_partial: str = ""
 
     @property
     def ok(self) -> bool:
@@ -107,14 +110,17 @@ class Poller:
         health = ClusterHealth(cluster.name, tuple(read.peers_up), down)
         return self._mergers[cluster.name].merge(read.results), health, None
 
-    async def _prometheus_alerts(self) -> tuple[tuple[RuleAlert, ...] | None, str | None]:
+    async def _prometheus_alerts(
+        self,
+    ) -> tuple[tuple[RuleAlert, ...] | None, str | None, tuple[str, ...]]:
         prometheus = self.clients.rules
         if prometheus is None:
-            return None, None
+            return None, None, ()
         try:
-            return tuple(await prometheus.alerts()), None
+            found, warnings = await prometheus.alerts_answer()
+            return tuple(found), None, warnings
         except errors.ApiError as exc:
-            return None, f"prometheus: {exc.message}"
+            return None, f"prometheus: {exc.message}", ()
 
     async def _cannot_tell(self) -> str:
         """Why the backend's alerts API says nothing ("" when its word counts)."""
@@ -157,7 +163,13 @@ class Poller:
     async def poll(self, *, rules: bool = False) -> Snapshot:
         """Read every server of the context once, concurrently; with `rules`, Prometheus's
         alerting rules too."""
-        cluster_results, (held, prom_error), silences, found, unknown = await asyncio.gather(
+        (
+            cluster_results,
+            (held, prom_error, warned),
+            silences,
+            found,
+            unknown,
+        ) = await asyncio.gather(
             asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
             self._prometheus_alerts(),
             asyncio.gather(*(self._silences(c) for c in self.clients.clusters)),
@@ -171,6 +183,12 @@ class Poller:
             # An empty success from a placeholder: neither "no pending alerts" nor a list
             # the completeness ledger may take Prometheus's word from.
             pending, held = (), None
+        partial = ""
+        if warned and held is not None:
+            # Some rulers did not answer: what is listed is pending, but an alert missing
+            # from the list may still fire there, so the ledger must not take its word.
+            partial = "pending alerts partial: " + one_line("; ".join(dict.fromkeys(warned)), 200)
+            held = None
         problems = [err for _, _, err in cluster_results if err]
         if prom_error:
             problems.append(prom_error)
@@ -185,6 +203,7 @@ class Poller:
             prometheus_active=None if held is None else tuple(a.labels for a in held),
             rules=found,
             pending_unknown=unknown,
+            pending_partial=partial,
         )
 
 

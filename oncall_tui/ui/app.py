@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -137,6 +140,7 @@ class OncallApp(App[None]):
         return dict(DEFAULT_VARIABLES)
 
     def on_mount(self) -> None:
+        self._exit_on_hangup()
         if self.settings.keys:
             self.set_keymap(self.settings.keys)
             # After the first frame: finding every id imports every module of the package.
@@ -144,6 +148,21 @@ class OncallApp(App[None]):
         self.push_screen(self._board(self.state))
         for problem in self.problems:
             self.notify(problem, title="config", severity="warning")
+
+    def _exit_on_hangup(self) -> None:
+        """SIGHUP (the SSH session dropped) and SIGTERM end the app the way `q` does.
+
+        Raised in the middle of Textual's loop (Python's default, or SystemExit from a
+        handler), they skipped the driver's shutdown: its input thread, which Python waits
+        for at exit, kept the process alive for ever after the terminal had gone.
+        """
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._terminated, sig)
+
+    def _terminated(self, sig: int) -> None:
+        self.exit(return_code=128 + sig)
 
     def _check_keys(self) -> None:
         unknown = sorted(set(self.settings.keys) - binding_ids())

@@ -53,6 +53,10 @@ class TmuxScreen:
             raise RuntimeError(f"tmux {args[0]}: {done.stderr.strip()}")
         return done.stdout
 
+    def pid(self) -> int:
+        """The program's process ID (the pane's first process)."""
+        return int(self._tmux("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
+
     def text(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "t")
 

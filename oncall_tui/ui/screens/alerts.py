@@ -178,6 +178,7 @@ class AlertsScreen(Screen[None]):
                 warnings=[
                     *self.clients.warnings,
                     *([self.store.pending_unknown] if self.store.pending_unknown else []),
+                    *([self.store.pending_partial] if self.store.pending_partial else []),
                     *(
                         [f"auth: {self.clients.credential_error}"]
                         if self.clients.credential_error

@@ -153,8 +153,9 @@ class ResultView(Vertical):
         rows = rows_of(instant if instant is not None else history)
         warnings = [*(instant.warnings if instant else ()), *(history.warnings if history else ())]
         words = [note] if note else []
-        words.append(f"{len(rows)} series")
-        words.extend(f"warning: {w}" for w in warnings)
+        # A partial answer (Thanos: some stores did not answer) says so before anything else.
+        words.append(f"PARTIAL: {len(rows)} series" if warnings else f"{len(rows)} series")
+        words.extend(f"partial: {w}" for w in dict.fromkeys(warnings))
         self.query_one(Static).update(Text(one_line(" · ".join(words), 2000)))
         self.query_one(".result-table", Static).update(
             # The Static crops each no-wrap line at its own width, whatever that is later.
