@@ -3,10 +3,8 @@
 Matchers are read exactly as the peer's Alertmanager reads them (domain/matcher_grammar.py):
 the classic parser for 0.25 and 0.26, the UTF-8 parser with the classic fallback for 0.27+.
 The board's filter adds one thing of its own: free-text words, searched case-insensitively in
-label names, label values and annotation values. A filter that the server reads as a matcher
-list means exactly that list; otherwise it is split at whitespace outside quotes, each piece
-holding an operator (or a brace or comma) being a matcher list in the server's grammar, each
-other piece a word. Regexes are fully anchored RE2, as in Alertmanager.
+label names, label values and annotation values (see parse_filter for how the two mix).
+Regexes are fully anchored RE2, as in Alertmanager.
 """
 
 from __future__ import annotations
@@ -234,27 +232,41 @@ def _word(piece: str, at: int) -> str:
 
 
 def parse_filter(text: str, grammar: Grammar = Grammar.CLASSIC) -> Filter:
-    """Parse what the user typed in the board's filter box (or a `{...}` selector)."""
+    """Parse what the user typed in the board's filter box (or a `{...}` selector).
+
+    Whitespace outside quotes separates pieces; a piece with an operator (or a brace or comma)
+    is a matcher list read exactly as the server reads one, any other piece a word. Text that
+    does not split so but that the server reads as one matcher list (`a = b`, spaces around
+    the operator) means that list. The one reading of ours: `a=b c` is a matcher and a word,
+    where the server would read the value `b c`; quote a value that holds a space.
+    """
     try:
-        return Filter(tuple(parse_many(text, _build, grammar)))
-    except FilterError as whole:
-        first_error = whole
+        return _split_filter(text, grammar)
+    except FilterError as split_error:
+        try:
+            return Filter(tuple(parse_many(text, _build, grammar)))
+        except FilterError as whole:
+            single = len(_pieces_or_none(text)) <= 1
+            # A matcher's own error in the server's words; a word's error in ours.
+            raise (whole if single and ("=" in text or "!~" in text) else split_error) from None
+
+
+def _pieces_or_none(text: str) -> list[tuple[int, str]]:
+    try:
+        return _split(text)
+    except FilterError:
+        return []
+
+
+def _split_filter(text: str, grammar: Grammar) -> Filter:
     matchers: list[LabelMatcher] = []
     words: list[str] = []
-    try:
-        pieces = _split(text)
-    except FilterError:
-        if "=" in text or "!~" in text:
-            raise first_error from None  # a matcher's own error, in the server's words
-        raise
-    for at, piece in pieces:
+    for at, piece in _split(text):
         outside = _outside_quotes(piece)
         if "=" in outside or "!~" in outside or any(c in outside for c in ",}") or piece[0] == "{":
             try:
                 matchers.extend(parse_many(piece, _build, grammar))
             except FilterError as exc:
-                if len(piece) == len(text.strip()):
-                    raise first_error from None
                 raise FilterError(exc.message, at + exc.position) from None
         else:
             words.append(_word(piece, at))

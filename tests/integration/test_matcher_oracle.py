@@ -23,7 +23,6 @@ from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack
 from oncall_tui.domain.matchers import FilterError, LabelMatcher, parse_matcher, parse_matchers
-from oncall_tui.domain.silence_plan import matcher_problems
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
@@ -114,6 +113,11 @@ LISTS = [
 ]
 
 
+# pkg/labels parses these names, but 0.25's silence validation refuses them (classic names have
+# no colon there): the app leaves that to the server and shows its words.
+REFUSED_AS_SILENCE_NAMES = {"foo:bar=x", ":a=x"}
+
+
 @pytest.fixture
 async def peer(stack: Stack) -> AsyncIterator[AlertmanagerPeer]:
     client = AlertmanagerPeer(stack.alertmanager_urls[0], OPTIONS)
@@ -147,10 +151,9 @@ async def test_one_matcher_as_amtool_0_25_stores_it(
     if isinstance(ours, FilterError):
         assert run.returncode != 0, f"amtool accepted {text!r}, we refused it: {ours}"
         return
-    if "invalid label name" in run.stderr:  # parsed, then refused by silence validation
-        assert matcher_problems([ours]), f"{text!r}: the server refuses the name, we do not"
+    if text in REFUSED_AS_SILENCE_NAMES:  # parsed, then refused by the silence validation
+        assert "invalid label name" in run.stderr, run.stderr
         return
-    assert not matcher_problems([parse_matcher('guard="x"'), ours])
     assert run.returncode == 0, f"we read {text!r} as {ours}, amtool refused: {run.stderr}"
     stored = await peer.silence(run.stdout.strip())
     await peer.expire_silence(stored.id)

@@ -31,3 +31,13 @@ def test_a_utf8_name_is_a_filter_on_0_27_and_an_error_on_0_25() -> None:
         assert "bad matcher format" in exc.message
     else:
         raise AssertionError("0.25 reads service.name=checkout as no matcher at all")
+
+
+def test_the_board_splits_at_spaces_and_falls_back_to_the_servers_reading() -> None:
+    """Words are ours: `state=active soon` is a matcher and a word; text that only the
+    server's list grammar reads (`a = b`) means what it means there."""
+    f = parse_filter("state=active soon")
+    assert [(m.name, m.value) for m in f.matchers] == [("state", "active")]
+    assert f.words == ("soon",)
+    assert [(m.name, m.op, m.value) for m in parse_filter("a = b").matchers] == [("a", "=", "b")]
+    assert parse_filter("{foo=bar\\n}").matchers[0].value == "bar\n"
