@@ -289,6 +289,8 @@ class Context(_Strict):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     refresh: float = Field(default=DEFAULT_REFRESH, ge=1, le=86400)
     read_only: bool = False
+    # The always-firing alert whose absence means alerts are not reaching Alertmanager.
+    watchdog_alert: str = "Watchdog"
     auth: AuthConfig | None = None
     slos: list[SLOConfig] = Field(default_factory=list)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)

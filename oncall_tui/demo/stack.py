@@ -220,6 +220,7 @@ class Stack:
         try:
             self._prepare()
             first = self._am_names[0]
+            self._spawn("sink")  # before Alertmanager: its first notification goes there
             self._spawn(first)
             if self.options.with_prometheus:
                 self._spawn("exporter")
@@ -251,13 +252,21 @@ class Stack:
         n = opts.alertmanager_peers
         if opts.with_prometheus:  # bound, never listening: connections to it are refused
             self._down_socket = reserve_port()
-        held = [reserve_port() for _ in range(n + 2)] + [reserve_port(True) for _ in range(n)]
+        held = [reserve_port() for _ in range(n + 3)] + [reserve_port(True) for _ in range(n)]
         ports = [s.getsockname()[1] for s in held]
         for s in held:
             s.close()
-        am_web, (exp_port, prom_port), cluster = ports[:n], ports[n : n + 2], ports[n + 2 :]
+        am_web, (exp_port, prom_port, sink_port), cluster = (
+            ports[:n],
+            ports[n : n + 3],
+            ports[n + 3 :],
+        )
         self._cluster_addrs = [f"127.0.0.1:{p}" for p in cluster]
-        (wd / "alertmanager.yml").write_text((_FILES / "alertmanager.yml").read_text())
+        sink = [sys.executable, "-m", "oncall_tui.demo.sink", "--port", str(sink_port)]
+        self._add("sink", sink, sink_port, "/-/ready", _package_env())
+        (wd / "alertmanager.yml").write_text(
+            delivering((_FILES / "alertmanager.yml").read_text(), f"http://127.0.0.1:{sink_port}")
+        )
         for i, port in enumerate(am_web):
             self._add_alertmanager(i, port)
         if opts.with_prometheus:
@@ -279,9 +288,7 @@ class Stack:
         (wd / "prometheus.yml").write_text(config)
         self._start_ms = now_ms()
         self._serve_after_ms = self._start_ms + BACKFILL_LEAD_MS
-        env = dict(os.environ)
-        pkg_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_root, env.get("PYTHONPATH")]))
+        env = _package_env()
         exporter = [sys.executable, "-m", "oncall_tui.demo.exporter", "--host", "127.0.0.1"]
         exporter += ["--port", str(exp_port), "--start-ms", str(self._start_ms)]
         exporter += ["--serve-after-ms", str(self._serve_after_ms)]
@@ -434,6 +441,21 @@ class Stack:
             time.sleep(0.1)
         raise StackError(f"no active alert within {timeout} s; active alerts by peer: {counts}")
 
+    @property
+    def sink_url(self) -> str | None:
+        p = self._procs.get("sink")
+        return p.url if p else None
+
+    def break_sink(self, broken: bool = True) -> dict[str, Any]:
+        """Make the webhook sink answer 500 (or mend it): a pager that is down, for real."""
+        if self.sink_url is None:
+            raise RuntimeError("the stack runs no sink")
+        path = "/break" if broken else "/mend"
+        request = urllib.request.Request(self.sink_url + path, data=b"", method="POST")
+        with _NO_PROXY.open(request, timeout=5) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+        return answer
+
     def set_rates(self, **changes: float) -> dict[str, float]:
         """Change the exporter's rates while it runs (``error_ratio=0.3``); its counters carry
         on from where they are. Returns the rates it serves now."""
@@ -515,6 +537,40 @@ class Stack:
                 f"Exporter:       {self.exporter_url}",
             ]
         return "\n".join([*lines, f"Work dir:       {self.workdir}"])
+
+
+def _package_env() -> dict[str, str]:
+    env = dict(os.environ)
+    pkg_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [pkg_root, env.get("PYTHONPATH")]))
+    return env
+
+
+def delivering(config_text: str, sink_url: str) -> str:
+    """The course's Alertmanager configuration with every receiver sending to the demo's
+    webhook sink (`/hook/<receiver>`): the tree is unchanged, delivery becomes real."""
+    import yaml
+
+    config = yaml.safe_load(config_text)
+    # A dead man's switch heartbeat, as real setups have: the Watchdog alert notifies every
+    # couple of seconds, so a broken sink shows in the failure counters at once.
+    config["route"].setdefault("routes", []).insert(
+        0,
+        {
+            "receiver": "watchdog",
+            "matchers": ['alertname="Watchdog"'],
+            "group_interval": "1s",
+            "repeat_interval": "2s",
+        },
+    )
+    config["receivers"].append({"name": "watchdog"})
+    for receiver in config.get("receivers") or ():
+        name = receiver["name"]
+        receiver["webhook_configs"] = [
+            {"url": f"{sink_url}/hook/{name}", "send_resolved": True, "max_alerts": 20}
+        ]
+    header = "# Rendered by the demo stack: the course's tree, receivers sending to the sink.\n"
+    return header + yaml.safe_dump(config, sort_keys=False)
 
 
 def _active_alerts(am_url: str) -> int | str:

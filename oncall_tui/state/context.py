@@ -14,7 +14,9 @@ from oncall_tui.domain.completeness import DEFAULT_WINDOW
 from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.state.alert_store import AlertStore
 from oncall_tui.state.alerts import Prefetched
+from oncall_tui.state.health import HealthStore
 from oncall_tui.state.lookups import Lookups
+from oncall_tui.state.routing import RoutingBook
 from oncall_tui.state.runbooks import RunbookStore
 from oncall_tui.state.slo import SLOStore
 from oncall_tui.state.wiring import Clients
@@ -37,6 +39,8 @@ class ContextState:
         # The board polls every few seconds and sees Prometheus fail or return first.
         self.alerts.prometheus_watchers.append(self.slo.prometheus_state)
         self.lookups = Lookups(clients, self.engines)
+        self.routing = RoutingBook(clients, self.alerts)
+        self.health = HealthStore(clients, self.alerts)
         self.runbooks = RunbookStore(clients.context, allow_insecure_keyring=allow_insecure_keyring)
 
     @property
@@ -46,5 +50,5 @@ class ContextState:
         return cluster_grammar(p.caps for c in self.clients.clusters for p in c.peers)
 
     async def aclose(self) -> None:
-        await asyncio.gather(self.alerts.aclose(), self.slo.aclose())
+        await asyncio.gather(self.alerts.aclose(), self.slo.aclose(), self.health.aclose())
         await self.clients.aclose()

@@ -73,7 +73,9 @@ class OncallApp(App[None]):
     # commands). So: while a screen opens, keys wait and are replayed in order once it has
     # its focus (never longer than HOLD_KEYS_MAX); and a key that was forwarded to a widget
     # of a screen that has since gone, and that no widget took, goes to the screen now shown.
-    HOLD_KEYS_MAX = 0.5
+    # A backstop only: on a busy machine a screen can take longer than half a second to
+    # mount and focus, and keys released before that were lost.
+    HOLD_KEYS_MAX = 3.0
     _held_keys: list[events.Key] | None = None
     _hold_generation = 0
 
@@ -102,9 +104,10 @@ class OncallApp(App[None]):
         if self._held_keys is None or (force and force != self._hold_generation):
             return
         screen = self.screen
-        if not force and (not screen.is_mounted or screen.focused is None):
-            # Not settled yet (its on_mount gives the focus); a screen with nothing to focus
-            # gets the keys when the timer forces it.
+        settled = screen.is_mounted and (screen.focused is not None or not screen.focus_chain)
+        if not force and not settled:
+            # Not settled yet: its on_mount gives the focus. A screen with nothing to focus
+            # is settled once mounted.
             self.call_after_refresh(self._release_keys)
             return
         held, self._held_keys = self._held_keys, None

@@ -88,6 +88,20 @@ async def _query(app: OncallApp, rest: str) -> None:
     app.push_screen(QueryScreen(app.state))
 
 
+async def _routes(app: OncallApp, rest: str) -> None:
+    from oncall_tui.ui.screens.routes import RoutesScreen
+
+    await to_board(app)
+    app.push_screen(RoutesScreen(app.state))
+
+
+async def _health(app: OncallApp, rest: str) -> None:
+    from oncall_tui.ui.screens.health import HealthScreen
+
+    await to_board(app)
+    app.push_screen(HealthScreen(app.state))
+
+
 async def _maintenance(app: OncallApp, rest: str) -> None:
     await maintenance(app, rest)
 
@@ -117,6 +131,18 @@ COMMANDS: tuple[Command, ...] = (
         ":query",
         "a PromQL prompt: history (up/down), instant or range, table or chart",
         _query,
+    ),
+    Command(
+        ("routes", "route"),
+        ":routes",
+        "each cluster's routing tree with its alerts; / tests labels (service=x severity=y)",
+        _routes,
+    ),
+    Command(
+        ("health", "pipeline"),
+        ":health",
+        "is paging working: watchdog, failed notifications, rule evaluation, reloads, peers",
+        _health,
     ),
     Command(
         ("maintenance", "maint"),

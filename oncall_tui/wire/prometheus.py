@@ -78,6 +78,7 @@ class RuleGroup(msgspec.Struct, frozen=True, rename="camel"):
     interval: float = 0.0
     # Prometheus's clock; "0001-01-01T00:00:00Z" before the first evaluation.
     last_evaluation: datetime | None = None
+    evaluation_time: float = 0.0  # seconds the last evaluation took (Prometheus 2.x)
 
 
 class BuildInfo(msgspec.Struct, frozen=True, rename="camel"):

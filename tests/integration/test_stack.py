@@ -277,7 +277,7 @@ def test_stop_ends_every_pid_it_started_and_frees_ports() -> None:
         assert not pid_alive(old)
         new = demo.start_peer(1)
         assert new != old and set(demo.pids.values()) <= set(demo.started_pids)
-        assert len(demo.started_pids) == 5  # exporter, prometheus, 2 peers, 1 restart
+        assert len(demo.started_pids) == 6  # sink, exporter, prometheus, 2 peers, 1 restart
     finally:
         demo.stop()
     demo.stop()  # idempotent
@@ -321,7 +321,7 @@ def test_children_die_with_their_parent(sig: signal.Signals, mode: str) -> None:
         line = child.stdout.readline() if ready else b""
         assert line, f"child printed nothing; stderr: {child.stderr.read()!r}"
         info = json.loads(line)
-        assert len(info["pids"]) == 4 and all(pid_alive(p) for p in info["pids"])
+        assert len(info["pids"]) == 5 and all(pid_alive(p) for p in info["pids"])
         child.send_signal(sig)
         child.wait(15)
         wait_until(

@@ -43,6 +43,7 @@ class AlertsScreen(Screen[None]):
         Binding("a", "ack", "Ack", id="alerts.ack"),
         Binding("r", "runbook", "Runbook", id="alerts.runbook"),
         Binding("t", "triage", "Triage", id="alerts.triage"),
+        Binding("w", "where", "Where it goes", show=False, id="alerts.where"),
         Binding(
             "S", "toggle_state('silenced')", "Silenced", show=False, id="alerts.toggle_silenced"
         ),
@@ -71,6 +72,8 @@ class AlertsScreen(Screen[None]):
         self.bell_on_critical = bell_on_critical
         self.filter_error = ""
         self._unsubscribe: Callable[[], None] | None = None
+        self._unfollow_health: Callable[[], None] | None = None
+        self._paging_said = ""
 
     # What the store holds, read by the status line and the tests.
     @property
@@ -126,12 +129,16 @@ class AlertsScreen(Screen[None]):
         self.update_status()
         self.set_interval(1.0, self._tick)
         self._unsubscribe = follow(self, self.store, self.store.subscribe)
+        health = self.state.health
+        self._unfollow_health = follow(self, health, health.subscribe)
         if self.store.snapshot is not None:  # a context switched back to, or a remount
             self.post_message(StoreChanged(self.store))
 
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self._unfollow_health is not None:
+            self._unfollow_health()
 
     def on_resize(self) -> None:
         self.query_one("#titles", Static).update(column_titles(self.size.width))
@@ -141,6 +148,9 @@ class AlertsScreen(Screen[None]):
     @on(StoreChanged)
     def _store_changed(self, event: StoreChanged) -> None:
         event.stop()
+        if event.store is self.state.health:
+            self._paging_changed()
+            return
         self.model.acks = self.store.acks
         self.model.ack_rules = self.store.ack_rules
         self.model.set_groups(self.store.board_groups)
@@ -148,6 +158,14 @@ class AlertsScreen(Screen[None]):
         self.update_status()
         if self.bell_on_critical and self._new_critical():
             self.app.bell()
+
+    def _paging_changed(self) -> None:
+        """The pipeline's verdict: on this status line, and as a toast over any view."""
+        said = self.state.health.headline
+        if said and said != self._paging_said:
+            self.notify(said, title="paging", severity="error", timeout=15)
+        self._paging_said = said
+        self.update_status()
 
     def _new_critical(self) -> bool:
         return any(
@@ -176,6 +194,7 @@ class AlertsScreen(Screen[None]):
                 engine=engine.name if engine is not None else "",
                 engine_limited=engine is not None and bool(engine.missing()),
                 warnings=[
+                    *([self._paging_said] if self._paging_said else []),
                     *self.clients.warnings,
                     *([self.store.pending_unknown] if self.store.pending_unknown else []),
                     *([self.store.pending_partial] if self.store.pending_partial else []),
@@ -381,6 +400,15 @@ class AlertsScreen(Screen[None]):
             self.notify("put the cursor on an alert first", severity="warning", timeout=3)
         else:
             self.app.push_screen(RunbookScreen(alert, self.state))
+
+    def action_where(self) -> None:
+        from oncall_tui.ui.screens.where import WhereScreen
+
+        alert = self._cursor_alert()
+        if alert is None:
+            self.notify("put the cursor on an alert first", severity="warning", timeout=3)
+        else:
+            self.app.push_screen(WhereScreen(alert, self.state))
 
     def action_triage(self) -> None:
         from oncall_tui.ui.screens.triage import TriageScreen

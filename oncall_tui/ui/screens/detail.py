@@ -22,12 +22,14 @@ from textual.widgets import Footer, Static
 from oncall_tui.domain.alert_facts import Rules, label_matchers, matching_rules
 from oncall_tui.domain.alert_history import History
 from oncall_tui.domain.board import STATES, BoardAlert, BoardModel
+from oncall_tui.domain.routing import Where
 from oncall_tui.domain.severity import COLOURED
 from oncall_tui.domain.slo import SLOReport
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.lookups import NotConfigured
 from oncall_tui.ui.widgets import detail_fetched as fetched
 from oncall_tui.ui.widgets import detail_sections as sections
+from oncall_tui.ui.widgets.routing_text import routing_text
 from oncall_tui.ui.widgets.styles import component_style
 from oncall_tui.wire.alertmanager import Silence
 from oncall_tui.wire.errors import ApiError
@@ -40,6 +42,7 @@ SECTIONS = (
     ("links", "Links"),
     ("silences", "Silenced by"),
     ("inhibitors", "Inhibited by"),
+    ("routing", "Routing: who gets it, muted or not (w on the board)"),
     ("rule", "Rule"),
     ("slo", "Error budget"),
     ("history", "History (from Prometheus's ALERTS)"),
@@ -91,6 +94,7 @@ class AlertDetailScreen(Screen[None]):
         self._drawn = False
         self._shown: dict[str, Text] = {}
         self.history: list[History] | str | None = None  # str: why there is none
+        self.routing: Where | str | None = None  # str: why there is no answer
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -107,6 +111,7 @@ class AlertDetailScreen(Screen[None]):
         self.fetch_rules()
         self.fetch_slos()
         self.fetch_history()
+        self.fetch_routing()
         self.set_interval(TICK_SECONDS, self._tick)
         self._drawn = True
 
@@ -237,6 +242,8 @@ class AlertDetailScreen(Screen[None]):
                 return fetched.slo_text(self.slos, style)
             case "history":
                 return fetched.history_text(self.history, style)
+            case "routing":
+                return routing_text(self.routing, style)
         raise KeyError(key)
 
     # -- runbook, triage and alert history (issue 6) ---------------------------------------------
@@ -262,3 +269,11 @@ class AlertDetailScreen(Screen[None]):
         except Exception as exc:  # shown in the section; the screen stays usable
             self.history = f"Prometheus: {_message(exc)}"
         self._show("history")
+
+    @work(exclusive=True, group="detail-routing", exit_on_error=False)
+    async def fetch_routing(self) -> None:
+        try:
+            self.routing = await self.state.routing.where(self.alert)
+        except Exception as exc:  # shown in the section; the screen stays usable
+            self.routing = _message(exc)
+        self._show("routing")

@@ -122,6 +122,10 @@ class RunbookScreen(Screen[None]):
                 except FetchError as exc:
                     self.problems.append((candidate, exc.message, exc.missing))
                     continue
+                except Exception as exc:  # a bug must say so, not leave "loading…" for ever
+                    why = f"internal error: {type(exc).__name__}: {exc}"
+                    self.problems.append((candidate, why, False))
+                    continue
                 self.fetched, self.source = fetched, candidate
                 break
         await self._show(found)

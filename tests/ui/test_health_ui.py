@@ -1,0 +1,73 @@
+"""`:health` and the status line on a demo whose webhook sink really breaks (answers 500).
+
+Its own Stack: breaking the sink changes the stack. The demo's Alertmanager delivers to the
+sink (the Watchdog heartbeat every 2 s), so failures are real Alertmanager counters.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
+from oncall_tui.domain.pipeline import BAD
+from oncall_tui.ui.screens.health import HealthScreen
+from tests.helpers import demo_app, status, texts, until
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def own_stack() -> Iterator[Stack]:
+    stack = Stack(StackOptions(alertmanager_peers=1), find_binaries())
+    try:
+        stack.start(timeout=30)
+        stack.wait_for_firing(timeout=30)
+        yield stack
+    finally:
+        stack.stop()
+
+
+def refused(stack: Stack) -> int:
+    assert stack.sink_url is not None
+    with urllib.request.urlopen(stack.sink_url + "/received", timeout=5) as answer:
+        return sum(json.loads(answer.read())["refused"].values())
+
+
+async def test_broken_sink_shows_within_two_polls_and_clears(own_stack: Stack) -> None:
+    app = demo_app(own_stack)  # polls every second
+    async with app.run_test(size=(120, 35)) as pilot:
+        health = app.state.health
+        await until(pilot, lambda: health.polled >= 2, "two health polls")
+        assert not health.headline, health.verdicts
+        shown = [v for v in health.verdicts if v.check == "watchdog"]
+        assert shown and shown[0].level != BAD, shown
+        await pilot.press("colon")
+        await pilot.press(*"health", "enter")
+        await until(pilot, lambda: isinstance(app.screen, HealthScreen), ":health")
+        await until(pilot, lambda: "paging looks healthy" in texts(app), "healthy at first")
+
+        own_stack.break_sink()
+        before = refused(own_stack)
+        deadline = time.monotonic() + 20
+        while refused(own_stack) == before and time.monotonic() < deadline:
+            await pilot.pause(0.2)
+        assert refused(own_stack) > before, "Alertmanager sent nothing to the broken sink"
+        polls = health.polled
+        await until(pilot, lambda: bool(health.headline), "the pipeline verdict", timeout=15)
+        assert health.polled - polls <= 2, f"took {health.polled - polls} polls"
+        await until(pilot, lambda: "PAGING MAY BE FAILING" in texts(app), ":health says so")
+        assert "notifications to webhook failed" in texts(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: "paging may be failing" in status(app), "status line")
+
+        own_stack.break_sink(False)
+        mended = health.polled
+        await until(pilot, lambda: not health.headline, "cleared after the mend", timeout=15)
+        # A failure just before the mend is seen by the next poll; the one after clears.
+        assert health.polled - mended <= 2, f"took {health.polled - mended} polls"
+        await until(pilot, lambda: "paging may be failing" not in status(app), "status clear")
