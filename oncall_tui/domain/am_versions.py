@@ -7,7 +7,10 @@ module says what that version means for the board, the silence form and the matc
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from oncall_tui.domain.matcher_grammar import Grammar
 
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -53,6 +56,11 @@ class Capabilities:
         return self.at_least(0, 27)
 
     @property
+    def matcher_grammar(self) -> Grammar:
+        """How this peer reads matcher text: classic before 0.27, UTF-8 with fallback after."""
+        return Grammar.FALLBACK if self.utf8_matchers else Grammar.CLASSIC
+
+    @property
     def silence_annotations(self) -> bool:
         return self.at_least(0, 32)
 
@@ -72,3 +80,15 @@ class Capabilities:
 
 def capabilities(version: str) -> Capabilities:
     return Capabilities(version, parse_version(version))
+
+
+def cluster_grammar(peers: Iterable[Capabilities | None]) -> Grammar:
+    """The grammar every peer reads alike: classic unless all are known to be 0.27+.
+
+    The fallback grammar accepts everything the classic one does and reads it the same way, so
+    classic text is safe on a mixed cluster; an unknown peer counts as 0.25.
+    """
+    got = list(peers)
+    if got and all(p is not None and p.utf8_matchers for p in got):
+        return Grammar.FALLBACK
+    return Grammar.CLASSIC

@@ -1,10 +1,10 @@
 """The filter language of the alert board and of silence matchers.
 
-Matchers use amtool's and Alertmanager's syntax (`alertname=~"High.*"`, optionally inside
-`{...}` and separated by commas); anything without an operator is a free-text word, searched
-case-insensitively in label names, label values and annotation values. Regexes are fully
-anchored, as in Alertmanager, and refused when Go's RE2 (which Alertmanager runs) would refuse
-them, so a matcher that works here also works on the server.
+Matchers are read exactly as the peer's Alertmanager reads them (domain/matcher_grammar.py):
+the classic parser for 0.25 and 0.26, the UTF-8 parser with the classic fallback for 0.27+.
+The board's filter adds one thing of its own: free-text words, searched case-insensitively in
+label names, label values and annotation values (see parse_filter for how the two mix).
+Regexes are fully anchored RE2, as in Alertmanager.
 """
 
 from __future__ import annotations
@@ -13,8 +13,21 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, cast, get_args
+from typing import Literal, get_args
 
+from oncall_tui.domain.matcher_grammar import FilterError, Grammar, parse_many, parse_one, render
+
+__all__ = [
+    "Filter",
+    "FilterError",
+    "Grammar",
+    "LabelMatcher",
+    "parse_filter",
+    "parse_matcher",
+    "parse_matchers",
+    "quote",
+    "search_text",
+]
 from oncall_tui.domain.re2 import Regex, RegexError, compile_re2
 from oncall_tui.wire.alertmanager import Matcher
 
@@ -22,28 +35,10 @@ Op = Literal["=", "!=", "=~", "!~"]
 OPS: frozenset[str] = frozenset(get_args(Op))
 _Predicate = Callable[[Mapping[str, str]], bool]
 
-_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-_SEPARATORS = re.compile(r"[\s,]*")
-_SPACES = re.compile(r"\s*")
-_NAME_END = re.compile(r'[\s,}"=!~]')
-_BARE_END = re.compile(r'[\s,}"]')  # a quote inside a bare token is an error
-_OP_RUN = re.compile(r"[=!~]+")
 _QUOTED = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"', re.DOTALL)
 _ESCAPE = re.compile(r'\\(["\\n])')
 _BARE_WORD = re.compile(r'[^\s,{}"=!~]+')
 _NO_ANNOTATIONS: Mapping[str, str] = MappingProxyType({})
-
-
-class FilterError(ValueError):
-    """Text that is not a valid filter; `position` is the 0-based column the UI points at."""
-
-    def __init__(self, message: str, position: int = 0) -> None:
-        super().__init__(message, position)
-        self.message = message
-        self.position = position
-
-    def __str__(self) -> str:
-        return f"{self.message} (column {self.position + 1})"
 
 
 def _compile(value: str) -> Regex:
@@ -86,8 +81,6 @@ class LabelMatcher:
     _test: _Predicate = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.name:
-            raise FilterError("empty label name", 0)
         if self.op not in OPS:
             raise FilterError(f"unknown operator {self.op!r}: use =, !=, =~ or !~", 0)
         regex = _compile(self.value) if self.op in ("=~", "!~") else None
@@ -103,8 +96,8 @@ class LabelMatcher:
         return self._test(_NO_ANNOTATIONS)
 
     def __str__(self) -> str:
-        name = self.name if _NAME.fullmatch(self.name) else quote(self.name)
-        return f"{name}{self.op}{quote(self.value)}"
+        """As Alertmanager prints it: the name quoted only if it holds a reserved rune."""
+        return render(self.name, self.op, self.value)
 
     def to_api(self) -> Matcher:
         return Matcher(
@@ -184,129 +177,107 @@ class Filter:
         return [str(m) for m in self.matchers]
 
 
-def _spaces(text: str, i: int, spaces: re.Pattern[str] = _SPACES) -> int:
-    m = spaces.match(text, i)
-    return m.end() if m else i
+def _build(name: str, op: Op, value: str) -> LabelMatcher:
+    return LabelMatcher(name, op, value)
 
 
-def _quoted(text: str, at: int) -> tuple[str, int]:
-    """The string whose opening quote is at `at`, unescaped, and the index after it."""
-    m = _QUOTED.match(text, at)
+def _split(text: str) -> list[tuple[int, str]]:
+    """Pieces separated by whitespace outside double quotes (a backslash escapes in quotes)."""
+    pieces: list[tuple[int, str]] = []
+    start: int | None = None
+    quoted = escaped = False
+    opened = 0
+    for i, c in enumerate(text):
+        if quoted:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                quoted = False
+        elif c.isspace():
+            if start is not None:
+                pieces.append((start, text[start:i]))
+                start = None
+            continue
+        elif c == '"':
+            quoted, opened = True, i
+        if start is None:
+            start = i
+    if quoted:
+        raise FilterError("unterminated quote", opened)
+    if start is not None:
+        pieces.append((start, text[start:]))
+    return pieces
+
+
+def _outside_quotes(piece: str) -> str:
+    return _QUOTED.sub("", piece)
+
+
+def _word(piece: str, at: int) -> str:
+    """A free-text word: bare, or double-quoted with the escapes \\\\ \\" \\n."""
+    if not piece.startswith('"'):
+        if '"' in piece:
+            raise FilterError(
+                'unexpected " in a word: quote the whole phrase', at + piece.index('"')
+            )
+        return piece
+    m = _QUOTED.fullmatch(piece)
     if m is None:
-        raise FilterError("unterminated quote", at)
+        end = quoted.end() if (quoted := _QUOTED.match(piece)) else 0
+        raise FilterError("expected a space after the closing quote", at + end)
     raw = m[1]
-    value = _ESCAPE.sub(lambda e: "\n" if e[1] == "n" else e[1], raw) if "\\" in raw else raw
-    return value, m.end()
+    return _ESCAPE.sub(lambda e: "\n" if e[1] == "n" else e[1], raw) if "\\" in raw else raw
 
 
-def _column(text: str, start: int, index: int) -> int:
-    """The column in `text` of character `index` of the quoted string opening at `start`."""
-    col = start + 1
-    for _ in range(index):
-        escaped = text[col] == "\\" and text[col + 1 : col + 2] in ('"', "\\", "n")
-        col += 2 if escaped else 1
-    return col
+def parse_filter(text: str, grammar: Grammar = Grammar.CLASSIC) -> Filter:
+    """Parse what the user typed in the board's filter box (or a `{...}` selector).
 
-
-def _after_quote(text: str, i: int) -> None:
-    if i < len(text) and not (text[i] in ",}" or text[i].isspace()):
-        raise FilterError("expected a space or a comma after the closing quote", i)
-
-
-def _parse_item(text: str, start: int) -> tuple[LabelMatcher | str, int]:
-    """The matcher or free-text word starting at `start`, and the index after it."""
-    n = len(text)
-    quoted_name = text[start] == '"'
-    if quoted_name:
-        name, i = _quoted(text, start)
-    else:
-        name_end = _NAME_END.search(text, start)
-        i = name_end.start() if name_end else n
-        name = text[start:i]
-    op_at = _spaces(text, i)
-    run = op.group() if (op := _OP_RUN.match(text, op_at)) else ""
-    # A lone ! or ~ starts a word (wow!, ~x); a run with = or !~ is a mistyped operator.
-    if run not in OPS and "=" not in run and not run.startswith("!~"):
-        if quoted_name:
-            _after_quote(text, i)
-            return name, i
-        word_end = _BARE_END.search(text, start)
-        end = word_end.start() if word_end else n
-        if end < n and text[end] == '"':
-            raise FilterError('unexpected " in a word: quote the whole phrase', end)
-        return text[start:end], end
-    if not name:
-        raise FilterError("missing label name" if not quoted_name else "empty label name", start)
-    if not quoted_name and not _NAME.fullmatch(name):
-        raise FilterError(
-            f"invalid label name {name!r}: use letters, digits and _ (or quote the name)", start
-        )
-    if run not in OPS:
-        raise FilterError(
-            f"unknown operator {run!r}: use =, !=, =~ or !~ (quote a value starting with = ! ~)",
-            op_at,
-        )
-    at = _spaces(text, op_at + len(run))
-    if at >= n or text[at] in ",}" or text[at].isspace():
-        raise FilterError(f'missing value after {run} (write "" for the empty string)', at)
-    if text[at] == '"':
-        value, end = _quoted(text, at)
-        _after_quote(text, end)
-    elif text[at] in "=!~":
-        raise FilterError("a value starting with = ! or ~ must be quoted", at)
-    else:
-        value_end = _BARE_END.search(text, at)
-        end = value_end.start() if value_end else n
-        if end < n and text[end] == '"':
-            raise FilterError('unexpected " in an unquoted value: quote the whole value', end)
-        value = text[at:end]
-    if run in ("=~", "!~"):
+    Whitespace outside quotes separates pieces; a piece with an operator (or a brace or comma)
+    is a matcher list read exactly as the server reads one, any other piece a word. Text that
+    does not split so but that the server reads as one matcher list (`a = b`, spaces around
+    the operator) means that list. The one reading of ours: `a=b c` is a matcher and a word,
+    where the server would read the value `b c`; quote a value that holds a space.
+    """
+    try:
+        return _split_filter(text, grammar)
+    except FilterError as split_error:
         try:
-            _compile(value)
-        except FilterError as e:
-            col = _column(text, at, e.position) if text[at] == '"' else at + e.position
-            raise FilterError(e.message, col) from None
-    return LabelMatcher(name, cast(Op, run), value), end
+            return Filter(tuple(parse_many(text, _build, grammar)))
+        except FilterError as whole:
+            single = len(_pieces_or_none(text)) <= 1
+            # A matcher's own error in the server's words; a word's error in ours.
+            raise (whole if single and ("=" in text or "!~" in text) else split_error) from None
 
 
-def parse_filter(text: str) -> Filter:
-    """Parse what the user typed in the board's filter box (or a `{...}` selector)."""
+def _pieces_or_none(text: str) -> list[tuple[int, str]]:
+    try:
+        return _split(text)
+    except FilterError:
+        return []
+
+
+def _split_filter(text: str, grammar: Grammar) -> Filter:
     matchers: list[LabelMatcher] = []
     words: list[str] = []
-    n = len(text)
-    i = _spaces(text, 0)
-    braced = text.startswith("{", i)
-    i += braced
-    while True:
-        i = _spaces(text, i, _SEPARATORS)
-        if i >= n:
-            if braced:
-                raise FilterError("missing closing }", n)
-            break
-        if text[i] == "}":
-            if not braced:
-                raise FilterError("unexpected } (quote a value that contains one)", i)
-            if (rest := _spaces(text, i + 1)) < n:
-                raise FilterError("unexpected text after the closing }", rest)
-            break
-        item, i = _parse_item(text, i)
-        if isinstance(item, LabelMatcher):
-            matchers.append(item)
+    for at, piece in _split(text):
+        outside = _outside_quotes(piece)
+        if "=" in outside or "!~" in outside or any(c in outside for c in ",}") or piece[0] == "{":
+            try:
+                matchers.extend(parse_many(piece, _build, grammar))
+            except FilterError as exc:
+                raise FilterError(exc.message, at + exc.position) from None
         else:
-            words.append(item)
+            words.append(_word(piece, at))
     return Filter(tuple(matchers), tuple(words))
 
 
-def parse_matcher(text: str) -> LabelMatcher:
-    """Exactly one matcher, like `severity="critical"` (a silence's matcher field)."""
-    i = _spaces(text, 0)
-    if i >= len(text):
-        raise FilterError('empty matcher: write NAME=VALUE, like severity="critical"', i)
-    if text[i] in ",}":
-        raise FilterError(f"unexpected {text[i]}", i)
-    item, end = _parse_item(text, i)
-    if not isinstance(item, LabelMatcher):
-        raise FilterError('missing operator: write NAME=VALUE, like severity="critical"', end)
-    if (rest := _spaces(text, end)) < len(text):
-        raise FilterError("unexpected text after the matcher", rest)
-    return item
+def parse_matcher(text: str, grammar: Grammar = Grammar.CLASSIC) -> LabelMatcher:
+    """Exactly one matcher, as the server reads a `filter=` value or amtool an argument."""
+    return parse_one(text, _build, grammar)
+
+
+def parse_matchers(text: str, grammar: Grammar = Grammar.CLASSIC) -> list[LabelMatcher]:
+    """A matcher list (`{a="b", c=~"d"}`), as the server reads a config `matchers:` entry."""
+    return parse_many(text, _build, grammar)

@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from oncall_tui.domain.board import PENDING_CLUSTER, BoardAlert
-from oncall_tui.domain.matchers import FilterError, LabelMatcher, parse_filter, parse_matcher
+from oncall_tui.domain.matchers import (
+    FilterError,
+    LabelMatcher,
+    parse_matcher,
+    parse_matchers,
+)
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration, parse_moment
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence, Silence
 
@@ -143,15 +148,14 @@ def parse_rows(
 
 
 def parse_matcher_set(text: str) -> list[LabelMatcher]:
-    """`service="churn-api" job=~"batch.*"`: several matchers on one line (the filter syntax,
-    without free words). Raises FilterError."""
-    parsed = parse_filter(text)
-    if parsed.words:
-        raise FilterError(f"{parsed.words[0]!r} is not a matcher: write NAME=VALUE", 0)
-    return list(parsed.matchers)
+    """`{service="churn-api", job=~"batch.*"}`: several matchers on one line, read as
+    Alertmanager reads a matcher list (a config `matchers:` entry). Raises FilterError."""
+    return parse_matchers(text)
 
 
 def matcher_problems(matchers: Sequence[LabelMatcher], where: str = "matchers") -> list[Problem]:
+    # Label names are left to the server: its silence validation is stricter than its parser
+    # (0.25 parses foo:bar but refuses it in a silence) and changes with the version.
     if not matchers:
         return [Problem(where, "no matcher is on: a silence needs at least one")]
     if all(m.matches_empty for m in matchers):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import Future
 
+from oncall_tui.domain.am_versions import cluster_grammar
 from oncall_tui.domain.completeness import DEFAULT_WINDOW
+from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.state.alert_store import AlertStore
 from oncall_tui.state.alerts import Prefetched
 from oncall_tui.state.health import HealthStore
@@ -40,6 +42,12 @@ class ContextState:
         self.routing = RoutingBook(clients, self.alerts)
         self.health = HealthStore(clients, self.alerts)
         self.runbooks = RunbookStore(clients.context, allow_insecure_keyring=allow_insecure_keyring)
+
+    @property
+    def matcher_grammar(self) -> Grammar:
+        """How every Alertmanager of the context reads matcher text, from the versions learnt
+        so far (classic until each peer is known to be 0.27+)."""
+        return cluster_grammar(p.caps for c in self.clients.clusters for p in c.peers)
 
     async def aclose(self) -> None:
         await asyncio.gather(self.alerts.aclose(), self.slo.aclose(), self.health.aclose())

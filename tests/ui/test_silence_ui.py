@@ -180,7 +180,8 @@ async def test_a_refusal_shows_the_servers_words(own: Stack, peer: AlertmanagerP
         await select(pilot, app, "HighCPU")
         await pilot.press("s", "tab", *"refused", "tab", "tab", "tab", "tab")
         assert app.focused is not None and app.focused.id == "sf-add"
-        await pilot.press(*'"sérvice"="x"', "enter", "ctrl+s")
+        # 0.25 parses foo:bar (a classic matcher name) but refuses it as a silence label name.
+        await pilot.press(*'foo:bar="x"', "enter", "ctrl+s")
         await until(pilot, lambda: "invalid label" in text_of(app, "#sf-status"))
         assert isinstance(app.screen, SilenceForm)
         assert app.screen.query_one("#sf-comment", Input).value == "refused"

@@ -231,7 +231,7 @@ def test_matcher_sets_and_prefill() -> None:
 def test_a_maintenance_makes_one_silence_per_matcher_set_with_a_shared_window() -> None:
     rows = (
         (True, 'service="churn-api"'),
-        (True, 'job="churn-batch" env=~"prod|dr"'),
+        (True, '{job="churn-batch", env=~"prod|dr"}'),  # a matcher list, as a config reads one
         (False, "x=y"),
     )
     checked = check(

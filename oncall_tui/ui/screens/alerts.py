@@ -282,7 +282,7 @@ class AlertsScreen(Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         try:
-            self.model.filter = parse_filter(event.value)
+            self.model.filter = parse_filter(event.value, self.state.matcher_grammar)
             self.filter_error = ""
         except FilterError as exc:
             # Keep showing the last filter that parsed; say what is wrong and where.

@@ -345,7 +345,7 @@ class SilencesScreen(Screen[None]):
     @on(Input.Changed, "#silences-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         try:
-            self.filter = parse_filter(event.value)
+            self.filter = parse_filter(event.value, self.state.matcher_grammar)
             self.filter_error = ""
         except FilterError as exc:
             self.filter_error = f"✗ column {exc.position + 1}: {exc.message}"
