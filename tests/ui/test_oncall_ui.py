@@ -32,7 +32,7 @@ async def test_oncall_shows_who_is_on_call_now_and_next(stack: Stack) -> None:
             assert f"now   {who.user}  until {clock(who.until, now)}" in block, block
             assert f"next  {who.next_user}  from {clock(who.until, now)}" in block, block
         assert "Ops Escalation  (team=ops)" in shown
-        assert "engineering-manager@example.com" in shown
+        assert "+15 min  Ops Backup: " in shown and "engineering-manager@example.com" in shown
 
 
 async def test_churn_api_down_names_who_is_paged_and_when_it_escalates(stack: Stack) -> None:

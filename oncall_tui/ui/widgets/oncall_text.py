@@ -37,6 +37,14 @@ def clock(instant: datetime, now: datetime) -> str:
     return local.strftime("%a %H:%M" if days < 7 else "%a %d %b %H:%M")
 
 
+def who(step: d.Step) -> str:
+    """`Ops Primary: frank` for a schedule, the user alone for a user target."""
+    return ", ".join(
+        n.target.id if n.target.kind == "user" else f"{n.target.id}: {n.person or 'nobody on call'}"
+        for n in step.notified
+    )
+
+
 def oncall_text(book: d.Book, now: datetime, style: Styler) -> Text:
     """Every schedule: who is on call now and next; every policy: its steps."""
     out = Text()
@@ -46,18 +54,18 @@ def oncall_text(book: d.Book, now: datetime, style: Styler) -> Text:
     if book.schedules:
         out.append("Schedules\n", style=style("name"))
     for schedule in book.schedules:
-        who = d.on_call(schedule, now)
+        shift = d.on_call(schedule, now)
         out.append(f"  {schedule.name}", style=style("name"))
         out.append(f"  ({schedule.time_zone.key})\n", style=style("key"))
         out.append("    now   ", style=style("key"))
-        out.append(who.user or "nobody", style=Style() if who.user else style("error"))
-        if who.until is not None:
-            out.append(f"  until {clock(who.until, now)}", style=style("muted"))
+        out.append(shift.user or "nobody", style=Style() if shift.user else style("error"))
+        if shift.until is not None:
+            out.append(f"  until {clock(shift.until, now)}", style=style("muted"))
         out.append("\n")
-        if who.until is not None:
+        if shift.until is not None:
             out.append("    next  ", style=style("key"))
-            out.append(who.next_user or "nobody")
-            out.append(f"  from {clock(who.until, now)}\n", style=style("muted"))
+            out.append(shift.next_user or "nobody")
+            out.append(f"  from {clock(shift.until, now)}\n", style=style("muted"))
     if book.policies:
         out.append("\n" if book.schedules else "")
         out.append("Escalation policies\n", style=style("name"))
@@ -72,9 +80,8 @@ def oncall_text(book: d.Book, now: datetime, style: Styler) -> Text:
         out.append("\n")
         for step in d.chain(policy, book.schedules, now):
             minutes = int((step.at - now).total_seconds() // 60)
-            out.append(f"    +{minutes:<4}min ", style=style("key"))
-            out.append(f"{step.names}", style=Style())
-            out.append(f"  now: {step.people}\n", style=style("muted"))
+            out.append(f"    {f'+{minutes} min':>8}  ", style=style("key"))
+            out.append(f"{who(step)}\n")
     out.rstrip()
     return out
 
@@ -122,7 +129,7 @@ def escalation_text(
         # Past steps of a live chain were paged; once acked, when is not known, so say nothing.
         paged = stopped is None and step.at <= now
         out.append(f"  {clock(step.at, now):>5}  ", style=style("key"))
-        out.append(f"{step.names}: {step.people}", style=Style() if paged else style("muted"))
+        out.append(who(step), style=Style() if paged else style("muted"))
         out.append("  paged\n" if paged else "\n", style=style("muted"))
     out.rstrip()
     return out
