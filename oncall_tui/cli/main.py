@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     from oncall_tui.cli import auth as auth_cli
 
     auth_cli.add_parser(sub)
+    from oncall_tui.cli import script_args
+
+    script_args.add_parsers(sub, common)
     return parser
 
 
@@ -209,6 +212,13 @@ def dispatch(args: argparse.Namespace) -> int:
         return run_demo(args, settings, _run_app)
     if command == "check-config":
         return _check_config(args, settings)
+    if command in ("alerts", "silences"):
+        from oncall_tui.cli import scripting
+        from oncall_tui.state.wiring import build_clients
+
+        context = choose_context(args, settings)
+        clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
+        return scripting.run(command, clients, args)
     return _run_app(choose_context(args, settings), settings)
 
 
