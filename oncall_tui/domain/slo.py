@@ -13,7 +13,7 @@ as "no data": never as 100 % nor as 0 %.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -93,16 +93,30 @@ def burn_rate(error_ratio: float | None, objective: float | None) -> float | Non
     return ratio / (1.0 - goal)
 
 
-def multiwindow_state(burns: Mapping[str, float | None]) -> str:
+# Pyrra's generated ErrorBudgetBurn alerts for a 4-week window (slo/rules.go, `Windows`):
+# 14x over 1h and 5m, 7x over 6h and 30m are critical; 2x over 1d and 2h, 1x over 4d and 6h
+# are warnings. Discovery reads the real ones from the rules; these are for tests and docs.
+PYRRA_MULTIWINDOW: tuple[BurnAlert, ...] = (
+    BurnAlert("1h", "5m", 14.0, PAGE),
+    BurnAlert("6h", "30m", 7.0, PAGE),
+    BurnAlert("1d", "2h", 2.0, TICKET),
+    BurnAlert("4d", "6h", 1.0, TICKET),
+)
+
+
+def multiwindow_state(
+    burns: Mapping[str, float | None], rules: Sequence[BurnAlert] = MULTIWINDOW
+) -> str:
     """``page``, ``ticket``, ``ok``, or ``no data`` when no window has a figure.
 
     A condition with a window that has no figure is not met (the workbook's alerts would
-    not fire either); both windows must exceed the factor.
+    not fire either); both windows must exceed the factor. ``rules``: the workbook's, or
+    the SLO's own (Pyrra's generated alerts).
     """
-    if not any(known(burns.get(w)) for w in WINDOWS):
+    if not any(known(v) for v in burns.values()):
         return NO_DATA
     for severity in (PAGE, TICKET):
-        for rule in MULTIWINDOW:
+        for rule in rules:
             if rule.severity != severity:
                 continue
             long, short = usable(burns.get(rule.long)), usable(burns.get(rule.short))
@@ -197,6 +211,18 @@ class SLOSpec:
     objective_query: str = ""
     recorded: Mapping[str, str] = field(default_factory=_frozen)
     description: str = ""
+    # The SLO's own burn alerts (Pyrra's generated ones); empty: the workbook's MULTIWINDOW.
+    burn_alerts: tuple[BurnAlert, ...] = ()
+
+    @property
+    def alert_rules(self) -> tuple[BurnAlert, ...]:
+        return self.burn_alerts or MULTIWINDOW
+
+    @property
+    def windows(self) -> tuple[str, ...]:
+        """The burn windows to measure: the usual ones and any the SLO's own alerts use."""
+        extra = {w for rule in self.burn_alerts for w in (rule.long, rule.short)} - set(WINDOWS)
+        return (*WINDOWS, *sorted(extra, key=parse_duration))
 
     @property
     def key(self) -> tuple[str, str]:
@@ -246,7 +272,7 @@ class SLOReport:
 
     @property
     def burns(self) -> dict[str, float | None]:
-        return {w: burn_rate(self.ratios.get(w), self.objective) for w in WINDOWS}
+        return {w: burn_rate(self.ratios.get(w), self.objective) for w in self.spec.windows}
 
     @property
     def budget(self) -> Budget | None:
@@ -254,7 +280,7 @@ class SLOReport:
 
     @property
     def state(self) -> str:
-        return multiwindow_state(self.burns)
+        return multiwindow_state(self.burns, self.spec.alert_rules)
 
     @property
     def exhaustion_s(self) -> float | None:

@@ -9,7 +9,7 @@ Discovery reads ``/api/v1/rules``:
   ``slo:time_period:days``), labelled ``sloth_id``, ``sloth_service``, ``sloth_slo``.
 - Rules in Sloth's naming without ``sloth_id`` (the demo's own) are grouped by their labels.
 - Pyrra records ``<metric>:burnrate<window>`` (an error ratio, despite the name) labelled
-  ``slo``; the objective is in its ``pyrra_objective`` rule or its alerts' thresholds
+  ``slo``; the objective is in its ``pyrra_objective`` rule (a bare number) or its alerts' thresholds
   (``> (14 * (1-0.99))``), the window in ``pyrra_window`` or ``<metric>:increase<window>``.
 A window no rule records is computed from the 5m rule's expression with its ``[5m]`` ranges
 widened, so it stays an exact ratio of events.
@@ -21,13 +21,25 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from oncall_tui.domain.slo import DEFAULT_WINDOW, SLOSpec, format_duration, parse_duration
+from oncall_tui.domain.slo import (
+    DEFAULT_WINDOW,
+    PAGE,
+    TICKET,
+    BurnAlert,
+    SLOSpec,
+    format_duration,
+    parse_duration,
+)
 from oncall_tui.wire.prometheus import Rule, RuleGroup
 
 SLOTH_RATIO = re.compile(r"^slo:sli_error:ratio_rate(\w+)$")
 PYRRA_BURN = re.compile(r"^(.+):burnrate(\w+)$")
 PYRRA_INCREASE = re.compile(r"^(.+):increase(\w+)$")
-_VECTOR = re.compile(r"^\s*vector\(\s*([0-9.eE+-]+)\s*\)\s*$")
+# `vector(0.99)` (Sloth) or a bare `0.99` (Pyrra's generic rules record pyrra_objective so).
+_VECTOR = re.compile(r"^\s*(?:vector\(\s*([0-9.eE+-]+)\s*\)|([0-9.eE+-]+))\s*$")
+# Pyrra's ErrorBudgetBurn: `a:burnrate5m{..} > (14 * (1-0.995)) and a:burnrate1h{..} > (...)`.
+_PYRRA_FACTOR = re.compile(r">\s*\(\s*([0-9.]+)\s*\*\s*\(\s*1\s*-\s*0?\.\d+\s*\)\s*\)")
+_PYRRA_BURN_IN_EXPR = re.compile(r":burnrate(\w+)\s*[{\s>]")
 _OBJECTIVE_IN_ALERT = re.compile(r"\(\s*1\s*-\s*(0?\.\d+)\s*\)")
 _SLOTH_ID_IN_EXPR = re.compile(r'sloth_id\s*=\s*"([^"]+)"')
 _RANGE_5M = re.compile(r"\[5m\]")
@@ -51,7 +63,7 @@ def _vector_value(expr: str) -> float | None:
     if not match:
         return None
     try:
-        return float(match.group(1))
+        return float(match.group(1) or match.group(2))
     except ValueError:
         return None
 
@@ -106,6 +118,7 @@ class _Found:
     objective: float | None = None
     objective_query: str = ""
     window: str = ""
+    burn_alerts: list[BurnAlert] = field(default_factory=list)
 
 
 def _rules(groups: Iterable[RuleGroup]) -> list[Rule]:
@@ -148,6 +161,7 @@ def _spec(found: _Found) -> SLOSpec | None:
         recorded=dict(found.recorded),
         labels=link,
         source=found.source,
+        burn_alerts=tuple(sorted(found.burn_alerts, key=lambda a: -a.factor)),
     )
 
 
@@ -232,11 +246,39 @@ def _pyrra(rules: list[Rule]) -> list[_Found]:
             entry.window = format_duration(value)
         elif increase and not entry.window:
             entry.window = increase.group(2)
-        elif rule.type == "alerting" and entry.objective is None:
+        elif rule.type == "alerting":
+            burn = pyrra_burn_alert(rule.query, rule.labels)
+            if burn is not None and burn not in entry.burn_alerts:
+                entry.burn_alerts.append(burn)
             threshold = _OBJECTIVE_IN_ALERT.search(rule.query)
-            if threshold:
+            if threshold and entry.objective is None:
                 entry.objective = float(threshold.group(1))
     return list(by_slo.values())
+
+
+def pyrra_burn_alert(expr: str, labels: Mapping[str, str]) -> BurnAlert | None:
+    """One of Pyrra's generated ErrorBudgetBurn alerts as a multiwindow rule, or None.
+
+    Pyrra labels each with its `short` and `long` windows and a `severity` (critical pages,
+    warning opens a ticket); the factor is in the expression. Without the labels the windows
+    are read from the recorded series the expression compares.
+    """
+    factor = _PYRRA_FACTOR.search(expr)
+    if factor is None:
+        return None
+    short, long = labels.get("short", ""), labels.get("long", "")
+    if not (short and long):
+        named = _PYRRA_BURN_IN_EXPR.findall(expr)
+        if len(named) != 2:
+            return None
+        short, long = sorted(named, key=parse_duration)
+    try:
+        parse_duration(short)
+        parse_duration(long)
+    except ValueError:
+        return None
+    severity = PAGE if labels.get("severity", "critical") == "critical" else TICKET
+    return BurnAlert(long, short, float(factor.group(1)), severity)
 
 
 def merge_specs(configured: list[SLOSpec], discovered: list[SLOSpec]) -> list[SLOSpec]:

@@ -18,7 +18,6 @@ from typing import TypeVar
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.config import Context
 from oncall_tui.domain.slo import (
-    WINDOWS,
     SLOReport,
     SLOSpec,
     parse_duration,
@@ -178,6 +177,14 @@ class SLOPoller:
             problems.append(f"rules: {rules}")
         elif rules is not None:
             self.discovered = discover(rules)
+            if rules_source is not None and any(s.source == "pyrra" for s in self.discovered):
+                # Pyrra's own burn alerts decide PAGE/TICKET for its SLOs: read the alerting
+                # rules too, only when there is a Pyrra SLO (most servers have none).
+                alerting = await self._guard(rules_source.rules("alert"))
+                if isinstance(alerting, str):
+                    problems.append(f"rules: {alerting}")
+                elif alerting is not None:
+                    self.discovered = discover([*rules, *alerting])
         if runtime is not None and not isinstance(runtime, str):
             self.retention_s = _retention(runtime.storage_retention)
         specs = merge_specs(self.configured, self.discovered)
@@ -230,7 +237,7 @@ class SLOPoller:
             figure(spec.ratio_expr(spec.window)),
             objective(),
             data_start(),
-            *(figure(spec.ratio_expr(w)) for w in WINDOWS),
+            *(figure(spec.ratio_expr(w)) for w in spec.windows),
         )
         points: tuple[tuple[float, float], ...] = ()
         if chart and start is not None and goal is not None:
@@ -240,7 +247,7 @@ class SLOPoller:
             taken_at=now,
             objective=goal,
             error_ratio=window,
-            ratios=dict(zip(WINDOWS, ratios, strict=True)),
+            ratios=dict(zip(spec.windows, ratios, strict=True)),
             covered_s=None if start is None else max(0.0, now - start),
             retention_s=self.retention_s,
             errors=tuple(failed),
