@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import ssl
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from oncall_tui.domain.clock_skew import offset_from_date
 from oncall_tui.wire import errors
 
 USER_AGENT = "oncall-tui/0.1"
@@ -128,6 +130,9 @@ class Endpoint:
         self.base_url = base_url.rstrip("/")
         self.client = make_client(self.base_url, options)
         self._secrets = _secret_parts(options.auth_header)
+        # The server's clock minus ours (seconds), from the `Date` of its last answer; None
+        # until one came. Silences are timed by it (domain/clock_skew.py).
+        self.clock_offset: float | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -142,6 +147,7 @@ class Endpoint:
         data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request; return a 2xx response or raise a typed ApiError."""
+        sent = time.time()
         try:
             response = await self.client.request(
                 method, path, params=params, json=json_body, data=data
@@ -168,6 +174,9 @@ class Endpoint:
                 # h11's words ("illegal status line: bytearray(b'...')") tell a user nothing.
                 reason = "the answer is not HTTP: a wrong port, or a TLS server (https://)?"
             raise errors.BadResponse(self.base_url, self._redact(reason)) from None
+        offset = offset_from_date(response.headers.get("date", ""), sent, time.time())
+        if offset is not None:
+            self.clock_offset = offset
         if response.is_success:
             return response
         # A server (or a debugging proxy) may echo the request, Authorization header and all.
