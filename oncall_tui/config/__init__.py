@@ -15,6 +15,7 @@ from oncall_tui.config.schema import (
     DEFAULT_REFRESH,
     SECRET_KEYS,
     AuthConfig,
+    BackendConfig,
     BoardSettings,
     ClusterConfig,
     ConfigError,
@@ -28,6 +29,7 @@ from oncall_tui.config.schema import (
     Timeouts,
     TLSConfig,
     TriageQuery,
+    query_backends,
     TriageRule,
     named,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "DEFAULT_REFRESH",
     "SECRET_KEYS",
     "AuthConfig",
+    "BackendConfig",
     "BoardSettings",
     "ClusterConfig",
     "ConfigError",
@@ -54,5 +57,6 @@ __all__ = [
     "load_settings",
     "named",
     "parse_settings",
+    "query_backends",
     "resolve_context",
 ]

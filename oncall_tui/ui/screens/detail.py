@@ -162,7 +162,7 @@ class AlertDetailScreen(Screen[None]):
     @work(exclusive=True, group="detail-rule", exit_on_error=False)
     async def fetch_rules(self) -> None:
         try:
-            groups = await self.lookups.alert_rules()
+            groups = await self.lookups.alert_rules(self.alert.labels)
         except NotConfigured as exc:
             self.rules = exc.message
         except Exception as exc:  # shown in the section; the screen stays usable

@@ -273,10 +273,12 @@ class RunbookScreen(Screen[None]):
         end = float(math.ceil(time.time()))  # whole seconds: the last step lands on now
         start = end - RANGE_SECONDS
         try:
-            instant = await lookups.query(query, at=end)
+            instant = await lookups.query(query, at=end, labels=self.alert.labels)
             history = None
             if instant.result_type == "vector" and instant.samples:
-                history = await lookups.query_range(query, start, end, RANGE_SECONDS / 240)
+                history = await lookups.query_range(
+                    query, start, end, RANGE_SECONDS / 240, labels=self.alert.labels
+                )
         except Exception as exc:  # the server's words go on screen; the app stays up
             view.show_error(query, exc)
             return
