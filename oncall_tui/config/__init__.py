@@ -29,9 +29,9 @@ from oncall_tui.config.schema import (
     Timeouts,
     TLSConfig,
     TriageQuery,
-    query_backends,
     TriageRule,
     named,
+    query_backends,
 )
 
 __all__ = [

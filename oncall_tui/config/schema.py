@@ -365,10 +365,10 @@ class Context(_Strict):
                 )
         elif self.owner_label:
             raise ValueError("owner_label: only with 'backends'")
-        owners = {b.owner for b in self.backends}
+        backend_names = {b.owner for b in self.backends}
         for i, slo in enumerate(self.slos):
-            if slo.backend and slo.backend not in owners:
-                known = ", ".join(sorted(owners)) or "none: this context has no 'backends'"
+            if slo.backend and slo.backend not in backend_names:
+                known = ", ".join(sorted(backend_names)) or "none: this context has no 'backends'"
                 raise ValueError(f"slos.{i}.backend: {slo.backend!r} is not a backend ({known})")
         names = [c.name for c in self.alertmanagers if c.name]
         if len(set(names)) != len(names):
