@@ -536,6 +536,11 @@ class Stack:
                 f"Prometheus:     {self.prometheus_url}",
                 f"Exporter:       {self.exporter_url}",
             ]
+        if self.sink_url:
+            lines += [
+                f"Webhook sink:   {self.sink_url}  (curl -XPOST {self.sink_url}/break to make"
+                f" every receiver fail, /mend to heal it: :health then shows it)",
+            ]
         return "\n".join([*lines, f"Work dir:       {self.workdir}"])
 
 
