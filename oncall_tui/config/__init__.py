@@ -15,6 +15,7 @@ from oncall_tui.config.schema import (
     DEFAULT_REFRESH,
     SECRET_KEYS,
     AuthConfig,
+    BackendConfig,
     BoardSettings,
     ClusterConfig,
     ConfigError,
@@ -30,12 +31,14 @@ from oncall_tui.config.schema import (
     TriageQuery,
     TriageRule,
     named,
+    query_backends,
 )
 
 __all__ = [
     "DEFAULT_REFRESH",
     "SECRET_KEYS",
     "AuthConfig",
+    "BackendConfig",
     "BoardSettings",
     "ClusterConfig",
     "ConfigError",
@@ -54,5 +57,6 @@ __all__ = [
     "load_settings",
     "named",
     "parse_settings",
+    "query_backends",
     "resolve_context",
 ]

@@ -169,6 +169,14 @@ class PrometheusConfig(ServerConfig):
         return value
 
 
+class BackendConfig(PrometheusConfig):
+    """One of several query backends of a context (one per region or cluster). It owns the
+    alerts whose `owner_label` has this value; in the file the value is written under the
+    label's own name (`owner_label: cluster` -> `{cluster: eu, url: ...}`)."""
+
+    owner: str = Field(min_length=1, description="the owner label's value for this backend")
+
+
 class SLOConfig(_Strict):
     """One SLO: an objective over a window, its SLI as an error ratio in PromQL.
 
@@ -186,6 +194,9 @@ class SLOConfig(_Strict):
     ratio: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
     description: str = ""
+    backend: str = Field(
+        default="", description="which backend holds its series (the owner label's value)"
+    )
 
     @field_validator("window")
     @classmethod
@@ -284,6 +295,10 @@ class Context(_Strict):
     name: str = ""
     alertmanagers: list[ClusterConfig] = Field(default_factory=list)
     prometheus: PrometheusConfig | None = None
+    # Several query backends instead of `prometheus`: each owns the alerts whose
+    # `owner_label` carries its value.
+    owner_label: str = ""
+    backends: list[BackendConfig] = Field(default_factory=list)
     headers: dict[str, str] = Field(default_factory=dict)
     tls: TLSConfig = Field(default_factory=TLSConfig)
     proxy: str | None = None
@@ -306,10 +321,55 @@ class Context(_Strict):
             return [{"peers": value}]
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _owner_key(cls, data: Any) -> Any:
+        # `{cluster: eu, url: ...}` under `owner_label: cluster` is `{owner: eu, url: ...}`.
+        if not isinstance(data, dict):
+            return data
+        label, backends = data.get("owner_label"), data.get("backends")
+        if not isinstance(label, str) or not label or not isinstance(backends, list):
+            return data
+        if label in BackendConfig.model_fields:
+            return data  # `owner_label: url` would be ambiguous; the after-check says so
+        moved = []
+        for entry in backends:
+            if isinstance(entry, dict) and label in entry and "owner" not in entry:
+                entry = {k: v for k, v in entry.items() if k != label} | {"owner": entry[label]}
+            moved.append(entry)
+        return {**data, "backends": moved}
+
     @model_validator(mode="after")
     def _has_a_server(self) -> Context:
-        if not self.alertmanagers and self.prometheus is None:
-            raise ValueError("a context needs at least one of 'alertmanagers' or 'prometheus'")
+        if not self.alertmanagers and self.prometheus is None and not self.backends:
+            raise ValueError(
+                "a context needs at least one of 'alertmanagers', 'prometheus' or 'backends'"
+            )
+        if self.backends:
+            if self.prometheus is not None:
+                raise ValueError(
+                    "backends: give either one 'prometheus' or several 'backends', not both"
+                )
+            if not self.owner_label:
+                raise ValueError(
+                    "backends: name the alert label that says which backend owns an alert "
+                    "(owner_label: cluster)"
+                )
+            if self.owner_label in BackendConfig.model_fields:
+                raise ValueError(f"owner_label: {self.owner_label!r} is a key of a backend")
+            owners = [b.owner for b in self.backends]
+            twice = sorted({o for o in owners if owners.count(o) > 1})
+            if twice:
+                raise ValueError(
+                    f"backends: each {self.owner_label} value once ({', '.join(twice)} repeated)"
+                )
+        elif self.owner_label:
+            raise ValueError("owner_label: only with 'backends'")
+        backend_names = {b.owner for b in self.backends}
+        for i, slo in enumerate(self.slos):
+            if slo.backend and slo.backend not in backend_names:
+                known = ", ".join(sorted(backend_names)) or "none: this context has no 'backends'"
+                raise ValueError(f"slos.{i}.backend: {slo.backend!r} is not a backend ({known})")
         names = [c.name for c in self.alertmanagers if c.name]
         if len(set(names)) != len(names):
             raise ValueError(f"cluster names must differ within a context: {names}")
@@ -398,6 +458,14 @@ class Settings(_Strict):
             known = ", ".join(sorted(self.contexts)) or "none defined"
             raise ConfigError(f"unknown context {chosen!r} (known: {known})")
         return named(self.contexts[chosen], chosen)
+
+
+def query_backends(context: Context) -> list[tuple[str, PrometheusConfig]]:
+    """Each query backend with the owner label's value it answers for ("" for the single
+    `prometheus`, which answers for every alert)."""
+    if context.prometheus is not None:
+        return [("", context.prometheus)]
+    return [(b.owner, b) for b in context.backends]
 
 
 def named(context: Context, name: str) -> Context:

@@ -112,15 +112,32 @@ class Poller:
 
     async def _prometheus_alerts(
         self,
-    ) -> tuple[tuple[RuleAlert, ...] | None, str | None, tuple[str, ...]]:
-        prometheus = self.clients.rules
-        if prometheus is None:
-            return None, None, ()
-        try:
-            found, warnings = await prometheus.alerts_answer()
-            return tuple(found), None, warnings
-        except errors.ApiError as exc:
-            return None, f"prometheus: {exc.message}", ()
+    ) -> tuple[tuple[RuleAlert, ...] | None, str | None, tuple[str, ...], bool]:
+        """Every backend's alerts (pending ones among them), why a backend failed, the
+        warnings, and whether the list is whole. One backend down leaves the others'."""
+        backends = self.clients.backends
+        if not backends:
+            return None, None, (), True
+        answers = await asyncio.gather(
+            *(b.rules.alerts_answer() for b in backends), return_exceptions=True
+        )
+        found: list[RuleAlert] = []
+        warned: list[str] = []
+        down: list[str] = []
+        for backend, answer in zip(backends, answers, strict=True):
+            if isinstance(answer, errors.ApiError):
+                down.append(
+                    answer.message if len(backends) == 1 else f"{backend.name}: {answer.message}"
+                )
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                found += answer[0]
+                warned += answer[1]
+        if len(down) == len(backends):
+            return None, "prometheus: " + "; ".join(down), (), False
+        error = ("prometheus: " + "; ".join(down)) if down else None
+        return tuple(found), error, tuple(warned), not down
 
     async def _cannot_tell(self) -> str:
         """Why the backend's alerts API says nothing ("" when its word counts)."""
@@ -165,7 +182,7 @@ class Poller:
         alerting rules too."""
         (
             cluster_results,
-            (held, prom_error, warned),
+            (held, prom_error, warned, whole),
             silences,
             found,
             unknown,
@@ -177,6 +194,8 @@ class Poller:
             self._cannot_tell(),
         )
         pending = None if held is None else tuple(a for a in held if a.state == "pending")
+        if not whole:
+            held = None  # a backend is down: the others' pending alerts, but not their word
         if self.clients.prometheus is None:
             pending = ()
         if unknown and not prom_error:

@@ -15,6 +15,7 @@ from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.state.alert_store import AlertStore
 from oncall_tui.state.alerts import Prefetched
 from oncall_tui.state.health import HealthStore
+from oncall_tui.state.incidents import IncidentBook
 from oncall_tui.state.lookups import Lookups
 from oncall_tui.state.routing import RoutingBook
 from oncall_tui.state.runbooks import RunbookStore
@@ -42,6 +43,9 @@ class ContextState:
         self.routing = RoutingBook(clients, self.alerts)
         self.health = HealthStore(clients, self.alerts)
         self.runbooks = RunbookStore(clients.context, allow_insecure_keyring=allow_insecure_keyring)
+        # Fed by the board's poll (fired, resolved) and by the places that act (acks...).
+        self.incidents = IncidentBook(context=clients.context.name)
+        self.alerts.subscribers.add(lambda: self.incidents.alerts_changed(self.alerts.board_groups))
 
     @property
     def matcher_grammar(self) -> Grammar:

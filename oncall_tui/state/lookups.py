@@ -16,7 +16,7 @@ from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.alert_history import History, build_history, history_queries
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.engines import EngineBook
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.wiring import Backend, Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Silence
 from oncall_tui.wire.engine import HISTORY, RULES
@@ -37,12 +37,26 @@ class CannotTell(NotConfigured):
     rules API, no ALERTS_FOR_STATE): the message says why, never "none"."""
 
 
+class _Held:
+    """What the lookups keep per query backend: its engine and its rules for RULES_TTL."""
+
+    def __init__(self, engines: EngineBook) -> None:
+        self.engines = engines
+        self.rules: tuple[float, list[RuleGroup]] | None = None
+        self.lock = asyncio.Lock()
+
+
 class Lookups:
+    """Questions about an alert (`labels`) go to the backend that owns it; questions about
+    no alert (`:query`) go to the first backend."""
+
     def __init__(self, clients: Clients, engines: EngineBook | None = None) -> None:
         self.clients = clients
         self.engines = engines or EngineBook(clients.prometheus, clients.rules_source)
-        self._rules: tuple[float, list[RuleGroup]] | None = None
-        self._rules_lock = asyncio.Lock()
+        self._held: dict[int, _Held] = {}
+        for index, backend in enumerate(clients.backends):
+            book = self.engines if index == 0 else EngineBook(backend.query, backend.rules_source)
+            self._held[id(backend)] = _Held(book)
 
     # -- what the context has ----------------------------------------------------------------
 
@@ -60,10 +74,35 @@ class Lookups:
         found = next((c for c in self.clients.clusters if c.name == cluster), None)
         return None if found is None else len(found.peers)
 
-    def _prometheus(self) -> PrometheusClient:
-        if self.clients.prometheus is None:
+    def _backend(self, labels: Mapping[str, str] | None = None) -> Backend:
+        """The backend that owns the alert with `labels` (the first one for no alert)."""
+        backends = self.clients.backends
+        if not backends:
             raise NotConfigured("no Prometheus configured")
-        return self.clients.prometheus
+        if labels is None:
+            return backends[0]
+        found = self.clients.backend_for(labels)
+        if found is None:
+            label = self.clients.owner_label
+            value = labels.get(label)
+            known = ", ".join(b.owner for b in backends)
+            said = (
+                f"the alert has no {label} label"
+                if value is None
+                else f"no backend for {label}={one_line(value, 80)}"
+            )
+            raise NotConfigured(f"{said}: the query backends are {label}={known}")
+        return found
+
+    def backend_name(self, labels: Mapping[str, str] | None = None) -> str:
+        """Which backend answers for the alert, for a view's heading."""
+        try:
+            return self._backend(labels).name
+        except NotConfigured as exc:
+            return exc.message
+
+    def _prometheus(self, labels: Mapping[str, str] | None = None) -> PrometheusClient:
+        return self._backend(labels).query
 
     # -- Alertmanager ------------------------------------------------------------------------
 
@@ -85,31 +124,44 @@ class Lookups:
 
     # -- Prometheus --------------------------------------------------------------------------
 
-    async def alert_rules(self) -> list[RuleGroup]:
-        """Prometheus's alerting rules, kept for RULES_TTL: the detail and triage views of
-        one alert (and of its neighbours) ask for them in turn."""
-        async with self._rules_lock:
+    async def alert_rules(self, labels: Mapping[str, str] | None = None) -> list[RuleGroup]:
+        """The alerting rules of the backend owning the alert, kept for RULES_TTL: the
+        detail and triage views of one alert (and of its neighbours) ask for them in turn."""
+        backend = self._backend(labels)
+        held = self._held[id(backend)]
+        async with held.lock:
             now = time.monotonic()
-            if self._rules is not None and now - self._rules[0] < RULES_TTL:
-                return self._rules[1]
-            self._prometheus()
-            rules = self.clients.rules
-            assert rules is not None
-            engine = await self.engines.engine()
+            if held.rules is not None and now - held.rules[0] < RULES_TTL:
+                return held.rules[1]
+            engine = await held.engines.engine()
             if engine is not None and engine.rules_placeholder:
                 why = engine.capabilities.get(RULES)
                 raise CannotTell(
                     f"{engine.name} cannot tell its rules" + (f": {why.why}" if why else "")
                 )
-            groups = await rules.rules("alert")
-            self._rules = (now, groups)
+            groups = await backend.rules.rules("alert")
+            held.rules = (now, groups)
             return groups
 
-    async def query(self, expr: str, at: datetime | float | None = None) -> QueryResult:
-        return await self._prometheus().query(expr, at)
+    async def query(
+        self,
+        expr: str,
+        at: datetime | float | None = None,
+        *,
+        labels: Mapping[str, str] | None = None,
+    ) -> QueryResult:
+        return await self._prometheus(labels).query(expr, at)
 
-    async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult:
-        return await self._prometheus().query_range(expr, start, end, step)
+    async def query_range(
+        self,
+        expr: str,
+        start: float,
+        end: float,
+        step: float,
+        *,
+        labels: Mapping[str, str] | None = None,
+    ) -> QueryResult:
+        return await self._prometheus(labels).query_range(expr, start, end, step)
 
     async def history(
         self,
@@ -118,7 +170,8 @@ class Lookups:
         windows: Sequence[tuple[float, float, int]],
     ) -> list[History]:
         """When the alert fired in each (window, step, cells), from ALERTS and ALERTS_FOR_STATE."""
-        prometheus = self._prometheus()
+        backend = self._backend(labels)
+        prometheus = backend.query
         alerts_query, for_state_query = history_queries(alertname)
         # Whole seconds: the last step then falls on `end` itself, not a step before it.
         end = float(math.ceil(datetime.now(UTC).timestamp()))
@@ -143,7 +196,7 @@ class Lookups:
                 )
             )
         if not seen_for_state:
-            await self._history_absent(prometheus)
+            await self._history_absent(prometheus, self._held[id(backend)].engines)
         if partial:
             raise CannotTell(
                 "history is partial (the server warned: "
@@ -151,10 +204,10 @@ class Lookups:
             )
         return found
 
-    async def _history_absent(self, prometheus: PrometheusClient) -> None:
+    async def _history_absent(self, prometheus: PrometheusClient, engines: EngineBook) -> None:
         """No ALERTS_FOR_STATE for this alert: say plainly when the backend holds none at
         all (vmalert without remote write), rather than drawing an empty timeline."""
-        engine = await self.engines.engine()
+        engine = await engines.engine()
         if engine is not None and engine.works(HISTORY):
             return  # it writes them: none yet is an empty timeline, not "cannot tell"
         anything = await prometheus.query("count(ALERTS_FOR_STATE)")

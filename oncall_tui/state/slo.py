@@ -147,6 +147,9 @@ class SLOPoller:
         self.discovered: list[SLOSpec] = []
         self.retention_s: float | None = None
         self._limit = asyncio.Semaphore(CONCURRENCY)
+        # Several backends: what each discovered, and which backend a discovered SLO is in.
+        self._discovered: dict[str, list[SLOSpec]] = {}
+        self._found_in: dict[tuple[str, str], str] = {}
 
     @property
     def prometheus(self) -> PrometheusClient | None:
@@ -159,6 +162,8 @@ class SLOPoller:
         prometheus = self.prometheus
         if prometheus is None:
             return SLOSnapshot(now, errors=("no Prometheus in this context",))
+        if len(self.clients.backends) > 1:
+            return await self._poll_backends(now, chart, only)
         problems: list[str] = []
         note = ""
         engine = await self.engines.engine()
@@ -194,6 +199,51 @@ class SLOPoller:
         if reports and all(r.errors for r in reports):
             problems.append(reports[0].errors[0])
         return SLOSnapshot(now, tuple(reports), tuple(problems), note)
+
+    def owner_of(self, spec: SLOSpec) -> str:
+        """The backend holding a configured SLO's series: its `backend:` key, else its value
+        of the owner label; discovered SLOs belong to the backend they were found in."""
+        if spec.key in self._found_in:
+            return self._found_in[spec.key]
+        label = self.clients.owner_label
+        for slo, configured in zip(self.clients.context.slos, self.configured, strict=True):
+            if configured.key == spec.key:
+                return slo.backend or slo.labels.get(label, "")
+        return ""
+
+    async def _poll_backends(
+        self, now: float, chart: bool, only: Callable[[SLOSpec], bool] | None
+    ) -> SLOSnapshot:
+        """Several backends: each SLO is asked of its own; one down fails only its SLOs."""
+        backends = self.clients.backends
+        label = self.clients.owner_label
+        found = await asyncio.gather(*(self._guard(b.rules.rules("record")) for b in backends))
+        problems: list[str] = []
+        for backend, rules in zip(backends, found, strict=True):
+            if isinstance(rules, str):
+                problems.append(f"{backend.name}: rules: {rules}")
+                continue
+            self._discovered[backend.owner] = discover(rules)
+            for spec in self._discovered[backend.owner]:
+                self._found_in.setdefault(spec.key, backend.owner)
+        self.discovered = [s for specs in self._discovered.values() for s in specs]
+        specs = merge_specs(self.configured, self.discovered)
+        if only is not None:
+            specs = [s for s in specs if only(s)]
+        by_owner = {b.owner: b for b in backends}
+        calls: list[Awaitable[SLOReport]] = []
+        for spec in specs:
+            owner = self.owner_of(spec)
+            owning = by_owner.get(owner)
+            if owning is None:
+                said = f"no backend for {label}={owner}" if owner else f"no {label} label"
+                calls.append(_failed(spec, now, f"{said}: give the SLO `backend:` or the label"))
+            else:
+                calls.append(self._report(owning.query, spec, now, chart))
+        reports = await asyncio.gather(*calls)
+        # A backend down shows on its own SLOs; the snapshot fails only when all are down.
+        whole = ("; ".join(problems),) if len(problems) == len(backends) else ()
+        return SLOSnapshot(now, tuple(reports), whole)
 
     async def _guard(self, call: Awaitable[T]) -> T | str:
         try:
@@ -283,6 +333,10 @@ class SLOPoller:
 
 async def _none() -> None:
     return None
+
+
+async def _failed(spec: SLOSpec, now: float, why: str) -> SLOReport:
+    return SLOReport(spec=spec, taken_at=now, errors=(why,))
 
 
 def _retention(text: str) -> float | None:

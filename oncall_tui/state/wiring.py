@@ -4,13 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster, AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.api.prometheus import PrometheusClient
-from oncall_tui.config import ConfigError, Context
+from oncall_tui.config import ConfigError, Context, query_backends
 from oncall_tui.config.credentials import CredentialError, auth_header, resolve_secret
+
+
+@dataclass
+class Backend:
+    """One query backend and the alerts it answers for: those whose owner label has the value
+    `owner` ("" for the single `prometheus`, which answers for all)."""
+
+    owner: str
+    query: PrometheusClient
+    rules_source: PrometheusClient | None = None
+    label: str = ""  # the context's owner label
+
+    @property
+    def rules(self) -> PrometheusClient:
+        return self.rules_source or self.query
+
+    @property
+    def name(self) -> str:
+        """How messages name it: `cluster=eu (url)`, or the URL alone."""
+        if not self.owner:
+            return self.query.url
+        return f"{self.label}={self.owner} ({self.query.url})"
 
 
 @dataclass
@@ -26,28 +49,36 @@ class Clients:
     credential_error: str | None = None
     warnings: list[str] = field(default_factory=list)
     auth: tuple[str, str] | None = field(default=None, repr=False)
+    # Every query backend; `prometheus` and `rules_source` are the first one's.
+    backends: list[Backend] = field(default_factory=list)
 
     def fork(self) -> Clients:
         """New HTTP clients for the same servers and credential, for another event loop
         (the start-up prefetch thread); the secret is not resolved a second time."""
-        clusters, prometheus, rules = _servers(self.context, self.auth)
-        return Clients(
-            self.context,
-            clusters,
-            prometheus,
-            rules,
-            self.credential_error,
-            list(self.warnings),
-            self.auth,
+        clusters, backends = _servers(self.context, self.auth)
+        return _clients(
+            self.context, clusters, backends, self.credential_error, list(self.warnings), self.auth
         )
 
     async def aclose(self) -> None:
         closing = [c.aclose() for c in self.clusters]
-        if self.prometheus is not None:
-            closing.append(self.prometheus.aclose())
-        if self.rules_source is not None and self.rules_source is not self.prometheus:
-            closing.append(self.rules_source.aclose())
+        for backend in self.backends:
+            closing.append(backend.query.aclose())
+            if backend.rules_source is not None:
+                closing.append(backend.rules_source.aclose())
         await asyncio.gather(*closing)
+
+    @property
+    def owner_label(self) -> str:
+        return self.context.owner_label
+
+    def backend_for(self, labels: Mapping[str, str]) -> Backend | None:
+        """The backend that owns an alert with these labels; None when none does (no
+        backend, no owner label on the alert, or a value no backend has)."""
+        if len(self.backends) == 1 and not self.backends[0].owner:
+            return self.backends[0]
+        owner = labels.get(self.owner_label)
+        return next((b for b in self.backends if owner and b.owner == owner), None)
 
     @property
     def rules(self) -> PrometheusClient | None:
@@ -98,17 +129,38 @@ def build_clients(context: Context, *, allow_insecure_keyring: bool = False) -> 
         if path is not None and not path.is_file():
             raise ConfigError(f"no such file: {path}", key=f"contexts.{context.name}.tls.{key}")
     try:
-        clusters, prometheus, rules = _servers(context, header)
+        clusters, backends = _servers(context, header)
     except (OSError, ssl.SSLError) as exc:
         raise ConfigError(
             f"cannot load the TLS files: {exc}", key=f"contexts.{context.name}.tls"
         ) from None
-    return Clients(context, clusters, prometheus, rules, problem, warnings, header)
+    return _clients(context, clusters, backends, problem, warnings, header)
+
+
+def _clients(
+    context: Context,
+    clusters: list[AlertmanagerCluster],
+    backends: list[Backend],
+    problem: str | None,
+    warnings: list[str],
+    header: tuple[str, str] | None,
+) -> Clients:
+    first = backends[0] if backends else None
+    return Clients(
+        context,
+        clusters,
+        first.query if first else None,
+        first.rules_source if first else None,
+        problem,
+        warnings,
+        header,
+        backends,
+    )
 
 
 def _servers(
     context: Context, header: tuple[str, str] | None
-) -> tuple[list[AlertmanagerCluster], PrometheusClient | None, PrometheusClient | None]:
+) -> tuple[list[AlertmanagerCluster], list[Backend]]:
     clusters = [
         AlertmanagerCluster(
             spec.name,
@@ -121,11 +173,10 @@ def _servers(
         )
         for spec in context.alertmanagers
     ]
-    prometheus = rules = None
-    if context.prometheus is not None:
-        spec = context.prometheus
+    backends = []
+    for owner, spec in query_backends(context):
         options = client_options(context, spec.headers, header)
         prometheus = PrometheusClient(spec.url, options, spec.path_prefix, spec.query_params)
-        if spec.rules_url:
-            rules = PrometheusClient(spec.rules_url, options)
-    return clusters, prometheus, rules
+        rules = PrometheusClient(spec.rules_url, options) if spec.rules_url else None
+        backends.append(Backend(owner, prometheus, rules, context.owner_label))
+    return clusters, backends

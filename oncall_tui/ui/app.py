@@ -189,7 +189,10 @@ class OncallApp(App[None]):
         )
 
     def _board(self, state: ContextState) -> AlertsScreen:
-        self.writer = SilenceActions(state.clients, self.settings.silences, self.settings.user)
+        self.writer = SilenceActions(
+            state.clients, self.settings.silences, self.settings.user, state.incidents.record
+        )
+        state.incidents.user = self.writer.user
         return AlertsScreen(
             state, bell_on_critical=self.settings.bell_on_critical, writer=self.writer
         )

@@ -109,6 +109,13 @@ async def _oncall(app: OncallApp, rest: str) -> None:
     app.push_screen(OncallScreen(app.state))
 
 
+async def _incidents(app: OncallApp, rest: str) -> None:
+    from oncall_tui.ui.screens.incidents import IncidentsScreen
+
+    await to_board(app)
+    app.push_screen(IncidentsScreen(app.state))
+
+
 async def _maintenance(app: OncallApp, rest: str) -> None:
     await maintenance(app, rest)
 
@@ -156,6 +163,12 @@ COMMANDS: tuple[Command, ...] = (
         ":oncall",
         "who is on call now and next for each schedule; each escalation policy's steps",
         _oncall,
+    ),
+    Command(
+        ("incidents", "incident"),
+        ":incidents",
+        "incidents declared here (i on an alert): timeline, step (n), note (m), export (e)",
+        _incidents,
     ),
     Command(
         ("maintenance", "maint"),

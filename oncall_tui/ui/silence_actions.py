@@ -11,6 +11,7 @@ from textual.screen import Screen
 
 from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import BoardAlert, BoardGroup, Line
+from oncall_tui.domain.incidents import ACK, SILENCE
 from oncall_tui.domain.matchers import LabelMatcher
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.silence_plan import (
@@ -31,6 +32,7 @@ from oncall_tui.wire.alertmanager import Silence
 
 # Called after a write with what the servers did (None when nothing was written).
 Done = Callable[[silencing.WriteReport | None], object]
+Record = Callable[[str, str, Mapping[str, str]], None]
 
 
 def _common_labels(group: BoardGroup) -> list[tuple[str, str]]:
@@ -60,8 +62,16 @@ def _local_input(moment: datetime) -> str:
 
 
 class SilenceActions:
-    def __init__(self, clients: Clients, defaults: SilenceDefaults, user: str | None) -> None:
+    def __init__(
+        self,
+        clients: Clients,
+        defaults: SilenceDefaults,
+        user: str | None,
+        record: Record | None = None,
+    ) -> None:
         self.clients = clients
+        # Tells the incidents what was written (state/incidents.py's `record`).
+        self.record = record
         self.defaults = defaults
         self.user = default_author(user)
         self.comments: list[str] = []  # this session's comments, offered as suggestions
@@ -91,6 +101,7 @@ class SilenceActions:
         def saved(report: silencing.WriteReport | None) -> None:
             if report is not None:
                 screen.notify(report.summary(), title=f"{title}: saved")
+                self._recorded(SILENCE, report)
                 on_saved(report)
 
         screen.app.push_screen(
@@ -184,7 +195,23 @@ class SilenceActions:
         self, screen: Screen[Any], drafts: list[Draft], what: str, on_saved: Done
     ) -> None:
         report = await silencing.write(self.clients, drafts)
+        self._recorded(ACK, report)
         self._report(screen, report, what, on_saved)
+
+    def _recorded(self, kind: str, report: silencing.WriteReport) -> None:
+        """One event per silence written (once, whatever the number of clusters)."""
+        if self.record is None:
+            return
+        done = {o.silence.id: o.silence for o in report.outcomes if o.silence is not None}
+        for silence in done.values():
+            labels = {m.name: m.value for m in silence.matchers if m.is_equal and not m.is_regex}
+            matchers = " ".join(str(m) for m in silence.matchers)
+            who = one_line(silence.created_by, 80)
+            verb = "acked" if kind == ACK else "silenced"
+            until = silence.ends_at.astimezone(UTC).strftime("%H:%M UTC")
+            self.record(
+                kind, f"{verb} by {who} until {until}: {matchers} ({silence.id[:8]})", labels
+            )
 
     def _report(
         self, screen: Screen[Any], report: silencing.WriteReport, what: str, on_saved: Done

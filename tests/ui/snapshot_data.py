@@ -200,16 +200,30 @@ class FixedLookups(Lookups):
         known = {s.id: s for s in silences()}
         return {i: known.get(i, "not recorded") for i in ids}
 
-    async def alert_rules(self) -> list[RuleGroup]:
+    async def alert_rules(self, labels: Mapping[str, str] | None = None) -> list[RuleGroup]:
         return alert_rules()
 
-    async def query(self, expr: str, at: datetime | float | None = None) -> QueryResult:
+    async def query(
+        self,
+        expr: str,
+        at: datetime | float | None = None,
+        *,
+        labels: Mapping[str, str] | None = None,
+    ) -> QueryResult:
         body = recorded("promql")["instant"].get(expr)
         if body is None:
             raise errors.BadResponse(PROMETHEUS, f"not recorded: {expr}")
         return query_result(body)
 
-    async def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult:
+    async def query_range(
+        self,
+        expr: str,
+        start: float,
+        end: float,
+        step: float,
+        *,
+        labels: Mapping[str, str] | None = None,
+    ) -> QueryResult:
         body = recorded("promql")["range"].get(f"{end - start:g} {expr}")
         if body is None:
             raise errors.BadResponse(PROMETHEUS, f"not recorded: {end - start:g} s of {expr}")

@@ -26,7 +26,10 @@ def test_example_config_loads_every_documented_key() -> None:
     assert settings.user == "alice@example.com"
     assert settings.theme == "oncall-dark" and settings.bell_on_critical is False
     assert settings.keys["alerts.refresh"] == "ctrl+r,f5"
-    assert set(settings.contexts) == {"demo", "production", "staging", "mimir"}
+    assert set(settings.contexts) == {"demo", "production", "staging", "mimir", "regions"}
+    regions = settings.context("regions")
+    assert [b.owner for b in regions.backends] == ["eu", "us"]
+    assert regions.owner_label == "cluster" and regions.slos[1].backend == "us"
     demo = settings.context()
     assert demo.name == "demo"
     assert demo.alertmanagers[0].peers == ["http://127.0.0.1:9093", "http://127.0.0.1:9095"]

@@ -44,6 +44,7 @@ class AlertsScreen(Screen[None]):
         Binding("r", "runbook", "Runbook", id="alerts.runbook"),
         Binding("t", "triage", "Triage", id="alerts.triage"),
         Binding("w", "where", "Where it goes", show=False, id="alerts.where"),
+        Binding("i", "incident", "Declare incident", show=False, id="alerts.incident"),
         Binding(
             "S", "toggle_state('silenced')", "Silenced", show=False, id="alerts.toggle_silenced"
         ),
@@ -400,6 +401,11 @@ class AlertsScreen(Screen[None]):
             self.notify("put the cursor on an alert first", severity="warning", timeout=3)
         else:
             self.app.push_screen(RunbookScreen(alert, self.state))
+
+    def action_incident(self) -> None:
+        from oncall_tui.ui.screens.incidents import alerts_of, declare_from
+
+        declare_from(self, self.state, alerts_of(self.board.current), self.writer.user)
 
     def action_where(self) -> None:
         from oncall_tui.ui.screens.where import WhereScreen

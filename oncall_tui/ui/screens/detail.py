@@ -73,6 +73,7 @@ class AlertDetailScreen(Screen[None]):
         Binding("y", "copy", "Copy labels", id="detail.copy"),
         Binding("r", "runbook", "Runbook", id="detail.runbook"),
         Binding("t", "triage", "Triage", id="detail.triage"),
+        Binding("i", "incident", "Declare incident", show=False, id="detail.incident"),
         Binding("g,home", "top", "Top", show=False, id="detail.top"),
         Binding("G,end", "bottom", "Bottom", show=False, id="detail.bottom"),
     ]
@@ -162,7 +163,7 @@ class AlertDetailScreen(Screen[None]):
     @work(exclusive=True, group="detail-rule", exit_on_error=False)
     async def fetch_rules(self) -> None:
         try:
-            groups = await self.lookups.alert_rules()
+            groups = await self.lookups.alert_rules(self.alert.labels)
         except NotConfigured as exc:
             self.rules = exc.message
         except Exception as exc:  # shown in the section; the screen stays usable
@@ -272,6 +273,11 @@ class AlertDetailScreen(Screen[None]):
         from oncall_tui.ui.screens.triage import TriageScreen
 
         self.app.push_screen(TriageScreen(self.alert, self.state))
+
+    def action_incident(self) -> None:
+        from oncall_tui.ui.screens.incidents import declare_from
+
+        declare_from(self, self.state, [self.alert], self.state.incidents.user)
 
     @work(exclusive=True, group="detail-history", exit_on_error=False)
     async def fetch_history(self) -> None:

@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from oncall_tui.domain.incidents import QUERY
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.history import QueryHistory
@@ -68,6 +69,7 @@ class QueryScreen(Screen[None]):
         super().__init__()
         self.state = state
         self.lookups = state.lookups
+        self.incidents = state.incidents
         self.history = history or QueryHistory()
         self.mode = MODES[0]
         self.chart = True
@@ -114,6 +116,7 @@ class QueryScreen(Screen[None]):
         field = self.query_one(HistoryInput)
         field.position = len(self.history.entries)
         self.last_query = query
+        self.incidents.record(QUERY, f"query: {query}")
         self.run_query(query)
 
     @work(exclusive=True, group="query", exit_on_error=False)

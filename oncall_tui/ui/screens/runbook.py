@@ -32,6 +32,7 @@ from textual.widgets.markdown import MarkdownFence, MarkdownTableOfContents
 from oncall_tui.config import Context
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.html_text import html_to_text
+from oncall_tui.domain.incidents import QUERY, RUNBOOK
 from oncall_tui.domain.promql import MissingLabel, fill_query
 from oncall_tui.domain.runbooks import Candidate, candidates, document_kind, is_promql
 from oncall_tui.domain.sanitize import clean, one_line
@@ -127,6 +128,9 @@ class RunbookScreen(Screen[None]):
                     self.problems.append((candidate, why, False))
                     continue
                 self.fetched, self.source = fetched, candidate
+                self.state.incidents.record(
+                    RUNBOOK, f"runbook opened: {candidate.location}", self.alert.labels
+                )
                 break
         await self._show(found)
 
@@ -270,13 +274,16 @@ class RunbookScreen(Screen[None]):
             view.note(str(exc), error=True)
             return
         view.note("running…")
+        self.state.incidents.record(QUERY, f"runbook query: {query}", self.alert.labels)
         end = float(math.ceil(time.time()))  # whole seconds: the last step lands on now
         start = end - RANGE_SECONDS
         try:
-            instant = await lookups.query(query, at=end)
+            instant = await lookups.query(query, at=end, labels=self.alert.labels)
             history = None
             if instant.result_type == "vector" and instant.samples:
-                history = await lookups.query_range(query, start, end, RANGE_SECONDS / 240)
+                history = await lookups.query_range(
+                    query, start, end, RANGE_SECONDS / 240, labels=self.alert.labels
+                )
         except Exception as exc:  # the server's words go on screen; the app stays up
             view.show_error(query, exc)
             return

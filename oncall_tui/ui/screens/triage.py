@@ -109,7 +109,7 @@ class TriageScreen(Screen[None]):
             return
         if self.rule is None:
             try:
-                groups = await self.lookups.alert_rules()
+                groups = await self.lookups.alert_rules(self.alert.labels)
             except Exception as exc:
                 self.query_one("#triage-rule", Static).update(
                     Text.assemble("Prometheus: ", error_text("", exc))
@@ -167,7 +167,9 @@ class TriageScreen(Screen[None]):
         current: list[tuple[Clause | None, float]] = []
         try:
             for clause, expr in exprs:
-                result: QueryResult = await self.lookups.query_range(expr, start, end, step)
+                result: QueryResult = await self.lookups.query_range(
+                    expr, start, end, step, labels=self.alert.labels
+                )
                 series = _carried(result.series, self.alert.labels)
                 all_series.extend(series)
                 last = [v for s in series for _, v in s.points[-1:] if not math.isnan(v)]
@@ -210,7 +212,9 @@ class TriageScreen(Screen[None]):
                 view.note(str(exc), error=True)
                 continue
             try:
-                result = await self.lookups.query_range(filled, start, end, step)
+                result = await self.lookups.query_range(
+                    filled, start, end, step, labels=self.alert.labels
+                )
             except Exception as exc:
                 view.show_error(filled, exc)
                 continue
