@@ -219,6 +219,13 @@ def dispatch(args: argparse.Namespace) -> int:
         context = choose_context(args, settings)
         clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
         return scripting.run(command, clients, args)
+    if command == "handoff":
+        from oncall_tui.cli import handoff
+        from oncall_tui.state.wiring import build_clients
+
+        context = choose_context(args, settings)
+        clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
+        return handoff.run(clients, args)
     return _run_app(choose_context(args, settings), settings)
 
 

@@ -1,4 +1,5 @@
-"""The arguments of `oncall-tui alerts` and `oncall-tui silences` (see cli/scripting.py).
+"""The arguments of `oncall-tui alerts`, `silences` (cli/scripting.py) and `handoff`
+(cli/handoff.py).
 
 Kept apart so that building the parser imports no HTTP client: the app's start-up pays for
 every import.
@@ -34,6 +35,36 @@ def add_parsers(
     silences.add_argument(
         "--expired", action="store_true", help="show expired silences instead of active ones"
     )
+
+    handoff = sub.add_parser(
+        "handoff",
+        parents=[common],
+        help="the shift handoff: episodes, what fires, acks, silences, SLOs, open incidents",
+    )
+    handoff.add_argument(
+        "--since", default="12h", type=_duration, help="the window looked back on (default 12h)"
+    )
+    handoff.add_argument(
+        "--next",
+        default="12h",
+        type=_duration,
+        help="the next shift: silences ending within it are listed (default 12h)",
+    )
+    handoff.add_argument(
+        "-o", "--output", choices=("markdown", "json"), default="markdown", help="output format"
+    )
+
+
+def _duration(text: str) -> float:
+    from oncall_tui.domain.timespec import TimeSpecError, parse_duration
+
+    try:
+        seconds = parse_duration(text).total_seconds()
+    except TimeSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("the window must be longer than 0")
+    return seconds
 
 
 def _matcher_options(parser: argparse.ArgumentParser) -> None:
