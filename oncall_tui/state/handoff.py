@@ -12,6 +12,7 @@ import asyncio
 import math
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.handoff import AlertEpisode, Handoff, assemble, episodes_from
@@ -25,11 +26,15 @@ from oncall_tui.state.wiring import Backend, Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Silence
 
+if TYPE_CHECKING:
+    from oncall_tui.state.context import ContextState
+
 # Prometheus refuses a range query of more than 11,000 points; fewer is faster, and a step
 # near the rule evaluation interval still sees every episode of a minute or more.
 MAX_POINTS = 5000
 MIN_STEP = 15.0
 DEFAULT_NEXT_SHIFT_S = 12 * 3600.0
+DEFAULT_SINCE_S = 12 * 3600.0
 
 
 def step_for(window_s: float) -> float:
@@ -136,4 +141,24 @@ async def gather(
         slos=slos,
         incidents=held,
         problems=problems,
+    )
+
+
+async def for_context(
+    state: ContextState,
+    since_s: float = DEFAULT_SINCE_S,
+    next_shift_s: float = DEFAULT_NEXT_SHIFT_S,
+) -> Handoff:
+    """The handoff for the app: SLOs from the context's SLO store (the poll `:slo` and the
+    board's strip share), incidents from its book."""
+    if state.slo.available:
+        await state.slo.first_reading()
+    seen = state.slo.seen
+    return await gather(
+        state.clients,
+        since_s=since_s,
+        next_shift_s=next_shift_s,
+        slos=seen.reports,
+        slo_problems=[f"SLOs: {seen.last_error}"] if seen.last_error else [],
+        incidents=state.incidents,
     )

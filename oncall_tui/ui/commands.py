@@ -116,6 +116,13 @@ async def _incidents(app: OncallApp, rest: str) -> None:
     app.push_screen(IncidentsScreen(app.state))
 
 
+async def _handoff(app: OncallApp, rest: str) -> None:
+    from oncall_tui.ui.screens.handoff import HandoffScreen
+
+    await to_board(app)
+    app.push_screen(HandoffScreen(app.state))
+
+
 async def _maintenance(app: OncallApp, rest: str) -> None:
     await maintenance(app, rest)
 
@@ -169,6 +176,12 @@ COMMANDS: tuple[Command, ...] = (
         ":incidents",
         "incidents declared here (i on an alert): timeline, step (n), note (m), export (e)",
         _incidents,
+    ),
+    Command(
+        ("handoff",),
+        ":handoff",
+        "the shift handoff of the last 12h: episodes, what fires, acks, silences, SLOs",
+        _handoff,
     ),
     Command(
         ("maintenance", "maint"),
