@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.board import BoardAlert, board_alert
+from oncall_tui.domain.clock_skew import server_now as shifted
 from oncall_tui.domain.merge import merge_alerts
 from oncall_tui.domain.silence_plan import Draft, extended_end, find_same
 from oncall_tui.domain.timespec import describe_moment
+from oncall_tui.state.clock import alertmanager_offset
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import PostableSilence, Silence
@@ -40,6 +42,8 @@ class Outcome:
 @dataclass(slots=True)
 class WriteReport:
     outcomes: list[Outcome] = field(default_factory=list)
+    # The servers' clock minus ours: "ends in 2h" is said by the server's clock.
+    offset_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -51,10 +55,11 @@ class WriteReport:
 
     def summary(self) -> str:
         parts = []
+        now = shifted(datetime.now(UTC), self.offset_s)
         for o in self.outcomes:
             if o.silence is not None:
                 what = "already there" if o.reused else o.silence.state
-                until = describe_moment(o.silence.ends_at, datetime.now(UTC))
+                until = describe_moment(o.silence.ends_at, now)
                 parts.append(f"{o.cluster}: {what} {o.silence.id[:8]}, ends {until}")
             else:
                 parts.append(f"{o.cluster}: FAILED: {o.error}")
@@ -94,7 +99,8 @@ async def write(
         return [await _write_one(cluster, d.postable()) for d in drafts]
 
     results = await asyncio.gather(*(per_cluster(c) for c in chosen))
-    return WriteReport([o for outcomes in results for o in outcomes])
+    offset = alertmanager_offset(clients, [c.name for c in chosen])
+    return WriteReport([o for outcomes in results for o in outcomes], offset)
 
 
 def cluster_of(clients: Clients, name: str) -> AlertmanagerCluster:
@@ -117,7 +123,8 @@ async def expire(clients: Clients, targets: Sequence[tuple[str, str]]) -> WriteR
         except errors.ApiError as exc:
             return Outcome(cluster_name, error=_words(exc))
 
-    return WriteReport(list(await asyncio.gather(*(one(c, i) for c, i in targets))))
+    done = list(await asyncio.gather(*(one(c, i) for c, i in targets)))
+    return WriteReport(done, alertmanager_offset(clients, {c for c, _ in targets}))
 
 
 async def extend(
@@ -130,7 +137,8 @@ async def extend(
         cluster = cluster_of(clients, cluster_name)
         try:
             current = await cluster.silence(silence_id)
-            now = datetime.now(UTC)
+            # By the server's clock: ours may be minutes off (state/clock.py).
+            now = shifted(datetime.now(UTC), alertmanager_offset(clients, [cluster_name]))
             expired = current.state == "expired"
             wanted = PostableSilence(
                 matchers=current.matchers,
@@ -144,7 +152,8 @@ async def extend(
         except errors.ApiError as exc:
             return Outcome(cluster_name, error=_words(exc))
 
-    return WriteReport(list(await asyncio.gather(*(one(c, i) for c, i in targets))))
+    done = list(await asyncio.gather(*(one(c, i) for c, i in targets)))
+    return WriteReport(done, alertmanager_offset(clients, {c for c, _ in targets}))
 
 
 @dataclass(slots=True)

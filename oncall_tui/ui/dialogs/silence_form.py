@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -39,6 +39,7 @@ from oncall_tui.domain.silence_plan import (
 )
 from oncall_tui.domain.timespec import describe_moment
 from oncall_tui.state import silences as silencing
+from oncall_tui.state.clock import server_now
 from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.confirm import Confirm
 from oncall_tui.ui.widgets.alert_lines import alert_line
@@ -270,7 +271,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             return
         if not self.saving:
             self._status("")  # what it said was about the form as it was
-        now = datetime.now(UTC)
+        now = server_now(self.clients, self.clusters)
         self.checked = check(self.form_input(), now)
         self._echo(now)
         self._show_edit_note(now)
@@ -384,7 +385,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
     def action_submit(self) -> None:
         if self.saving:
             return
-        now = datetime.now(UTC)
+        now = server_now(self.clients, self.clusters)
         self.checked = check(self.form_input(), now)
         self._show_edit_note(now)
         self._show_problems(final=True)
