@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.board import BoardAlert, board_alert
 from oncall_tui.domain.clock_skew import server_now as shifted
+from oncall_tui.domain.matchers import LabelMatcher
 from oncall_tui.domain.merge import merge_alerts
 from oncall_tui.domain.silence_plan import Draft, extended_end, find_same
 from oncall_tui.domain.timespec import describe_moment
@@ -27,12 +28,17 @@ from oncall_tui.wire.alertmanager import PostableSilence, Silence
 
 @dataclass(slots=True)
 class Outcome:
-    """What one cluster did with one request: the stored silence, or the server's words."""
+    """What one cluster did with one request: the stored silence, or the server's words.
+
+    `what` names the request (its matchers, or the silence ID it acted on), so a bulk or
+    maintenance write says which silence was written and which was refused.
+    """
 
     cluster: str
     silence: Silence | None = None
     error: str = ""
     reused: bool = False  # an identical silence was already there
+    what: str = ""
 
     @property
     def ok(self) -> bool:
@@ -53,24 +59,38 @@ class WriteReport:
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
 
-    def summary(self) -> str:
-        parts = []
+    @property
+    def written(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.ok]
+
+    def lines(self) -> list[str]:
+        """One line per silence: what was written, or NOT written and the server's words."""
+        out = []
         now = shifted(datetime.now(UTC), self.offset_s)
         for o in self.outcomes:
+            where = f"{o.cluster} {o.what}" if o.what else o.cluster
             if o.silence is not None:
                 what = "already there" if o.reused else o.silence.state
                 until = describe_moment(o.silence.ends_at, now)
-                parts.append(f"{o.cluster}: {what} {o.silence.id[:8]}, ends {until}")
+                out.append(f"{where}: {what} {o.silence.id[:8]}, ends {until}")
             else:
-                parts.append(f"{o.cluster}: FAILED: {o.error}")
-        return "; ".join(parts)
+                out.append(f"{where}: NOT written: {o.error}")
+        return out
+
+    def summary(self) -> str:
+        return "; ".join(self.lines())
 
 
 def _words(exc: errors.ApiError) -> str:
     return exc.message
 
 
+def _request_words(wanted: PostableSilence) -> str:
+    return "{" + ", ".join(str(LabelMatcher.from_api(m)) for m in wanted.matchers) + "}"
+
+
 async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> Outcome:
+    what = _request_words(wanted)
     try:
         # An edit that Alertmanager answered with a new ID, then timed out on the way back,
         # left that new silence behind: it is found here too (the original is not counted).
@@ -79,10 +99,10 @@ async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> O
         others = [s for s in await cluster.silences() if s.id != wanted.id]
         existing = find_same(others, wanted)
         if existing is not None:
-            return Outcome(cluster.name, existing, reused=True)
-        return Outcome(cluster.name, await cluster.write_silence(wanted, looked=True))
+            return Outcome(cluster.name, existing, reused=True, what=what)
+        return Outcome(cluster.name, await cluster.write_silence(wanted, looked=True), what=what)
     except errors.ApiError as exc:
-        return Outcome(cluster.name, error=_words(exc))
+        return Outcome(cluster.name, error=_words(exc), what=what)
 
 
 async def write(
@@ -115,13 +135,14 @@ async def expire(clients: Clients, targets: Sequence[tuple[str, str]]) -> WriteR
 
     async def one(cluster_name: str, silence_id: str) -> Outcome:
         cluster = cluster_of(clients, cluster_name)
+        what = silence_id[:8]
         try:
             current = await cluster.silence(silence_id)
             if current.state == "expired":
-                return Outcome(cluster_name, current, reused=True)
-            return Outcome(cluster_name, await cluster.expire_silence(silence_id))
+                return Outcome(cluster_name, current, reused=True, what=what)
+            return Outcome(cluster_name, await cluster.expire_silence(silence_id), what=what)
         except errors.ApiError as exc:
-            return Outcome(cluster_name, error=_words(exc))
+            return Outcome(cluster_name, error=_words(exc), what=what)
 
     done = list(await asyncio.gather(*(one(c, i) for c, i in targets)))
     return WriteReport(done, alertmanager_offset(clients, {c for c, _ in targets}))
@@ -135,6 +156,7 @@ async def extend(
 
     async def one(cluster_name: str, silence_id: str) -> Outcome:
         cluster = cluster_of(clients, cluster_name)
+        what = silence_id[:8]
         try:
             current = await cluster.silence(silence_id)
             # By the server's clock: ours may be minutes off (state/clock.py).
@@ -148,9 +170,9 @@ async def extend(
                 comment=current.comment,
                 id=current.id,
             )
-            return Outcome(cluster_name, await cluster.write_silence(wanted))
+            return Outcome(cluster_name, await cluster.write_silence(wanted), what=what)
         except errors.ApiError as exc:
-            return Outcome(cluster_name, error=_words(exc))
+            return Outcome(cluster_name, error=_words(exc), what=what)
 
     done = list(await asyncio.gather(*(one(c, i) for c, i in targets)))
     return WriteReport(done, alertmanager_offset(clients, {c for c, _ in targets}))

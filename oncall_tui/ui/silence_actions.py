@@ -220,7 +220,14 @@ class SilenceActions:
         if report.ok:
             screen.notify(report.summary(), title=what)
         else:
-            screen.notify(report.summary(), title=f"{what}: FAILED", severity="error", timeout=15)
+            # One line per silence: which were written, which not and the server's words.
+            done = f"{len(report.written)} of {len(report.outcomes)} done"
+            screen.notify(
+                "\n".join(report.lines()),
+                title=f"{what}: {done}",
+                severity="error",
+                timeout=30,
+            )
         on_saved(report)
 
     async def expire(

@@ -444,7 +444,17 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
                 self.comments.insert(0, comment)
             self.dismiss(report)
             return
-        self._status("not saved, nothing lost (save again to retry): " + report.summary(), bad=True)
+        # Per silence, with the server's words: a maintenance refused half-way says which set
+        # was written. The form keeps every field; saving again finds the written ones (no
+        # second copy) and retries the rest.
+        written = len(report.written)
+        head = (
+            f"{written} of {len(report.outcomes)} written, the rest NOT (nothing typed is lost;"
+            " save again to retry the rest):"
+            if written
+            else "not saved, nothing lost (save again to retry):"
+        )
+        self._status("\n".join([head, *report.lines()]), bad=True)
 
     def action_cancel(self) -> None:
         if self.editing is not None:
