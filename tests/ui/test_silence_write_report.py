@@ -90,9 +90,9 @@ async def test_maintenance_over_the_0_28_silence_limit_says_which_set_was_writte
             # The server's own words, after the status it came with.
             assert f"am28 {{{second}}}: NOT written: HTTP 400: {words}" in lines, lines
             # The form is still up with everything the user typed.
-            assert app.screen is form
             assert form.form_input() == typed
             assert form.query_one("#sf-comment", Input).value == "kernel upgrade"
+            assert app.screen is form
             (written,) = held(upstream, run)
             assert written["matchers"][0]["name"] == "first_set"
 
