@@ -37,15 +37,20 @@ def server_now(local_now: datetime, offset_s: float | None) -> datetime:
 
 
 def describe(offset_s: float) -> str:
-    """`+2m 0s ahead`-like words for a status line."""
+    """`2m ahead of this host`-like words for a status line.
+
+    Whole minutes from a minute on: `Date` has one-second resolution, so seconds would make
+    the status line flicker between polls (1m 59s, 2m 0s) and rewrite the terminal for nothing.
+    """
     ahead = offset_s >= 0
     total = round(abs(offset_s))
-    minutes, seconds = divmod(total, 60)
-    amount = f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
+    amount = f"{round(abs(offset_s) / 60)}m" if total >= 60 else f"{total}s"
     return f"{amount} {'ahead of' if ahead else 'behind'} this host"
 
 
 def skew_note(offsets: dict[str, float | None], warn_s: float = WARN_S) -> str:
     """One line naming every server whose clock is more than `warn_s` off; "" when none."""
-    off = [(url, o) for url, o in sorted(offsets.items()) if o is not None and abs(o) > warn_s]
-    return "; ".join(f"clock of {url} is {describe(o)}" for url, o in off)
+    off = [(name, o) for name, o in sorted(offsets.items()) if o is not None and abs(o) > warn_s]
+    if not off:
+        return ""
+    return "clock: " + "; ".join(f"{name} {describe(o)}" for name, o in off)

@@ -15,9 +15,12 @@ from datetime import UTC, datetime, timedelta
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.board import BoardAlert, board_alert
+from oncall_tui.domain.clock_skew import server_now as shifted
+from oncall_tui.domain.matchers import LabelMatcher
 from oncall_tui.domain.merge import merge_alerts
 from oncall_tui.domain.silence_plan import Draft, extended_end, find_same
 from oncall_tui.domain.timespec import describe_moment
+from oncall_tui.state.clock import alertmanager_offset
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import PostableSilence, Silence
@@ -25,12 +28,17 @@ from oncall_tui.wire.alertmanager import PostableSilence, Silence
 
 @dataclass(slots=True)
 class Outcome:
-    """What one cluster did with one request: the stored silence, or the server's words."""
+    """What one cluster did with one request: the stored silence, or the server's words.
+
+    `what` names the request (its matchers, or the silence ID it acted on), so a bulk or
+    maintenance write says which silence was written and which was refused.
+    """
 
     cluster: str
     silence: Silence | None = None
     error: str = ""
     reused: bool = False  # an identical silence was already there
+    what: str = ""
 
     @property
     def ok(self) -> bool:
@@ -40,6 +48,8 @@ class Outcome:
 @dataclass(slots=True)
 class WriteReport:
     outcomes: list[Outcome] = field(default_factory=list)
+    # The servers' clock minus ours: "ends in 2h" is said by the server's clock.
+    offset_s: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -49,23 +59,38 @@ class WriteReport:
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
 
-    def summary(self) -> str:
-        parts = []
+    @property
+    def written(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.ok]
+
+    def lines(self) -> list[str]:
+        """One line per silence: what was written, or NOT written and the server's words."""
+        out = []
+        now = shifted(datetime.now(UTC), self.offset_s)
         for o in self.outcomes:
+            where = f"{o.cluster} {o.what}" if o.what else o.cluster
             if o.silence is not None:
                 what = "already there" if o.reused else o.silence.state
-                until = describe_moment(o.silence.ends_at, datetime.now(UTC))
-                parts.append(f"{o.cluster}: {what} {o.silence.id[:8]}, ends {until}")
+                until = describe_moment(o.silence.ends_at, now)
+                out.append(f"{where}: {what} {o.silence.id[:8]}, ends {until}")
             else:
-                parts.append(f"{o.cluster}: FAILED: {o.error}")
-        return "; ".join(parts)
+                out.append(f"{where}: NOT written: {o.error}")
+        return out
+
+    def summary(self) -> str:
+        return "; ".join(self.lines())
 
 
 def _words(exc: errors.ApiError) -> str:
     return exc.message
 
 
+def _request_words(wanted: PostableSilence) -> str:
+    return "{" + ", ".join(str(LabelMatcher.from_api(m)) for m in wanted.matchers) + "}"
+
+
 async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> Outcome:
+    what = _request_words(wanted)
     try:
         # An edit that Alertmanager answered with a new ID, then timed out on the way back,
         # left that new silence behind: it is found here too (the original is not counted).
@@ -74,10 +99,10 @@ async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> O
         others = [s for s in await cluster.silences() if s.id != wanted.id]
         existing = find_same(others, wanted)
         if existing is not None:
-            return Outcome(cluster.name, existing, reused=True)
-        return Outcome(cluster.name, await cluster.write_silence(wanted, looked=True))
+            return Outcome(cluster.name, existing, reused=True, what=what)
+        return Outcome(cluster.name, await cluster.write_silence(wanted, looked=True), what=what)
     except errors.ApiError as exc:
-        return Outcome(cluster.name, error=_words(exc))
+        return Outcome(cluster.name, error=_words(exc), what=what)
 
 
 async def write(
@@ -94,7 +119,8 @@ async def write(
         return [await _write_one(cluster, d.postable()) for d in drafts]
 
     results = await asyncio.gather(*(per_cluster(c) for c in chosen))
-    return WriteReport([o for outcomes in results for o in outcomes])
+    offset = alertmanager_offset(clients, [c.name for c in chosen])
+    return WriteReport([o for outcomes in results for o in outcomes], offset)
 
 
 def cluster_of(clients: Clients, name: str) -> AlertmanagerCluster:
@@ -109,15 +135,17 @@ async def expire(clients: Clients, targets: Sequence[tuple[str, str]]) -> WriteR
 
     async def one(cluster_name: str, silence_id: str) -> Outcome:
         cluster = cluster_of(clients, cluster_name)
+        what = silence_id[:8]
         try:
             current = await cluster.silence(silence_id)
             if current.state == "expired":
-                return Outcome(cluster_name, current, reused=True)
-            return Outcome(cluster_name, await cluster.expire_silence(silence_id))
+                return Outcome(cluster_name, current, reused=True, what=what)
+            return Outcome(cluster_name, await cluster.expire_silence(silence_id), what=what)
         except errors.ApiError as exc:
-            return Outcome(cluster_name, error=_words(exc))
+            return Outcome(cluster_name, error=_words(exc), what=what)
 
-    return WriteReport(list(await asyncio.gather(*(one(c, i) for c, i in targets))))
+    done = list(await asyncio.gather(*(one(c, i) for c, i in targets)))
+    return WriteReport(done, alertmanager_offset(clients, {c for c, _ in targets}))
 
 
 async def extend(
@@ -128,9 +156,11 @@ async def extend(
 
     async def one(cluster_name: str, silence_id: str) -> Outcome:
         cluster = cluster_of(clients, cluster_name)
+        what = silence_id[:8]
         try:
             current = await cluster.silence(silence_id)
-            now = datetime.now(UTC)
+            # By the server's clock: ours may be minutes off (state/clock.py).
+            now = shifted(datetime.now(UTC), alertmanager_offset(clients, [cluster_name]))
             expired = current.state == "expired"
             wanted = PostableSilence(
                 matchers=current.matchers,
@@ -140,11 +170,12 @@ async def extend(
                 comment=current.comment,
                 id=current.id,
             )
-            return Outcome(cluster_name, await cluster.write_silence(wanted))
+            return Outcome(cluster_name, await cluster.write_silence(wanted), what=what)
         except errors.ApiError as exc:
-            return Outcome(cluster_name, error=_words(exc))
+            return Outcome(cluster_name, error=_words(exc), what=what)
 
-    return WriteReport(list(await asyncio.gather(*(one(c, i) for c, i in targets))))
+    done = list(await asyncio.gather(*(one(c, i) for c, i in targets)))
+    return WriteReport(done, alertmanager_offset(clients, {c for c, _ in targets}))
 
 
 @dataclass(slots=True)

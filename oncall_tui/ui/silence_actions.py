@@ -26,6 +26,7 @@ from oncall_tui.domain.silence_plan import (
 )
 from oncall_tui.domain.timespec import local_zone, parse_duration
 from oncall_tui.state import silences as silencing
+from oncall_tui.state.clock import server_now
 from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.wire.alertmanager import Silence
@@ -149,7 +150,7 @@ class SilenceActions:
     ) -> None:
         if self.refused(screen, "edit"):
             return
-        now = datetime.now(UTC)
+        now = server_now(self.clients, [cluster])
         rows = tuple((True, str(LabelMatcher.from_api(m))) for m in silence.matchers)
         start = _local_input(silence.starts_at) if silence.starts_at > now else ""
         end = _local_input(silence.ends_at)
@@ -183,7 +184,7 @@ class SilenceActions:
         if not matchers:
             screen.notify(f"{what} has no labels to ack by", severity="warning")
             return
-        now = datetime.now(UTC)
+        now = server_now(self.clients)  # an ack lasts its full time by the server's clock
         ends = now + parse_duration(self.defaults.ack_duration)
         draft = Draft(matchers, now, ends, ack_comment(self.user), self.user)
         what = f"ACK {what} for {self.defaults.ack_duration}"
@@ -219,7 +220,14 @@ class SilenceActions:
         if report.ok:
             screen.notify(report.summary(), title=what)
         else:
-            screen.notify(report.summary(), title=f"{what}: FAILED", severity="error", timeout=15)
+            # One line per silence: which were written, which not and the server's words.
+            done = f"{len(report.written)} of {len(report.outcomes)} done"
+            screen.notify(
+                "\n".join(report.lines()),
+                title=f"{what}: {done}",
+                severity="error",
+                timeout=30,
+            )
         on_saved(report)
 
     async def expire(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -39,6 +39,7 @@ from oncall_tui.domain.silence_plan import (
 )
 from oncall_tui.domain.timespec import describe_moment
 from oncall_tui.state import silences as silencing
+from oncall_tui.state.clock import server_now
 from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.confirm import Confirm
 from oncall_tui.ui.widgets.alert_lines import alert_line
@@ -270,7 +271,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             return
         if not self.saving:
             self._status("")  # what it said was about the form as it was
-        now = datetime.now(UTC)
+        now = server_now(self.clients, self.clusters)
         self.checked = check(self.form_input(), now)
         self._echo(now)
         self._show_edit_note(now)
@@ -384,7 +385,7 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
     def action_submit(self) -> None:
         if self.saving:
             return
-        now = datetime.now(UTC)
+        now = server_now(self.clients, self.clusters)
         self.checked = check(self.form_input(), now)
         self._show_edit_note(now)
         self._show_problems(final=True)
@@ -443,7 +444,17 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
                 self.comments.insert(0, comment)
             self.dismiss(report)
             return
-        self._status("not saved, nothing lost (save again to retry): " + report.summary(), bad=True)
+        # Per silence, with the server's words: a maintenance refused half-way says which set
+        # was written. The form keeps every field; saving again finds the written ones (no
+        # second copy) and retries the rest.
+        written = len(report.written)
+        head = (
+            f"{written} of {len(report.outcomes)} written, the rest NOT (nothing typed is lost;"
+            " save again to retry the rest):"
+            if written
+            else "not saved, nothing lost (save again to retry):"
+        )
+        self._status("\n".join([head, *report.lines()]), bad=True)
 
     def action_cancel(self) -> None:
         if self.editing is not None:

@@ -22,6 +22,7 @@ from oncall_tui.domain.completeness import Ledger
 from oncall_tui.domain.matchers import FilterError, parse_filter
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.alerts import ClusterHealth
+from oncall_tui.state.clock import note as clock_note
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.polling import Backoff
 from oncall_tui.ui.messages import StoreChanged, follow
@@ -197,6 +198,7 @@ class AlertsScreen(Screen[None]):
                 warnings=[
                     *([self._paging_said] if self._paging_said else []),
                     *self.clients.warnings,
+                    *([skew] if (skew := clock_note(self.clients)) else []),
                     *([self.store.pending_unknown] if self.store.pending_unknown else []),
                     *([self.store.pending_partial] if self.store.pending_partial else []),
                     *(

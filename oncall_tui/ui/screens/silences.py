@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.text import Text
 from textual import on
@@ -25,6 +25,7 @@ from oncall_tui.domain.silence_rows import SilenceRow, build_rows, state_counts
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration
 from oncall_tui.state import silences as silencing
+from oncall_tui.state.clock import server_now
 from oncall_tui.state.context import ContextState
 from oncall_tui.ui.dialogs.confirm import Ask, Confirm
 from oncall_tui.ui.messages import StoreChanged, follow
@@ -210,7 +211,7 @@ class SilencesScreen(Screen[None]):
         current = self.current_row()
         keep = self.follow or (current.key if current else None)
         self.follow = None
-        now = datetime.now(UTC)
+        now = server_now(self.clients)  # states and "ends in" by the server's clock
         self.shown = [r for r in self.rows if self._passes(r)]
         cells = [self._cells(row, now) for row in self.shown]
         fit_columns(cells, self.size.width or 80, table.cell_padding)
