@@ -24,6 +24,7 @@ from oncall_tui.domain.board import BoardAlert, Line
 from oncall_tui.domain.incidents import SEVS, Incident, SLOBurn
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.context import ContextState
+from oncall_tui.ui.widgets.field import Field
 
 
 def _common(alerts: Sequence[BoardAlert]) -> dict[str, str]:
@@ -107,7 +108,7 @@ class IncidentScreen(Screen[None]):
         yield Static(id="incident-title", classes="routing-title")
         with VerticalScroll(classes="routing-body"):
             yield Static(id="incident-body")
-        note = Input(placeholder="a note for the timeline (enter saves, esc cancels)")
+        note = Field(placeholder="a note for the timeline (enter saves, esc cancels)")
         note.display = False
         yield note
         yield Footer()
@@ -149,7 +150,7 @@ class IncidentScreen(Screen[None]):
         self._change(lambda i: rules.set_sev(i, i.sev + delta, time.time()))
 
     def action_note(self) -> None:
-        note = self.query_one(Input)
+        note = self.query_one(Field)
         note.display = True
         note.focus()
 
@@ -170,7 +171,7 @@ class IncidentScreen(Screen[None]):
         self.notify(f"written to {path}", title="post-mortem draft", timeout=10)
 
     def action_back(self) -> None:
-        note = self.query_one(Input)
+        note = self.query_one(Field)
         if note.display:
             note.display = False
             self.query_one(VerticalScroll).focus()
