@@ -30,7 +30,7 @@ HOSTILE = "Evil\x1b]2;pwned\x07\x1b[2J\x9c\x9d52;c;QQ==\x07 ok\x1b\\;x\u202e"
 SHOWN = f"Evil{R}]2;pwned{R}{R}[2J{R}{R}52;c;QQ=={R} ok{R}\\;x{R}"  # as the board shows it
 
 
-def board_alert(
+def alert(
     name: str,
     severity: str = "critical",
     *,
@@ -53,7 +53,7 @@ def board_alert(
     )
 
 
-def board(*alerts: BoardAlert) -> list[BoardGroup]:
+def groups_of(*alerts: BoardAlert) -> list[BoardGroup]:
     return [make_group(a.cluster, "pager", (("alertname", a.name),), [a]) for a in alerts]
 
 
@@ -62,59 +62,62 @@ def board(*alerts: BoardAlert) -> list[BoardGroup]:
 
 def test_only_alerts_that_start_firing_after_the_first_answer_notify() -> None:
     watch = NewAlertWatch()
-    old = board_alert("AlreadyFiring")
-    assert watch.observe(board(old), answered=["prod"]) == []  # start-up: not news
-    new = board_alert("DiskFull")
-    assert [a.name for a in watch.observe(board(old, new), ["prod"])] == ["DiskFull"]
-    assert watch.observe(board(old, new), ["prod"]) == []  # told once
+    old = alert("AlreadyFiring")
+    assert watch.observe(groups_of(old), answered=["prod"]) == []  # start-up: not news
+    new = alert("DiskFull")
+    assert [a.name for a in watch.observe(groups_of(old, new), ["prod"])] == ["DiskFull"]
+    assert watch.observe(groups_of(old, new), ["prod"]) == []  # told once
     # Gone, then back: it fires again, so it is news again.
-    watch.observe(board(old), ["prod"])
-    assert [a.name for a in watch.observe(board(old, new), ["prod"])] == ["DiskFull"]
+    watch.observe(groups_of(old), ["prod"])
+    assert [a.name for a in watch.observe(groups_of(old, new), ["prod"])] == ["DiskFull"]
 
 
 def test_a_first_poll_that_failed_is_no_baseline() -> None:
     watch = NewAlertWatch()
     assert watch.observe([], answered=[]) == []  # the server did not answer
     # The first answer shows what fired all along: no storm of old alerts.
-    assert watch.observe(board(board_alert("A"), board_alert("B")), ["prod"]) == []
-    assert watch.observe(board(board_alert("A"), board_alert("C")), ["prod"])[0].name == "C"
+    assert watch.observe(groups_of(alert("A"), alert("B")), ["prod"]) == []
+    assert watch.observe(groups_of(alert("A"), alert("C")), ["prod"])[0].name == "C"
 
 
 def test_a_cluster_that_answers_late_is_taken_as_it_is_then() -> None:
     watch = NewAlertWatch()
-    eu = board_alert("EuOld", cluster="eu")
-    watch.observe(board(board_alert("A")), ["prod"])  # eu down at start
-    assert watch.observe(board(board_alert("A"), eu), ["prod", "eu"]) == []
-    us = board_alert("UsNew", cluster="eu")
-    assert [a.name for a in watch.observe(board(eu, us), ["prod", "eu"])] == ["UsNew"]
+    eu = alert("EuOld", cluster="eu")
+    watch.observe(groups_of(alert("A")), ["prod"])  # eu down at start
+    assert watch.observe(groups_of(alert("A"), eu), ["prod", "eu"]) == []
+    us = alert("UsNew", cluster="eu")
+    assert [a.name for a in watch.observe(groups_of(eu, us), ["prod", "eu"])] == ["UsNew"]
 
 
 def test_silenced_pending_and_unmatched_alerts_do_not_notify_until_they_fire() -> None:
     watch = NewAlertWatch()
     watch.observe([], ["prod"])
     quiet = [
-        board_alert("Silenced", state="silenced"),
-        board_alert("Inhibited", state="inhibited"),
-        board_alert("Warn", "warning"),
+        alert("Silenced", state="silenced"),
+        alert("Inhibited", state="inhibited"),
+        alert("Warn", "warning"),
     ]
-    assert watch.observe(board(*quiet), ["prod"]) == []
+    assert watch.observe(groups_of(*quiet), ["prod"]) == []
     # New to the board while silenced: it notifies when it first fires unsilenced.
-    fires = board_alert("Silenced")
-    assert [a.name for a in watch.observe(board(fires, *quiet[1:]), ["prod"])] == ["Silenced"]
+    fires = alert("Silenced")
+    assert [a.name for a in watch.observe(groups_of(fires, *quiet[1:]), ["prod"])] == ["Silenced"]
 
 
 def test_the_config_widens_or_narrows_what_notifies() -> None:
     ml_only = NewAlertWatch(notify_rule([], ['team="ml" severity=~"critical|warning"']))
     ml_only.observe([], ["prod"])
     alerts = [
-        board_alert("MlWarn", "warning"),
-        board_alert("WebCrit", team="web"),
-        board_alert("MlInfo", "info"),
+        alert("MlWarn", "warning"),
+        alert("WebCrit", team="web"),
+        alert("MlInfo", "info"),
     ]
-    assert [a.name for a in ml_only.observe(board(*alerts), ["prod"])] == ["MlWarn"]
+    assert [a.name for a in ml_only.observe(groups_of(*alerts), ["prod"])] == ["MlWarn"]
     wider = NewAlertWatch(notify_rule(["critical", "Warning"], []))
     wider.observe([], ["prod"])
-    assert sorted(a.name for a in wider.observe(board(*alerts), ["prod"])) == ["MlWarn", "WebCrit"]
+    assert sorted(a.name for a in wider.observe(groups_of(*alerts), ["prod"])) == [
+        "MlWarn",
+        "WebCrit",
+    ]
 
 
 def test_config_validates_notifications() -> None:
@@ -135,19 +138,19 @@ def test_config_validates_notifications() -> None:
 
 
 def test_one_alert_says_its_name_and_summary() -> None:
-    said = summarise([board_alert("DiskFull", summary="/var is 99% full")], "prod")
+    said = summarise([alert("DiskFull", summary="/var is 99% full")], "prod")
     assert (said.title, said.body, said.urgent) == (
         "prod: critical DiskFull",
         "/var is 99% full",
         True,
     )
-    said = summarise([board_alert("Slow", "warning")], "prod")
+    said = summarise([alert("Slow", "warning")], "prod")
     assert (said.body, said.urgent) == ("team=ml", False)  # no summary: its labels
 
 
 def test_a_storm_is_one_message() -> None:
-    storm = [board_alert(f"Crash{i % 9}", cluster=f"c{i}") for i in range(300)]
-    storm.append(board_alert("Slow", "warning"))
+    storm = [alert(f"Crash{i % 9}", cluster=f"c{i}") for i in range(300)]
+    storm.append(alert("Slow", "warning"))
     said = summarise(storm, "prod")
     assert said.title == "prod: 301 new alerts (300 critical)"
     assert said.body.startswith("Crash0 ×34, Crash1 ×34,") and said.body.endswith("and 4 more")
@@ -156,15 +159,15 @@ def test_a_storm_is_one_message() -> None:
 
 def test_the_title_counts_what_fires_unsilenced() -> None:
     alerts = [
-        board_alert("A"),
-        board_alert("B"),
-        board_alert("C", "warning"),
-        board_alert("D", state="silenced"),
+        alert("A"),
+        alert("B"),
+        alert("C", "warning"),
+        alert("D", state="silenced"),
     ]
-    assert title_counts(board(*alerts), "prod") == "2 critical, 1 warning · prod"
+    assert title_counts(groups_of(*alerts), "prod") == "2 critical, 1 warning · prod"
     assert title_counts([], "prod", stale=True) == "0 firing · prod · stale"
-    many = [board_alert(s, s) for s in ("critical", "warning", "info", "x", "y", "")]
-    assert title_counts(board(*many), "p") == "1 critical, 1 warning, 1 info, 3 other · p"
+    many = [alert(s, s) for s in ("critical", "warning", "info", "x", "y", "")]
+    assert title_counts(groups_of(*many), "p") == "1 critical, 1 warning, 1 info, 3 other · p"
 
 
 # -- the bytes -------------------------------------------------------------------------------
