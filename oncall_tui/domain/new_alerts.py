@@ -36,6 +36,7 @@ class NotifyRule:
 @dataclass
 class NewAlertWatch:
     rule: NotifyRule = field(default_factory=NotifyRule)
+    skip: frozenset[str] = frozenset()  # alert names that are never news (the Watchdog)
     _watched: set[str] = field(default_factory=set)  # clusters that answered once
     _old: set[str] = field(default_factory=set)  # on the board when its cluster first answered
     _told: set[str] = field(default_factory=set)
@@ -52,7 +53,11 @@ class NewAlertWatch:
         for key, alert in present.items():
             if alert.cluster not in self._watched or key in self._old or key in self._told:
                 continue
-            if alert.shown_state == "active" and self.rule.matches(alert):
+            if (
+                alert.shown_state == "active"
+                and alert.name not in self.skip
+                and self.rule.matches(alert)
+            ):
                 new.append(alert)
                 self._told.add(key)
         return new
@@ -88,10 +93,22 @@ def _labels(alert: BoardAlert) -> str:
     )
 
 
-def title_counts(groups: Iterable[BoardGroup], context: str, *, stale: bool = False) -> str:
-    """The window title: what fires unsilenced, by severity ("2 critical, 1 warning · prod")."""
+def title_counts(
+    groups: Iterable[BoardGroup],
+    context: str,
+    *,
+    stale: bool = False,
+    skip: Collection[str] = (),
+) -> str:
+    """The window title: what fires unsilenced, by severity ("2 critical, 1 warning · prod").
+
+    `skip` names alerts that always fire (the Watchdog): counting them would only say "1 none".
+    """
     counts = Counter(
-        a.severity or "other" for g in groups for a in g.alerts if a.shown_state == "active"
+        a.severity or "other"
+        for g in groups
+        for a in g.alerts
+        if a.shown_state == "active" and a.name not in skip
     )
     ordered = sorted(counts.items(), key=lambda item: (rank(item[0]), item[0]))
     parts = [f"{n} {severity}" for severity, n in ordered[:SEVERITIES_SHOWN]]

@@ -44,6 +44,7 @@ class TerminalSignals:
         self.sent: deque[str] = deque(maxlen=64)
         self.watch = NewAlertWatch(self.rule)
         self.context = ""
+        self.skip: frozenset[str] = frozenset()
         self._ident = 0
         self._title = ""
         self._unsubscribe: Callable[[], None] | None = None
@@ -51,7 +52,9 @@ class TerminalSignals:
     def follow(self, state: ContextState) -> None:
         """Watch this context's store; a context switched to starts a fresh watch."""
         self.stop()
-        self.watch = NewAlertWatch(self.rule)
+        watchdog = state.context.watchdog_alert
+        self.skip = frozenset({watchdog} if watchdog else ())
+        self.watch = NewAlertWatch(self.rule, self.skip)
         self.context = state.context.name
         store = state.alerts
         self._unsubscribe = store.subscribers.add(lambda: self._polled(store))
@@ -82,7 +85,9 @@ class TerminalSignals:
             )
             self._write(for_terminal(sequence, self.env))
         if self.show_title and store.last_good is not None:
-            title = title_counts(store.board_groups, self.context, stale=bool(store.last_error))
+            title = title_counts(
+                store.board_groups, self.context, stale=bool(store.last_error), skip=self.skip
+            )
             if title != self._title:
                 self._write(set_title(title) if self._title else PUSH_TITLE + set_title(title))
                 self._title = title

@@ -89,6 +89,13 @@ def test_a_cluster_that_answers_late_is_taken_as_it_is_then() -> None:
     assert [a.name for a in watch.observe(groups_of(eu, us), ["prod", "eu"])] == ["UsNew"]
 
 
+def test_the_watchdog_is_never_news() -> None:
+    watch = NewAlertWatch(notify_rule(["none", "critical"], []), skip=frozenset({"Watchdog"}))
+    watch.observe([], ["prod"])
+    fired = watch.observe(groups_of(alert("Watchdog", "none"), alert("Down")), ["prod"])
+    assert [a.name for a in fired] == ["Down"]
+
+
 def test_silenced_pending_and_unmatched_alerts_do_not_notify_until_they_fire() -> None:
     watch = NewAlertWatch()
     watch.observe([], ["prod"])
@@ -166,6 +173,8 @@ def test_the_title_counts_what_fires_unsilenced() -> None:
     ]
     assert title_counts(groups_of(*alerts), "prod") == "2 critical, 1 warning · prod"
     assert title_counts([], "prod", stale=True) == "0 firing · prod · stale"
+    watchdog = alert("Watchdog", "none")
+    assert title_counts(groups_of(watchdog), "p", skip={"Watchdog"}) == "0 firing · p"
     many = [alert(s, s) for s in ("critical", "warning", "info", "x", "y", "")]
     assert title_counts(groups_of(*many), "p") == "1 critical, 1 warning, 1 info, 3 other · p"
 
