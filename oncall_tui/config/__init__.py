@@ -11,6 +11,7 @@ from oncall_tui.config.loading import (
     parse_settings,
     resolve_context,
 )
+from oncall_tui.config.notifications import NotificationSettings
 from oncall_tui.config.schema import (
     DEFAULT_REFRESH,
     SECRET_KEYS,
@@ -43,6 +44,7 @@ __all__ = [
     "ClusterConfig",
     "ConfigError",
     "Context",
+    "NotificationSettings",
     "PrometheusConfig",
     "RunbooksConfig",
     "SLOConfig",

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from oncall_tui.config.notifications import NotificationSettings
 from oncall_tui.config.oncall import OncallConfig
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration
 
@@ -428,6 +429,7 @@ class Settings(_Strict):
     allow_insecure_keyring: bool = False
     theme: str = "oncall-dark"
     bell_on_critical: bool = False
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     silences: SilenceDefaults = Field(default_factory=SilenceDefaults)
     board: BoardSettings = Field(default_factory=BoardSettings)
     keys: dict[str, str] = Field(

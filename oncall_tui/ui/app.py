@@ -24,6 +24,7 @@ from oncall_tui.ui.dialogs.command import CommandPrompt
 from oncall_tui.ui.dialogs.help import HelpScreen, binding_ids, binding_rows
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.silence_actions import SilenceActions
+from oncall_tui.ui.terminal_signals import TerminalSignals
 from oncall_tui.ui.themes import DEFAULT_VARIABLES, load_themes
 
 
@@ -54,6 +55,8 @@ class OncallApp(App[None]):
         # Every store of the current context: the screens read these, never a client.
         self.state = self._state(clients, first)
         self.problems: list[str] = []
+        # Desktop notifications of new alerts and the window title: beyond the app's window.
+        self.signals = TerminalSignals(self, settings)
         self._forwarded: dict[int, object] = {}
         for _path, theme in load_themes():
             if isinstance(theme, str):
@@ -193,6 +196,7 @@ class OncallApp(App[None]):
             state.clients, self.settings.silences, self.settings.user, state.incidents.record
         )
         state.incidents.user = self.writer.user
+        self.signals.follow(state)
         return AlertsScreen(
             state, bell_on_critical=self.settings.bell_on_critical, writer=self.writer
         )
@@ -260,4 +264,5 @@ class OncallApp(App[None]):
         self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
+        self.signals.close()
         await self.state.aclose()

@@ -184,3 +184,21 @@ def visible_text(data: bytes, errors: str = "strict") -> str:
     Text of one row is split by colour changes; without the sequences it reads as on screen.
     """
     return _SEQUENCE.sub(b"", data).decode("utf-8", errors)
+
+
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def unexpected_osc(data: bytes) -> list[bytes]:
+    """The OSC sequences in `data` other than Textual's pointer shape (OSC 22) and the app's
+    window title (OSC 2 with no control character in it): what untrusted text may never cause."""
+    found = []
+    for sequence in terminal_sequences(data):
+        if not sequence.startswith(b"\x1b]") or sequence.startswith(b"\x1b]22;"):
+            continue
+        title = sequence[4:].removesuffix(b"\x1b\\").decode("utf-8", "replace")
+        if not sequence.startswith(b"\x1b]2;") or _CONTROL.search(title):
+            found.append(sequence)
+    return found

@@ -1,0 +1,101 @@
+"""What reaches the user outside the app's window: desktop notifications and the title.
+
+After every poll of the board's store: new alerts the config asks for raise one terminal
+notification (a storm is summarised in one), and the window title shows what fires. The
+bytes come from domain/terminal_notify.py, which cleans the untrusted text; this module
+only writes them, through Textual's driver as Textual itself writes the bell and OSC 52,
+so they are queued in order with the frames and never split one. A headless app (Pilot
+tests) writes nothing; `sent` keeps the last sequences for the tests either way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from textual.app import App
+
+from oncall_tui.config import Settings
+from oncall_tui.domain.new_alerts import NewAlertWatch, notify_rule, summarise, title_counts
+from oncall_tui.domain.terminal_notify import (
+    POP_TITLE,
+    PUSH_TITLE,
+    choose_protocol,
+    for_terminal,
+    notification,
+    set_title,
+)
+from oncall_tui.state.alert_store import AlertStore
+from oncall_tui.state.context import ContextState
+
+
+class TerminalSignals:
+    def __init__(
+        self, app: App[Any], settings: Settings, env: Mapping[str, str] | None = None
+    ) -> None:
+        config = settings.notifications
+        self.app = app
+        self.env = dict(os.environ if env is None else env)
+        self.protocol = choose_protocol(config.protocol, self.env)
+        self.rule = notify_rule(config.severities, config.matchers)
+        self.show_title = config.title
+        self.sent: deque[str] = deque(maxlen=64)
+        self.watch = NewAlertWatch(self.rule)
+        self.context = ""
+        self.skip: frozenset[str] = frozenset()
+        self._ident = 0
+        self._title = ""
+        self._unsubscribe: Callable[[], None] | None = None
+
+    def follow(self, state: ContextState) -> None:
+        """Watch this context's store; a context switched to starts a fresh watch."""
+        self.stop()
+        watchdog = state.context.watchdog_alert
+        self.skip = frozenset({watchdog} if watchdog else ())
+        self.watch = NewAlertWatch(self.rule, self.skip)
+        self.context = state.context.name
+        store = state.alerts
+        self._unsubscribe = store.subscribers.add(lambda: self._polled(store))
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def close(self) -> None:
+        """On exit: the user's own title back (or none), not our last counts."""
+        self.stop()
+        if self._title:
+            self._write(POP_TITLE)
+            self._title = ""
+
+    def _polled(self, store: AlertStore) -> None:
+        snapshot = store.snapshot
+        if snapshot is None:
+            return
+        answered = [name for name, groups in snapshot.groups.items() if groups is not None]
+        new = self.watch.observe(store.board_groups, answered)
+        if new and self.protocol != "off":
+            message = summarise(new, self.context)
+            self._ident += 1
+            sequence = notification(
+                self.protocol, message.title, message.body, ident=self._ident, urgent=message.urgent
+            )
+            self._write(for_terminal(sequence, self.env))
+        if self.show_title and store.last_good is not None:
+            title = title_counts(
+                store.board_groups, self.context, stale=bool(store.last_error), skip=self.skip
+            )
+            if title != self._title:
+                self._write(set_title(title) if self._title else PUSH_TITLE + set_title(title))
+                self._title = title
+
+    def _write(self, sequence: str) -> None:
+        self.sent.append(sequence)
+        # Textual has no public way to write to the terminal; its own bell() and
+        # copy_to_clipboard() write through the driver like this (textual is pinned <9).
+        driver = self.app._driver
+        if driver is not None and not self.app.is_headless:
+            driver.write(sequence)
