@@ -156,7 +156,9 @@ class ContractServer:
         if method == "POST" and path == "/api/v2/silences":
             sent = json.loads(payload)
             # A POST replaces the silence whole (an update too): no annotations sent, none kept.
-            wanted_annotations = (sent.pop("annotations", None) or {}) if self.v >= (0, 32) else None
+            wanted_annotations = (
+                (sent.pop("annotations", None) or {}) if self.v >= (0, 32) else None
+            )
             payload = json.dumps(sent).encode()
             if self.v >= (0, 28) and self.max_silences and not sent.get("id"):
                 held = len(self.http.get("/api/v2/silences").json())
