@@ -18,8 +18,10 @@ from oncall_tui.domain.acks import (
     read_ack,
     split_note,
 )
+from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import LabelMatcher
 from oncall_tui.domain.silence_plan import Draft, acked_by, find_same
+from oncall_tui.state.ack_keeper import firing_count
 from oncall_tui.wire.alertmanager import Matcher, Silence, SilenceStatus
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -153,3 +155,18 @@ def test_keeping_expires_only_after_polls_in_a_row_found_nothing_firing() -> Non
     assert keep_decision(ends, 0, CONFIRM_POLLS, NOW, LEASE).action == EXPIRE
     # Matchers this app cannot evaluate: never expired on a guess.
     assert keep_decision(ends, None, 99, NOW, LEASE).action == KEEP
+
+
+def test_only_firing_alerts_of_its_matchers_keep_an_ack_alive() -> None:
+    def alert(name: str, state: str, silenced_by: tuple[str, ...] = ()) -> BoardAlert:
+        labels = {"alertname": name}
+        return BoardAlert(
+            name, "demo", name, name, "warning", state, labels, {}, None, silenced_by=silenced_by
+        )
+
+    ack = silence("ACK by alice | until resolved")
+    assert firing_count(ack, [alert("ChurnAPIDown", "silenced", ("s1",))]) == 1
+    assert firing_count(ack, [alert("ChurnAPIDown", "active"), alert("Other", "active")]) == 1
+    # Resolved (the board's recently resolved section) or pending in Prometheus: not firing.
+    assert firing_count(ack, [alert("ChurnAPIDown", "resolved", ("s1",))]) == 0
+    assert firing_count(ack, [alert("ChurnAPIDown", "pending")]) == 0

@@ -51,34 +51,43 @@ class AckDialog(ModalScreen[AckAnswer | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Text(f"Ack {self.what}", style="bold"))
-            yield Static(Text("note or ticket (INC-123 first makes it the ticket)"))
+            yield Static(Text("Note or ticket (a ticket typed first, INC-123, is the ticket):"))
             yield Field(
                 placeholder="optional: INC-123 failing over the primary",
                 id="ack-note",
                 compact=True,
             )
-            yield Static(Text("until: resolved (renewed while it fires), or a duration"))
+            yield Static(id="ack-echo", classes="dialog-echo")
+            yield Static(Text("Until: resolved (renewed while it fires), or a duration:"))
             yield Field(self.until, id="ack-until", compact=True)
             yield Static(id="ack-problem", classes="dialog-problem")
-            yield Static(id="ack-ticket", classes="dialog-keys")
             yield Static(
                 Text("enter: ack    tab: next field    esc: cancel"), classes="dialog-keys"
             )
 
     def on_mount(self) -> None:
+        for empty in ("#ack-echo", "#ack-problem"):
+            self.query_one(empty).display = False
         self.set_focus(self.query_one("#ack-note", Input))
+
+    def _say(self, selector: str, words: str) -> None:
+        line = self.query_one(selector, Static)
+        line.update(Text(words))
+        line.display = bool(words)
 
     @on(Input.Changed, "#ack-note")
     def _note_changed(self, event: Input.Changed) -> None:
-        ticket, _ = split_note(event.value)
-        self.query_one("#ack-ticket", Static).update(Text(f"ticket: {ticket}" if ticket else ""))
+        ticket, note = split_note(event.value)
+        self._say(
+            "#ack-echo", f"ticket {ticket}" + (f" · note: {note}" if note else "") if ticket else ""
+        )
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
         until = self.query_one("#ack-until", Input).value
         problem = until_problem(until)
         if problem:
-            self.query_one("#ack-problem", Static).update(Text(f"until: {problem}"))
+            self._say("#ack-problem", f"until: {problem}")
             return
         note = self.query_one("#ack-note", Input).value
         self.dismiss(AckAnswer(note, until.strip().lower()))
