@@ -9,6 +9,7 @@ reports success.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -125,6 +126,9 @@ class AlertmanagerPeer:
         if not silence.created_by.strip():
             # Alertmanager accepts an empty createdBy; an unattributed silence helps no one.
             raise ValueError("createdBy must not be empty")
+        if silence.annotations is not None and self.caps is None:
+            with contextlib.suppress(errors.ApiError):  # unknown stays unknown: not sent
+                await self.capabilities()
         if silence.annotations is not None and not (self.caps and self.caps.silence_annotations):
             silence = msgspec.structs.replace(silence, annotations=None)  # before 0.32: unknown
         response = await self.endpoint.request("POST", "/silences", json_body=_to_builtins(silence))
@@ -169,6 +173,7 @@ def _same_silence(stored: Silence, wanted: PostableSilence) -> bool:
         and stored.matchers == wanted.matchers
         and stored.created_by == wanted.created_by
         and stored.comment == wanted.comment
+        and stored.annotations == (wanted.annotations or {})
         and abs(stored.ends_at.timestamp() - wanted.ends_at.timestamp()) < 0.001
     )
 
@@ -242,6 +247,14 @@ class AlertmanagerCluster:
 
     async def statuses(self) -> PeerResults[AlertmanagerStatus]:
         return await self._each(lambda p: p.status())
+
+    async def annotations_supported(self) -> bool:
+        """True when every peer is known to keep silence annotations (0.32+): a peer of an
+        older or unknown version would drop them, so they are not relied on then."""
+        found = await asyncio.gather(
+            *(p.capabilities() for p in self.peers), return_exceptions=True
+        )
+        return all(isinstance(c, Capabilities) and c.silence_annotations for c in found)
 
     async def silences(self, filters: Sequence[str] = ()) -> list[Silence]:
         return (await self._first(lambda p: p.silences(filters)))[1]

@@ -382,6 +382,14 @@ class SilenceDefaults(_Strict):
 
     default_duration: str = "2h"
     ack_duration: str = "15m"
+    ack_lease: str = Field(
+        default="15m",
+        description="an ack until resolved is renewed this far ahead while its alerts fire;"
+        " with no app running it lapses within this time",
+    )
+    ack_old_after: str = Field(
+        default="4h", description=":silences flags acks held longer than this"
+    )
     extend_by: str = "1h"
     preview_limit: int = Field(default=25, ge=1, description="ask twice above this many alerts")
     spread_labels: list[str] = Field(
@@ -389,7 +397,7 @@ class SilenceDefaults(_Strict):
         description="warn when a silence reaches several values of these labels",
     )
 
-    @field_validator("default_duration", "ack_duration", "extend_by")
+    @field_validator("default_duration", "ack_duration", "ack_lease", "ack_old_after", "extend_by")
     @classmethod
     def _duration(cls, value: str) -> str:
         try:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from oncall_tui.domain.acks import Ack
 from oncall_tui.domain.merge import MergedAlert, MergedGroup
 from oncall_tui.domain.severity import rank
 from oncall_tui.wire.prometheus import RuleAlert
@@ -236,10 +237,10 @@ class BoardModel:
     expand_by_default: bool = True
     compact_single: bool = True
     new_keys: frozenset[str] = frozenset()
-    acks: Mapping[str, str] = field(default_factory=dict)  # silence ID -> who acked
-    # Acks as (who, matchers): a pending alert is in no Alertmanager yet, so its ack is found
+    acks: Mapping[str, Ack] = field(default_factory=dict)  # silence ID -> the ack
+    # Acks as (ack, matchers): a pending alert is in no Alertmanager yet, so its ack is found
     # by matching the ack silence's matchers against its labels.
-    ack_rules: tuple[tuple[str, tuple[Callable[[Mapping[str, str]], bool], ...]], ...] = ()
+    ack_rules: tuple[tuple[Ack, tuple[Callable[[Mapping[str, str]], bool], ...]], ...] = ()
     _known: frozenset[str] | None = None
     _lines: list[Line] | None = None
     _shown_cache: dict[str, tuple[BoardGroup, tuple[object, ...], tuple[BoardAlert, ...]]] = field(
@@ -251,19 +252,23 @@ class BoardModel:
     matched: int = 0
     total: int = 0
 
-    def acked_by(self, alert: BoardAlert) -> str | None:
-        """Who acked the alert (`a`: a short silence commented "ACK by <user>"), if anyone."""
+    def ack_of(self, alert: BoardAlert) -> Ack | None:
+        """The alert's ack (`a`: a short silence marked as an ack), if anyone took it."""
         if alert.state == "pending":
-            for user, tests in self.ack_rules:
+            for ack, tests in self.ack_rules:
                 if tests and all(test(alert.labels) for test in tests):
-                    return user
+                    return ack
             return None
         if not self.acks:
             return None
         for silence_id in alert.silenced_by:
-            if (who := self.acks.get(silence_id)) is not None:
-                return who
+            if (found := self.acks.get(silence_id)) is not None:
+                return found
         return None
+
+    def acked_by(self, alert: BoardAlert) -> str | None:
+        ack = self.ack_of(alert)
+        return ack.who if ack is not None else None
 
     def set_groups(self, groups: list[BoardGroup]) -> None:
         """New data; alerts not seen in the previous data are remembered as new."""

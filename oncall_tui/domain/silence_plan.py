@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
+from oncall_tui.domain.acks import AckRequest, read_ack
 from oncall_tui.domain.board import PENDING_CLUSTER, BoardAlert
 from oncall_tui.domain.matchers import (
     FilterError,
@@ -23,7 +24,6 @@ from oncall_tui.domain.matchers import (
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration, parse_moment
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence, Silence
 
-ACK_PREFIX = "ACK by "
 MAINTENANCE_PREFIX = "[maintenance "
 DEFAULT_PREVIEW_LIMIT = 25
 SPREAD_LABELS = ("team", "cluster")
@@ -48,7 +48,11 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """A valid silence request; `replaces` is the ID of the silence being edited."""
+    """A valid silence request; `replaces` is the ID of the silence being edited.
+
+    An ack carries its request: where the cluster keeps silence annotations (0.32+) its facts
+    go there, elsewhere into the comment. `annotations` are those of an edited silence, kept.
+    """
 
     matchers: tuple[LabelMatcher, ...]
     starts: datetime
@@ -56,15 +60,24 @@ class Draft:
     comment: str
     created_by: str
     replaces: str | None = None
+    ack: AckRequest | None = None
+    annotations: Mapping[str, str] | None = None
 
-    def postable(self, silence_id: str | None = None) -> PostableSilence:
+    def postable(
+        self, silence_id: str | None = None, *, annotated: bool = False
+    ) -> PostableSilence:
+        comment, annotations = self.comment, dict(self.annotations or {}) or None
+        if self.ack is not None:
+            comment = self.ack.comment(annotated=annotated)
+            annotations = self.ack.annotations() if annotated else None
         return PostableSilence(
             matchers=[m.to_api() for m in self.matchers],
             starts_at=self.starts,
             ends_at=self.ends,
             created_by=self.created_by,
-            comment=self.comment,
+            comment=comment,
             id=silence_id if silence_id is not None else self.replaces,
+            annotations=annotations,
         )
 
 
@@ -84,6 +97,8 @@ class Editing:
     state: str  # as read: active, pending or expired
     start_text: str = ""  # what Starts showed ("" for a silence already running)
     end_text: str = ""
+    # 0.32+: the silence's annotations (an ack's note, ticket...), sent back unchanged.
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,8 +272,10 @@ def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked
     comment = form.comment.strip()
     if form.is_maintenance:
         comment = maintenance_comment(name, comment)
+    kept = dict(form.editing.annotations) if form.editing is not None else None
     drafts = tuple(
-        Draft(m, starts, ends, comment, form.created_by.strip(), form.replaces) for m in parsed
+        Draft(m, starts, ends, comment, form.created_by.strip(), form.replaces, annotations=kept)
+        for m in parsed
     )
     return Checked(drafts, (), parsed, starts, ends)
 
@@ -340,12 +357,13 @@ def _matcher_key(m: Matcher) -> tuple[str, str, bool, bool]:
 
 
 def same_request(existing: Silence, wanted: PostableSilence) -> bool:
-    """An unexpired silence with the same matchers, author and comment: the one an earlier,
-    seemingly failed attempt created."""
+    """An unexpired silence with the same matchers, author, comment and annotations: the one
+    an earlier, seemingly failed attempt created."""
     return (
         existing.state != "expired"
         and existing.created_by == wanted.created_by
         and existing.comment == wanted.comment
+        and existing.annotations == (wanted.annotations or {})
         and sorted(map(_matcher_key, existing.matchers))
         == sorted(map(_matcher_key, wanted.matchers))
     )
@@ -359,13 +377,13 @@ def find_same(silences: Iterable[Silence], wanted: PostableSilence) -> Silence |
 
 
 def ack_comment(user: str) -> str:
-    return f"{ACK_PREFIX}{user}"
+    """A plain ack's comment (domain/acks.py has the whole form)."""
+    return AckRequest(user).comment(annotated=False)
 
 
 def acked_by(silence: Silence) -> str | None:
-    if silence.comment.startswith(ACK_PREFIX):
-        return silence.comment[len(ACK_PREFIX) :].strip() or None
-    return None
+    ack = read_ack(silence)
+    return ack.who if ack is not None else None
 
 
 def maintenance_comment(name: str, comment: str) -> str:

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from oncall_tui.domain.acks import Ack, read_ack
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import FilterError, LabelMatcher, search_text
-from oncall_tui.domain.silence_plan import acked_by, maintenance_name
+from oncall_tui.domain.silence_plan import maintenance_name
 from oncall_tui.wire.alertmanager import Silence
 
 ENDING_SOON = timedelta(minutes=15)
@@ -34,6 +35,17 @@ class SilenceRow:
     def maintenance(self) -> str | None:
         return maintenance_name(self.silence)
 
+    @property
+    def ack(self) -> Ack | None:
+        return read_ack(self.silence)
+
+    def old_ack(self, now: datetime, after: timedelta) -> Ack | None:
+        """The ack, when it is still active and held longer than `after`."""
+        ack = self.ack
+        if ack is None or self.silence.state != "active" or not ack.is_old(now, after):
+            return None
+        return ack
+
     def ending_soon(self, now: datetime) -> bool:
         return self.silence.state == "active" and self.silence.ends_at - now <= ENDING_SOON
 
@@ -49,8 +61,12 @@ class SilenceRow:
             id=s.id,
             cluster=self.cluster,
             maintenance=self.maintenance or "",
-            ack=acked_by(s) or "",
         )
+        ack = self.ack
+        if ack is not None:
+            found.update(ack=ack.who, ticket=ack.ticket, note=ack.note)
+        else:
+            found.update(ack="")
         return found
 
     def text(self) -> str:

@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 
+from oncall_tui.domain.acks import Ack, read_ack
 from oncall_tui.domain.board import BoardGroup, GroupBuilder
 from oncall_tui.domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, Poll
 from oncall_tui.domain.matchers import FilterError, LabelMatcher
 from oncall_tui.domain.merge import MergedGroup
-from oncall_tui.domain.silence_plan import acked_by
 from oncall_tui.state.alerts import ClusterHealth, Poller, Prefetched, Snapshot
 from oncall_tui.state.polling import PollLoop, Subscribers
 from oncall_tui.state.wiring import Clients
@@ -26,7 +26,7 @@ from oncall_tui.wire.alertmanager import Silence
 from oncall_tui.wire.engine import Engine
 from oncall_tui.wire.prometheus import RuleAlert
 
-AckRule = tuple[str, tuple[Callable[[Mapping[str, str]], bool], ...]]
+AckRule = tuple[Ack, tuple[Callable[[Mapping[str, str]], bool], ...]]
 
 
 class AlertStore:
@@ -48,7 +48,7 @@ class AlertStore:
         self.health: tuple[ClusterHealth, ...] = ()
         self.silences: dict[str, tuple[Silence, ...] | None] = {}
         self.board_groups: list[BoardGroup] = []
-        self.acks: dict[str, str] = {}
+        self.acks: dict[str, Ack] = {}
         self.ack_rules: tuple[AckRule, ...] = ()
         self.last_good: float | None = None
         self.last_error = ""
@@ -185,14 +185,14 @@ class AlertStore:
             if silences is None:
                 continue  # keep what was known about that cluster's acks
             for silence in silences:
-                who = acked_by(silence) if silence.state == "active" else None
-                if who is None:
+                ack = read_ack(silence) if silence.state == "active" else None
+                if ack is None:
                     acks.pop(silence.id, None)
                     continue
-                acks[silence.id] = who
+                acks[silence.id] = ack
                 with contextlib.suppress(FilterError):
                     tests = tuple(LabelMatcher.from_api(m).matches for m in silence.matchers)
-                    rules.append((who, tests))
+                    rules.append((ack, tests))
         self.acks = acks
         self.ack_rules = tuple(rules)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import Future
+from datetime import timedelta
 
 from oncall_tui.domain.am_versions import cluster_grammar
 from oncall_tui.domain.completeness import DEFAULT_WINDOW
 from oncall_tui.domain.matcher_grammar import Grammar
+from oncall_tui.state.ack_keeper import AckKeeper
 from oncall_tui.state.alert_store import AlertStore
 from oncall_tui.state.alerts import Prefetched
 from oncall_tui.state.health import HealthStore
@@ -31,6 +33,7 @@ class ContextState:
         first: Future[Prefetched] | None = None,
         recently_resolved: float = DEFAULT_WINDOW,
         allow_insecure_keyring: bool = False,
+        ack_lease: timedelta = timedelta(minutes=15),
     ) -> None:
         self.clients = clients
         self.context = clients.context
@@ -46,6 +49,8 @@ class ContextState:
         # Fed by the board's poll (fired, resolved) and by the places that act (acks...).
         self.incidents = IncidentBook(context=clients.context.name)
         self.alerts.subscribers.add(lambda: self.incidents.alerts_changed(self.alerts.board_groups))
+        # Acks until resolved: kept while the board polls (the board's screen starts it).
+        self.ack_keeper = AckKeeper(clients, self.alerts, ack_lease)
 
     @property
     def matcher_grammar(self) -> Grammar:
@@ -54,5 +59,7 @@ class ContextState:
         return cluster_grammar(p.caps for c in self.clients.clusters for p in c.peers)
 
     async def aclose(self) -> None:
-        await asyncio.gather(self.alerts.aclose(), self.slo.aclose(), self.health.aclose())
+        await asyncio.gather(
+            self.ack_keeper.aclose(), self.alerts.aclose(), self.slo.aclose(), self.health.aclose()
+        )
         await self.clients.aclose()

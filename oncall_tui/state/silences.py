@@ -116,7 +116,10 @@ async def write(
     chosen = [c for c in clients.clusters if names is None or c.name in names]
 
     async def per_cluster(cluster: AlertmanagerCluster) -> list[Outcome]:
-        return [await _write_one(cluster, d.postable()) for d in drafts]
+        # An ack's facts go to annotations where every peer keeps them (0.32+), else into
+        # the comment; asking the versions also lets the client send kept annotations.
+        annotated = await cluster.annotations_supported()
+        return [await _write_one(cluster, d.postable(annotated=annotated)) for d in drafts]
 
     results = await asyncio.gather(*(per_cluster(c) for c in chosen))
     offset = alertmanager_offset(clients, [c.name for c in chosen])
@@ -169,6 +172,9 @@ async def extend(
                 created_by=current.created_by,
                 comment=current.comment,
                 id=current.id,
+                # 0.32+: an update replaces the silence whole; its annotations (an ack's
+                # note and ticket) must go back with it.
+                annotations=dict(current.annotations) or None,
             )
             return Outcome(cluster_name, await cluster.write_silence(wanted), what=what)
         except errors.ApiError as exc:
@@ -176,6 +182,25 @@ async def extend(
 
     done = list(await asyncio.gather(*(one(c, i) for c, i in targets)))
     return WriteReport(done, alertmanager_offset(clients, {c for c, _ in targets}))
+
+
+async def renew(clients: Clients, cluster_name: str, current: Silence, ends: datetime) -> Outcome:
+    """Move an active silence's end to `ends`, in place: same matchers and start, so
+    Alertmanager keeps its ID; its comment and annotations go back unchanged."""
+    cluster = cluster_of(clients, cluster_name)
+    wanted = PostableSilence(
+        matchers=current.matchers,
+        starts_at=current.starts_at,
+        ends_at=ends,
+        created_by=current.created_by,
+        comment=current.comment,
+        id=current.id,
+        annotations=dict(current.annotations) or None,
+    )
+    try:
+        return Outcome(cluster_name, await cluster.write_silence(wanted), what=current.id[:8])
+    except errors.ApiError as exc:
+        return Outcome(cluster_name, error=_words(exc), what=current.id[:8])
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from textual.notifications import SeverityLevel
 
 from oncall_tui.config import ConfigError, Settings
 from oncall_tui.domain.sanitize import clean
+from oncall_tui.domain.timespec import parse_duration
 from oncall_tui.state.alerts import Prefetched
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.wiring import Clients, build_clients
@@ -189,6 +190,7 @@ class OncallApp(App[None]):
             first=first,
             recently_resolved=self.settings.board.recently_resolved_s,
             allow_insecure_keyring=self.settings.allow_insecure_keyring,
+            ack_lease=parse_duration(self.settings.silences.ack_lease),
         )
 
     def _board(self, state: ContextState) -> AlertsScreen:

@@ -10,6 +10,7 @@ from typing import Any
 from textual.screen import Screen
 
 from oncall_tui.config import SilenceDefaults
+from oncall_tui.domain.acks import RESOLVED, AckRequest, split_note
 from oncall_tui.domain.board import BoardAlert, BoardGroup, Line
 from oncall_tui.domain.incidents import ACK, SILENCE
 from oncall_tui.domain.matchers import LabelMatcher
@@ -18,7 +19,6 @@ from oncall_tui.domain.silence_plan import (
     Draft,
     Editing,
     FormInput,
-    ack_comment,
     default_author,
     maintenance_name,
     prefill_for_alert,
@@ -28,6 +28,7 @@ from oncall_tui.domain.timespec import local_zone, parse_duration
 from oncall_tui.state import silences as silencing
 from oncall_tui.state.clock import server_now
 from oncall_tui.state.wiring import Clients
+from oncall_tui.ui.dialogs.ack import AckAnswer, AckDialog
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.wire.alertmanager import Silence
 
@@ -162,6 +163,7 @@ class SilenceActions:
             silence.state,
             start_text=start,
             end_text=end,
+            annotations=dict(silence.annotations),
         )
         form = FormInput(
             rows,
@@ -176,7 +178,15 @@ class SilenceActions:
         title = f"Edit silence {silence.id[:8]} on {cluster}" + (f" ({label})" if label else "")
         self._form(screen, form, title, on_saved, clusters=[cluster])
 
-    def ack(self, screen: Screen[Any], line: Line, on_saved: Done) -> None:
+    def ack(
+        self,
+        screen: Screen[Any],
+        line: Line,
+        on_saved: Done,
+        answer: AckAnswer | None = None,
+    ) -> None:
+        """`a`: ack for `ack_duration`, at once. With an answer from `A`: its note or ticket,
+        and until resolved (renewed by state/ack_keeper.py) or for the duration typed."""
         if self.refused(screen, "ack"):
             return
         what, labels = target_labels(line)
@@ -184,13 +194,35 @@ class SilenceActions:
         if not matchers:
             screen.notify(f"{what} has no labels to ack by", severity="warning")
             return
+        ticket, note = split_note(answer.note) if answer is not None else ("", "")
+        until_resolved = answer is not None and answer.until == RESOLVED
+        if until_resolved:
+            span, said = self.defaults.ack_lease, "until resolved"
+        else:
+            span = answer.until if answer is not None else self.defaults.ack_duration
+            said = f"for {span}"
         now = server_now(self.clients)  # an ack lasts its full time by the server's clock
-        ends = now + parse_duration(self.defaults.ack_duration)
-        draft = Draft(matchers, now, ends, ack_comment(self.user), self.user)
-        what = f"ACK {what} for {self.defaults.ack_duration}"
+        ends = now + parse_duration(span)
+        request = AckRequest(self.user, note, ticket, until_resolved)
+        comment = request.comment(annotated=False)
+        draft = Draft(matchers, now, ends, comment, self.user, ack=request)
         screen.run_worker(
-            self._write(screen, [draft], what, on_saved), group="silence-write", exit_on_error=False
+            self._write(screen, [draft], f"ACK {what} {said}", on_saved),
+            group="silence-write",
+            exit_on_error=False,
         )
+
+    def ack_with_note(self, screen: Screen[Any], line: Line, on_saved: Done) -> None:
+        """`A`: ask for a note or ticket and how long, then ack."""
+        if self.refused(screen, "ack"):
+            return
+        what, _ = target_labels(line)
+
+        def answered(answer: AckAnswer | None) -> None:
+            if answer is not None:
+                self.ack(screen, line, on_saved, answer)
+
+        screen.app.push_screen(AckDialog(what), answered)
 
     async def _write(
         self, screen: Screen[Any], drafts: list[Draft], what: str, on_saved: Done

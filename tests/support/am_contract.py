@@ -8,7 +8,8 @@ differences that release documents (tests/data/alertmanager/README.md):
   muted by a time interval is `suppressed` with no silence or inhibitor. `muted` parameter.
   Silence limits: POST /silences over `max_silences` (expired ones count) answers 400 with
   the bare string `exceeded maximum number of silences: N (limit: M)`.
-- 0.32+: silences carry `annotations` (kept here by silence ID, since 0.25 drops them).
+- 0.32+: silences carry `annotations` (kept here by silence ID, since 0.25 drops them; a POST
+  replaces them, as it replaces the silence).
 - 0.34+: groups carry the required `routeLabels`.
 Every 200 answer is validated against the release's `api/v2/openapi.yaml` before it is sent;
 a violation is answered 500 and recorded in `violations`, which tests assert is empty.
@@ -154,7 +155,10 @@ class ContractServer:
         wanted_annotations: dict[str, str] | None = None
         if method == "POST" and path == "/api/v2/silences":
             sent = json.loads(payload)
-            wanted_annotations = sent.pop("annotations", None) if self.v >= (0, 32) else None
+            # A POST replaces the silence whole (an update too): no annotations sent, none kept.
+            wanted_annotations = (
+                (sent.pop("annotations", None) or {}) if self.v >= (0, 32) else None
+            )
             payload = json.dumps(sent).encode()
             if self.v >= (0, 28) and self.max_silences and not sent.get("id"):
                 held = len(self.http.get("/api/v2/silences").json())

@@ -42,6 +42,7 @@ class AlertsScreen(Screen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="alerts.clear_filter"),
         Binding("s", "silence", "Silence", id="alerts.silence"),
         Binding("a", "ack", "Ack", id="alerts.ack"),
+        Binding("A", "ack_note", "Ack with note", show=False, id="alerts.ack_note"),
         Binding("r", "runbook", "Runbook", id="alerts.runbook"),
         Binding("t", "triage", "Triage", id="alerts.triage"),
         Binding("w", "where", "Where it goes", show=False, id="alerts.where"),
@@ -131,6 +132,7 @@ class AlertsScreen(Screen[None]):
         self.update_status()
         self.set_interval(1.0, self._tick)
         self._unsubscribe = follow(self, self.store, self.store.subscribe)
+        self.state.ack_keeper.start()  # acks until resolved are kept while the board polls
         health = self.state.health
         self._unfollow_health = follow(self, health, health.subscribe)
         if self.store.snapshot is not None:  # a context switched back to, or a remount
@@ -375,6 +377,13 @@ class AlertsScreen(Screen[None]):
             self.notify("no alert selected", severity="warning")
             return
         self.writer.ack(self, target, on_saved=self.saved)
+
+    def action_ack_note(self) -> None:
+        target = self.board.current
+        if target is None:
+            self.notify("no alert selected", severity="warning")
+            return
+        self.writer.ack_with_note(self, target, on_saved=self.saved)
 
     def saved(self, report: object = None) -> None:
         """A silence was written: poll now, so the board shows the alerts silenced."""

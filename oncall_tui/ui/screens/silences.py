@@ -104,6 +104,9 @@ class SilencesScreen(Screen[None]):
         self.last_good: float | None = None
         self.last_error = ""
         self.follow: RowKey | None = None
+        # Acks held longer than this are flagged: is anyone still on it?
+        self.old_after = parse_duration(writer.defaults.ack_old_after)
+        self.old_acks = 0
         self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
@@ -192,15 +195,22 @@ class SilencesScreen(Screen[None]):
             count = Text("matches nothing", style="bold")
         else:
             count = Text(str(row.matches))
-        comment = s.comment
         dim = "dim" if s.state == "expired" else ""
+        ack = row.ack
+        # An ack reads the same from annotations (0.32+) or its comment.
+        comment = Text(one_line(ack.describe() if ack else s.comment, 300), style=dim)
+        old = row.old_ack(now, self.old_after)
+        if old is not None:
+            # First in the cell: the comment gives way from its end at 80 columns.
+            held = short_duration(old.age(now).total_seconds())
+            comment = Text.assemble((f"OLD ACK {held}", "reverse bold"), " ", comment)
         return [
             Text("●" if row.key in self.marked else " ", style="bold"),
             Text(s.state, style=dim or ("bold" if s.state == "active" else "")),
             Text(ends, style="reverse bold" if soon else dim),
             count,
             Text(one_line(row.matchers, 48), style=dim),
-            Text(one_line(comment, 300), style=dim),  # cut to the room left by fit_columns
+            comment,  # cut to the room left by fit_columns
             Text(one_line(s.created_by, 20), style=dim),
             Text(starts, style="bold" if s.state == "pending" else "dim"),
             Text(one_line(row.cluster, 16), style="dim"),
@@ -213,6 +223,7 @@ class SilencesScreen(Screen[None]):
         self.follow = None
         now = server_now(self.clients)  # states and "ends in" by the server's clock
         self.shown = [r for r in self.rows if self._passes(r)]
+        self.old_acks = sum(1 for r in self.rows if r.old_ack(now, self.old_after) is not None)
         cells = [self._cells(row, now) for row in self.shown]
         fit_columns(cells, self.size.width or 80, table.cell_padding)
         table.clear()
@@ -232,6 +243,9 @@ class SilencesScreen(Screen[None]):
         text.append(" · ".join(parts))
         if len(self.shown) != len(self.rows):
             text.append(f" · showing {len(self.shown)}")
+        if self.old_acks:
+            held = short_duration(self.old_after.total_seconds())
+            text.append(f" · {self.old_acks} ack(s) held over {held}", style="reverse bold")
         if self.marked:
             text.append(f" · {len(self.marked)} marked", style="bold")
         if self.clients.context.read_only:

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from oncall_tui.domain.acks import Ack
 from oncall_tui.domain.board import STATES, BoardAlert, BoardModel, Line, state_counts, top_severity
 from oncall_tui.domain.completeness import RESOLVED_CLUSTER
 from oncall_tui.domain.sanitize import one_line
@@ -153,9 +154,21 @@ class BoardView(ScrollView, can_focus=True):
         if alert is None:
             return ("g", line.group, line.shown, self.model.is_open(line.group), selected)
         new = alert.key in self.model.new_keys
-        ack = self.model.acked_by(alert)
+        ack = self.model.ack_of(alert)
+        held = self._ack_age(ack)
         sort = self._sort_label()
-        return ("a", alert, line.shown, self._age(alert), new, selected, line.is_single, ack, sort)
+        return (
+            "a",
+            alert,
+            line.shown,
+            self._age(alert),
+            new,
+            selected,
+            line.is_single,
+            ack,
+            held,
+            sort,
+        )
 
     def _repaint_changed(self) -> None:
         """Refresh only the visible rows whose content changed since they were drawn."""
@@ -173,6 +186,9 @@ class BoardView(ScrollView, can_focus=True):
         if alert.started is None:
             return "-"
         return short_duration((self.now - alert.started).total_seconds())
+
+    def _ack_age(self, ack: Ack | None) -> str:
+        return short_duration(ack.age(self.now).total_seconds()) if ack is not None else ""
 
     def _style(self, name: str) -> Style:
         return component_style(self, name)
@@ -254,16 +270,18 @@ class BoardView(ScrollView, can_focus=True):
             text.append(indent + ("✚ " if new else "  "), self._style("board--new"))
         text.append(_cell(alert.severity or "-", sev_w), self._severity_style(alert.severity))
         text.append(_cell(alert.name, name_w), Style(bold=True))
-        acked = self.model.acked_by(alert)
-        state = "acked" if acked is not None and not resolved else alert.shown_state
+        ack = self.model.ack_of(alert)
+        # How long it has been owned, where the eye already looks for the state.
+        state = f"acked {self._ack_age(ack)}" if ack is not None and not resolved else ""
+        state = state or alert.shown_state
         text.append(_cell(state, state_w), self._style(f"board--state-{alert.shown_state}"))
         text.append(_cell(self._age(alert), age_w))
         if alert.left_at is not None:
             left = datetime.fromtimestamp(alert.left_at).strftime("%H:%M:%S")
             look = "board--dim" if resolved else "board--unconfirmed"
             text.append(f"left {left}  ", self._style(look))
-        if acked is not None:
-            text.append(f"ACK {one_line(acked, 40)}  ", self._style("board--state-silenced"))
+        if ack is not None:
+            text.append(ack_words(ack), self._style("board--state-silenced"))
         sort_label = self._sort_label()
         if sort_label is not None:
             # Sorted by a label: its value leads the row, or the order would look random.
@@ -356,6 +374,17 @@ class BoardView(ScrollView, can_focus=True):
         self._painted.clear()
         self.virtual_size = Size(self.size.width, len(self._lines))
         self._follow_cursor()
+
+
+def ack_words(ack: Ack) -> str:
+    """`ACK alice INC-123 ↻  `: who, the ticket, ↻ when it lasts until resolved (the note is
+    in the detail and :silences: a row has no room for it)."""
+    words = f"ACK {one_line(ack.who, 40)}"
+    if ack.ticket:
+        words += f" {one_line(ack.ticket, 24)}"
+    if ack.until_resolved:
+        words += " ↻"
+    return words + "  "
 
 
 def _cell(value: str, width: int) -> str:

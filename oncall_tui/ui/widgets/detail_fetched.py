@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 
+from oncall_tui.domain.acks import read_ack
 from oncall_tui.domain.alert_facts import Rules, local_time, relative
 from oncall_tui.domain.alert_history import History
 from oncall_tui.domain.board import BoardAlert
@@ -51,6 +52,10 @@ def silences_text(
             field(text, style, "comment", comment[0])
             for line in comment[1:]:
                 text.append(f"{'':<11}{line}\n")
+            ack = read_ack(found)
+            if ack is not None:  # annotations (0.32+) or the comment: the same words
+                held = short_duration(ack.age(now).total_seconds())
+                field(text, style, "ack", one_line(f"{ack.describe()} (held {held})", 400))
             ends = f"{relative(found.ends_at, now)}  ({local_time(found.ends_at)})"
             field(text, style, "ends", ends)
             field(text, style, "state", one_line(found.state, 40))
