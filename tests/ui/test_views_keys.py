@@ -28,6 +28,7 @@ from oncall_tui.demo.stack import Stack
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.commands import COMMANDS
+from oncall_tui.ui.dialogs.command import CommandPrompt
 from oncall_tui.ui.dialogs.confirm import Confirm
 from oncall_tui.ui.dialogs.help import HelpScreen, binding_ids, binding_owners
 from oncall_tui.ui.screens.alerts import AlertsScreen
@@ -348,3 +349,35 @@ async def test_silences_keep_starts_on_screen_and_expire_shows_every_matcher(
             await pilot.press("n")
     finally:
         await peer.expire_silence(silence_id)
+
+
+async def test_a_dialog_closed_twice_closes_once(own: Stack) -> None:
+    """Seen under load in tmux (the cause in the key path is not found yet): a command
+    prompt ran its submit handler after it had closed. Textual's `dismiss` pops whatever is
+    on top, so the late close took away the prompt the user had opened next (their typing
+    then reached the board, where `i` declared an incident) or the board itself, and with
+    nothing left the app crashed. A dialog now closes once, and never another screen."""
+    app = app_for(own)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: alert_row(app, "HighErrorRate"))
+        board = app.screen
+        await pilot.press("colon")
+        await until(pilot, lambda: isinstance(app.screen, CommandPrompt))
+        first = app.screen
+        app.call_next(first.dismiss, "theme oncall-light")
+        await until(pilot, lambda: app.screen is board and app.theme == "oncall-light")
+        await pilot.press("colon")
+        await until(pilot, lambda: isinstance(app.screen, CommandPrompt))
+        second = app.screen
+
+        app.call_next(first.dismiss, "theme oncall-dark")  # the late second close
+        await pilot.pause()
+        assert app.screen is second, "the late close took the next prompt away"
+        await pilot.press(*"sort team", "enter")
+        await until(pilot, lambda: app.screen is board)
+        assert "sort: label:team" in screen_lines(app)[0]
+        assert app.theme == "oncall-light", "the late close ran its command again"
+
+        app.call_next(first.dismiss, "theme oncall-dark")  # with only the board left
+        await pilot.pause()
+        assert app.screen is board and app.is_running

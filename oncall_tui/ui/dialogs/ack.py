@@ -14,11 +14,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from oncall_tui.domain.acks import RESOLVED, split_note
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration
+from oncall_tui.ui.dialogs.base import Dialog
 from oncall_tui.ui.widgets.field import Field
 
 
@@ -40,7 +40,7 @@ def until_problem(text: str) -> str:
     return ""
 
 
-class AckDialog(ModalScreen[AckAnswer | None]):
+class AckDialog(Dialog[AckAnswer | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="ack.cancel")]
 
     def __init__(self, what: str, until: str = RESOLVED) -> None:

@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
+from oncall_tui.ui.dialogs.base import Dialog
 from oncall_tui.ui.widgets.field import Field
 
 
-class CommandPrompt(ModalScreen[str | None]):
+class CommandPrompt(Dialog[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="command.cancel")]
 
     def __init__(self, suggestions: Sequence[str]) -> None:

@@ -9,13 +9,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from oncall_tui.ui.dialogs.base import Dialog
 from oncall_tui.ui.widgets.field import Field
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(Dialog[bool]):
     """`y` or `enter` says yes; `n` or `esc` says no. The question is plain text."""
 
     BINDINGS = [
@@ -38,7 +38,7 @@ class Confirm(ModalScreen[bool]):
             yield Static(Text("y / enter: yes    n / esc: no"), classes="dialog-keys")
 
 
-class Ask(ModalScreen[str | None]):
+class Ask(Dialog[str | None]):
     """One line of input; `check` returns what is wrong with it, or "" to accept it."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="ask.cancel")]

@@ -19,7 +19,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, SelectionList, Static
@@ -41,6 +40,7 @@ from oncall_tui.domain.timespec import describe_moment
 from oncall_tui.state import silences as silencing
 from oncall_tui.state.clock import server_now
 from oncall_tui.state.wiring import Clients
+from oncall_tui.ui.dialogs.base import Dialog
 from oncall_tui.ui.dialogs.confirm import Confirm
 from oncall_tui.ui.widgets.alert_lines import alert_line
 from oncall_tui.ui.widgets.field import Field
@@ -94,7 +94,7 @@ def _row(label: str, field: Input, echo: str | None = None) -> Horizontal:
     return Horizontal(*parts, classes="sf-row")
 
 
-class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
+class SilenceForm(Dialog["silencing.WriteReport | None"]):
     CSS_PATH = "silence_form.tcss"
     BINDINGS = [
         Binding("ctrl+s", "submit", "Save", priority=True, id="silence.save"),
