@@ -28,7 +28,8 @@ class Dialog(ModalScreen[ResultT]):
     def dismiss(self, result: ResultT | None = None) -> AwaitComplete:
         if self._closed or self not in self.app.screen_stack:
             log.info("ignored a late close of %s", type(self).__name__)
-            return AwaitComplete.nothing()
+            done: AwaitComplete = AwaitComplete.nothing()  # type: ignore[no-untyped-call]
+            return done
         self._closed = True
         if not self.is_active:
             self.pop_until_active()
