@@ -254,12 +254,8 @@ class SilenceActions:
 
     async def maintenance_targets(self, screen: Screen[Any], name: str) -> list[tuple[str, str]]:
         """(cluster, ID) of every unexpired silence of the named maintenance; says so if none."""
-        read = await silencing.read_all(self.clients, with_alerts=False)
-        keys = [
-            (cluster, s.id)
-            for cluster, s in read.silences
-            if maintenance_name(s) == name and s.state != "expired"
-        ]
+        read = await silencing.read_all(self.clients, with_alerts=False, states=silencing.UNEXPIRED)
+        keys = [(cluster, s.id) for cluster, s in read.silences if maintenance_name(s) == name]
         if not keys:
             problem = f" ({'; '.join(read.errors)})" if read.errors else ""
             screen.notify(
