@@ -16,7 +16,6 @@ import sys
 from typing import Any
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster
-from oncall_tui.domain.am_versions import cluster_grammar
 from oncall_tui.domain.matcher_grammar import FilterError, Grammar
 from oncall_tui.domain.matchers import LabelMatcher, parse_matcher
 from oncall_tui.domain.merge import GroupMerger, unique_alerts
@@ -32,6 +31,7 @@ from oncall_tui.domain.script_output import (
     silences_table,
     with_alertname,
 )
+from oncall_tui.state.versions import learn_grammar
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Silence
@@ -42,14 +42,7 @@ EXIT_USAGE = 2
 
 async def _grammar(clients: Clients) -> Grammar:
     """The grammar every reachable peer reads; a peer that does not answer counts as 0.25."""
-
-    async def ask(cluster: AlertmanagerCluster) -> None:
-        await asyncio.gather(
-            *(peer.capabilities() for peer in cluster.peers), return_exceptions=True
-        )
-
-    await asyncio.gather(*(ask(c) for c in clients.clusters))
-    return cluster_grammar(p.caps for c in clients.clusters for p in c.peers)
+    return await learn_grammar(clients)
 
 
 def _parse(args: list[str], grammar: Grammar) -> list[LabelMatcher]:

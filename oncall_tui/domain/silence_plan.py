@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from oncall_tui.domain.board import PENDING_CLUSTER, BoardAlert
+from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.domain.matchers import (
     FilterError,
     LabelMatcher,
@@ -130,16 +131,19 @@ class Checked:
 
 
 def parse_rows(
-    rows: Iterable[tuple[bool, str]], *, sets: bool = False
+    rows: Iterable[tuple[bool, str]], *, sets: bool = False, grammar: Grammar = Grammar.CLASSIC
 ) -> tuple[list[list[LabelMatcher]], list[Problem]]:
-    """The enabled rows, parsed: one matcher per row, or one matcher set per row."""
+    """The enabled rows, parsed: one matcher per row, or one matcher set per row, read with
+    the `grammar` of the Alertmanagers written to (as their filter and amtool read it)."""
     parsed: list[list[LabelMatcher]] = []
     problems: list[Problem] = []
     for index, (enabled, text) in enumerate(rows):
         if not enabled:
             continue
         try:
-            parsed.append(parse_matcher_set(text) if sets else [parse_matcher(text)])
+            parsed.append(
+                parse_matcher_set(text, grammar) if sets else [parse_matcher(text, grammar)]
+            )
         except FilterError as exc:
             problems.append(
                 Problem(f"matcher:{index}", f"column {exc.position + 1}: {exc.message}")
@@ -147,10 +151,10 @@ def parse_rows(
     return parsed, problems
 
 
-def parse_matcher_set(text: str) -> list[LabelMatcher]:
+def parse_matcher_set(text: str, grammar: Grammar = Grammar.CLASSIC) -> list[LabelMatcher]:
     """`{service="churn-api", job=~"batch.*"}`: several matchers on one line, read as
     Alertmanager reads a matcher list (a config `matchers:` entry). Raises FilterError."""
-    return parse_matchers(text)
+    return parse_matchers(text, grammar)
 
 
 def matcher_problems(matchers: Sequence[LabelMatcher], where: str = "matchers") -> list[Problem]:
@@ -226,10 +230,17 @@ def edit_note(editing: Editing | None, checked: Checked, now: datetime) -> tuple
     return f"this change makes a new silence ({why}): ID {short} will be expired", True
 
 
-def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked:
+def check(
+    form: FormInput,
+    now: datetime,
+    zone: tzinfo | None = None,
+    *,
+    grammar: Grammar = Grammar.CLASSIC,
+) -> Checked:
     """Parse and validate the form; every problem at once, by field. Times typed without a
-    zone are in `zone` (default: the local one)."""
-    sets, problems = parse_rows(form.matchers, sets=form.is_maintenance)
+    zone are in `zone` (default: the local one); matchers are read with `grammar`, the one
+    the servers written to read (classic, the safe one, until their versions are known)."""
+    sets, problems = parse_rows(form.matchers, sets=form.is_maintenance, grammar=grammar)
     if not form.is_maintenance:
         sets = [[m for row in sets for m in row]]  # every row is one matcher of one silence
     if not problems:
