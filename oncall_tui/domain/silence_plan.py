@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import socket
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
 from oncall_tui.domain.board import PENDING_CLUSTER, BoardAlert
@@ -57,6 +57,25 @@ class Draft:
     comment: str
     created_by: str
     replaces: str | None = None
+    # Whether starts and ends were typed relative to now ("now", "2h", "+30m"): those follow
+    # the clock of each cluster written to. An instant the user named ("03:30", a date) is
+    # their wall time and never moves.
+    relative: tuple[bool, bool] = (False, False)
+    # The server-clock offset (seconds, theirs minus ours) the relative ones were taken from.
+    offset_s: float | None = None
+
+    def on_clock(self, offset_s: float | None) -> Draft:
+        """This draft for a cluster whose clock is `offset_s` off ours: its relative times
+        move by the difference from the offset they were taken from."""
+        if offset_s is None or self.offset_s is None or not any(self.relative):
+            return self
+        shift = timedelta(seconds=offset_s - self.offset_s)
+        return replace(
+            self,
+            starts=self.starts + shift if self.relative[0] else self.starts,
+            ends=self.ends + shift if self.relative[1] else self.ends,
+            offset_s=offset_s,
+        )
 
     def postable(self, silence_id: str | None = None) -> PostableSilence:
         return PostableSilence(
@@ -167,26 +186,43 @@ def matcher_problems(matchers: Sequence[LabelMatcher], where: str = "matchers") 
     return []
 
 
+def follows_clock(text: str) -> bool:
+    """Typed relative to now (empty, `now`, `2h`, `+30m`), not an instant (`03:30`, a date)."""
+    spec = text.strip()
+    if not spec or spec.lower() == "now" or spec.startswith("+"):
+        return True
+    try:
+        parse_duration(spec)
+    except TimeSpecError:
+        return False
+    return True
+
+
 def _times(
     form: FormInput, now: datetime, zone: tzinfo | None
-) -> tuple[datetime, datetime | None, list[Problem]]:
+) -> tuple[datetime, datetime | None, list[Problem], tuple[bool, bool]]:
     problems = []
-    starts = now
+    starts, starts_rel = now, True
     kept = form.editing
     # Starts left as shown keeps the server's start; an expired silence starts again now.
     if kept is not None and kept.state != "expired" and form.start.strip() == kept.start_text:
-        starts = kept.starts
+        starts, starts_rel = kept.starts, False
     elif form.start.strip():
         try:
-            starts = max(now, parse_moment(form.start, now, zone=zone))
+            named = parse_moment(form.start, now, zone=zone)
+            starts = max(now, named)
+            starts_rel = follows_clock(form.start) or named <= now
         except TimeSpecError as exc:
             problems.append(Problem("start", str(exc)))
-    ends = None
+    ends, ends_rel = None, False
     if kept is not None and form.end.strip() and form.end.strip() == kept.end_text:
         ends = kept.ends
     else:
         try:
             ends = end_from(form.end, starts, now, zone)
+            # A duration counts from the start: relative when the start is.
+            end = form.end.strip()
+            ends_rel = follows_clock(end) and (end.startswith("+") or end == "now" or starts_rel)
         except TimeSpecError as exc:
             problems.append(Problem("end", str(exc)))
     if ends is not None:
@@ -194,7 +230,7 @@ def _times(
             problems.append(Problem("end", "the end is in the past"))
         elif ends <= starts:
             problems.append(Problem("end", "the end must come after the start"))
-    return starts, ends, problems
+    return starts, ends, problems, (starts_rel, ends_rel)
 
 
 def replacement(editing: Editing | None, draft: Draft, now: datetime) -> str:
@@ -236,10 +272,12 @@ def check(
     zone: tzinfo | None = None,
     *,
     grammar: Grammar = Grammar.CLASSIC,
+    offset_s: float | None = None,
 ) -> Checked:
     """Parse and validate the form; every problem at once, by field. Times typed without a
     zone are in `zone` (default: the local one); matchers are read with `grammar`, the one
-    the servers written to read (classic, the safe one, until their versions are known)."""
+    the servers written to read (classic, the safe one, until their versions are known).
+    `now` is the servers' clock, `offset_s` ahead of ours: drafts keep it (Draft.on_clock)."""
     sets, problems = parse_rows(form.matchers, sets=form.is_maintenance, grammar=grammar)
     if not form.is_maintenance:
         sets = [[m for row in sets for m in row]]  # every row is one matcher of one silence
@@ -251,7 +289,7 @@ def check(
                 problems += matcher_problems(matchers, f"set:{index}")
         else:
             problems += matcher_problems(sets[0])
-    starts, ends, time_problems = _times(form, now, zone)
+    starts, ends, time_problems, relative = _times(form, now, zone)
     problems += time_problems
     if not form.comment.strip():
         problems.append(Problem("comment", "a comment is required: say why"))
@@ -268,8 +306,9 @@ def check(
     comment = form.comment.strip()
     if form.is_maintenance:
         comment = maintenance_comment(name, comment)
+    author = form.created_by.strip()
     drafts = tuple(
-        Draft(m, starts, ends, comment, form.created_by.strip(), form.replaces) for m in parsed
+        Draft(m, starts, ends, comment, author, form.replaces, relative, offset_s) for m in parsed
     )
     return Checked(drafts, (), parsed, starts, ends)
 

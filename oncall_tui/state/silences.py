@@ -119,7 +119,9 @@ async def write(
     chosen = [c for c in clients.clusters if names is None or c.name in names]
 
     async def per_cluster(cluster: AlertmanagerCluster) -> list[Outcome]:
-        return [await _write_one(cluster, d.postable()) for d in drafts]
+        # Times typed relative to now follow this cluster's own clock, not the others'.
+        offset = alertmanager_offset(clients, [cluster.name])
+        return [await _write_one(cluster, d.on_clock(offset).postable()) for d in drafts]
 
     results = await asyncio.gather(*(per_cluster(c) for c in chosen))
     offset = alertmanager_offset(clients, [c.name for c in chosen])

@@ -350,3 +350,27 @@ def test_rows_are_read_with_the_grammar_of_the_servers_written_to() -> None:
     assert check(sets, NOW, grammar=Grammar.CLASSIC).problem("matcher:0")
     (one,) = check(sets, NOW, grammar=Grammar.FALLBACK).drafts
     assert [m.name for m in one.matchers] == ["service.name", "team"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "relative"),
+    [
+        ("", "2h", (True, True)),
+        ("now", "+30m", (True, True)),
+        ("", "2026-11-29 03:30", (True, False)),  # an instant the user named
+        ("", "23:30", (True, False)),
+        ("2026-11-29 01:00", "2h", (False, False)),  # two hours of scheduled work
+        ("2026-11-29 01:00", "+6h", (False, True)),
+        ("2026-11-28 19:00", "2h", (True, True)),  # a start already past is now
+    ],
+)
+def test_times_typed_relative_to_now_follow_each_clusters_clock(
+    start: str, end: str, relative: tuple[bool, bool]
+) -> None:
+    (draft,) = check(form(start=start, end=end), NOW, UTC, offset_s=120.0).drafts
+    assert draft.relative == relative
+    moved = draft.on_clock(-60.0)  # a cluster three minutes behind the one `now` came from
+    shift = timedelta(minutes=-3)
+    assert moved.starts == draft.starts + shift * relative[0]
+    assert moved.ends == draft.ends + shift * relative[1]
+    assert draft.on_clock(None) == draft  # a cluster whose clock is not known yet

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -27,6 +27,7 @@ from textual.widgets.selection_list import Selection
 
 from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.clock_skew import server_now as shifted
 from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.silence_plan import (
@@ -40,7 +41,7 @@ from oncall_tui.domain.silence_plan import (
 )
 from oncall_tui.domain.timespec import describe_moment
 from oncall_tui.state import silences as silencing
-from oncall_tui.state.clock import server_now
+from oncall_tui.state.clock import alertmanager_offset
 from oncall_tui.state.versions import grammar_of, learn_grammar
 from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.confirm import Confirm
@@ -286,8 +287,9 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
             return
         if not self.saving:
             self._status("")  # what it said was about the form as it was
-        now = server_now(self.clients, self.clusters)
-        self.checked = check(self.form_input(), now, grammar=self.grammar)
+        offset = alertmanager_offset(self.clients, self.clusters)
+        now = shifted(datetime.now(UTC), offset)
+        self.checked = check(self.form_input(), now, grammar=self.grammar, offset_s=offset)
         self._echo(now)
         self._show_edit_note(now)
         self._show_problems(final=False)
@@ -400,8 +402,9 @@ class SilenceForm(ModalScreen["silencing.WriteReport | None"]):
     def action_submit(self) -> None:
         if self.saving:
             return
-        now = server_now(self.clients, self.clusters)
-        self.checked = check(self.form_input(), now, grammar=self.grammar)
+        offset = alertmanager_offset(self.clients, self.clusters)
+        now = shifted(datetime.now(UTC), offset)
+        self.checked = check(self.form_input(), now, grammar=self.grammar, offset_s=offset)
         self._show_edit_note(now)
         self._show_problems(final=True)
         checked = self.checked
