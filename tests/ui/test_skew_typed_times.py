@@ -59,6 +59,7 @@ def servers(stack: Stack, own: Stack) -> Iterator[tuple[str, str, str]]:
 
 
 def held(url: str, comment: str) -> dict[str, Any]:
+    silence: dict[str, Any]
     (silence,) = [
         s
         for s in httpx.get(url + "/api/v2/silences", timeout=5).json()
