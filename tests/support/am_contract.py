@@ -7,7 +7,8 @@ differences that release documents (tests/data/alertmanager/README.md):
 - 0.28+: `status.mutedBy` on every alert (filled on /alerts/groups, `[]` on /alerts); an alert
   muted by a time interval is `suppressed` with no silence or inhibitor. `muted` parameter.
   Silence limits: POST /silences over `max_silences` (expired ones count) answers 400 with
-  the bare string `exceeded maximum number of silences: N (limit: M)`.
+  the bare string `exceeded maximum number of silences: N (limit: M)`, for a new silence and
+  for one that replaces an expired one (silence.go's Set); an update in place is not counted.
 - 0.32+: silences carry `annotations` (kept here by silence ID, since 0.25 drops them).
 - 0.33+: `/receivers` gives each receiver's labels (`name` plus `receiver_labels`, as the
   configuration's `labels:` would); `receiver_matchers` (plain `name="value"` or `!=` here)
@@ -151,6 +152,14 @@ class ContractServer:
             a for a in body if any(self._receiver_ok(r["name"], matchers) for r in a["receivers"])
         ]
 
+    def _makes_new(self, sent: dict[str, Any]) -> bool:
+        """0.28's Set: a POST makes a new silence, and meets the limit, unless it updates one
+        in place; an expired silence is never updated in place (its extension replaces it)."""
+        if not sent.get("id"):
+            return True
+        held = self.http.get(f"/api/v2/silence/{sent['id']}")
+        return held.status_code == 200 and held.json()["status"]["state"] == "expired"
+
     def transform(self, method: str, path: str, body: Any) -> Any:
         if path == "/api/v2/status":
             body["versionInfo"]["version"] = self.version
@@ -203,7 +212,7 @@ class ContractServer:
             sent = json.loads(payload)
             wanted_annotations = sent.pop("annotations", None) if self.v >= (0, 32) else None
             payload = json.dumps(sent).encode()
-            if self.v >= (0, 28) and self.max_silences and not sent.get("id"):
+            if self.v >= (0, 28) and self.max_silences and self._makes_new(sent):
                 held = len(self.http.get("/api/v2/silences").json())
                 if held + 1 > self.max_silences:
                     words = (
