@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -26,13 +26,15 @@ from oncall_tui.wire.alertmanager import (
     AlertmanagerStatus,
     PostableAlert,
     PostableSilence,
-    Receiver,
+    ReceiverEntry,
     Silence,
     SilenceCreated,
 )
 
 T = TypeVar("T")
 API = "/api/v2"
+SILENCE_STATES = ("active", "pending", "expired")
+UNEXPIRED = frozenset({"active", "pending"})
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -45,8 +47,10 @@ def _alert_params(
     unprocessed: bool,
     receiver: str | None,
     muted: bool | None = None,
+    receiver_matchers: Sequence[str] = (),
 ) -> list[tuple[str, str]]:
     params = [("filter", f) for f in filters]
+    params += [("receiver_matchers", m) for m in receiver_matchers]
     params += [
         ("active", str(active).lower()),
         ("silenced", str(silenced).lower()),
@@ -73,6 +77,16 @@ class AlertmanagerPeer:
     def __repr__(self) -> str:
         return f"AlertmanagerPeer({self.url!r})"
 
+    def _receiver_matchers(self, matchers: Sequence[str]) -> Sequence[str]:
+        """`receiver_matchers` go only to 0.33+: an older peer ignores the parameter and would
+        answer every alert as if they matched."""
+        if matchers and not (self.caps and self.caps.receiver_matchers):
+            version = self.caps.version if self.caps else "not known yet"
+            raise errors.Unsupported(
+                self.url, f"receiver matchers need Alertmanager 0.33+ (this peer: {version})"
+            )
+        return matchers
+
     async def _get(self, path: str, kind: type[T], params: Any = None) -> T:
         response = await self.endpoint.request("GET", path, params=params)
         return decode(self.url, response.content, kind)
@@ -87,14 +101,23 @@ class AlertmanagerPeer:
         unprocessed: bool = True,
         receiver: str | None = None,
         muted: bool = True,
+        receiver_matchers: Sequence[str] = (),
     ) -> list[AlertGroup]:
         """Groups as the routing tree makes them; `filters` are matchers like `severity="critical"`.
 
-        `muted=False` is sent only to 0.28+, which knows the parameter.
+        `muted=False` is sent only to 0.28+, which knows the parameter; `receiver_matchers`
+        (matchers on the receivers' labels) only to 0.33+, else Unsupported is raised.
         """
         send_muted = None if muted or self.caps is None or not self.caps.muting else False
         params = _alert_params(
-            filters, active, silenced, inhibited, unprocessed, receiver, send_muted
+            filters,
+            active,
+            silenced,
+            inhibited,
+            unprocessed,
+            receiver,
+            send_muted,
+            self._receiver_matchers(receiver_matchers),
         )
         response = await self.endpoint.request("GET", "/alerts/groups", params=params)
         return await self.groups_decoder.decode(self.url, response.content)
@@ -108,15 +131,38 @@ class AlertmanagerPeer:
         inhibited: bool = True,
         unprocessed: bool = True,
         receiver: str | None = None,
+        receiver_matchers: Sequence[str] = (),
     ) -> list[Alert]:
-        params = _alert_params(filters, active, silenced, inhibited, unprocessed, receiver)
+        params = _alert_params(
+            filters,
+            active,
+            silenced,
+            inhibited,
+            unprocessed,
+            receiver,
+            receiver_matchers=self._receiver_matchers(receiver_matchers),
+        )
         return await self._get("/alerts", list[Alert], params)
 
     async def post_alerts(self, alerts: Sequence[PostableAlert]) -> None:
         await self.endpoint.request("POST", "/alerts", json_body=_to_builtins(list(alerts)))
 
-    async def silences(self, filters: Sequence[str] = ()) -> list[Silence]:
-        return await self._get("/silences", list[Silence], [("filter", f) for f in filters])
+    async def silences(
+        self, filters: Sequence[str] = (), *, states: Collection[str] | None = None
+    ) -> list[Silence]:
+        """Silences matching `filters`; with `states`, only those in these states (of
+        active, pending, expired). 0.34+ is asked for them (its `active`/`pending`/`expired`
+        parameters), so expired silences, kept for days, are not sent for nothing; an older
+        peer sends them all and they are dropped here.
+        """
+        params = [("filter", f) for f in filters]
+        if states is not None:
+            if not states:
+                return []
+            if self.caps is not None and self.caps.silence_state_filters:
+                params += [(s, str(s in states).lower()) for s in SILENCE_STATES]
+        got = await self._get("/silences", list[Silence], params)
+        return got if states is None else [s for s in got if s.state in states]
 
     async def silence(self, silence_id: str) -> Silence:
         return await self._get(f"/silence/{silence_id}", Silence)
@@ -155,8 +201,10 @@ class AlertmanagerPeer:
         assert self.caps is not None
         return self.caps
 
-    async def receivers(self) -> list[Receiver]:
-        return await self._get("/receivers", list[Receiver])
+    async def receivers(self, receiver_matchers: Sequence[str] = ()) -> list[ReceiverEntry]:
+        """Every receiver; from 0.33 with its labels, and `receiver_matchers` select on them."""
+        params = [("receiver_matchers", m) for m in self._receiver_matchers(receiver_matchers)]
+        return await self._get("/receivers", list[ReceiverEntry], params)
 
     async def aclose(self) -> None:
         await self.endpoint.aclose()
@@ -256,14 +304,16 @@ class AlertmanagerCluster:
         )
         return all(isinstance(c, Capabilities) and c.silence_annotations for c in found)
 
-    async def silences(self, filters: Sequence[str] = ()) -> list[Silence]:
-        return (await self._first(lambda p: p.silences(filters)))[1]
+    async def silences(
+        self, filters: Sequence[str] = (), *, states: Collection[str] | None = None
+    ) -> list[Silence]:
+        return (await self._first(lambda p: p.silences(filters, states=states)))[1]
 
     async def silence(self, silence_id: str) -> Silence:
         return (await self._first(lambda p: p.silence(silence_id)))[1]
 
-    async def receivers(self) -> list[Receiver]:
-        return (await self._first(lambda p: p.receivers()))[1]
+    async def receivers(self, receiver_matchers: Sequence[str] = ()) -> list[ReceiverEntry]:
+        return (await self._first(lambda p: p.receivers(receiver_matchers)))[1]
 
     async def write_silence(self, silence: PostableSilence, *, looked: bool = False) -> Silence:
         """Create or update a silence on one healthy peer and read it back from that peer.
@@ -304,7 +354,7 @@ class AlertmanagerCluster:
     async def _find_copy(self, silence: PostableSilence) -> Silence | None:
         """An unexpired silence identical to `silence`, if any peer can say; else None."""
         try:
-            held = await self.silences([str(m) for m in silence.matchers])
+            held = await self.silences([str(m) for m in silence.matchers], states=UNEXPIRED)
         except errors.ApiError:
             return None
         return next((s for s in held if _same_silence(s, silence)), None)

@@ -26,6 +26,13 @@ def add_parsers(
         ("--unprocessed", "-u", "unprocessed"),
     ):
         alerts.add_argument(flag, short, action="store_true", help=f"show {what} alerts")
+    alerts.add_argument(
+        "--receiver-matcher",
+        action="append",
+        metavar="MATCHER",
+        help='only alerts routed to a receiver whose labels match, e.g. owner="ml" '
+        "(Alertmanager 0.33+; repeatable)",
+    )
     silences = sub.add_parser(
         "silences",
         parents=[common],

@@ -16,7 +16,6 @@ import sys
 from typing import Any
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster
-from oncall_tui.domain.am_versions import cluster_grammar
 from oncall_tui.domain.matcher_grammar import FilterError, Grammar
 from oncall_tui.domain.matchers import LabelMatcher, parse_matcher
 from oncall_tui.domain.merge import GroupMerger, unique_alerts
@@ -32,6 +31,7 @@ from oncall_tui.domain.script_output import (
     silences_table,
     with_alertname,
 )
+from oncall_tui.state.versions import learn_grammar
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Silence
@@ -42,14 +42,7 @@ EXIT_USAGE = 2
 
 async def _grammar(clients: Clients) -> Grammar:
     """The grammar every reachable peer reads; a peer that does not answer counts as 0.25."""
-
-    async def ask(cluster: AlertmanagerCluster) -> None:
-        await asyncio.gather(
-            *(peer.capabilities() for peer in cluster.peers), return_exceptions=True
-        )
-
-    await asyncio.gather(*(ask(c) for c in clients.clusters))
-    return cluster_grammar(p.caps for c in clients.clusters for p in c.peers)
+    return await learn_grammar(clients)
 
 
 def _parse(args: list[str], grammar: Grammar) -> list[LabelMatcher]:
@@ -64,11 +57,28 @@ def _fail(problems: list[str]) -> None:
         print(f"oncall-tui: {one_line(problem)}", file=sys.stderr)
 
 
+def _too_old_for_receiver_matchers(clients: Clients) -> list[str]:
+    """Peers that would ignore `receiver_matchers` (before 0.33) and answer every alert."""
+    return [
+        f"{cluster.name}: {peer.url} runs {peer.caps.version if peer.caps else 'an unknown version'}"
+        for cluster in clients.clusters
+        for peer in cluster.peers
+        if not (peer.caps and peer.caps.receiver_matchers)
+    ]
+
+
 async def _alerts(clients: Clients, args: argparse.Namespace) -> int:
+    grammar = await _grammar(clients)
     try:
-        matchers = _parse(args.matchers, await _grammar(clients))
+        matchers = _parse(args.matchers, grammar)
+        # Read as the server reads `filter=`: the same parser reads receiver_matchers.
+        by_receiver = [str(parse_matcher(t, grammar)) for t in args.receiver_matcher or ()]
     except FilterError as exc:
         _fail([f"bad matcher: {exc}"])
+        return EXIT_USAGE
+    old = _too_old_for_receiver_matchers(clients) if by_receiver else []
+    if old:
+        _fail(["--receiver-matcher needs Alertmanager 0.33 or later:", *old])
         return EXIT_USAGE
     filters = [str(m) for m in matchers]
     flags = {k: bool(getattr(args, k)) for k in ("active", "silenced", "inhibited", "unprocessed")}
@@ -78,7 +88,7 @@ async def _alerts(clients: Clients, args: argparse.Namespace) -> int:
     found = []
     for cluster in clients.clusters:
         try:
-            read = await cluster.alert_groups(filters, **flags)
+            read = await cluster.alert_groups(filters, receiver_matchers=by_receiver, **flags)
         except errors.ClusterUnavailable as exc:
             problems.append(f"{cluster.name}: {exc.message}")
             continue
@@ -94,10 +104,11 @@ async def _alerts(clients: Clients, args: argparse.Namespace) -> int:
 
 
 async def _cluster_silences(
-    cluster: AlertmanagerCluster, filters: list[str]
+    cluster: AlertmanagerCluster, filters: list[str], states: frozenset[str]
 ) -> tuple[list[MergedSilence], list[str]]:
     answers = await asyncio.gather(
-        *(peer.silences(filters) for peer in cluster.peers), return_exceptions=True
+        *(peer.silences(filters, states=states) for peer in cluster.peers),
+        return_exceptions=True,
     )
     per_peer: dict[str, list[Silence]] = {}
     problems: list[str] = []
@@ -120,10 +131,12 @@ async def _silences(clients: Clients, args: argparse.Namespace) -> int:
     filters = [str(m) for m in matchers]
     problems: list[str] = []
     found: list[MergedSilence] = []
+    # Asked of the server from 0.34 (state filters), dropped here before.
+    states = frozenset({"expired"}) if args.expired else frozenset({"active", "pending"})
     for cluster in clients.clusters:
-        merged, trouble = await _cluster_silences(cluster, filters)
+        merged, trouble = await _cluster_silences(cluster, filters, states)
         problems += trouble
-        found += [s for s in merged if (s.silence.state == "expired") == args.expired]
+        found += merged
     found.sort(key=silence_order)
     if args.output == "json":
         _print_json([silence_record(s) for s in found])

@@ -275,7 +275,11 @@ class TriageQuery(_Strict):
 
 
 class TriageRule(_Strict):
-    """Queries attached to the alerts its matchers select (the board's filter syntax)."""
+    """Queries attached to the alerts its matchers select (the board's filter syntax).
+
+    Read when used as the context's Alertmanagers read matchers (their versions); here only
+    text no version reads is refused: the 0.27+ grammar accepts everything 0.25's does.
+    """
 
     matchers: str = Field(min_length=1)
     queries: list[TriageQuery] = Field(min_length=1)
@@ -283,10 +287,11 @@ class TriageRule(_Strict):
     @field_validator("matchers")
     @classmethod
     def _parses(cls, value: str) -> str:
+        from oncall_tui.domain.matcher_grammar import Grammar
         from oncall_tui.domain.matchers import FilterError, parse_filter
 
         try:
-            parse_filter(value)
+            parse_filter(value, Grammar.FALLBACK)
         except FilterError as exc:
             raise ValueError(f"column {exc.position + 1}: {exc.message}") from None
         return value

@@ -65,6 +65,11 @@ class Capabilities:
         return self.at_least(0, 32)
 
     @property
+    def receiver_matchers(self) -> bool:
+        """Receivers carry labels, and `receiver_matchers` filters alerts and receivers."""
+        return self.at_least(0, 33)
+
+    @property
     def silence_state_filters(self) -> bool:
         return self.at_least(0, 34)
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import getpass
 import socket
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
 from oncall_tui.domain.acks import AckRequest, read_ack
 from oncall_tui.domain.board import PENDING_CLUSTER, BoardAlert
+from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.domain.matchers import (
     FilterError,
     LabelMatcher,
@@ -62,6 +63,25 @@ class Draft:
     replaces: str | None = None
     ack: AckRequest | None = None
     annotations: Mapping[str, str] | None = None
+    # Whether starts and ends were typed relative to now ("now", "2h", "+30m"): those follow
+    # the clock of each cluster written to. An instant the user named ("03:30", a date) is
+    # their wall time and never moves.
+    relative: tuple[bool, bool] = (False, False)
+    # The server-clock offset (seconds, theirs minus ours) the relative ones were taken from.
+    offset_s: float | None = None
+
+    def on_clock(self, offset_s: float | None) -> Draft:
+        """This draft for a cluster whose clock is `offset_s` off ours: its relative times
+        move by the difference from the offset they were taken from."""
+        if offset_s is None or self.offset_s is None or not any(self.relative):
+            return self
+        shift = timedelta(seconds=offset_s - self.offset_s)
+        return replace(
+            self,
+            starts=self.starts + shift if self.relative[0] else self.starts,
+            ends=self.ends + shift if self.relative[1] else self.ends,
+            offset_s=offset_s,
+        )
 
     def postable(
         self, silence_id: str | None = None, *, annotated: bool = False
@@ -145,16 +165,19 @@ class Checked:
 
 
 def parse_rows(
-    rows: Iterable[tuple[bool, str]], *, sets: bool = False
+    rows: Iterable[tuple[bool, str]], *, sets: bool = False, grammar: Grammar = Grammar.CLASSIC
 ) -> tuple[list[list[LabelMatcher]], list[Problem]]:
-    """The enabled rows, parsed: one matcher per row, or one matcher set per row."""
+    """The enabled rows, parsed: one matcher per row, or one matcher set per row, read with
+    the `grammar` of the Alertmanagers written to (as their filter and amtool read it)."""
     parsed: list[list[LabelMatcher]] = []
     problems: list[Problem] = []
     for index, (enabled, text) in enumerate(rows):
         if not enabled:
             continue
         try:
-            parsed.append(parse_matcher_set(text) if sets else [parse_matcher(text)])
+            parsed.append(
+                parse_matcher_set(text, grammar) if sets else [parse_matcher(text, grammar)]
+            )
         except FilterError as exc:
             problems.append(
                 Problem(f"matcher:{index}", f"column {exc.position + 1}: {exc.message}")
@@ -162,10 +185,10 @@ def parse_rows(
     return parsed, problems
 
 
-def parse_matcher_set(text: str) -> list[LabelMatcher]:
+def parse_matcher_set(text: str, grammar: Grammar = Grammar.CLASSIC) -> list[LabelMatcher]:
     """`{service="churn-api", job=~"batch.*"}`: several matchers on one line, read as
     Alertmanager reads a matcher list (a config `matchers:` entry). Raises FilterError."""
-    return parse_matchers(text)
+    return parse_matchers(text, grammar)
 
 
 def matcher_problems(matchers: Sequence[LabelMatcher], where: str = "matchers") -> list[Problem]:
@@ -178,26 +201,43 @@ def matcher_problems(matchers: Sequence[LabelMatcher], where: str = "matchers") 
     return []
 
 
+def follows_clock(text: str) -> bool:
+    """Typed relative to now (empty, `now`, `2h`, `+30m`), not an instant (`03:30`, a date)."""
+    spec = text.strip()
+    if not spec or spec.lower() == "now" or spec.startswith("+"):
+        return True
+    try:
+        parse_duration(spec)
+    except TimeSpecError:
+        return False
+    return True
+
+
 def _times(
     form: FormInput, now: datetime, zone: tzinfo | None
-) -> tuple[datetime, datetime | None, list[Problem]]:
+) -> tuple[datetime, datetime | None, list[Problem], tuple[bool, bool]]:
     problems = []
-    starts = now
+    starts, starts_rel = now, True
     kept = form.editing
     # Starts left as shown keeps the server's start; an expired silence starts again now.
     if kept is not None and kept.state != "expired" and form.start.strip() == kept.start_text:
-        starts = kept.starts
+        starts, starts_rel = kept.starts, False
     elif form.start.strip():
         try:
-            starts = max(now, parse_moment(form.start, now, zone=zone))
+            named = parse_moment(form.start, now, zone=zone)
+            starts = max(now, named)
+            starts_rel = follows_clock(form.start) or named <= now
         except TimeSpecError as exc:
             problems.append(Problem("start", str(exc)))
-    ends = None
+    ends, ends_rel = None, False
     if kept is not None and form.end.strip() and form.end.strip() == kept.end_text:
         ends = kept.ends
     else:
         try:
             ends = end_from(form.end, starts, now, zone)
+            # A duration counts from the start: relative when the start is.
+            end = form.end.strip()
+            ends_rel = follows_clock(end) and (end.startswith("+") or end == "now" or starts_rel)
         except TimeSpecError as exc:
             problems.append(Problem("end", str(exc)))
     if ends is not None:
@@ -205,7 +245,7 @@ def _times(
             problems.append(Problem("end", "the end is in the past"))
         elif ends <= starts:
             problems.append(Problem("end", "the end must come after the start"))
-    return starts, ends, problems
+    return starts, ends, problems, (starts_rel, ends_rel)
 
 
 def replacement(editing: Editing | None, draft: Draft, now: datetime) -> str:
@@ -241,10 +281,19 @@ def edit_note(editing: Editing | None, checked: Checked, now: datetime) -> tuple
     return f"this change makes a new silence ({why}): ID {short} will be expired", True
 
 
-def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked:
+def check(
+    form: FormInput,
+    now: datetime,
+    zone: tzinfo | None = None,
+    *,
+    grammar: Grammar = Grammar.CLASSIC,
+    offset_s: float | None = None,
+) -> Checked:
     """Parse and validate the form; every problem at once, by field. Times typed without a
-    zone are in `zone` (default: the local one)."""
-    sets, problems = parse_rows(form.matchers, sets=form.is_maintenance)
+    zone are in `zone` (default: the local one); matchers are read with `grammar`, the one
+    the servers written to read (classic, the safe one, until their versions are known).
+    `now` is the servers' clock, `offset_s` ahead of ours: drafts keep it (Draft.on_clock)."""
+    sets, problems = parse_rows(form.matchers, sets=form.is_maintenance, grammar=grammar)
     if not form.is_maintenance:
         sets = [[m for row in sets for m in row]]  # every row is one matcher of one silence
     if not problems:
@@ -255,7 +304,7 @@ def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked
                 problems += matcher_problems(matchers, f"set:{index}")
         else:
             problems += matcher_problems(sets[0])
-    starts, ends, time_problems = _times(form, now, zone)
+    starts, ends, time_problems, relative = _times(form, now, zone)
     problems += time_problems
     if not form.comment.strip():
         problems.append(Problem("comment", "a comment is required: say why"))
@@ -273,8 +322,19 @@ def check(form: FormInput, now: datetime, zone: tzinfo | None = None) -> Checked
     if form.is_maintenance:
         comment = maintenance_comment(name, comment)
     kept = dict(form.editing.annotations) if form.editing is not None else None
+    author = form.created_by.strip()
     drafts = tuple(
-        Draft(m, starts, ends, comment, form.created_by.strip(), form.replaces, annotations=kept)
+        Draft(
+            m,
+            starts,
+            ends,
+            comment,
+            author,
+            form.replaces,
+            annotations=kept,
+            relative=relative,
+            offset_s=offset_s,
+        )
         for m in parsed
     )
     return Checked(drafts, (), parsed, starts, ends)

@@ -10,7 +10,6 @@ import asyncio
 from concurrent.futures import Future
 from datetime import timedelta
 
-from oncall_tui.domain.am_versions import cluster_grammar
 from oncall_tui.domain.completeness import DEFAULT_WINDOW
 from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.state.ack_keeper import AckKeeper
@@ -22,6 +21,7 @@ from oncall_tui.state.lookups import Lookups
 from oncall_tui.state.routing import RoutingBook
 from oncall_tui.state.runbooks import RunbookStore
 from oncall_tui.state.slo import SLOStore
+from oncall_tui.state.versions import grammar_of
 from oncall_tui.state.wiring import Clients
 
 
@@ -54,9 +54,8 @@ class ContextState:
 
     @property
     def matcher_grammar(self) -> Grammar:
-        """How every Alertmanager of the context reads matcher text, from the versions learnt
-        so far (classic until each peer is known to be 0.27+)."""
-        return cluster_grammar(p.caps for c in self.clients.clusters for p in c.peers)
+        """How every Alertmanager of the context reads matcher text (grammar_of)."""
+        return grammar_of(self.clients)
 
     async def aclose(self) -> None:
         await asyncio.gather(

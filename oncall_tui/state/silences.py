@@ -9,10 +9,11 @@ finds it instead of creating a second one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from oncall_tui.api.alertmanager import UNEXPIRED as UNEXPIRED  # for the views
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.board import BoardAlert, board_alert
 from oncall_tui.domain.clock_skew import server_now as shifted
@@ -96,7 +97,9 @@ async def _write_one(cluster: AlertmanagerCluster, wanted: PostableSilence) -> O
         # left that new silence behind: it is found here too (the original is not counted).
         # Unfiltered: a matcher Alertmanager's filter cannot parse ("bad matcher format")
         # must still reach the write, which says what is wrong with it.
-        others = [s for s in await cluster.silences() if s.id != wanted.id]
+        # Only unexpired ones can be the same request (0.34+ is asked for just those).
+        held = await cluster.silences(states=UNEXPIRED)
+        others = [s for s in held if s.id != wanted.id]
         existing = find_same(others, wanted)
         if existing is not None:
             return Outcome(cluster.name, existing, reused=True, what=what)
@@ -119,7 +122,12 @@ async def write(
         # An ack's facts go to annotations where every peer keeps them (0.32+), else into
         # the comment; asking the versions also lets the client send kept annotations.
         annotated = await cluster.annotations_supported()
-        return [await _write_one(cluster, d.postable(annotated=annotated)) for d in drafts]
+        # Times typed relative to now follow this cluster's own clock, not the others'.
+        offset = alertmanager_offset(clients, [cluster.name])
+        return [
+            await _write_one(cluster, d.on_clock(offset).postable(annotated=annotated))
+            for d in drafts
+        ]
 
     results = await asyncio.gather(*(per_cluster(c) for c in chosen))
     offset = alertmanager_offset(clients, [c.name for c in chosen])
@@ -212,12 +220,16 @@ class SilenceRead:
     errors: list[str] = field(default_factory=list)
 
 
-async def read_all(clients: Clients, *, with_alerts: bool = True) -> SilenceRead:
+async def read_all(
+    clients: Clients, *, with_alerts: bool = True, states: Collection[str] | None = None
+) -> SilenceRead:
+    """Every cluster's silences (only those in `states` when given) and current alerts."""
+
     async def one(cluster: AlertmanagerCluster) -> SilenceRead:
         out = SilenceRead()
         try:
             silences, alerts = await asyncio.gather(
-                cluster.silences(), cluster.alerts() if with_alerts else _none()
+                cluster.silences(states=states), cluster.alerts() if with_alerts else _none()
             )
         except errors.ApiError as exc:
             out.errors.append(f"{cluster.name}: {exc.message}")

@@ -26,7 +26,7 @@ from oncall_tui.domain.silence_plan import (
 )
 from oncall_tui.domain.timespec import local_zone, parse_duration
 from oncall_tui.state import silences as silencing
-from oncall_tui.state.clock import server_now
+from oncall_tui.state.clock import alertmanager_offset, server_now
 from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.ack import AckAnswer, AckDialog
 from oncall_tui.ui.dialogs.silence_form import SilenceForm
@@ -205,7 +205,12 @@ class SilenceActions:
         ends = now + parse_duration(span)
         request = AckRequest(self.user, note, ticket, until_resolved)
         comment = request.comment(annotated=False)
-        draft = Draft(matchers, now, ends, comment, self.user, ack=request)
+        # "now" and its span follow each cluster's own clock when several are written to.
+        offset = alertmanager_offset(self.clients)
+        draft = Draft(
+            matchers, now, ends, comment, self.user,
+            ack=request, relative=(True, True), offset_s=offset,
+        )  # fmt: skip
         screen.run_worker(
             self._write(screen, [draft], f"ACK {what} {said}", on_saved),
             group="silence-write",
@@ -286,12 +291,8 @@ class SilenceActions:
 
     async def maintenance_targets(self, screen: Screen[Any], name: str) -> list[tuple[str, str]]:
         """(cluster, ID) of every unexpired silence of the named maintenance; says so if none."""
-        read = await silencing.read_all(self.clients, with_alerts=False)
-        keys = [
-            (cluster, s.id)
-            for cluster, s in read.silences
-            if maintenance_name(s) == name and s.state != "expired"
-        ]
+        read = await silencing.read_all(self.clients, with_alerts=False, states=silencing.UNEXPIRED)
+        keys = [(cluster, s.id) for cluster, s in read.silences if maintenance_name(s) == name]
         if not keys:
             problem = f" ({'; '.join(read.errors)})" if read.errors else ""
             screen.notify(

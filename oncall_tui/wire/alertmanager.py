@@ -24,6 +24,14 @@ class Receiver(_Model, frozen=True):
     name: str
 
 
+class ReceiverEntry(_Model, frozen=True):
+    """One receiver of `GET /receivers`: 0.33+ adds its labels (always `name`, plus those the
+    configuration gives it), which `receiver_matchers` filters on."""
+
+    name: str
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class AlertStatus(_Model, frozen=True):
     state: str = "unprocessed"  # active | suppressed | unprocessed
     # Tuples, not lists: an empty tuple is a shared constant and a tuple of strings is not

@@ -26,6 +26,11 @@ class BadResponse(ApiError):
     """The server answered something that is not what its API promises (garbage, cut short)."""
 
 
+class Unsupported(ApiError):
+    """The peer's version cannot do what was asked; sent anyway, it would answer wrongly
+    (an unknown query parameter is ignored, not refused)."""
+
+
 class ServerError(ApiError):
     """The server answered with an error status; `detail` is the server's own message."""
 

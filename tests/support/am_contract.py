@@ -7,10 +7,16 @@ differences that release documents (tests/data/alertmanager/README.md):
 - 0.28+: `status.mutedBy` on every alert (filled on /alerts/groups, `[]` on /alerts); an alert
   muted by a time interval is `suppressed` with no silence or inhibitor. `muted` parameter.
   Silence limits: POST /silences over `max_silences` (expired ones count) answers 400 with
-  the bare string `exceeded maximum number of silences: N (limit: M)`.
+  the bare string `exceeded maximum number of silences: N (limit: M)`, for a new silence and
+  for one that replaces an expired one (silence.go's Set); an update in place is not counted.
 - 0.32+: silences carry `annotations` (kept here by silence ID, since 0.25 drops them; a POST
   replaces them, as it replaces the silence).
-- 0.34+: groups carry the required `routeLabels`.
+- 0.33+: `/receivers` gives each receiver's labels (`name` plus `receiver_labels`, as the
+  configuration's `labels:` would); `receiver_matchers` (plain `name="value"` or `!=` here)
+  select receivers, and alerts and groups routed to one whose labels match.
+- 0.34+: groups carry the required `routeLabels`; GET /silences takes `active`, `pending` and
+  `expired` (each true by default) and answers only the states asked for.
+Older releases ignore parameters they do not know, as go-swagger does.
 Every 200 answer is validated against the release's `api/v2/openapi.yaml` before it is sent;
 a violation is answered 500 and recorded in `violations`, which tests assert is empty.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +38,15 @@ import httpx
 import yaml
 
 SPECS = Path(__file__).resolve().parent.parent / "data" / "alertmanager"
-RELEASES = {"0.27.0": "v0.27.0", "0.28.0": "v0.28.0", "0.32.0": "v0.32.0", "0.34.0": "v0.34.0"}
+RELEASES = {
+    "0.27.0": "v0.27.0",
+    "0.28.0": "v0.28.0",
+    "0.32.0": "v0.32.0",
+    "0.33.0": "v0.33.0",
+    "0.34.0": "v0.34.0",
+}
+SILENCE_STATES = ("active", "pending", "expired")
+_PLAIN_MATCHER = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)(!?=)"([^"\\]*)"')
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -105,6 +120,8 @@ class ContractServer:
     violations: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
     annotations: dict[str, dict[str, str]] = field(default_factory=dict)
+    # receiver name -> its labels in the configuration (0.33+), besides `name`.
+    receiver_labels: dict[str, dict[str, str]] = field(default_factory=dict)
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -123,6 +140,27 @@ class ContractServer:
                 status["state"] = "suppressed"
         return alert
 
+    def _receiver_ok(self, name: str, matchers: list[tuple[str, str, str]]) -> bool:
+        labels = {**self.receiver_labels.get(name, {}), "name": name}
+        return all((labels.get(k, "") == v) == (op == "=") for k, op, v in matchers)
+
+    def _by_receiver(self, path: str, body: Any, matchers: list[tuple[str, str, str]]) -> Any:
+        if path == "/api/v2/receivers":
+            return [r for r in body if self._receiver_ok(r["name"], matchers)]
+        if path == "/api/v2/alerts/groups":
+            return [g for g in body if self._receiver_ok(g["receiver"]["name"], matchers)]
+        return [
+            a for a in body if any(self._receiver_ok(r["name"], matchers) for r in a["receivers"])
+        ]
+
+    def _makes_new(self, sent: dict[str, Any]) -> bool:
+        """0.28's Set: a POST makes a new silence, and meets the limit, unless it updates one
+        in place; an expired silence is never updated in place (its extension replaces it)."""
+        if not sent.get("id"):
+            return True
+        held = self.http.get(f"/api/v2/silence/{sent['id']}")
+        return held.status_code == 200 and held.json()["status"]["state"] == "expired"
+
     def transform(self, method: str, path: str, body: Any) -> Any:
         if path == "/api/v2/status":
             body["versionInfo"]["version"] = self.version
@@ -133,6 +171,10 @@ class ContractServer:
                     group["routeLabels"] = {}
         elif path == "/api/v2/alerts" and method == "GET":
             body = [self._alert(a, fill_muted=False) for a in body]
+        elif path == "/api/v2/receivers" and self.v >= (0, 33):
+            for receiver in body:
+                receiver["labels"] = {**self.receiver_labels.get(receiver["name"], {}),
+                                      "name": receiver["name"]}  # fmt: skip
         elif path.startswith("/api/v2/silence") and method == "GET" and self.v >= (0, 32):
             for silence in body if isinstance(body, list) else [body]:
                 silence["annotations"] = self.annotations.get(silence["id"], {})
@@ -152,6 +194,20 @@ class ContractServer:
             hide = set(self.muted)
             query = [(k, v) for k, v in query if k != "muted"]
             query += [("filter", f'alertname!~"{"|".join(hide)}"')] if hide else []
+        by_receiver: list[tuple[str, str, str]] = []
+        for text in (v for k, v in query if k == "receiver_matchers" and self.v >= (0, 33)):
+            m = _PLAIN_MATCHER.fullmatch(text)
+            if m is None:
+                words = f"failed to parse receiver_matchers param: {text} (contract server)"
+                return 400, json.dumps(words).encode()
+            by_receiver.append((m[1], m[2], m[3]))
+        query = [(k, v) for k, v in query if k != "receiver_matchers"]
+        states: set[str] | None = None
+        if path == "/api/v2/silences" and method == "GET":
+            if self.v >= (0, 34):
+                asked = dict(query)
+                states = {s for s in SILENCE_STATES if asked.get(s, "true") == "true"}
+            query = [(k, v) for k, v in query if k not in SILENCE_STATES]
         wanted_annotations: dict[str, str] | None = None
         if method == "POST" and path == "/api/v2/silences":
             sent = json.loads(payload)
@@ -160,7 +216,7 @@ class ContractServer:
                 (sent.pop("annotations", None) or {}) if self.v >= (0, 32) else None
             )
             payload = json.dumps(sent).encode()
-            if self.v >= (0, 28) and self.max_silences and not sent.get("id"):
+            if self.v >= (0, 28) and self.max_silences and self._makes_new(sent):
                 held = len(self.http.get("/api/v2/silences").json())
                 if held + 1 > self.max_silences:
                     words = (
@@ -187,6 +243,10 @@ class ContractServer:
         if wanted_annotations is not None:
             self.annotations[body["silenceID"]] = wanted_annotations
         body = self.transform(method, path, body)
+        if by_receiver:
+            body = self._by_receiver(path, body, by_receiver)
+        if states is not None:
+            body = [s for s in body if s["status"]["state"] in states]
         schema = self.spec.response_schema(method, path.removeprefix("/api/v2"))
         if schema is not None:
             problems = self.spec.errors(schema, body)

@@ -9,6 +9,7 @@ import pytest
 from oncall_tui.config import (
     ConfigError,
     Settings,
+    TriageRule,
     config_path,
     load_settings,
     parse_settings,
@@ -257,3 +258,13 @@ def test_an_unknown_key_says_where_and_what_was_meant(
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
     assert str(caught.value) == f"{path}: {message}"
+
+
+def test_triage_matchers_are_refused_only_when_no_alertmanager_version_reads_them() -> None:
+    """0.27+'s grammar reads a quoted UTF-8 name (0.25's does not); the triage view then reads
+    the rule as the context's Alertmanagers do, so the config does not refuse it."""
+    query = {"name": "n", "query": "up"}
+    rule = TriageRule.model_validate({"matchers": '"service.name"="checkout"', "queries": [query]})
+    assert rule.matchers == '"service.name"="checkout"'
+    with pytest.raises(ValueError, match="column 1"):
+        TriageRule.model_validate({"matchers": '"service.name="x', "queries": [query]})

@@ -8,6 +8,7 @@ import pytest
 from dateutil import tz
 
 from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.domain.matchers import FilterError, parse_matcher
 from oncall_tui.domain.silence_plan import (
     Editing,
@@ -335,3 +336,41 @@ def test_an_unchanged_pending_silence_keeps_its_exact_start() -> None:
                    start_text="2026-11-28 21:30", ends=NOW + timedelta(hours=3))  # fmt: skip
     (draft,) = check(edit_form(kept), NOW).drafts
     assert draft.starts == kept.starts and replacement(kept, draft, NOW) == ""
+
+
+def test_rows_are_read_with_the_grammar_of_the_servers_written_to() -> None:
+    """0.25's classic parser refuses a quoted name; 0.27+'s fallback reads it (and still reads
+    every classic row the classic way: an unquoted `\\n` is a newline in both)."""
+    rows = ((True, '"team"="ml"'), (True, "note=a\\nb"))
+    classic = check(form(matchers=rows), NOW, grammar=Grammar.CLASSIC)
+    assert classic.problem("matcher:0").startswith("column 1: bad matcher format")
+    (draft,) = check(form(matchers=rows), NOW, grammar=Grammar.FALLBACK).drafts
+    assert [(m.name, m.value) for m in draft.matchers] == [("team", "ml"), ("note", "a\nb")]
+    sets = form(matchers=((True, '{"service.name"="x", team=ml}'),), name="upgrade")
+    assert check(sets, NOW, grammar=Grammar.CLASSIC).problem("matcher:0")
+    (one,) = check(sets, NOW, grammar=Grammar.FALLBACK).drafts
+    assert [m.name for m in one.matchers] == ["service.name", "team"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "relative"),
+    [
+        ("", "2h", (True, True)),
+        ("now", "+30m", (True, True)),
+        ("", "2026-11-29 03:30", (True, False)),  # an instant the user named
+        ("", "23:30", (True, False)),
+        ("2026-11-29 01:00", "2h", (False, False)),  # two hours of scheduled work
+        ("2026-11-29 01:00", "+6h", (False, True)),
+        ("2026-11-28 19:00", "2h", (True, True)),  # a start already past is now
+    ],
+)
+def test_times_typed_relative_to_now_follow_each_clusters_clock(
+    start: str, end: str, relative: tuple[bool, bool]
+) -> None:
+    (draft,) = check(form(start=start, end=end), NOW, UTC, offset_s=120.0).drafts
+    assert draft.relative == relative
+    moved = draft.on_clock(-60.0)  # a cluster three minutes behind the one `now` came from
+    shift = timedelta(minutes=-3)
+    assert moved.starts == draft.starts + shift * relative[0]
+    assert moved.ends == draft.ends + shift * relative[1]
+    assert draft.on_clock(None) == draft  # a cluster whose clock is not known yet

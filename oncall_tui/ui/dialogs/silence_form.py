@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -26,6 +26,8 @@ from textual.widgets.selection_list import Selection
 
 from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import BoardAlert
+from oncall_tui.domain.clock_skew import server_now as shifted
+from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.silence_plan import (
     Checked,
@@ -38,7 +40,8 @@ from oncall_tui.domain.silence_plan import (
 )
 from oncall_tui.domain.timespec import describe_moment
 from oncall_tui.state import silences as silencing
-from oncall_tui.state.clock import server_now
+from oncall_tui.state.clock import alertmanager_offset
+from oncall_tui.state.versions import grammar_of, learn_grammar
 from oncall_tui.state.wiring import Clients
 from oncall_tui.ui.dialogs.base import Dialog
 from oncall_tui.ui.dialogs.confirm import Confirm
@@ -130,6 +133,11 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
         self.result_text = ""
 
     @property
+    def grammar(self) -> Grammar:
+        """Rows are read as the Alertmanagers written to read matchers (their versions)."""
+        return grammar_of(self.clients, self.clusters)
+
+    @property
     def maintenance(self) -> bool:
         return self.initial.is_maintenance
 
@@ -179,6 +187,14 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
         self._show_matchers()
         first = "#sf-name" if self.maintenance and not self.initial.name else "#sf-end"
         self.query_one(first, Input).focus()
+        self._changed()
+        self._learn_versions()
+
+    @work(exclusive=True, group="versions", exit_on_error=False)
+    async def _learn_versions(self) -> None:
+        """The rows are read as the servers' versions read matchers: ask the versions not
+        known yet (classic until then), then read the rows again."""
+        await learn_grammar(self.clients, self.clusters)
         self._changed()
 
     # -- the rows ----------------------------------------------------------------------------
@@ -271,8 +287,9 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
             return
         if not self.saving:
             self._status("")  # what it said was about the form as it was
-        now = server_now(self.clients, self.clusters)
-        self.checked = check(self.form_input(), now)
+        offset = alertmanager_offset(self.clients, self.clusters)
+        now = shifted(datetime.now(UTC), offset)
+        self.checked = check(self.form_input(), now, grammar=self.grammar, offset_s=offset)
         self._echo(now)
         self._show_edit_note(now)
         self._show_problems(final=False)
@@ -385,8 +402,9 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
     def action_submit(self) -> None:
         if self.saving:
             return
-        now = server_now(self.clients, self.clusters)
-        self.checked = check(self.form_input(), now)
+        offset = alertmanager_offset(self.clients, self.clusters)
+        now = shifted(datetime.now(UTC), offset)
+        self.checked = check(self.form_input(), now, grammar=self.grammar, offset_s=offset)
         self._show_edit_note(now)
         self._show_problems(final=True)
         checked = self.checked

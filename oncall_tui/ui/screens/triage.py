@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 
 from oncall_tui.domain.alert_facts import matching_rules
 from oncall_tui.domain.board import BoardAlert
-from oncall_tui.domain.matchers import parse_filter
+from oncall_tui.domain.matchers import FilterError, parse_filter
 from oncall_tui.domain.promql import Clause, MissingLabel, fill_query, format_value, thresholds
 from oncall_tui.domain.sanitize import clean_lines, one_line
 from oncall_tui.domain.timefmt import short_duration
@@ -186,16 +186,29 @@ class TriageScreen(Screen[None]):
 
     async def _triage_queries(self) -> None:
         heading = self.query_one("#triage-queries-title", Static)
-        wanted = [
-            query
-            for rule in self.state.context.triage
-            if parse_filter(rule.matchers).matches(self.alert.labels)
-            for query in rule.queries
-        ]
+        # Read as this context's Alertmanagers read matchers (their versions), like the filter.
+        grammar = self.state.matcher_grammar
+        wanted = []
+        unread = []
+        for rule in self.state.context.triage:
+            try:
+                if parse_filter(rule.matchers, grammar).matches(self.alert.labels):
+                    wanted += rule.queries
+            except FilterError as exc:
+                unread.append(f"{rule.matchers}: {exc.message}")
+        # A rule these Alertmanagers would not read (0.27+ syntax on 0.25) is named, not run.
+        skipped = (
+            f" · {len(unread)} rule(s) skipped, their matchers not read by these Alertmanagers"
+            f" ({grammar.value} grammar): {one_line('; '.join(unread), 200)}"
+            if unread
+            else ""
+        )
         if not wanted:
-            heading.update(Text("no triage queries in the config match this alert", "italic"))
+            heading.update(
+                Text("no triage queries in the config match this alert" + skipped, "italic")
+            )
             return
-        heading.update(Text(f"Triage queries ({len(wanted)}, from the config)", "bold"))
+        heading.update(Text(f"Triage queries ({len(wanted)}, from the config){skipped}", "bold"))
         body = self.query_one("#triage-body", VerticalScroll)
         while len(self.query_views) < len(wanted):
             pair = (Static(classes="triage-heading"), ResultView(classes="triage-query"))
