@@ -48,15 +48,12 @@ class _Held:
 
 class Lookups:
     """Questions about an alert (`labels`) go to the backend that owns it; questions about
-    no alert (`:query`) go to the first backend."""
+    no alert (`:query`) go to the first backend. Each backend's engine is its own
+    (`Backend.engines`, shared with the board's poll)."""
 
-    def __init__(self, clients: Clients, engines: EngineBook | None = None) -> None:
+    def __init__(self, clients: Clients) -> None:
         self.clients = clients
-        self.engines = engines or EngineBook(clients.prometheus, clients.rules_source)
-        self._held: dict[int, _Held] = {}
-        for index, backend in enumerate(clients.backends):
-            book = self.engines if index == 0 else EngineBook(backend.query, backend.rules_source)
-            self._held[id(backend)] = _Held(book)
+        self._held = {id(b): _Held(b.engines) for b in clients.backends}
 
     # -- what the context has ----------------------------------------------------------------
 
@@ -93,6 +90,14 @@ class Lookups:
             )
             raise NotConfigured(f"{said}: the query backends are {label}={known}")
         return found
+
+    def owner_of(self, labels: Mapping[str, str]) -> str:
+        """Which of several backends answers for the alert (`cluster=b`); "" when the
+        context has one backend, or none owns the alert (its views say why)."""
+        if len(self.clients.backends) < 2:
+            return ""
+        found = self.clients.backend_for(labels)
+        return found.short if found is not None else ""
 
     def backend_name(self, labels: Mapping[str, str] | None = None) -> str:
         """Which backend answers for the alert, for a view's heading."""
