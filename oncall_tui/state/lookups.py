@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from oncall_tui.api.prometheus import PrometheusClient
@@ -106,8 +107,18 @@ class Lookups:
         except NotConfigured as exc:
             return exc.message
 
-    def _prometheus(self, labels: Mapping[str, str] | None = None) -> PrometheusClient:
-        return self._backend(labels).query
+    @contextmanager
+    def _naming(self, backend: Backend) -> Iterator[None]:
+        """With several backends, a failure says which one failed (its type is kept)."""
+        try:
+            yield
+        except NotConfigured:
+            raise
+        except errors.ApiError as exc:
+            if len(self.clients.backends) > 1 and not exc.message.startswith(backend.name):
+                exc.message = f"{backend.name}: {exc.message}"
+                exc.args = (f"{exc.server}: {exc.message}",)
+            raise
 
     # -- Alertmanager ------------------------------------------------------------------------
 
@@ -144,7 +155,8 @@ class Lookups:
                 raise CannotTell(
                     f"{engine.name} cannot tell its rules" + (f": {why.why}" if why else "")
                 )
-            groups = await backend.rules.rules("alert")
+            with self._naming(backend):
+                groups = await backend.rules.rules("alert")
             held.rules = (now, groups)
             return groups
 
@@ -155,7 +167,9 @@ class Lookups:
         *,
         labels: Mapping[str, str] | None = None,
     ) -> QueryResult:
-        return await self._prometheus(labels).query(expr, at)
+        backend = self._backend(labels)
+        with self._naming(backend):
+            return await backend.query.query(expr, at)
 
     async def query_range(
         self,
@@ -166,7 +180,9 @@ class Lookups:
         *,
         labels: Mapping[str, str] | None = None,
     ) -> QueryResult:
-        return await self._prometheus(labels).query_range(expr, start, end, step)
+        backend = self._backend(labels)
+        with self._naming(backend):
+            return await backend.query.query_range(expr, start, end, step)
 
     async def history(
         self,
@@ -176,6 +192,16 @@ class Lookups:
     ) -> list[History]:
         """When the alert fired in each (window, step, cells), from ALERTS and ALERTS_FOR_STATE."""
         backend = self._backend(labels)
+        with self._naming(backend):
+            return await self._history(backend, alertname, labels, windows)
+
+    async def _history(
+        self,
+        backend: Backend,
+        alertname: str,
+        labels: Mapping[str, str],
+        windows: Sequence[tuple[float, float, int]],
+    ) -> list[History]:
         prometheus = backend.query
         alerts_query, for_state_query = history_queries(alertname)
         # Whole seconds: the last step then falls on `end` itself, not a step before it.
