@@ -232,6 +232,9 @@ class BoardModel:
     hide_silenced: bool = False
     hide_inhibited: bool = False
     hide_muted: bool = False
+    # A label every row shows: the owner label of a context with several query backends
+    # (`cluster`), so that two clusters' copies of one alert are told apart at a glance.
+    owner_label: str = ""
     expanded: dict[str, bool] = field(default_factory=dict)
     expand_by_default: bool = True
     compact_single: bool = True
@@ -240,9 +243,6 @@ class BoardModel:
     # Acks as (who, matchers): a pending alert is in no Alertmanager yet, so its ack is found
     # by matching the ack silence's matchers against its labels.
     ack_rules: tuple[tuple[str, tuple[Callable[[Mapping[str, str]], bool], ...]], ...] = ()
-    # A label every row shows: the owner label of a context with several query backends
-    # (`cluster`), so that two clusters' copies of one alert are told apart at a glance.
-    owner_label: str = ""
     _known: frozenset[str] | None = None
     _lines: list[Line] | None = None
     _shown_cache: dict[str, tuple[BoardGroup, tuple[object, ...], tuple[BoardAlert, ...]]] = field(
