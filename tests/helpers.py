@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -136,26 +136,38 @@ def status(app: OncallApp) -> str:
     return app.screen.query_one(StatusBar).text.plain
 
 
-def board_alert(app: OncallApp, name: str, state: str | None = None) -> BoardAlert | None:
-    """The board model's alert called `name` (in `state`, if given), once the board has it."""
+def board_alert(
+    app: OncallApp,
+    name: str,
+    state: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> BoardAlert | None:
+    """The board model's alert called `name` (in `state`, carrying `labels`, if given),
+    once the board has it."""
     screen = app.screen
     if not isinstance(screen, AlertsScreen):
         return None
+    wanted = dict(labels or {})
     for group in screen.model.groups:
         for alert in group.alerts:
-            if alert.name == name and (state is None or alert.state == state):
+            right_state = state is None or alert.state == state
+            if alert.name == name and right_state and wanted.items() <= alert.labels.items():
                 return alert
     return None
 
 
-async def cursor_on(app: OncallApp, pilot: Pilot[None], name: str) -> None:
-    """Put the board's cursor on the alert called `name` (or its group of one)."""
+async def cursor_on(
+    app: OncallApp, pilot: Pilot[None], name: str, labels: Mapping[str, str] | None = None
+) -> None:
+    """Put the board's cursor on the alert called `name` (or its group of one), carrying
+    `labels` if given (`{"cluster": "b"}`: the same alert in another cluster is another)."""
     view = board(app)
+    wanted = dict(labels or {})
 
     def find() -> int | None:
         for index, line in enumerate(view._lines):
             alert = line.alert or (line.shown[0] if len(line.shown) == 1 else None)
-            if alert is not None and alert.name == name:
+            if alert is not None and alert.name == name and wanted.items() <= alert.labels.items():
                 return index
         return None
 

@@ -11,8 +11,7 @@ from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.am_versions import capabilities
 from oncall_tui.domain.engines import identify
 from oncall_tui.domain.sanitize import one_line
-from oncall_tui.state.engines import EngineBook
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.wiring import Backend, Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.engine import HISTORY, Capability, Engine
 
@@ -89,10 +88,12 @@ async def _history_checked(prometheus: PrometheusClient, engine: Engine) -> Engi
     return replace(engine, capabilities=caps)
 
 
-async def _probe_prometheus(clients: Clients, prometheus: PrometheusClient) -> list[Probe]:
-    """The query backend (and its separate rules URL): reachable, which engine, what works."""
-    book = EngineBook(prometheus, clients.rules_source)
-    engine = await book.engine()
+async def _probe_backend(clients: Clients, backend: Backend) -> list[Probe]:
+    """One query backend (and its separate rules URL): reachable, which engine, what works.
+    Every backend of a context is probed: one per cluster may each be a different engine."""
+    prometheus, rules = backend.query, backend.rules_source
+    where = backend.short
+    engine = await backend.engines.engine()
     probes = []
     try:
         # The one thing every engine here must do; buildinfo alone proves little.
@@ -105,9 +106,7 @@ async def _probe_prometheus(clients: Clients, prometheus: PrometheusClient) -> l
             note += "prometheus.rules_url to vmalert"
             exc = errors.ApiError(exc.server, "no query API")
         probes.append(
-            Probe(
-                "prometheus", "prometheus", prometheus.url, False, f"{named}{exc.message}; {note}"
-            )
+            Probe("prometheus", where, prometheus.url, False, f"{named}{exc.message}; {note}")
         )
     else:
         assert engine is not None
@@ -115,38 +114,34 @@ async def _probe_prometheus(clients: Clients, prometheus: PrometheusClient) -> l
         version = f", version {engine.version}" if engine.version else ""
         detail = f"{engine.name}{version}; {_auth_note(clients, None)}"
         probes.append(
-            Probe("prometheus", "prometheus", prometheus.url, True, detail, engine_lines(engine))
+            Probe("prometheus", where, prometheus.url, True, detail, engine_lines(engine))
         )
-    rules = clients.rules_source
     if rules is not None:
-        facts = book.rules_facts
+        facts = backend.engines.rules_facts
         found = identify(facts) if facts is not None else None
+        rules_where = "rules_url" if not backend.owner else where
         try:
             await rules.alerts()
         except errors.ApiError as exc:
-            probes.append(Probe("rules", "rules_url", rules.url, False, exc.message))
+            probes.append(Probe("rules", rules_where, rules.url, False, exc.message))
         else:
             name = found.name if found is not None else "rules API"
-            probes.append(Probe("rules", "rules_url", rules.url, True, f"{name}: rules and alerts"))
+            probes.append(Probe("rules", rules_where, rules.url, True, f"{name}: rules and alerts"))
     return probes
 
 
 async def probe_all(clients: Clients) -> list[Probe]:
-    """Probe every peer and the Prometheus of a context at once."""
+    """Probe every peer and every query backend of a context at once."""
     probes: list[Awaitable[Probe]] = [
         _probe_peer(clients, cluster.name, peer)
         for cluster in clients.clusters
         for peer in cluster.peers
     ]
-    peers, prometheus = await asyncio.gather(
+    peers, backends = await asyncio.gather(
         asyncio.gather(*probes),
-        _probe_prometheus(clients, clients.prometheus) if clients.prometheus else _no_probes(),
+        asyncio.gather(*(_probe_backend(clients, b) for b in clients.backends)),
     )
-    return [*peers, *prometheus]
-
-
-async def _no_probes() -> list[Probe]:
-    return []
+    return [*peers, *(p for found in backends for p in found)]
 
 
 async def check_context(clients: Clients) -> tuple[list[str], bool]:

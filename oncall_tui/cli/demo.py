@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from oncall_tui.config import (
+    BackendConfig,
     ClusterConfig,
     Context,
     PrometheusConfig,
@@ -118,8 +119,22 @@ DEMO_ONCALL = OncallConfig.model_validate(
 
 
 def demo_context(stack: Stack, refresh: float | None = None) -> Context:
-    """A context for a running stack: its HA pair as one cluster, and its Prometheus."""
+    """A context for a running stack: its HA pair as one cluster, and its Prometheus; with
+    several clusters, each one's Prometheus a backend owning the alerts labelled with it."""
     prometheus = stack.prometheus_url
+    backends = stack.prometheus_urls
+    if len(backends) > 1:
+        return Context(
+            name="demo",
+            alertmanagers=[ClusterConfig(name="demo", peers=stack.alertmanager_urls)],
+            owner_label="cluster",
+            backends=[BackendConfig(owner=c, url=u) for c, u in backends.items()],
+            refresh=refresh or DEMO_REFRESH,
+            # Each SLO in every cluster, asked of that cluster's Prometheus.
+            slos=[slo.model_copy(update={"backend": c}) for c in backends for slo in DEMO_SLOS],
+            oncall=DEMO_ONCALL,
+            **DEMO_TRIAGE,
+        )
     return Context(
         name="demo",
         alertmanagers=[ClusterConfig(name="demo", peers=stack.alertmanager_urls)],
@@ -178,6 +193,10 @@ def context_yaml(context: Context) -> str:
     }
     if context.prometheus:
         body["prometheus"] = {"url": context.prometheus.url}
+    if context.backends:
+        label = context.owner_label
+        body["owner_label"] = label
+        body["backends"] = [{label: b.owner, "url": b.url} for b in context.backends]
     if context.slos:
         body["slos"] = [slo.model_dump(exclude_defaults=True) for slo in context.slos]
     if context.runbooks.folders:
@@ -251,14 +270,16 @@ def run_demo(
         rates = dataclasses.replace(rates, error_ratio=args.error_ratio)
     # SIGTERM and SIGHUP must unwind through `finally` so the stack is stopped.
     exit_on_termination_signals()
-    stack = Stack(StackOptions(rates=rates))
+    clusters = getattr(args, "clusters", 1) or 1
+    stack = Stack(StackOptions(rates=rates, clusters=clusters))
     try:
-        print(
-            "Starting the demo stack (Prometheus, two clustered Alertmanagers, "
-            "a churn-api exporter)...",
-            file=sys.stderr,
-            flush=True,
+        what = (
+            "Prometheus, two clustered Alertmanagers, a churn-api exporter"
+            if clusters == 1
+            else f"{clusters} clusters (each a Prometheus and a churn-api exporter), "
+            "two clustered Alertmanagers"
         )
+        print(f"Starting the demo stack ({what})...", file=sys.stderr, flush=True)
         stack.start()
         print(stack.describe(), file=sys.stderr)
         print("Waiting for the first alert to fire...", file=sys.stderr, flush=True)

@@ -99,6 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="no app: start the stack, run check-config against it, stop",
     )
     demo.add_argument(
+        "--clusters",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a second cluster with its own Prometheus (alerts labelled cluster=a and "
+        "cluster=b), each Prometheus a backend of the demo context",
+    )
+    demo.add_argument(
         "--error-ratio",
         type=float,
         default=None,

@@ -31,7 +31,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -120,6 +120,24 @@ class StackOptions:
     workdir: Path | None = None
     # More rule files for Prometheus (file name -> YAML), e.g. Sloth-generated SLO rules.
     extra_rules: Mapping[str, str] = field(default_factory=dict)
+    # Clusters, each its own exporter and Prometheus (labelled cluster=a, b...), all
+    # notifying the one Alertmanager pair; one cluster is labelled `demo`.
+    clusters: int = 1
+
+
+# The second cluster is the healthier one: its error ratio stays under HighErrorRate's 5 %,
+# so the two clusters fire different alerts and their figures differ.
+SECOND_CLUSTER_ERROR_RATIO = 0.02
+
+
+def cluster_names(clusters: int) -> list[str]:
+    """The `cluster` label of each cluster: `demo` alone, else a, b, c..."""
+    return ["demo"] if clusters == 1 else [chr(ord("a") + i) for i in range(clusters)]
+
+
+def _suffix(index: int) -> str:
+    """What tells a cluster's processes and files apart: "" for the first, -b, -c..."""
+    return "" if index == 0 else f"-{chr(ord('a') + index)}"
 
 
 @dataclass(slots=True)
@@ -142,6 +160,8 @@ class Stack:
         self.options = options or StackOptions()
         if self.options.alertmanager_peers < 1:
             raise ValueError("alertmanager_peers must be at least 1")
+        if not 1 <= self.options.clusters <= 4:
+            raise ValueError("clusters must be from 1 to 4")
         self.binaries = binaries
         self.timings: dict[str, float] = {}
         self.started_pids: list[int] = []
@@ -178,6 +198,14 @@ class Stack:
     def prometheus_url(self) -> str | None:
         p = self._procs.get("prometheus")
         return p.url if p else None
+
+    @property
+    def prometheus_urls(self) -> dict[str, str]:
+        """Each cluster's Prometheus by its `cluster` label (`demo`, or a, b...)."""
+        if not self.options.with_prometheus:
+            return {}
+        names = cluster_names(self.options.clusters)
+        return {c: self._procs[f"prometheus{_suffix(i)}"].url for i, c in enumerate(names)}
 
     @property
     def exporter_url(self) -> str | None:
@@ -223,9 +251,11 @@ class Stack:
             self._spawn("sink")  # before Alertmanager: its first notification goes there
             self._spawn(first)
             if self.options.with_prometheus:
-                self._spawn("exporter")
-                self._backfill(deadline)
-                self._spawn("prometheus")  # early: it finds Alertmanagers only every 5 s
+                for i in range(self.options.clusters):
+                    self._spawn(f"exporter{_suffix(i)}")
+                    self._backfill(i, deadline)
+                    # early: it finds Alertmanagers only every 5 s
+                    self._spawn(f"prometheus{_suffix(i)}")
             self._wait_ready(first, deadline)  # the other peers join its cluster port
             for name in self._am_names[1:]:
                 self._spawn(name)
@@ -252,14 +282,17 @@ class Stack:
         n = opts.alertmanager_peers
         if opts.with_prometheus:  # bound, never listening: connections to it are refused
             self._down_socket = reserve_port()
-        held = [reserve_port() for _ in range(n + 3)] + [reserve_port(True) for _ in range(n)]
+        more = 2 * (opts.clusters - 1)  # each further cluster's exporter and Prometheus
+        held = [reserve_port() for _ in range(n + 3 + more)]
+        held += [reserve_port(True) for _ in range(n)]
         ports = [s.getsockname()[1] for s in held]
         for s in held:
             s.close()
-        am_web, (exp_port, prom_port, sink_port), cluster = (
+        am_web, (exp_port, prom_port, sink_port), extra, cluster = (
             ports[:n],
             ports[n : n + 3],
-            ports[n + 3 :],
+            ports[n + 3 : n + 3 + more],
+            ports[n + 3 + more :],
         )
         self._cluster_addrs = [f"127.0.0.1:{p}" for p in cluster]
         sink = [sys.executable, "-m", "oncall_tui.demo.sink", "--port", str(sink_port)]
@@ -270,54 +303,68 @@ class Stack:
         for i, port in enumerate(am_web):
             self._add_alertmanager(i, port)
         if opts.with_prometheus:
-            self._prepare_prometheus(prom_port, exp_port, am_web)
+            self._start_ms = now_ms()
+            self._serve_after_ms = self._start_ms + BACKFILL_LEAD_MS
+            (wd / "rules").mkdir(exist_ok=True)
+            for f in (_FILES / "rules").iterdir():
+                if f.name.endswith(".yml"):
+                    (wd / "rules" / f.name).write_text(f.read_text())
+            for name, text in opts.extra_rules.items():
+                (wd / "rules" / Path(name).with_suffix(".yml").name).write_text(text)
+            pairs = [(prom_port, exp_port), *zip(extra[::2], extra[1::2], strict=True)]
+            for i, (prom, exp) in enumerate(pairs):
+                self._prepare_prometheus(i, prom, exp, am_web)
 
-    def _prepare_prometheus(self, prom_port: int, exp_port: int, am_ports: list[int]) -> None:
-        wd, rates = self.workdir, self.options.rates
-        (wd / "rules").mkdir(exist_ok=True)
-        for f in (_FILES / "rules").iterdir():
-            if f.name.endswith(".yml"):
-                (wd / "rules" / f.name).write_text(f.read_text())
-        for name, text in self.options.extra_rules.items():
-            (wd / "rules" / Path(name).with_suffix(".yml").name).write_text(text)
+    def _rates(self, index: int) -> ExporterRates:
+        rates = self.options.rates
+        if index == 0:
+            return rates
+        return replace(rates, error_ratio=SECOND_CLUSTER_ERROR_RATIO)
+
+    def _prepare_prometheus(
+        self, index: int, prom_port: int, exp_port: int, am_ports: list[int]
+    ) -> None:
+        """Cluster `index`'s exporter and Prometheus; the rules are every cluster's."""
+        wd, rates, suffix = self.workdir, self._rates(index), _suffix(index)
         config = Template((_FILES / "prometheus.yml").read_text()).substitute(
             alertmanager_targets=", ".join(f"'127.0.0.1:{p}'" for p in am_ports),
             exporter_target=f"127.0.0.1:{exp_port}",
             down_target=self.down_instance,
+            cluster=cluster_names(self.options.clusters)[index],
         )
-        (wd / "prometheus.yml").write_text(config)
-        self._start_ms = now_ms()
-        self._serve_after_ms = self._start_ms + BACKFILL_LEAD_MS
+        (wd / f"prometheus{suffix}.yml").write_text(config)
         env = _package_env()
         exporter = [sys.executable, "-m", "oncall_tui.demo.exporter", "--host", "127.0.0.1"]
         exporter += ["--port", str(exp_port), "--start-ms", str(self._start_ms)]
         exporter += ["--serve-after-ms", str(self._serve_after_ms)]
-        self._add("exporter", [*exporter, *rates.to_args()], exp_port, "/-/healthy", env)
+        self._add(f"exporter{suffix}", [*exporter, *rates.to_args()], exp_port, "/-/healthy", env)
         assert self.binaries is not None
         prom = [
             self.binaries.prometheus,
-            f"--config.file={wd / 'prometheus.yml'}",
-            f"--storage.tsdb.path={wd / 'prometheus-data'}",
+            f"--config.file={wd / f'prometheus{suffix}.yml'}",
+            f"--storage.tsdb.path={wd / f'prometheus-data{suffix}'}",
             f"--web.listen-address=127.0.0.1:{prom_port}",
             f"--web.external-url=http://127.0.0.1:{prom_port}/",
             "--rules.alert.resend-delay=1s",
         ]
-        self._add("prometheus", prom, prom_port, "/-/ready")
+        self._add(f"prometheus{suffix}", prom, prom_port, "/-/ready")
 
-    def _backfill(self, deadline: float) -> None:
-        """Write the exporter's past into Prometheus's data dir before Prometheus starts."""
-        assert self.binaries is not None and self.exporter_url is not None
-        wd = self.workdir
-        target = {"job": "churn-api", "instance": self.exporter_url.removeprefix("http://")}
+    def _backfill(self, index: int, deadline: float) -> None:
+        """Write cluster `index`'s exporter's past into its Prometheus's data dir, before
+        that Prometheus starts."""
+        assert self.binaries is not None
+        wd, suffix = self.workdir, _suffix(index)
+        exporter = self._procs[f"exporter{suffix}"].url
+        target = {"job": "churn-api", "instance": exporter.removeprefix("http://")}
         write_backfill(
             str(wd / "backfill.om"),
-            self.options.rates,
+            self._rates(index),
             self._start_ms,
             self._serve_after_ms,
             target,
         )
         argv = [self.binaries.promtool, "tsdb", "create-blocks-from", "openmetrics"]
-        argv += [str(wd / "backfill.om"), str(wd / "prometheus-data")]
+        argv += [str(wd / "backfill.om"), str(wd / f"prometheus-data{suffix}")]
         with open(wd / "logs" / "promtool.log", "wb") as log:
             done = subprocess.run(
                 argv,
@@ -531,7 +578,11 @@ class Stack:
     def describe(self) -> str:
         """Human-readable addresses, for ``oncall-tui demo``."""
         lines = [f"Alertmanager {i}: {u}" for i, u in enumerate(self.alertmanager_urls)]
-        if self.prometheus_url:
+        if self.options.clusters > 1:
+            for i, (cluster, url) in enumerate(self.prometheus_urls.items()):
+                exporter = self._procs[f"exporter{_suffix(i)}"].url
+                lines.append(f"Cluster {cluster}:      Prometheus {url}, exporter {exporter}")
+        elif self.prometheus_url:
             lines += [
                 f"Prometheus:     {self.prometheus_url}",
                 f"Exporter:       {self.exporter_url}",

@@ -233,6 +233,9 @@ class BoardModel:
     hide_silenced: bool = False
     hide_inhibited: bool = False
     hide_muted: bool = False
+    # A label every row shows: the owner label of a context with several query backends
+    # (`cluster`), so that two clusters' copies of one alert are told apart at a glance.
+    owner_label: str = ""
     expanded: dict[str, bool] = field(default_factory=dict)
     expand_by_default: bool = True
     compact_single: bool = True

@@ -213,6 +213,10 @@ class SLOSpec:
     description: str = ""
     # The SLO's own burn alerts (Pyrra's generated ones); empty: the workbook's MULTIWINDOW.
     burn_alerts: tuple[BurnAlert, ...] = ()
+    # Which query backend holds its series, by the context's owner label (`cluster`, `b`);
+    # empty with a single backend. Part of the key: the same SLO in two clusters is two.
+    backend: str = ""
+    backend_label: str = ""
 
     @property
     def alert_rules(self) -> tuple[BurnAlert, ...]:
@@ -225,8 +229,13 @@ class SLOSpec:
         return (*WINDOWS, *sorted(extra, key=parse_duration))
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.service, self.name)
+    def key(self) -> tuple[str, str, str]:
+        return (self.service, self.name, self.backend)
+
+    @property
+    def where(self) -> str:
+        """The backend as the user reads it (`cluster=b`), "" with a single backend."""
+        return f"{self.backend_label}={self.backend}" if self.backend else ""
 
     @property
     def discovered(self) -> bool:
@@ -333,7 +342,7 @@ def remaining_series(
 def sort_reports(reports: list[SLOReport]) -> list[SLOReport]:
     """Least budget left first; SLOs without figures last, by name."""
 
-    def key(report: SLOReport) -> tuple[int, float, str, str]:
+    def key(report: SLOReport) -> tuple[int, float, str, str, str]:
         left = report.remaining_pct
         return (left is None, left if left is not None else 0.0, *report.spec.key)
 

@@ -20,6 +20,7 @@ from oncall_tui.domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, 
 from oncall_tui.domain.matchers import FilterError, LabelMatcher
 from oncall_tui.domain.merge import MergedGroup
 from oncall_tui.state.alerts import ClusterHealth, Poller, Prefetched, Snapshot
+from oncall_tui.state.engines import BackendState
 from oncall_tui.state.polling import PollLoop, Subscribers
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire.alertmanager import Silence
@@ -73,8 +74,24 @@ class AlertStore:
 
     @property
     def engine(self) -> Engine | None:
-        """The query backend's engine once probed (the first poll probes it)."""
+        """The first query backend's engine once probed (the first poll probes it)."""
         return self.poller.engines.known
+
+    def backends(self) -> list[BackendState]:
+        """Every query backend: its engine once probed, and whether the last poll reached it."""
+        down = self.snapshot.backends_down if self.snapshot is not None else ()
+        found = []
+        for backend in self.clients.backends:
+            engine = backend.engines.known
+            found.append(
+                BackendState(
+                    owner=backend.owner,
+                    engine=engine.name if engine is not None else "",
+                    limited=engine is not None and bool(engine.missing()),
+                    down=backend.owner in down,
+                )
+            )
+        return found
 
     @property
     def polls(self) -> int:

@@ -19,11 +19,12 @@ from datetime import datetime
 import msgspec
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster
+from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.completeness import PrometheusRules
 from oncall_tui.domain.merge import GroupMerger, MergedGroup
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.engines import EngineBook
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.wiring import Backend, Clients
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Silence
 from oncall_tui.wire.engine import PENDING
@@ -64,6 +65,8 @@ class Snapshot:
     pending_unknown: str = ""
     # Why the pending alerts are partial ("" when whole): Thanos answered with warnings.
     pending_partial: str = ""
+    # The owner values of the query backends that did not answer ("" for the only one).
+    backends_down: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -76,12 +79,19 @@ class Poller:
     def __init__(self, clients: Clients) -> None:
         self.clients = clients
         self._mergers = {c.name: GroupMerger(c.name) for c in clients.clusters}
-        self.engines = EngineBook(clients.prometheus, clients.rules_source)
+        self._down: tuple[str, ...] = ()  # the backends the latest poll could not reach
+
+    @property
+    def engines(self) -> EngineBook:
+        """The first backend's engine (the one `:query` asks); every backend has its own."""
+        backends = self.clients.backends
+        return backends[0].engines if backends else _NO_ENGINE
 
     def adopt(self, other: Poller) -> None:
         """Take over another poller's caches (the start-up prefetch's): the next poll then
         reuses its decoded groups instead of decoding and holding everything twice."""
-        self.engines.adopt(other.engines)
+        for backend, prefetched in zip(self.clients.backends, other.clients.backends, strict=False):
+            backend.engines.adopt(prefetched.engines)
         theirs = {c.name: c for c in other.clients.clusters}
         for cluster in self.clients.clusters:
             source = theirs.get(cluster.name)
@@ -116,6 +126,7 @@ class Poller:
         """Every backend's alerts (pending ones among them), why a backend failed, the
         warnings, and whether the list is whole. One backend down leaves the others'."""
         backends = self.clients.backends
+        self._down = ()
         if not backends:
             return None, None, (), True
         answers = await asyncio.gather(
@@ -126,13 +137,14 @@ class Poller:
         down: list[str] = []
         for backend, answer in zip(backends, answers, strict=True):
             if isinstance(answer, errors.ApiError):
+                self._down += (backend.owner,)
                 down.append(
                     answer.message if len(backends) == 1 else f"{backend.name}: {answer.message}"
                 )
             elif isinstance(answer, BaseException):
                 raise answer
             else:
-                found += answer[0]
+                found += [_owned(alert, backend) for alert in answer[0]]
                 warned += answer[1]
         if len(down) == len(backends):
             return None, "prometheus: " + "; ".join(down), (), False
@@ -140,41 +152,33 @@ class Poller:
         return tuple(found), error, tuple(warned), not down
 
     async def _cannot_tell(self) -> str:
-        """Why the backend's alerts API says nothing ("" when its word counts)."""
-        engine = await self.engines.engine()
-        if engine is None or not engine.rules_placeholder:
-            return ""
-        why = engine.capabilities.get(PENDING)
-        return f"{engine.name} cannot tell pending alerts" + (
-            f" ({why.why})" if why and why.why else ""
-        )
+        """Why a backend's alerts API says nothing ("" when every backend's word counts),
+        each such backend named when there are several."""
+        backends = self.clients.backends
+        engines = await asyncio.gather(*(b.engines.engine() for b in backends))
+        said = []
+        for backend, engine in zip(backends, engines, strict=True):
+            if engine is None or not engine.rules_placeholder:
+                continue
+            why = engine.capabilities.get(PENDING)
+            text = f"{engine.name} cannot tell pending alerts" + (
+                f" ({why.why})" if why and why.why else ""
+            )
+            said.append(text if len(backends) == 1 else f"{backend.short}: {text}")
+        return "; ".join(said)
 
     async def _rules(self) -> PrometheusRules | None:
-        """Prometheus's alerting rules and whether it has settled: each rule group evaluated
-        twice since it started (a restarted Prometheus holds no alert before that)."""
-        prometheus = self.clients.rules
-        if prometheus is None or await self._cannot_tell():
+        """Every backend's alerting rules and whether each has settled; None while one
+        cannot tell or does not answer (the ledger then waits rather than guess)."""
+        backends = self.clients.backends
+        if not backends or await self._cannot_tell():
             return None
-        groups, runtime = await asyncio.gather(
-            prometheus.rules("alert"), prometheus.runtime_info(), return_exceptions=True
-        )
-        if isinstance(groups, BaseException):
+        found = await asyncio.gather(*(_backend_rules(b.rules) for b in backends))
+        if any(f is None for f in found):
             return None
-        started: datetime | None = None
-        if not isinstance(runtime, BaseException):
-            with contextlib.suppress(msgspec.ValidationError):
-                started = msgspec.convert(runtime.start_time, datetime)
-        if started is None:  # not Prometheus itself (Mimir, Thanos): one evaluation will do
-            settled = all(g.last_evaluation and g.last_evaluation.year > 1 for g in groups)
-        else:
-            settled = all(
-                g.last_evaluation is not None
-                and (g.last_evaluation - started).total_seconds() >= max(g.interval, 0.001)
-                for g in groups
-                if g.rules
-            )
         return PrometheusRules(
-            names=frozenset(r.name for g in groups for r in g.rules), settled=settled
+            names=frozenset(n for f in found if f for n in f.names),
+            settled=all(f.settled for f in found if f),
         )
 
     async def poll(self, *, rules: bool = False) -> Snapshot:
@@ -198,10 +202,13 @@ class Poller:
             held = None  # a backend is down: the others' pending alerts, but not their word
         if self.clients.prometheus is None:
             pending = ()
-        if unknown and not prom_error:
+        if unknown:
             # An empty success from a placeholder: neither "no pending alerts" nor a list
-            # the completeness ledger may take Prometheus's word from.
-            pending, held = (), None
+            # the completeness ledger may take Prometheus's word from. The other backends'
+            # pending alerts stay.
+            held = None
+            if len(self.clients.backends) == 1 and not prom_error:
+                pending = ()
         partial = ""
         if warned and held is not None:
             # Some rulers did not answer: what is listed is pending, but an alert missing
@@ -223,11 +230,50 @@ class Poller:
             rules=found,
             pending_unknown=unknown,
             pending_partial=partial,
+            backends_down=self._down,
         )
 
 
 async def _nothing() -> None:
     return None
+
+
+_NO_ENGINE = EngineBook(None, None)
+
+
+def _owned(alert: RuleAlert, backend: Backend) -> RuleAlert:
+    """A backend's alert with its owner label: Prometheus adds its external labels (where
+    `cluster` usually is) only to what it sends, so a pending alert read from its API lacks
+    them, and its detail could not tell which backend to ask."""
+    if not backend.owner or backend.label in alert.labels:
+        return alert
+    return msgspec.structs.replace(alert, labels={**alert.labels, backend.label: backend.owner})
+
+
+async def _backend_rules(prometheus: PrometheusClient) -> PrometheusRules | None:
+    """One backend's alerting rules and whether it has settled: each rule group evaluated
+    twice since it started (a restarted Prometheus holds no alert before that)."""
+    groups, runtime = await asyncio.gather(
+        prometheus.rules("alert"), prometheus.runtime_info(), return_exceptions=True
+    )
+    if isinstance(groups, BaseException):
+        return None
+    started: datetime | None = None
+    if not isinstance(runtime, BaseException):
+        with contextlib.suppress(msgspec.ValidationError):
+            started = msgspec.convert(runtime.start_time, datetime)
+    if started is None:  # not Prometheus itself (Mimir, Thanos): one evaluation will do
+        settled = all(g.last_evaluation and g.last_evaluation.year > 1 for g in groups)
+    else:
+        settled = all(
+            g.last_evaluation is not None
+            and (g.last_evaluation - started).total_seconds() >= max(g.interval, 0.001)
+            for g in groups
+            if g.rules
+        )
+    return PrometheusRules(
+        names=frozenset(r.name for g in groups for r in g.rules), settled=settled
+    )
 
 
 @dataclass(slots=True)

@@ -39,10 +39,10 @@ class ContextState:
         self.context = clients.context
         self.alerts = AlertStore(clients, first=first, recently_resolved=recently_resolved)
         self.engines = self.alerts.poller.engines
-        self.slo = SLOStore(clients, engines=self.engines)
+        self.slo = SLOStore(clients)
         # The board polls every few seconds and sees Prometheus fail or return first.
         self.alerts.prometheus_watchers.append(self.slo.prometheus_state)
-        self.lookups = Lookups(clients, self.engines)
+        self.lookups = Lookups(clients)
         self.routing = RoutingBook(clients, self.alerts)
         self.health = HealthStore(clients, self.alerts)
         self.runbooks = RunbookStore(clients.context, allow_insecure_keyring=allow_insecure_keyring)

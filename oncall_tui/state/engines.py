@@ -7,6 +7,7 @@ empty answer: VictoriaMetrics' placeholder rules API means "cannot tell", not "n
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.engines import combine, identify
@@ -48,3 +49,15 @@ class EngineBook:
                 self.rules_facts.flags if self.rules_facts else None,
             )
             return self.known
+
+
+@dataclass(frozen=True, slots=True)
+class BackendState:
+    """One query backend as the status line tells it: its owner value ("" for the only
+    one), its engine's name ("" until probed), whether something does not work there, and
+    whether the latest poll could not reach it."""
+
+    owner: str
+    engine: str
+    limited: bool
+    down: bool

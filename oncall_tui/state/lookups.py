@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from oncall_tui.api.prometheus import PrometheusClient
@@ -48,15 +49,12 @@ class _Held:
 
 class Lookups:
     """Questions about an alert (`labels`) go to the backend that owns it; questions about
-    no alert (`:query`) go to the first backend."""
+    no alert (`:query`) go to the first backend. Each backend's engine is its own
+    (`Backend.engines`, shared with the board's poll)."""
 
-    def __init__(self, clients: Clients, engines: EngineBook | None = None) -> None:
+    def __init__(self, clients: Clients) -> None:
         self.clients = clients
-        self.engines = engines or EngineBook(clients.prometheus, clients.rules_source)
-        self._held: dict[int, _Held] = {}
-        for index, backend in enumerate(clients.backends):
-            book = self.engines if index == 0 else EngineBook(backend.query, backend.rules_source)
-            self._held[id(backend)] = _Held(book)
+        self._held = {id(b): _Held(b.engines) for b in clients.backends}
 
     # -- what the context has ----------------------------------------------------------------
 
@@ -94,6 +92,14 @@ class Lookups:
             raise NotConfigured(f"{said}: the query backends are {label}={known}")
         return found
 
+    def owner_of(self, labels: Mapping[str, str]) -> str:
+        """Which of several backends answers for the alert (`cluster=b`); "" when the
+        context has one backend, or none owns the alert (its views say why)."""
+        if len(self.clients.backends) < 2:
+            return ""
+        found = self.clients.backend_for(labels)
+        return found.short if found is not None else ""
+
     def backend_name(self, labels: Mapping[str, str] | None = None) -> str:
         """Which backend answers for the alert, for a view's heading."""
         try:
@@ -101,8 +107,18 @@ class Lookups:
         except NotConfigured as exc:
             return exc.message
 
-    def _prometheus(self, labels: Mapping[str, str] | None = None) -> PrometheusClient:
-        return self._backend(labels).query
+    @contextmanager
+    def _naming(self, backend: Backend) -> Iterator[None]:
+        """With several backends, a failure says which one failed (its type is kept)."""
+        try:
+            yield
+        except NotConfigured:
+            raise
+        except errors.ApiError as exc:
+            if len(self.clients.backends) > 1 and not exc.message.startswith(backend.name):
+                exc.message = f"{backend.name}: {exc.message}"
+                exc.args = (f"{exc.server}: {exc.message}",)
+            raise
 
     # -- Alertmanager ------------------------------------------------------------------------
 
@@ -139,7 +155,8 @@ class Lookups:
                 raise CannotTell(
                     f"{engine.name} cannot tell its rules" + (f": {why.why}" if why else "")
                 )
-            groups = await backend.rules.rules("alert")
+            with self._naming(backend):
+                groups = await backend.rules.rules("alert")
             held.rules = (now, groups)
             return groups
 
@@ -150,7 +167,9 @@ class Lookups:
         *,
         labels: Mapping[str, str] | None = None,
     ) -> QueryResult:
-        return await self._prometheus(labels).query(expr, at)
+        backend = self._backend(labels)
+        with self._naming(backend):
+            return await backend.query.query(expr, at)
 
     async def query_range(
         self,
@@ -161,7 +180,9 @@ class Lookups:
         *,
         labels: Mapping[str, str] | None = None,
     ) -> QueryResult:
-        return await self._prometheus(labels).query_range(expr, start, end, step)
+        backend = self._backend(labels)
+        with self._naming(backend):
+            return await backend.query.query_range(expr, start, end, step)
 
     async def history(
         self,
@@ -171,6 +192,16 @@ class Lookups:
     ) -> list[History]:
         """When the alert fired in each (window, step, cells), from ALERTS and ALERTS_FOR_STATE."""
         backend = self._backend(labels)
+        with self._naming(backend):
+            return await self._history(backend, alertname, labels, windows)
+
+    async def _history(
+        self,
+        backend: Backend,
+        alertname: str,
+        labels: Mapping[str, str],
+        windows: Sequence[tuple[float, float, int]],
+    ) -> list[History]:
         prometheus = backend.query
         alerts_query, for_state_query = history_queries(alertname)
         # Whole seconds: the last step then falls on `end` itself, not a step before it.

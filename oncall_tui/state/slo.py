@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TypeVar
 
 from oncall_tui.api.prometheus import PrometheusClient
@@ -33,9 +34,9 @@ from oncall_tui.domain.slo_queries import (
 )
 from oncall_tui.state.engines import EngineBook
 from oncall_tui.state.polling import PollLoop, Subscribers
-from oncall_tui.state.wiring import Clients
+from oncall_tui.state.wiring import Backend, Clients
 from oncall_tui.wire import errors
-from oncall_tui.wire.prometheus import QueryResult
+from oncall_tui.wire.prometheus import QueryResult, RuleGroup
 
 T = TypeVar("T")
 SLO_REFRESH = 30.0
@@ -44,8 +45,13 @@ CONCURRENCY = 8
 
 
 def specs_from_config(context: Context) -> list[SLOSpec]:
-    return [
-        SLOSpec(
+    """The context's SLOs; with several backends each names the one holding its series
+    (its `backend:` key, else its value of the owner label)."""
+    label = context.owner_label if context.backends else ""
+    specs = []
+    for slo in context.slos:
+        labels = slo.labels or ({"service": slo.service} if slo.service else {})
+        spec = SLOSpec(
             name=slo.name,
             service=slo.service,
             window_s=parse_duration(slo.window),
@@ -53,11 +59,18 @@ def specs_from_config(context: Context) -> list[SLOSpec]:
             errors=slo.errors,
             total=slo.total,
             ratio=slo.ratio,
-            labels=slo.labels or ({"service": slo.service} if slo.service else {}),
+            labels=labels,
             description=slo.description,
         )
-        for slo in context.slos
-    ]
+        owner = (slo.backend or slo.labels.get(label, "")) if label else ""
+        specs.append(in_backend(spec, label, owner) if owner else spec)
+    return specs
+
+
+def in_backend(spec: SLOSpec, label: str, owner: str) -> SLOSpec:
+    """The SLO as held by one backend: named by it, and linked to its alerts only."""
+    labels = {**spec.labels, label: owner} if spec.labels else {}
+    return replace(spec, backend=owner, backend_label=label, labels=MappingProxyType(labels))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,16 +153,16 @@ def _value(result: QueryResult) -> float | None:
 class SLOPoller:
     """Polls the SLOs of one context; remembers the last discovery and the retention."""
 
-    def __init__(self, clients: Clients, engines: EngineBook | None = None) -> None:
+    def __init__(self, clients: Clients) -> None:
         self.clients = clients
-        self.engines = engines or EngineBook(clients.prometheus, clients.rules_source)
+        backends = clients.backends
+        self.engines = backends[0].engines if backends else EngineBook(None, None)
         self.configured = specs_from_config(clients.context)
         self.discovered: list[SLOSpec] = []
         self.retention_s: float | None = None
         self._limit = asyncio.Semaphore(CONCURRENCY)
-        # Several backends: what each discovered, and which backend a discovered SLO is in.
+        # Several backends: what each discovered, named by the backend it was found in.
         self._discovered: dict[str, list[SLOSpec]] = {}
-        self._found_in: dict[tuple[str, str], str] = {}
 
     @property
     def prometheus(self) -> PrometheusClient | None:
@@ -201,15 +214,9 @@ class SLOPoller:
         return SLOSnapshot(now, tuple(reports), tuple(problems), note)
 
     def owner_of(self, spec: SLOSpec) -> str:
-        """The backend holding a configured SLO's series: its `backend:` key, else its value
-        of the owner label; discovered SLOs belong to the backend they were found in."""
-        if spec.key in self._found_in:
-            return self._found_in[spec.key]
-        label = self.clients.owner_label
-        for slo, configured in zip(self.clients.context.slos, self.configured, strict=True):
-            if configured.key == spec.key:
-                return slo.backend or slo.labels.get(label, "")
-        return ""
+        """The backend holding an SLO's series: a configured one's `backend:` key, else its
+        value of the owner label; a discovered one's, the backend it was found in."""
+        return spec.backend
 
     async def _poll_backends(
         self, now: float, chart: bool, only: Callable[[SLOSpec], bool] | None
@@ -217,15 +224,20 @@ class SLOPoller:
         """Several backends: each SLO is asked of its own; one down fails only its SLOs."""
         backends = self.clients.backends
         label = self.clients.owner_label
-        found = await asyncio.gather(*(self._guard(b.rules.rules("record")) for b in backends))
+        found = await asyncio.gather(*(self._discover(b) for b in backends))
         problems: list[str] = []
+        notes: list[str] = []
         for backend, rules in zip(backends, found, strict=True):
             if isinstance(rules, str):
                 problems.append(f"{backend.name}: rules: {rules}")
                 continue
-            self._discovered[backend.owner] = discover(rules)
-            for spec in self._discovered[backend.owner]:
-                self._found_in.setdefault(spec.key, backend.owner)
+            if rules is None:
+                notes.append(f"{backend.short}: cannot tell its recording rules")
+                continue
+            # The same SLO recorded in two clusters is two SLOs, each asked of its own.
+            self._discovered[backend.owner] = [
+                in_backend(spec, label, backend.owner) for spec in discover(rules)
+            ]
         self.discovered = [s for specs in self._discovered.values() for s in specs]
         specs = merge_specs(self.configured, self.discovered)
         if only is not None:
@@ -243,7 +255,15 @@ class SLOPoller:
         reports = await asyncio.gather(*calls)
         # A backend down shows on its own SLOs; the snapshot fails only when all are down.
         whole = ("; ".join(problems),) if len(problems) == len(backends) else ()
-        return SLOSnapshot(now, tuple(reports), whole)
+        note = f"SLO discovery: {'; '.join(notes)}" if notes else ""
+        return SLOSnapshot(now, tuple(reports), whole, note)
+
+    async def _discover(self, backend: Backend) -> list[RuleGroup] | str | None:
+        """A backend's recording rules; None where its rules API is a placeholder."""
+        engine = await backend.engines.engine()
+        if engine is not None and engine.rules_placeholder:
+            return None
+        return await self._guard(backend.rules.rules("record"))
 
     async def _guard(self, call: Awaitable[T]) -> T | str:
         try:
@@ -352,11 +372,9 @@ class SLOStore:
     """The SLO readings of one context: one poll serves the board's strip, `:slo` and the
     alert detail, whichever are open. Charts are asked for only while a view wants them."""
 
-    def __init__(
-        self, clients: Clients, refresh: float | None = None, engines: EngineBook | None = None
-    ) -> None:
+    def __init__(self, clients: Clients, refresh: float | None = None) -> None:
         self.clients = clients
-        self.poller = SLOPoller(clients, engines)
+        self.poller = SLOPoller(clients)
         self.seen = SLOReadings()
         self.refresh_s = refresh or max(SLO_REFRESH, clients.context.refresh)
         self.loop = PollLoop(self._poll_once, self.refresh_s, name="slo")

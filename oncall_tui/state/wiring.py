@@ -12,6 +12,7 @@ from oncall_tui.api.http import ClientOptions
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.config import ConfigError, Context, query_backends
 from oncall_tui.config.credentials import CredentialError, auth_header, resolve_secret
+from oncall_tui.state.engines import EngineBook
 
 
 @dataclass
@@ -23,6 +24,11 @@ class Backend:
     query: PrometheusClient
     rules_source: PrometheusClient | None = None
     label: str = ""  # the context's owner label
+    # Which engine it is, probed once and shared by every store asking this backend.
+    engines: EngineBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engines = EngineBook(self.query, self.rules_source)
 
     @property
     def rules(self) -> PrometheusClient:
@@ -34,6 +40,11 @@ class Backend:
         if not self.owner:
             return self.query.url
         return f"{self.label}={self.owner} ({self.query.url})"
+
+    @property
+    def short(self) -> str:
+        """How a crowded line names it: `cluster=eu`, or "prometheus" for the only one."""
+        return f"{self.label}={self.owner}" if self.owner else "prometheus"
 
 
 @dataclass

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from oncall_tui.cli.checks import check_contexts
 from oncall_tui.config import Context
 from oncall_tui.config.schema import named
 from oncall_tui.demo.procs import http_get
@@ -26,7 +27,7 @@ from oncall_tui.state.slo import SLOPoller
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.wire import errors
 from tests.support.fault_proxy import FaultProxy
-from tests.support.victoria import VictoriaStack
+from tests.support.victoria import VictoriaStack, running
 
 DEADLINE = 40.0
 EU_RULES = """groups:
@@ -59,14 +60,8 @@ def eu() -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def us(eu: Stack) -> Iterator[VictoriaStack]:
-    try:
-        started = VictoriaStack(eu, label="us").start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
+    with running(eu, label="us") as started:
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture
@@ -176,6 +171,14 @@ def test_each_alerts_questions_reach_its_own_backend(
         assert not by_name["eu-avail"].errors and not by_name["us-avail"].errors
         assert any("/query" in r for r in asked(proxies["eu"], marks["eu"]))
         assert any("/query" in r for r in asked(proxies["us"], marks["us"]))
+        # The demo's recorded SLOs are in both clusters: two SLOs, each in its own backend,
+        # linked to its own cluster's alerts, never one key for both.
+        found = {(r.spec.name, r.spec.backend): r.spec for r in snapshot.reports}
+        for owner in ("eu", "us"):
+            spec = found[("availability", owner)]
+            assert spec.discovered and spec.where == f"cluster={owner}"
+            assert spec.labels.get("cluster") == owner
+        assert len({r.spec.key for r in snapshot.reports}) == len(snapshot.reports)
         await clients.aclose()
 
     asyncio.run(run())
@@ -208,5 +211,46 @@ def test_one_backend_down_leaves_the_board_and_the_others_views(
         by_name = {r.spec.name: r for r in slo.reports}
         assert not by_name["eu-avail"].errors and by_name["us-avail"].errors
         await clients.aclose()
+
+    asyncio.run(run())
+
+
+def test_check_config_describes_every_backend(
+    eu: Stack, us: VictoriaStack, proxies: dict[str, FaultProxy]
+) -> None:
+    lines, ok = asyncio.run(check_contexts([build_clients(context(eu, proxies))]))
+    text = "\n".join(lines)
+    assert ok, text
+    eu_line = next(ln for ln in lines if "prometheus   cluster=eu" in ln)
+    us_line = next(ln for ln in lines if "prometheus   cluster=us" in ln)
+    assert "Prometheus, version 2." in eu_line, text
+    assert "VictoriaMetrics + vmalert" in us_line, text
+    assert any("rules" in ln and "cluster=us" in ln and "vmalert" in ln for ln in lines), text
+    # What works is told per backend: both say it, each under its own line.
+    assert text.count("pending alerts: works") == 2, text
+
+
+def test_a_backend_that_cannot_tell_pending_alerts_is_named(
+    eu: Stack, us: VictoriaStack, proxies: dict[str, FaultProxy]
+) -> None:
+    """`us` without its rules_url: VictoriaMetrics' placeholder rules API. Its silence must
+    read "cannot tell" under its name, while `eu`'s pending alerts stay on the board."""
+    alert_of(eu, "eu")
+    spec = context(eu, proxies)
+    second = spec.backends[1].model_copy(update={"rules_url": None})
+    clients = build_clients(spec.model_copy(update={"backends": [spec.backends[0], second]}))
+
+    async def run() -> None:
+        try:
+            snapshot = await Poller(clients).poll(rules=True)
+        finally:
+            await clients.aclose()
+        assert snapshot.ok, snapshot.errors
+        assert snapshot.pending_unknown.startswith("cluster=us: VictoriaMetrics cannot tell")
+        assert "cluster=eu" not in snapshot.pending_unknown
+        pending = {(a.labels["alertname"], a.labels["cluster"]) for a in snapshot.pending or ()}
+        assert ("EuSlowBurn", "eu") in pending
+        # Not whole: neither the ledger's list of active alerts nor its rules.
+        assert snapshot.prometheus_active is None and snapshot.rules is None
 
     asyncio.run(run())

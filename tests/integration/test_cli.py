@@ -135,6 +135,19 @@ def test_demo_check_starts_probes_and_stops_the_stack() -> None:
     assert not Path(workdir).exists(), "the demo removes its work dir when it stops"
 
 
+def test_demo_check_with_two_clusters_probes_each_backend() -> None:
+    done = run("demo", "--check", "--clusters", "2", timeout=90)
+    assert done.returncode == 0, done.stderr
+    for cluster in ("a", "b"):
+        assert f"ok     prometheus   cluster={cluster}" in done.stdout, done.stdout
+        assert f"Cluster {cluster}:" in done.stderr
+    assert done.stdout.count("pending alerts: works") == 2, done.stdout
+    workdir = next(
+        line.split()[-1] for line in done.stderr.splitlines() if line.startswith("Work dir:")
+    )
+    assert not Path(workdir).exists(), "the demo removes its work dir when it stops"
+
+
 def test_ctrl_c_in_the_demo_quits_and_stops_every_server(tmp_path: Path) -> None:
     """The README's promise, in a real terminal: Ctrl+C leaves the app (no "Press ctrl+q"
     toast), the demo stops its servers, their ports are free and the work dir is gone."""

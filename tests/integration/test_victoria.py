@@ -28,7 +28,7 @@ from oncall_tui.state.alerts import Poller
 from oncall_tui.state.lookups import CannotTell, Lookups
 from oncall_tui.state.slo import SLOPoller
 from oncall_tui.state.wiring import build_clients
-from tests.support.victoria import VictoriaStack
+from tests.support.victoria import VictoriaStack, running
 
 T = TypeVar("T")
 DEADLINE = 40.0
@@ -46,27 +46,15 @@ def own_stack() -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def vm(own_stack: Stack) -> Iterator[VictoriaStack]:
-    try:
-        started = VictoriaStack(own_stack, label="vm").start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
+    with running(own_stack, label="vm") as started:
         yield started
-    finally:
-        started.stop()
 
 
 @pytest.fixture(scope="module")
 def vm_bare(own_stack: Stack) -> Iterator[VictoriaStack]:
     """vmalert without -remoteWrite.url: no ALERTS_FOR_STATE, no recorded SLO series."""
-    try:
-        started = VictoriaStack(own_stack, label="vm-bare", remote_write=False).start()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
+    with running(own_stack, label="vm-bare", remote_write=False) as started:
         yield started
-    finally:
-        started.stop()
 
 
 def context(stack: Stack, url: str, rules_url: str | None = None, name: str = "vm") -> Context:

@@ -9,6 +9,7 @@
   those exist there (what history must then say) and the recording rules are left out
   (vmalert 1.79 refuses to start with them and no -remoteWrite.url).
 Processes are stopped by PID. Missing binaries FAIL the test with the install command.
+`running(...)` is the fixtures' one way to have it: started, yielded, stopped.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+
+import pytest
 
 from oncall_tui.demo.procs import http_get, pdeathsig_preexec, reserve_port, stop_child
 from oncall_tui.demo.stack import Stack
@@ -128,3 +133,17 @@ class VictoriaStack:
             stop_child(popen, 5.0)
         self.procs.clear()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextmanager
+def running(stack: Stack, *, label: str, remote_write: bool = True) -> Iterator[VictoriaStack]:
+    """VictoriaMetrics and vmalert for a test module's fixture, stopped afterwards; a
+    missing package or a start that fails FAILS the test (never a skip) with the reason."""
+    try:
+        started = VictoriaStack(stack, label=label, remote_write=remote_write).start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield started
+    finally:
+        started.stop()

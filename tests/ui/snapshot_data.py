@@ -138,7 +138,7 @@ def slo_snapshot(ctx: Context) -> SLOSnapshot:
     figures = {(f["service"], f["name"]): f for f in recorded("slo")}
     reports = []
     for spec in specs:
-        found = figures[spec.key]
+        found = figures[(spec.service, spec.name)]
         reports.append(
             SLOReport(
                 spec=spec,

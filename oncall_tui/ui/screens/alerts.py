@@ -71,7 +71,7 @@ class AlertsScreen(Screen[None]):
         self.store = state.alerts
         self.clients = state.clients
         self.writer = writer or SilenceActions(state.clients, SilenceDefaults(), None)
-        self.model = BoardModel()
+        self.model = BoardModel(owner_label=state.clients.owner_label)
         self.bell_on_critical = bell_on_critical
         self.filter_error = ""
         self._unsubscribe: Callable[[], None] | None = None
@@ -184,7 +184,6 @@ class AlertsScreen(Screen[None]):
             self.update_status()
 
     def update_status(self) -> None:
-        engine = self.store.engine
         self.query_one(IncompleteBanner).show(self.ledger.concerns())
         self.board.set_empty(self._empty_text())
         self.query_one(StatusBar).show(
@@ -195,8 +194,8 @@ class AlertsScreen(Screen[None]):
                 last_good=self.last_good,
                 last_error=self.last_error,
                 paused=self.paused,
-                engine=engine.name if engine is not None else "",
-                engine_limited=engine is not None and bool(engine.missing()),
+                backends=self.store.backends(),
+                owner_label=self.clients.owner_label,
                 warnings=[
                     *([self._paging_said] if self._paging_said else []),
                     *self.clients.warnings,

@@ -25,6 +25,7 @@ from oncall_tui.domain.alert_facts import Rules, label_matchers, matching_rules
 from oncall_tui.domain.alert_history import History
 from oncall_tui.domain.board import STATES, BoardAlert, BoardModel
 from oncall_tui.domain.routing import Where
+from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.severity import COLOURED
 from oncall_tui.domain.slo import SLOReport
 from oncall_tui.state.context import ContextState
@@ -104,9 +105,14 @@ class AlertDetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
+        owner = self.lookups.owner_of(self.alert.labels)
         with VerticalScroll(id="detail-body"):
             for key, title in SECTIONS:
-                yield Static(Text(title), classes="detail-heading")
+                if owner and key == "rule":
+                    title = f"Rule (from {owner}'s backend)"
+                elif owner and key == "history":
+                    title = f"History (from {owner}'s ALERTS)"
+                yield Static(Text(one_line(title, 120)), classes="detail-heading")
                 yield Static(id=f"detail-{key}", classes="detail-section")
         yield Footer()
 

@@ -288,6 +288,11 @@ class BoardView(ScrollView, can_focus=True):
             value = alert.labels.get(sort_label)
             shown = f"{sort_label}={value}" if value is not None else f"no {sort_label}"
             text.append(one_line(shown, 60) + "  ", self._style("board--sort"))
+        owner = self.model.owner_label
+        if owner and owner != sort_label and owner not in line.group.varying:
+            value = alert.labels.get(owner)
+            shown = f"{owner}={value}" if value is not None else f"no {owner}"
+            text.append(one_line(shown, 60) + "  ", self._style("board--sort"))
         differing = " ".join(
             f"{k}={alert.labels.get(k, '')}" for k in line.group.varying if k != sort_label
         )

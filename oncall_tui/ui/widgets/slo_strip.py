@@ -19,7 +19,7 @@ from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.slo import NO_DATA
 from oncall_tui.state.slo import SLOReadings, SLOStore
 from oncall_tui.ui.messages import StoreChanged, follow
-from oncall_tui.ui.widgets.slo_summary import brief
+from oncall_tui.ui.widgets.slo_summary import brief, short_name
 from oncall_tui.ui.widgets.styles import component_style
 
 ROLES = ("page", "ticket", "ok", "nodata", "muted", "error", "bad", "label")
@@ -95,7 +95,7 @@ class SLOStrip(Static):
         if fine and (not trouble or not compact):
             text.append(f"  ✓ {fine} within budget", self._style("ok"))
         for report in missing:
-            name = one_line(report.spec.name, 30) or "(unnamed)"
+            name = short_name(report.spec)
             text.append(f"  {name}: no data", self._style("nodata"))
             if report.errors and not compact:
                 text.append(f" ({one_line(report.errors[0], 60)})", self._style("nodata"))

@@ -12,7 +12,16 @@ from rich.style import Style
 from rich.text import Text
 
 from oncall_tui.domain.sanitize import one_line
-from oncall_tui.domain.slo import NO_DATA, OK, PAGE, TICKET, WINDOWS, SLOReport, parse_duration
+from oncall_tui.domain.slo import (
+    NO_DATA,
+    OK,
+    PAGE,
+    TICKET,
+    WINDOWS,
+    SLOReport,
+    SLOSpec,
+    parse_duration,
+)
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.ui.widgets.budget_chart import budget_chart, gauge
 
@@ -57,8 +66,14 @@ def exhaustion(seconds: float | None) -> str:
 def title(report: SLOReport) -> str:
     spec = report.spec
     name = one_line(spec.name, 60) or "(unnamed)"
-    service = one_line(spec.service, 40)
-    return f"{name} · {service}" if service else name
+    parts = [name, one_line(spec.service, 40), one_line(spec.where, 40)]
+    return " · ".join(p for p in parts if p)
+
+
+def short_name(spec: SLOSpec) -> str:
+    """The name alone, with its backend's value where there are several: `availability (b)`."""
+    name = one_line(spec.name, 30) or "(unnamed)"
+    return f"{name} ({one_line(spec.backend, 20)})" if spec.backend else name
 
 
 def source(report: SLOReport) -> str:
@@ -119,7 +134,7 @@ def brief(report: SLOReport, style: Styler, compact: int = 0) -> Text:
     and the burn, 2 also the word "left": narrow terminals keep every SLO in view."""
     role = style(state_role(report.state))
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(title(report) if not compact else one_line(report.spec.name, 30) or "(unnamed)")
+    text.append(title(report) if not compact else short_name(report.spec))
     text.append(f" {report.state.upper()}", role + Style(bold=True))
     text.append(f" {pct(report.remaining_pct)}{'' if compact > 1 else ' left'}", role)
     known = [(w, b) for w, b in report.burns.items() if b is not None]
