@@ -23,14 +23,14 @@ log = logging.getLogger(__name__)
 
 
 class Dialog(ModalScreen[ResultT]):
-    _closed = False
+    _closing_once = False
 
     def dismiss(self, result: ResultT | None = None) -> AwaitComplete:
-        if self._closed or self not in self.app.screen_stack:
+        if self._closing_once or self not in self.app.screen_stack:
             log.info("ignored a late close of %s", type(self).__name__)
             done: AwaitComplete = AwaitComplete.nothing()  # type: ignore[no-untyped-call]
             return done
-        self._closed = True
+        self._closing_once = True
         if not self.is_active:
             self.pop_until_active()
         return super().dismiss(result)
