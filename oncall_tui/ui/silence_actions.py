@@ -28,7 +28,6 @@ from oncall_tui.domain.timespec import local_zone, parse_duration
 from oncall_tui.state import silences as silencing
 from oncall_tui.state.clock import server_now
 from oncall_tui.state.wiring import Clients
-from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.wire.alertmanager import Silence
 
 # Called after a write with what the servers did (None when nothing was written).
@@ -104,6 +103,9 @@ class SilenceActions:
                 screen.notify(report.summary(), title=f"{title}: saved")
                 self._recorded(SILENCE, report)
                 on_saved(report)
+
+        # Imported when first opened: the board's first frame does not wait for the form.
+        from oncall_tui.ui.dialogs.silence_form import SilenceForm
 
         screen.app.push_screen(
             SilenceForm(
