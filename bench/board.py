@@ -18,7 +18,9 @@ A benchmark prints figures and asserts nothing. Loopback only; every process it 
 stopped by PID (the stack by `Stack`, the app and amtool here). The package's bytecode is
 compiled first, as an installed wheel's is. About 4 minutes; `--quick` (`make bench`) about
 1.5 minutes, with fewer runs and shorter windows scaled to a minute (and said so).
-Run: .venv/bin/python bench/board.py [--quick]
+`--scale` adds issue 18's second point (bench/scale.py: 50,000 alerts, 5 clusters x 2 peers),
+about 2.5 minutes more on a loaded 2-core machine.
+Run: .venv/bin/python bench/board.py [--quick] [--scale]
 """
 
 from __future__ import annotations
@@ -67,10 +69,11 @@ class Plan:
     key_window: float
     inproc_quiet: int
     inproc_changed: int
+    scale_rounds: int  # with --scale: rounds of amtool (five clusters) and the app
 
 
-FULL = Plan("full", 5, 3, 60.0, 8, 4, 30.0, 8, 8)
-QUICK = Plan("quick", 3, 1, 20.0, 3, 2, 10.0, 3, 3)
+FULL = Plan("full", 5, 3, 60.0, 8, 4, 30.0, 8, 8, 3)
+QUICK = Plan("quick", 3, 1, 20.0, 3, 2, 10.0, 3, 3, 1)
 IDLE_REFRESH = 10.0  # the poll interval of the idle figures (issue 18: "at a 10 s poll")
 
 
@@ -406,6 +409,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--refresh", type=float, default=2.0, help="the app's poll interval")
     parser.add_argument("--peers", type=int, default=1, help="Alertmanager HA peers (1 or 2)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures here")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="then 50,000 alerts across 5 clusters of 2 peers (bench/scale.py)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     exit_on_termination_signals()
@@ -434,6 +442,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
         finally:
             poster.close()
+    if args.scale:
+        from bench.scale import scale_phase
+
+        res.figures["scale"] = scale_phase(plan.scale_rounds, plan.key_window, log, app_env())
     if args.peers > 1:
         res.notes.append(
             f"{args.peers} HA peers, each holding the same 10,000 alerts; amtool queries one peer"

@@ -221,6 +221,10 @@ def report(res: Results, plan: Plan, refresh: float, idle_refresh: float) -> Non
     idle_rows(t, f, idle_refresh)
     memory_rows(t, f)
     inproc_rows(t, f)
+    if "scale" in f:
+        from bench.scale import scale_rows
+
+        scale_rows(t, f["scale"])
     size, secs, groups, count = f["groups_body"]
     print()
     print(
