@@ -34,6 +34,8 @@ from oncall_tui.ui.widgets.field import Field
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
 from oncall_tui.ui.widgets.status import StatusBar, status_text
 
+SETTLE_AFTER = 2.0  # seconds after the first board is drawn
+
 
 class AlertsScreen(Screen[None]):
     BINDINGS = [
@@ -162,7 +164,9 @@ class AlertsScreen(Screen[None]):
         self.update_status()
         if not self._settled and self.model.groups:
             self._settled = True
-            self.call_after_refresh(_settle_memory)
+            # Not at once: the full collection holds the GIL for 50 ms, and the frame with
+            # the first alerts was still waiting to be written to the terminal.
+            self.set_timer(SETTLE_AFTER, _settle_memory)
         if self.bell_on_critical and self._new_critical():
             self.app.bell()
 
