@@ -145,6 +145,11 @@ class AlertsScreen(Screen[None]):
             self._unsubscribe()
         if self._unfollow_health is not None:
             self._unfollow_health()
+        if self._settled:
+            # This screen's widgets and board were frozen with the rest, and widgets hold
+            # cycles (parent and children): back under the collector, or a context switch
+            # would keep the old board for ever.
+            gc.unfreeze()
 
     def on_resize(self) -> None:
         self.query_one("#titles", Static).update(column_titles(self.size.width))
