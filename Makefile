@@ -36,8 +36,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The board benchmark's quick mode (about 1.5 minutes): every figure of issue 18 side by side.
 bench: venv
-	$(PY) bench/decode.py
+	$(PY) bench/board.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,27 +1,32 @@
 """The alert board against a real Alertmanager holding 10,000 alerts, side by side with amtool.
 
 Starts its own Alertmanager (the demo stack, no Prometheus), posts 10,000 alerts in 500 groups,
-then measures the real program in a 120x35 pseudo-terminal (TERM=xterm-256color):
+then measures the real program in a 120x35 pseudo-terminal (TERM=xterm-256color) and prints
+every figure of issue 18's first and third points next to its target, met or not:
 
-- start to alerts on screen (a known alert name in the terminal output) vs `amtool alert
-  query` on the same Alertmanager until it has printed every alert;
-- bytes written to the terminal per idle minute and per refresh (nothing changed, 1% changed);
-- idle CPU (utime+stime from /proc) and peak RSS (VmHWM);
-- key-press-to-screen latency (j/k, until the repainted cursor row arrives), p50/p95/max,
-  also for the presses made while a refresh of 10,000 alerts was in flight;
-
-and, headless in a second process (`bench/inproc.py`, `App.run_test`), the main-thread time per
-refresh and the longest stall of the event loop during one.
+- start to alerts on screen against `amtool alert query` printing them all, in alternated
+  runs (median of 5; the ratio against the 0.7x target), first frame, peak RSS (VmHWM);
+- where start-up goes (bench/startup.py, bench/trace_start.py): interpreter, imports, first
+  request, decode, board build, first paint, and `-X importtime` of the first screen's modules;
+- idle at a 10 s poll: CPU (utime+stime from /proc) and bytes written per minute;
+- key-press-to-screen latency (j/k, until the repainted cursor row arrives), p95/max, also
+  for the presses made while a refresh of 10,000 alerts (1% changed) was in flight;
+- bytes per refresh with 1% changed, and, headless in a second process (`bench/inproc.py`),
+  the main-thread time per refresh and the longest stall of the event loop during one.
 
 A benchmark prints figures and asserts nothing. Loopback only; every process it starts is
-stopped by PID (the stack by `Stack`, the app and amtool here). About 4-5 minutes; `--quick`
-about 1 minute, with shorter windows scaled to a minute (and said so).
-Run: .venv/bin/python bench/board.py [--quick]
+stopped by PID (the stack by `Stack`, the app and amtool here). The package's bytecode is
+compiled first, as an installed wheel's is. About 4 minutes; `--quick` (`make bench`) about
+1.5 minutes, with fewer runs and shorter windows scaled to a minute (and said so).
+`--scale` adds issue 18's second point (bench/scale.py: 50,000 alerts, 5 clusters x 2 peers),
+about 2.5 minutes more on a loaded 2-core machine.
+Run: .venv/bin/python bench/board.py [--quick] [--scale]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -41,47 +46,41 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import startup  # noqa: E402
 from bench.am_load import CANARY, AlertSet, Key, Poster, groups_body  # noqa: E402
-from bench.pty_app import CLK_TCK, PtyApp, run_counted  # noqa: E402
+from bench.pty_app import CLK_TCK, PtyApp  # noqa: E402
+from bench.report import BUSY_TAIL, report  # noqa: E402
 from bench.tap import Tap  # noqa: E402
 from oncall_tui.demo.procs import exit_on_termination_signals, pdeathsig_preexec  # noqa: E402
 from oncall_tui.demo.stack import Stack, StackOptions  # noqa: E402
 
-COLS, ROWS = 120, 35
-BOARD_TOP = 3  # screen row of the board's first line: status line, column titles, board
-BUSY_TAIL = 0.5  # a press up to this long after a poll's response counts as "during refresh"
+COLS, ROWS = startup.COLS, startup.ROWS
 SETTLE = 0.8  # after a poll's response, time for the app to apply and draw it
 
 
 @dataclass(frozen=True)
 class Plan:
     name: str
-    amtool_runs: int
-    start_runs: int
-    idle_window: float
+    start_runs: int  # rounds of amtool and the app, alternated
+    trace_runs: int  # traced starts for the breakdown
+    idle_window: float  # seconds, at IDLE_REFRESH
     change_rounds: int
     screen_rounds: int
     key_window: float
     inproc_quiet: int
     inproc_changed: int
+    scale_rounds: int  # with --scale: rounds of amtool (five clusters) and the app
 
 
-FULL = Plan("full", 5, 5, 60.0, 8, 4, 30.0, 8, 8)
-QUICK = Plan("quick", 1, 1, 15.0, 3, 2, 10.0, 3, 3)
+FULL = Plan("full", 5, 3, 60.0, 8, 4, 30.0, 8, 8, 3)
+QUICK = Plan("quick", 3, 1, 20.0, 3, 2, 10.0, 3, 3, 1)
+IDLE_REFRESH = 10.0  # the poll interval of the idle figures (issue 18: "at a 10 s poll")
 
 
 @dataclass
 class Results:
     figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (nearest rank), or nan for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def proc_cpu(pid: int) -> float:
@@ -131,11 +130,19 @@ def app_argv(urls: Sequence[str], refresh: float) -> list[str]:
 
 
 def app_env() -> dict[str, str]:
-    """The user's environment minus anything that would make the app read a config file."""
+    """The user's environment minus anything that would make the app read a config file
+    (or write incidents where the user keeps theirs)."""
     env = dict(os.environ)
     env.pop("ONCALL_TUI_CONFIG", None)
     env["XDG_CONFIG_HOME"] = str(Path("/nonexistent-oncall-tui-bench"))
+    env["XDG_DATA_HOME"] = str(Path("/nonexistent-oncall-tui-bench"))
     return env
+
+
+def compile_package() -> None:
+    """Bytecode for the package, as pip writes it for an installed wheel: with
+    PYTHONDONTWRITEBYTECODE set and no cache, every start compiled 20,000 lines (0.3 s)."""
+    compileall.compile_dir(str(ROOT / "oncall_tui"), quiet=1)
 
 
 # -- the phases --------------------------------------------------------------------------------
@@ -171,7 +178,7 @@ def machine() -> list[str]:
 def load(stack: Stack, alerts: AlertSet, poster: Poster, res: Results) -> None:
     took = poster.post(alerts.all())
     log(f"posted {alerts.total} alerts in {took:.1f} s; waiting until all are active")
-    stack.wait_for_firing(timeout=180, min_alerts=alerts.total)
+    stack.wait_for_firing(timeout=180, min_alerts=alerts.shown)
     body, secs = groups_body(stack.alertmanager_urls[0])
     groups = json.loads(body)
     count = sum(len(g["alerts"]) for g in groups)
@@ -182,55 +189,66 @@ def load(stack: Stack, alerts: AlertSet, poster: Poster, res: Results) -> None:
     )
 
 
-def amtool_phase(url: str, plan: Plan, res: Results) -> None:
-    amtool = shutil.which("amtool")
-    if amtool is None:
+def start_phase(urls: Sequence[str], total: int, plan: Plan, res: Results) -> None:
+    """amtool and the app in alternated rounds, then the traced starts and the imports."""
+    apps, tools = startup.race(app_argv(urls, 2.0), app_env(), urls[0], total, plan.start_runs)
+    res.figures["starts"], res.figures["amtool"] = apps, tools
+    res.figures["board_top"] = apps[0]["board_top"]
+    if not tools:
         res.notes.append("amtool not found: no amtool column")
-        return
-    runs = [
-        run_counted([amtool, "alert", "query", f"--alertmanager.url={url}"])
-        for _ in range(plan.amtool_runs)
-    ]
-    extended = run_counted(
-        [amtool, "alert", "query", "-o", "extended", f"--alertmanager.url={url}"]
-    )
-    res.figures["amtool"] = runs
-    res.figures["amtool_extended"] = extended
-    walls = ", ".join(f"{r['wall'] * 1000:.0f}" for r in runs)
-    log(
-        f"amtool alert query: {walls} ms wall, {runs[0]['lines']} lines, "
-        f"{runs[0]['bytes'] / 1e6:.2f} MB; -o extended {extended['wall'] * 1000:.0f} ms"
-    )
-
-
-def start_phase(urls: Sequence[str], refresh: float, total: int, plan: Plan, res: Results) -> None:
-    starts = []
-    for _ in range(plan.start_runs):
-        app = PtyApp(app_argv(urls, refresh), cols=COLS, rows=ROWS, env=app_env(), cwd=str(ROOT))
-        try:
-            frame = app.wait_for(b"loading", timeout=60)
-            first = app.wait_for(CANARY.encode(), timeout=60)
-            counted = app.wait_for(f"{total} alerts".encode(), timeout=60)
-            app.quiet_for(0.3, 5)
-            starts.append(
-                {
-                    "frame": frame,
-                    "first": first,
-                    "counted": counted,
-                    "bytes": app.size,
-                    "hwm_kb": app.status_kb("VmHWM"),
-                }
-            )
-        finally:
-            app.close()
-    res.figures["starts"] = starts
     log(
         "start to alerts on screen: "
-        + ", ".join(f"{s['first'] * 1000:.0f}" for s in starts)
-        + " ms "
-        f"(first frame {starts[0]['frame'] * 1000:.0f} ms, "
-        f"first screen {starts[0]['bytes'] / 1e3:.1f} KB)"
+        + ", ".join(f"{s['first'] * 1000:.0f}" for s in apps)
+        + " ms; amtool: "
+        + ", ".join(f"{r['wall'] * 1000:.0f}" for r in tools)
+        + " ms"
     )
+    res.figures["breakdown"] = startup.breakdown(
+        app_argv(urls, 2.0), app_env(), total, plan.trace_runs
+    )
+    res.figures["imports"] = startup.imports()
+    res.figures["interpreter"] = startup.interpreter()
+    log("start-up breakdown and import times taken")
+
+
+def idle_phase(stack: Stack, total: int, plan: Plan, res: Results) -> None:
+    """The app at a 10 s poll with nothing changing: CPU and bytes written."""
+    urls = stack.alertmanager_urls
+    am_pid = stack.pids["alertmanager-0"]
+    tap = Tap(urls[0])
+    app = PtyApp(
+        app_argv([tap.url, *urls[1:]], IDLE_REFRESH),
+        cols=COLS,
+        rows=ROWS,
+        env=app_env(),
+        cwd=str(ROOT),
+    )
+    try:
+        app.wait_for(f"{total} alerts".encode(), timeout=60)
+        tap.wait_completed(1, timeout=60)
+        app.quiet_for(1.0, 10)
+        log(f"idle window: {plan.idle_window:.0f} s, polling every {IDLE_REFRESH:g} s")
+        p0, c0, a0, t0 = tap.completed(), app.cpu_seconds(), proc_cpu(am_pid), time.monotonic()
+        time.sleep(plan.idle_window)
+        p1, c1, a1, t1 = tap.completed(), app.cpu_seconds(), proc_cpu(am_pid), time.monotonic()
+        polls = [e for e in tap.polls() if e.done is not None]
+        res.figures["idle"] = {
+            "window": t1 - t0,
+            "bytes": app.bytes_between(t0, t1),
+            "polls": p1 - p0,
+            "cpu": c1 - c0,
+            "am_cpu": a1 - a0,
+            "poll_wall": [e.done - e.sent for e in polls[1:] if e.done is not None],
+            "poll_bytes": statistics.median(e.size for e in polls),
+        }
+        idle = res.figures["idle"]
+        log(
+            f"idle: {idle['bytes']} bytes in {idle['window']:.1f} s over {p1 - p0} polls; "
+            f"app CPU {idle['cpu'] / idle['window'] * 100:.2f}% of a core"
+        )
+    finally:
+        app.close()
+        tap.close()
 
 
 class Churn(threading.Thread):
@@ -261,9 +279,8 @@ class Churn(threading.Thread):
 def session_phase(
     stack: Stack, alerts: AlertSet, poster: Poster, refresh: float, plan: Plan, res: Results
 ) -> None:
-    """One run of the app behind the tap: idle, 1% changed, on-screen changes, keys."""
+    """One run of the app behind the tap: refreshes with 1% changed, then keys during them."""
     urls = stack.alertmanager_urls
-    am_pid = stack.pids["alertmanager-0"]
     tap = Tap(urls[0])
     rng = random.Random(20240601)
     app = PtyApp(
@@ -271,35 +288,11 @@ def session_phase(
     )
     try:
         app.wait_for(CANARY.encode(), timeout=60)
-        app.wait_for(f"{alerts.total} alerts".encode(), timeout=60)
+        app.wait_for(f"{alerts.shown} alerts".encode(), timeout=60)
         tap.wait_completed(2, timeout=60)
         app.quiet_for(0.5, 10)
         res.figures["rss_loaded_kb"] = app.status_kb("VmRSS")
 
-        # -- idle: nothing changes in Alertmanager ------------------------------------------------
-        log(f"idle window: {plan.idle_window:.0f} s, polling every {refresh:g} s")
-        p0, c0, a0, t0 = tap.completed(), app.cpu_seconds(), proc_cpu(am_pid), time.monotonic()
-        time.sleep(plan.idle_window)
-        p1, c1, a1, t1 = tap.completed(), app.cpu_seconds(), proc_cpu(am_pid), time.monotonic()
-        idle_bytes = app.bytes_between(t0, t1)
-        window = t1 - t0
-        polls = tap.polls()
-        server = [e.done - e.sent for e in polls[1:] if e.done is not None]
-        res.figures["idle"] = {
-            "window": window,
-            "bytes": idle_bytes,
-            "polls": p1 - p0,
-            "cpu": c1 - c0,
-            "am_cpu": a1 - a0,
-            "poll_wall": server,
-            "poll_bytes": statistics.median(e.size for e in polls if e.done is not None),
-        }
-        log(
-            f"idle: {idle_bytes} bytes in {window:.1f} s over {p1 - p0} polls; app CPU "
-            f"{(c1 - c0) / window * 100:.1f}% of a core, Alertmanager {(a1 - a0) / window * 100:.1f}%"
-        )
-
-        # -- refreshes that bring changes ---------------------------------------------------------
         def rounds(pick: Callable[[], list[Key]], count: int) -> list[dict[str, float]]:
             out = []
             last = tap.wait_completed(tap.completed(), timeout=30)
@@ -333,7 +326,8 @@ def session_phase(
         # -- keys while refreshes of 10,000 alerts (1% changed, off screen) go on ----------------
         churn = Churn(tap, Poster(urls), lambda: alerts.off_screen(rng), alerts)
         churn.start()
-        expect = {b"j": f"\x1b[{BOARD_TOP + 1};1H".encode(), b"k": f"\x1b[{BOARD_TOP};1H".encode()}
+        top = res.figures.get("board_top", 3)
+        expect = {b"j": f"\x1b[{top + 1};1H".encode(), b"k": f"\x1b[{top};1H".encode()}
         samples: list[tuple[float, bool]] = []
         keys_rng = random.Random(7)
         polls_before = tap.completed()
@@ -352,7 +346,6 @@ def session_phase(
         res.figures["key_churn_posts"] = churn.posts
         res.figures["hwm_kb"] = app.status_kb("VmHWM")
         res.figures["rss_end_kb"] = app.status_kb("VmRSS")
-        res.figures["session_cpu"] = app.cpu_seconds()
         busy = [s for s, b in samples if b]
         log(
             f"keys: {len(samples)} presses, {len(busy)} during a refresh, over "
@@ -410,220 +403,21 @@ def inproc_phase(
     )
 
 
-# -- the report --------------------------------------------------------------------------------
-
-
-def report(res: Results, plan: Plan, refresh: float, total: int) -> None:
-    f = res.figures
-    rows: list[tuple[str, str, str, str, str]] = []
-
-    def row(
-        name: str, ours: str, amtool: str = "", target: str = "", met: bool | None = None
-    ) -> None:
-        rows.append(
-            (name, ours, amtool, target, "" if met is None else ("met" if met else "NOT MET"))
-        )
-
-    amtool = f.get("amtool") or []
-    am_wall = statistics.median(r["wall"] for r in amtool) if amtool else float("nan")
-    starts = f["starts"]
-    first = statistics.median(s["first"] for s in starts)
-    counted = statistics.median(s["counted"] for s in starts)
-    spread = (
-        ""
-        if len(starts) < 2
-        else (
-            f" ({min(s['first'] for s in starts) * 1000:.0f}-{max(s['first'] for s in starts) * 1000:.0f})"
-        )
-    )
-    am_spread = (
-        ""
-        if len(amtool) < 2
-        else (
-            f" ({min(r['wall'] for r in amtool) * 1000:.0f}-{max(r['wall'] for r in amtool) * 1000:.0f})"
-        )
-    )
-    row(
-        "start -> alerts on screen, ms (median)",
-        f"{first * 1000:.0f}{spread}",
-        f"{am_wall * 1000:.0f}{am_spread}",
-        "< amtool",
-        first < am_wall,
-    )
-    row(
-        "start -> all 10,000 counted (status line), ms",
-        f"{counted * 1000:.0f}",
-        f"{am_wall * 1000:.0f}",
-    )
-    row(
-        "start -> first frame ('loading'), ms",
-        f"{starts[0]['frame'] * 1000:.0f}",
-        f"{amtool[0]['first_byte'] * 1000:.0f} (1st byte)" if amtool else "",
-    )
-    if "amtool_extended" in f:
-        row("amtool -o extended, wall ms", "", f"{f['amtool_extended']['wall'] * 1000:.0f}")
-
-    inproc = f.get("inproc") or []
-    for kind in ("cold", "quiet", "changed"):
-        recs = [r for r in inproc if r["kind"] == kind]
-        if not recs:
-            continue
-        cpu = [r["cpu_ms"] for r in recs]
-        blocked = [r["blocked_ms"] for r in recs]
-        stall = [r["stall_ms"] for r in recs]
-        apply = [r["apply_ms"] for r in recs]
-        label = {
-            "cold": "first poll (all new)",
-            "quiet": "refresh, nothing changed",
-            "changed": "refresh, 1% changed",
-        }[kind]
-        row(f"main-thread CPU per {label}, ms", _med_max(cpu))
-        row("  event loop blocked (sum of stalls), ms", _med_max(blocked))
-        row("  longest single stall, ms", _med_max(stall))
-        row("  AlertsScreen.apply, ms", _med_max(apply))
-        gen2 = [r for r in recs if r.get("gc_gen2")]
-        row(
-            "  full GC (gen 2) pauses: refreshes with one / longest ms",
-            f"{len(gen2)} of {len(recs)} / {max((r['gc_max_ms'] for r in recs), default=0):.1f}",
-        )
-    if amtool:
-        row(
-            "CPU ms: app per refresh (1% chg) / amtool per run",
-            _med_max([r["cpu"] * 1000 for r in f.get("changed", [])]),
-            f"{statistics.median(r['cpu'] for r in amtool) * 1000:.0f}",
-        )
-
-    keys = f["keys"]
-    all_lat = [lat * 1000 for lat, _ in keys]
-    busy_lat = [lat * 1000 for lat, b in keys if b]
-    lost = sum(1 for v in all_lat if v == float("inf"))
-    for label, values in (("all presses", all_lat), ("presses during a refresh", busy_lat)):
-        p50, p95, top = pct(values, 50), pct(values, 95), max(values, default=float("nan"))
-        row(f"key -> screen, {label} (n={len(values)}), p50 ms", f"{p50:.1f}")
-        row("  p95 ms", f"{p95:.1f}", "", "< 20", p95 < 20)
-        row("  max ms", f"{top:.1f}", "", "< 100", top < 100)
-        row(
-            "  presses over 20 ms / over 100 ms",
-            f"{sum(1 for v in values if v > 20)} / {sum(1 for v in values if v > 100)}",
-        )
-    if lost:
-        res.notes.append(f"{lost} key presses got no answer within 3 s (counted as infinite)")
-
-    idle = f["idle"]
-    per_min = idle["bytes"] * 60 / idle["window"]
-    scaled = (
-        "" if idle["window"] >= 59 else f" (x{60 / idle['window']:.1f} of {idle['window']:.0f} s)"
-    )
-    row("bytes to the terminal per idle minute", f"{per_min:.0f}{scaled}", "", "0", per_min == 0)
-    row(
-        "bytes per refresh, nothing changed",
-        f"{idle['bytes'] / max(1, idle['polls']):.0f} ({idle['polls']} polls)",
-    )
-    changed = [r["bytes"] for r in f["changed"]]
-    row(
-        "bytes per refresh, 1% changed (random alerts)",
-        _med_max(changed, "{:.0f}"),
-        "",
-        "< 2048",
-        max(changed) < 2048,
-    )
-    screen = [r["bytes"] for r in f["changed_screen"]]
-    row(
-        "bytes per refresh, 1% changed incl. all on screen",
-        _med_max(screen, "{:.0f}"),
-        "",
-        "(2048)",
-        None,
-    )
-    row(
-        f"idle CPU, % of one core (polling every {refresh:g} s)",
-        f"{idle['cpu'] / idle['window'] * 100:.1f}",
-        "",
-        "",
-        None,
-    )
-    row(
-        "  Alertmanager CPU meanwhile, % of one core",
-        f"{idle['am_cpu'] / idle['window'] * 100:.1f}",
-    )
-    row(
-        "  poll wall via tap (request->last byte), ms",
-        _med_max([w * 1000 for w in idle["poll_wall"]]),
-    )
-    hwm = max([f["hwm_kb"], *[s["hwm_kb"] for s in starts]]) * 1024 / 1e6
-    row(
-        "peak RSS (VmHWM), MB",
-        f"{hwm:.0f}",
-        f"{max(r['maxrss_kb'] for r in amtool) * 1024 / 1e6:.0f}" if amtool else "",
-        "< 150",
-        hwm < 150,
-    )
-    row(
-        "  RSS after load / at end, MB",
-        f"{f['rss_loaded_kb'] * 1024 / 1e6:.0f} / {f['rss_end_kb'] * 1024 / 1e6:.0f}",
-    )
-
-    size, secs, groups, count = f["groups_body"]
-    print()
-    print(
-        f"Alertmanager: {count} alerts in {groups} groups; /api/v2/alerts/groups "
-        f"{size / 1e6:.1f} MB in {secs * 1000:.0f} ms. Plan: {plan.name}; app --refresh "
-        f"{refresh:g}."
-    )
-    widths = [
-        max(len(r[i]) for r in [("figure", "oncall-tui", "amtool", "target", ""), *rows])
-        for i in range(5)
-    ]
-    header = ("figure", "oncall-tui", "amtool", "target", "")
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
-    print()
-    print("Notes:")
-    print(
-        f"- 'during a refresh': pressed between the poll's request and {BUSY_TAIL:g} s after "
-        "its response\n  (seen by a loopback relay in front of Alertmanager); each such "
-        "refresh had 1% of the\n  alerts changed off screen, so it decoded and rebuilt them."
-    )
-    print(
-        "- key latency: write 'j'/'k' to the pty, time until the repainted cursor row is read "
-        "back;\n  closed loop, 5-30 ms between an answer and the next press."
-    )
-    print(
-        "- Alertmanager shares the machine's CPUs with the app here (it burns about one core "
-        "for\n  ~0.3 s per poll) and the relay copies each 8 MB answer: key figures are "
-        "pessimistic."
-    )
-    print(
-        "- main-thread figures: headless run_test in a separate process; CPU is "
-        "time.thread_time\n  from poll start to the next composed frame (includes the 1 ms "
-        "probe's own wakeups)."
-    )
-    print(
-        "- MB = 10^6 bytes. Bytes per refresh count everything read from the pty from the "
-        "post\n  that changed the alerts to 0.8 s after the next poll's response."
-    )
-    for note in res.notes:
-        print(f"- {note}")
-
-
-def _med_max(values: Sequence[float], fmt: str = "{:.1f}") -> str:
-    if not values:
-        return "-"
-    return f"{fmt.format(statistics.median(values))} (max {fmt.format(max(values))})"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="about 1 minute, shorter windows")
+    parser.add_argument("--quick", action="store_true", help="about 1.5 minutes, fewer runs")
     parser.add_argument("--refresh", type=float, default=2.0, help="the app's poll interval")
     parser.add_argument("--peers", type=int, default=1, help="Alertmanager HA peers (1 or 2)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures here")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="then 50,000 alerts across 5 clusters of 2 peers (bench/scale.py)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     exit_on_termination_signals()
+    compile_package()
     began = time.monotonic()
     load_meter = MachineLoad()
     print("oncall-tui board benchmark: 10,000 alerts, real Alertmanager, real terminal")
@@ -637,8 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         poster = Poster(urls)
         try:
             load(stack, alerts, poster, res)
-            amtool_phase(urls[0], plan, res)
-            start_phase(urls, args.refresh, alerts.total, plan, res)
+            start_phase(urls, alerts.shown, plan, res)
+            idle_phase(stack, alerts.shown, plan, res)
             session_phase(stack, alerts, poster, args.refresh, plan, res)
             if args.peers == 1:
                 inproc_phase(urls[0], alerts, poster, args.refresh, plan, res)
@@ -648,6 +442,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
         finally:
             poster.close()
+    if args.scale:
+        from bench.scale import scale_phase
+
+        res.figures["scale"] = scale_phase(plan.scale_rounds, plan.key_window, log, app_env())
     if args.peers > 1:
         res.notes.append(
             f"{args.peers} HA peers, each holding the same 10,000 alerts; amtool queries one peer"
@@ -662,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (" (busy: figures noisier than on an idle machine)" if share > 5 else "")
         + f"; load average at the end {Path('/proc/loadavg').read_text().split()[0]}"
     )
-    report(res, plan, args.refresh, alerts.total)
+    report(res, plan, args.refresh, IDLE_REFRESH)
     if args.json:
         Path(args.json).write_text(json.dumps(res.figures, indent=1, default=str))
     print(f"\n(whole run {time.monotonic() - began:.0f} s)")

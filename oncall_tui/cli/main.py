@@ -24,6 +24,11 @@ from oncall_tui.config import (
 
 EXIT_CONFIG = 2
 
+# httpx imports its own command line (click, pygments, rich's syntax and tables) wherever
+# click is installed, as in a venv shared with dev tools: 40-50 ms before the first request
+# of every start, for a `main` never called. Without it, httpx defines a stub.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 
 def _server_options() -> argparse.ArgumentParser:
     # SUPPRESS keeps a subcommand's unset option from overwriting one given before it.

@@ -20,14 +20,12 @@ import signal
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
-from keyring.backends.chainer import ChainerBackend
+from typing import TYPE_CHECKING, TypeVar
 
 from oncall_tui.config import AuthConfig
+
+if TYPE_CHECKING:  # keyring is imported when a secret is used: 15 ms of every start
+    from keyring.backend import KeyringBackend
 
 SERVICE = "oncall-tui"
 COMMAND_TIMEOUT = 10.0
@@ -156,6 +154,9 @@ def _inspect() -> tuple[KeyringBackend | None, BackendInfo]:
     member, and only that one is used: the chainer would otherwise fall back to reading a
     plaintext file when the Secret Service has no entry.
     """
+    import keyring
+    from keyring.backends.chainer import ChainerBackend
+
     try:
         backend = keyring.get_keyring()
     except Exception as exc:  # PYTHON_KEYRING_BACKEND or keyringrc.cfg names an unusable one
@@ -206,6 +207,8 @@ def _keyring_call(
     action: str, key: str, info: BackendInfo, call: Callable[[], _T], secret: str = ""
 ) -> _T:
     """Run one keyring operation, turning every failure into a CredentialError."""
+    import keyring.errors
+
     where = f"{SERVICE}/{key} in {info.name}"
     try:
         return call()

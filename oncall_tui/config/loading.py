@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from oncall_tui.config.schema import (
@@ -138,6 +137,8 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError("file not found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", path=path) from None
+    import yaml  # only when there is a file to read: not on the start of a config-less run
+
     try:
         raw = yaml.safe_load(text)
     except RecursionError:

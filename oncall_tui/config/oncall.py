@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from oncall_tui.domain import oncall as d
@@ -88,6 +87,8 @@ class OncallConfig(_Strict):
         inline = sorted(set(raw) - {"file"})
         if inline:
             raise ValueError(f"give {', '.join(inline)} in {path} or here, not both")
+        import yaml  # only for a rota kept in its own file
+
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as exc:

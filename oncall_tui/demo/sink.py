@@ -65,9 +65,15 @@ def make_server(host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _Server((host, port), Handler)
     server.daemon_threads = True
     return server
+
+
+class _Server(ThreadingHTTPServer):
+    # Alertmanager sends a group's notifications all at once: with 500 groups (bench/), the
+    # default backlog of 5 dropped connections, and the demo's pager looked like it failed.
+    request_queue_size = 256
 
 
 def main(argv: list[str] | None = None) -> int:

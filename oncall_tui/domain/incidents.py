@@ -184,6 +184,25 @@ def add_event(incident: Incident, event: Event) -> Incident:
     return msgspec.structs.replace(incident, timeline=tuple(timeline))
 
 
+def add_events(incident: Incident, events: Sequence[Event]) -> Incident:
+    """`add_event` for each of `events` in turn, with one sort: the same timeline."""
+    known = {_identity(e) for e in incident.timeline}
+    timeline = list(incident.timeline)
+    for event in events:
+        key = _identity(event)
+        if key not in known:
+            known.add(key)
+            timeline.append(event)
+    if len(timeline) == len(incident.timeline):
+        return incident
+    timeline.sort(key=lambda e: e.at)
+    return msgspec.structs.replace(incident, timeline=tuple(timeline))
+
+
+def _identity(event: Event) -> tuple[float, str, str, frozenset[tuple[str, str]]]:
+    return event.at, event.kind, event.text, frozenset(event.labels.items())
+
+
 def add_note(incident: Incident, text: str, at: float, who: str = "") -> Incident:
     note = one_line(text, 2000) + (f" ({one_line(who, 80)})" if who else "")
     return add_event(incident, Event(at=at, kind=NOTE, text=note))

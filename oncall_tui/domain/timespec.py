@@ -13,9 +13,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from dateutil import parser as dateparser
-from dateutil import tz as dateutil_tz
-
 from oncall_tui.domain.timefmt import short_duration
 
 _UNITS = (("y", 365 * 86400.0), ("w", 7 * 86400.0), ("d", 86400.0), ("h", 3600.0),
@@ -48,7 +45,9 @@ def parse_duration(text: str) -> timedelta:
 
 
 def local_zone() -> tzinfo:
-    return dateutil_tz.tzlocal()
+    from dateutil import tz  # dateutil is imported when a time is read, not at start
+
+    return tz.tzlocal()
 
 
 def _day_word(words: list[str], now_local: datetime) -> tuple[datetime | None, list[str]]:
@@ -88,6 +87,8 @@ def parse_moment(
     if day is not None and not rest:
         raise TimeSpecError(f"{spec!r}: add a time, like {spec} 06:00")
     default = (day or now_local).replace(hour=0, minute=0, second=0, microsecond=0)
+    from dateutil import parser as dateparser
+
     try:
         parsed = dateparser.parse(" ".join(rest), default=default.replace(tzinfo=None))
     except (dateparser.ParserError, ValueError, OverflowError) as exc:

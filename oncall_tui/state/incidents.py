@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
@@ -26,6 +26,8 @@ from oncall_tui.domain.incidents import Event, Incident
 from oncall_tui.domain.sanitize import one_line
 
 SEEN_LIMIT = 5000
+# What was seen or done: kind, text, labels, when (None: now).
+Happened = tuple[str, str, Mapping[str, str] | None, float | None]
 
 
 def incidents_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -131,22 +133,49 @@ class IncidentBook:
     ) -> None:
         """Something the app saw or did: kept for the session, added to each open incident
         it is about. Never raises: a failed save is kept in `problem`."""
-        event = Event(
-            at=time.time() if at is None else at,
-            kind=kind,
-            text=one_line(text, 2000),
-            labels={one_line(k, 200): one_line(v, 500) for k, v in (labels or {}).items()},
-        )
-        self.seen.append(event)
+        self._keep([(kind, text, labels, at)])
+
+    def _keep(self, happened: Sequence[Happened]) -> None:
+        """`record` for many at once: the incidents are read once and each saved once.
+
+        Only the events that are kept (the last SEEN_LIMIT) or that an open incident is about
+        are made: the first poll of a 10,000-alert board made 10,000 events, read every
+        incident file for each and kept 5,000, before the board could draw.
+        """
+        current: list[Incident] = []
+        readable = False
+        try:
+            if happened and self.directory.is_dir():
+                current = [i for i in self.load()[0] if i.open]
+                readable = True
+        except OSError as exc:
+            self.problem = f"incident not saved: {exc.strerror or exc}"
+        first_kept = len(happened) - SEEN_LIMIT
+        added: dict[str, list[Event]] = {}
+        for index, (kind, text, labels, at) in enumerate(happened):
+            if index < first_kept and not current:
+                continue
+            event = Event(
+                at=time.time() if at is None else at,
+                kind=kind,
+                text=one_line(text, 2000),
+                labels={one_line(k, 200): one_line(v, 500) for k, v in (labels or {}).items()},
+            )
+            if index >= first_kept:
+                self.seen.append(event)
+            for incident in current:
+                if rules.relates(event, incident):
+                    added.setdefault(incident.id, []).append(event)
         del self.seen[:-SEEN_LIMIT]
-        if not self.directory.is_dir():
+        if not readable:
             return
         try:
-            current, _ = self.load()
             for incident in current:
-                if incident.open and rules.relates(event, incident):
+                if incident.id in added:
                     # An alert that fired before it was declared is already in it.
-                    self.save(rules.add_event(incident, event))
+                    changed = rules.add_events(incident, added[incident.id])
+                    if changed is not incident:
+                        self.save(changed)
             self.problem = ""
         except OSError as exc:
             self.problem = f"incident not saved: {exc.strerror or exc}"
@@ -162,10 +191,19 @@ class IncidentBook:
             if a.state != "pending" and not a.unconfirmed and a.left_at is None
         }
         before, self._firing = self._firing, now
-        for key, alert in now.items():
-            if before is None or key not in before:
-                at = alert.started.timestamp() if alert.started else time.time()
-                self.record(rules.FIRED, f"{alert.name} fired ({alert.severity})", alert.labels, at)
-        for key, alert in (before or {}).items():
-            if key not in now:
-                self.record(rules.RESOLVED, f"{alert.name} resolved", alert.labels)
+        happened: list[Happened] = [
+            (
+                rules.FIRED,
+                f"{alert.name} fired ({alert.severity})",
+                alert.labels,
+                alert.started.timestamp() if alert.started else time.time(),
+            )
+            for key, alert in now.items()
+            if before is None or key not in before
+        ]
+        happened += [
+            (rules.RESOLVED, f"{alert.name} resolved", alert.labels, None)
+            for key, alert in (before or {}).items()
+            if key not in now
+        ]
+        self._keep(happened)

@@ -20,9 +20,6 @@ from oncall_tui.domain.timespec import parse_duration
 from oncall_tui.state.alerts import Prefetched
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.wiring import Clients, build_clients
-from oncall_tui.ui.commands import command_choices, command_help, run_command
-from oncall_tui.ui.dialogs.command import CommandPrompt
-from oncall_tui.ui.dialogs.help import HelpScreen, binding_ids, binding_rows
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.terminal_signals import TerminalSignals
@@ -172,6 +169,8 @@ class OncallApp(App[None]):
         self.exit(return_code=128 + sig)
 
     def _check_keys(self) -> None:
+        from oncall_tui.ui.dialogs.help import binding_ids
+
         unknown = sorted(set(self.settings.keys) - binding_ids())
         if unknown:
             self.notify(
@@ -220,14 +219,25 @@ class OncallApp(App[None]):
         await old.aclose()
         self.notify(f"context {name}", timeout=2)
 
+    # The help, the prompt and the commands (with the views they open) are imported when
+    # first asked for: the board's first frame does not wait for them.
+
     def action_help(self) -> None:
+        from oncall_tui.ui.commands import command_help
+        from oncall_tui.ui.dialogs.help import HelpScreen, binding_rows
+
         rows = binding_rows(dict(self.screen.active_bindings), self.get_key_display)
         self.push_screen(HelpScreen(rows, command_help()))
 
     def action_command(self) -> None:
+        from oncall_tui.ui.commands import command_choices
+        from oncall_tui.ui.dialogs.command import CommandPrompt
+
         self.push_screen(CommandPrompt(command_choices(self)), self.run_command)
 
     async def run_command(self, text: str | None) -> None:
+        from oncall_tui.ui.commands import run_command
+
         await run_command(self, text)
 
     def notify(

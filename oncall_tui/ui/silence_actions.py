@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
@@ -28,9 +28,10 @@ from oncall_tui.domain.timespec import local_zone, parse_duration
 from oncall_tui.state import silences as silencing
 from oncall_tui.state.clock import alertmanager_offset, server_now
 from oncall_tui.state.wiring import Clients
-from oncall_tui.ui.dialogs.ack import AckAnswer, AckDialog
-from oncall_tui.ui.dialogs.silence_form import SilenceForm
 from oncall_tui.wire.alertmanager import Silence
+
+if TYPE_CHECKING:  # the dialogs load when first opened (start-up time)
+    from oncall_tui.ui.dialogs.ack import AckAnswer
 
 # Called after a write with what the servers did (None when nothing was written).
 Done = Callable[[silencing.WriteReport | None], object]
@@ -105,6 +106,9 @@ class SilenceActions:
                 screen.notify(report.summary(), title=f"{title}: saved")
                 self._recorded(SILENCE, report)
                 on_saved(report)
+
+        # Imported when first opened: the board's first frame does not wait for the form.
+        from oncall_tui.ui.dialogs.silence_form import SilenceForm
 
         screen.app.push_screen(
             SilenceForm(
@@ -226,6 +230,8 @@ class SilenceActions:
         def answered(answer: AckAnswer | None) -> None:
             if answer is not None:
                 self.ack(screen, line, on_saved, answer)
+
+        from oncall_tui.ui.dialogs.ack import AckDialog
 
         screen.app.push_screen(AckDialog(what), answered)
 

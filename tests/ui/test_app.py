@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import socket
+import weakref
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -347,3 +349,25 @@ async def test_theme_switch_redraws_the_board_in_the_new_colours(stack: Stack) -
             return segment.style.color
 
         assert severity_colour(after) != severity_colour(before)
+
+
+async def test_the_settled_board_is_freed_when_the_context_switches(stack: Stack) -> None:
+    """The first board's objects leave the GC's full passes (gc.freeze) once drawn; a
+    context switch puts them back, so the old board and its widgets are collected."""
+    settings = Settings.model_validate(
+        {
+            "current_context": "demo",
+            "contexts": {
+                "demo": {"alertmanagers": stack.alertmanager_urls, "refresh": 1},
+                "other": {"alertmanagers": ["http://127.0.0.1:9"], "refresh": 1},
+            },
+        }
+    )
+    app = OncallApp(settings, build_clients(settings.context()))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighErrorRate"))
+        first = weakref.ref(app.screen)
+        await until(pilot, lambda: gc.get_freeze_count() > 0, "the board to settle")
+        await pilot.press("colon", *"ctx other", "enter")
+        await until(pilot, lambda: app.screen is not first() and "other" in status(app))
+        await until(pilot, lambda: gc.collect() >= 0 and first() is None, "the old board freed")

@@ -6,8 +6,9 @@ import stat
 from pathlib import Path
 
 from oncall_tui.domain import incidents as rules
+from oncall_tui.domain.board import BoardAlert, BoardGroup
 from oncall_tui.domain.incidents import Event, SLOBurn
-from oncall_tui.state.incidents import IncidentBook
+from oncall_tui.state.incidents import SEEN_LIMIT, IncidentBook
 
 LABELS = {"alertname": "ChurnAPIDown", "service": "churn-api", "severity": "critical"}
 T0 = 1_700_000_000.0
@@ -110,3 +111,50 @@ def test_files_are_private_and_written_whole(tmp_path: Path) -> None:
     (path.parent / "broken.json").write_text("{")
     found, bad = book.load()
     assert [i.id for i in found] == [incident.id] and bad and bad[0].startswith("broken.json")
+
+
+def _group(alerts: list[BoardAlert]) -> BoardGroup:
+    return BoardGroup(key="g", cluster="c", receiver="r", labels=(), alerts=tuple(alerts))
+
+
+def _alert(i: int, name: str) -> BoardAlert:
+    labels = {"alertname": name, "pod": f"p-{i}", "note": "line\nbreak" if i == 0 else "x"}
+    return BoardAlert(
+        key=f"k{i}", cluster="c", fingerprint=f"{i:x}", name=name, severity="warning",
+        state="active", labels=labels, annotations={}, started=None,
+    )  # fmt: skip
+
+
+def test_a_storm_of_alerts_lands_in_the_open_incident_once(tmp_path: Path) -> None:
+    """12,000 alerts fire at once: the session keeps the last SEEN_LIMIT events, the open
+    incident gets every alert it is about, in one save, and the rest stay out."""
+    book = IncidentBook(tmp_path / "incidents", context="demo")
+    incident = book.declare(title="Storm", sev=(2, "s"), commander="me", labels={"alertname": "A"})
+    saves: list[int] = []
+    book.listeners.append(lambda: saves.append(1))
+    storm = [_alert(i, "A" if i % 3 == 0 else "B") for i in range(12_000)]
+    book.alerts_changed([_group(storm)])
+    assert len(book.seen) == SEEN_LIMIT
+    assert book.seen[-1].labels["pod"] == "p-11999" and book.seen[0].labels["pod"] == "p-7000"
+    fired = [e for e in book.get(incident.id).timeline if e.kind == rules.FIRED]
+    assert len(fired) == 4000 and {e.labels["alertname"] for e in fired} == {"A"}
+    assert fired[0].labels["note"] == "line break"  # sanitised as ever
+    assert saves == [1]
+    book.alerts_changed([_group(storm[1:])])  # p-0 resolved
+    resolved = [e for e in book.get(incident.id).timeline if e.kind == rules.RESOLVED]
+    assert [e.labels["pod"] for e in resolved] == ["p-0"] and book.problem == ""
+
+
+def test_adding_events_at_once_is_adding_them_in_turn() -> None:
+    incident = rules.declare(
+        title="t", sev=(1, "c"), commander="me", labels=LABELS, at=T0, context="demo", seen=[]
+    )
+    events = [
+        Event(at=T0 + (i % 4), kind=rules.ACK, text=f"e{i % 5}", labels=dict(LABELS))
+        for i in range(12)
+    ]
+    one_by_one = incident
+    for event in events:
+        one_by_one = rules.add_event(one_by_one, event)
+    assert rules.add_events(incident, events) == one_by_one
+    assert rules.add_events(one_by_one, events) is one_by_one

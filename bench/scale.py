@@ -1,0 +1,206 @@
+"""Issue 18's second point: 50,000 alerts across 5 clusters of 2 Alertmanager peers each.
+
+`bench/board.py --scale` runs it after the 10,000-alert figures: five demo stacks (2 peers and
+a webhook sink each, no Prometheus) on loopback, 10,000 alerts posted to both peers of each,
+then, in alternated rounds, `amtool alert query` on each cluster one after another against
+the app (a config file naming the five clusters) until all 50,005 alerts are counted; then
+keys during refreshes. The servers share the machine's CPUs with the app, so their CPU over
+each phase is printed as a share of the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from bench.am_load import AlertSet, Poster
+from bench.pty_app import CLK_TCK, PtyApp, run_counted
+from bench.report import Table, pct
+from bench.startup import COLS, ROOT, ROWS, app_start, board_top
+from oncall_tui.demo.stack import Stack, StackOptions
+
+CLUSTERS = 5
+PEERS = 2
+PER_CLUSTER = 10_000
+
+
+def _cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
+def _config(stacks: list[Stack], refresh: float) -> str:
+    lines = ["current_context: scale", "contexts:", "  scale:", f"    refresh: {refresh:g}"]
+    lines.append("    alertmanagers:")
+    for i, stack in enumerate(stacks):
+        lines.append(f"      - name: c{i}")
+        lines.append(f"        peers: [{', '.join(stack.alertmanager_urls)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _share(cpu: float, wall: float) -> float:
+    return cpu / (wall * len(os.sched_getaffinity(0))) * 100
+
+
+def scale_phase(
+    rounds: int, key_window: float, log: Callable[[str], None], env: dict[str, str]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    alerts = AlertSet()
+    shown = alerts.shown * CLUSTERS
+    with ExitStack() as stacks_ctx, tempfile.TemporaryDirectory() as tmp:
+        stacks = [
+            stacks_ctx.enter_context(
+                Stack(StackOptions(alertmanager_peers=PEERS, with_prometheus=False))
+            )
+            for _ in range(CLUSTERS)
+        ]
+        am_pids = [p for s in stacks for n, p in s.pids.items() if n.startswith("alertmanager")]
+        began = time.monotonic()
+        for stack in stacks:
+            poster = Poster(stack.alertmanager_urls)
+            try:
+                poster.post(alerts.all())
+            finally:
+                poster.close()
+        for stack in stacks:
+            stack.wait_for_firing(timeout=300, min_alerts=alerts.shown)
+        log(
+            f"{CLUSTERS} clusters x {PEERS} peers hold {shown} alerts ({time.monotonic() - began:.0f} s)"
+        )
+        config = Path(tmp) / "config.yaml"
+        config.write_text(_config(stacks, 2.0))
+        argv = [sys.executable, "-m", "oncall_tui", "--config", str(config)]
+        amtool = shutil.which("amtool")
+        apps: list[dict[str, Any]] = []
+        tools: list[dict[str, float]] = []
+        app_cpu = tool_cpu = app_wall = tool_wall = 0.0
+
+        def run_app() -> None:
+            nonlocal app_cpu, app_wall
+            c0, t0 = _cpu(am_pids), time.monotonic()
+            apps.append(app_start(argv, env, shown))
+            app_cpu += _cpu(am_pids) - c0
+            app_wall += time.monotonic() - t0
+
+        def run_tools() -> None:
+            nonlocal tool_cpu, tool_wall
+            if amtool is None:
+                return
+            c0, t0 = _cpu(am_pids), time.monotonic()
+            runs = [
+                run_counted(
+                    [amtool, "alert", "query", f"--alertmanager.url={s.alertmanager_urls[0]}"]
+                )
+                for s in stacks
+            ]
+            tools.append(
+                {
+                    "wall": sum(r["wall"] for r in runs),
+                    "maxrss_kb": max(r["maxrss_kb"] for r in runs),
+                    "lines": sum(r["lines"] for r in runs),
+                }
+            )
+            tool_cpu += _cpu(am_pids) - c0
+            tool_wall += time.monotonic() - t0
+
+        for i in range(rounds):
+            for step in (run_tools, run_app) if i % 2 == 0 else (run_app, run_tools):
+                step()
+        out["starts"], out["amtool"] = apps, tools
+        out["am_share_app"] = _share(app_cpu, app_wall)
+        out["am_share_amtool"] = _share(tool_cpu, tool_wall) if tool_wall else float("nan")
+        log(
+            "50k start to all counted: "
+            + ", ".join(f"{a['counted'] * 1000:.0f}" for a in apps)
+            + " ms; amtool x5: "
+            + ", ".join(f"{t['wall'] * 1000:.0f}" for t in tools)
+            + " ms"
+        )
+        out.update(_keys(argv, env, shown, key_window, am_pids))
+        log(f"50k keys: {len(out['keys'])} presses")
+    return out
+
+
+def _keys(
+    argv: list[str], env: dict[str, str], shown: int, window: float, am_pids: list[int]
+) -> dict[str, Any]:
+    """j/k for `window` seconds while the app polls five clusters every 2 s (no changes)."""
+    app = PtyApp(argv, cols=COLS, rows=ROWS, env=env, cwd=str(ROOT))
+    try:
+        app.wait_for(f"{shown} alerts".encode(), timeout=120)
+        app.quiet_for(0.5, 10)
+        top = board_top(bytes(app.buf))
+        expect = {b"j": f"\x1b[{top + 1};1H".encode(), b"k": f"\x1b[{top};1H".encode()}
+        samples: list[float] = []
+        c0, a0, t0 = app.cpu_seconds(), _cpu(am_pids), time.monotonic()
+        while time.monotonic() < t0 + window:
+            key = b"j" if len(samples) % 2 == 0 else b"k"
+            samples.append(app.press(key, expect[key], timeout=3.0))
+            time.sleep(0.01)
+        wall = time.monotonic() - t0
+        return {
+            "keys": samples,
+            "key_app_cpu": (app.cpu_seconds() - c0) / wall * 100,
+            "key_am_share": _share(_cpu(am_pids) - a0, wall),
+            "hwm_kb": app.status_kb("VmHWM"),
+        }
+    finally:
+        app.close()
+
+
+def scale_rows(t: Table, s: dict[str, Any]) -> None:
+    firsts = [a["counted"] * 1000 for a in s["starts"]]
+    walls = [r["wall"] * 1000 for r in s["amtool"]]
+    first = statistics.median(firsts)
+    wall = statistics.median(walls) if walls else float("nan")
+    t.row(
+        f"50k/5x2: start -> all {CLUSTERS * (PER_CLUSTER + 1)} counted, ms (median)",
+        f"{first:.0f}",
+        f"{wall:.0f} (5 in turn)",
+    )
+    t.row(
+        "  ratio to amtool querying the five",
+        f"{first / wall:.2f}x",
+        "1.00x",
+        "<= 0.6x",
+        first / wall <= 0.6,
+    )
+    frame = statistics.median(a["frame"] * 1000 for a in s["starts"])
+    t.row("  first frame, ms", f"{frame:.0f}", "", "< 300", frame < 300)
+    t.row(
+        "  Alertmanagers' CPU, % of the machine",
+        f"{s['am_share_app']:.0f} (app runs)",
+        f"{s['am_share_amtool']:.0f}",
+    )
+    keys = [k * 1000 for k in s["keys"]]
+    p95, top = pct(keys, 95), max(keys, default=float("nan"))
+    t.row(
+        f"  key -> screen polling every 2 s (n={len(keys)}), p95 ms",
+        f"{p95:.1f}",
+        "",
+        "< 20",
+        p95 < 20,
+    )
+    t.row("  max ms", f"{top:.1f}", "", "< 100", top < 100)
+    t.row(
+        "  app CPU / Alertmanagers' share meanwhile, %",
+        f"{s['key_app_cpu']:.0f} / {s['key_am_share']:.0f}",
+    )
+    hwm = max([s["hwm_kb"], *[a["hwm_kb"] for a in s["starts"]]]) * 1024 / 1e6
+    amtool_rss = max((r["maxrss_kb"] for r in s["amtool"]), default=0) * 1024 / 1e6
+    t.row("  peak RSS, MB", f"{hwm:.0f}", f"{amtool_rss:.0f}", "< 400", hwm < 400)
