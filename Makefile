@@ -13,8 +13,11 @@ STAMP := $(VENV)/.installed
 demo: system-deps venv
 	$(VENV)/bin/oncall-tui demo
 
+# Test files are shared out to $(WORKERS) processes, each file whole on one (its own stack).
+WORKERS ?= 2
+
 test: system-deps-test venv lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile
 
 lint: venv
 	$(PY) -m ruff check oncall_tui tests bench scripts

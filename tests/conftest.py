@@ -8,16 +8,18 @@ tests that need them FAIL with the install command; nothing is skipped silently.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions, find_binaries
+from tests.support.worker_summary import summary
 
 # Before anything imports it: a failed assert in a shared helper explains itself as in a test.
 pytest.register_assert_rewrite("tests.helpers")
 
 pytest_plugins = [
+    "tests.support.worker_summary",
     "tests.support.keyring_service",
     "tests.support.secure_server",
     "tests.support.runbook_server",
@@ -73,9 +75,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.stack)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+@summary
+def _summary(write: Callable[[str], None]) -> None:
     if _timings:
         figures = ", ".join(f"{k} {v:.2f} s" for k, v in _timings.items())
-        terminalreporter.write_line(f"demo stack: {figures}")
+        write(f"demo stack: {figures}")
     for line in _servers:
-        terminalreporter.write_line(f"real server: {line}")
+        write(f"real server: {line}")

@@ -12,10 +12,10 @@ that ran a cell.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import pytest
+from tests.support.worker_summary import summary
 
 SURVIVED, LOST, FAILED, CRASHED = "survived", "lost data", "failed", "crashed"
 _cells: dict[tuple[str, str], tuple[str, str]] = {}
@@ -75,12 +75,12 @@ def _figures(path: str) -> list[str]:
     return [f"{note}: {', '.join(faults)}" for note, faults in grouped.items()]
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+@summary
+def _summary(write: Callable[[str], None]) -> None:
     if not _cells:
         return
     width = max(len(f) for f in _faults) + 2
     column = max(14, *(len(p) + 2 for p in _paths))
-    write = terminalreporter.write_line
     write("")
     write("fault matrix (fault x path: survived / lost data / failed / crashed)")
     write(" " * width + "".join(p.ljust(column) for p in _paths))

@@ -19,13 +19,14 @@ import shutil
 import ssl
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from oncall_tui.demo.procs import pdeathsig_preexec, reserve_port, stop_child
+from tests.support.worker_summary import summary
 
 INSTALL_HINT = (
     "`apt-get install prometheus-alertmanager openssl` (macOS: `brew install alertmanager openssl`)"
@@ -296,11 +297,10 @@ def secure_alertmanager(
         _stop(proc)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+@summary
+def _summary(write: Callable[[str], None]) -> None:
     """Say what really ran and how long it took to come up (certificates included)."""
     if _timings:
-        terminalreporter.write_line(
-            f"secure alertmanager: certificates + start + ready in {_timings['ready']:.2f} s"
-        )
+        write(f"secure alertmanager: certificates + start + ready in {_timings['ready']:.2f} s")
     for line in _versions:
-        terminalreporter.write_line(f"real server: {line}")
+        write(f"real server: {line}")
