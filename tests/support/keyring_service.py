@@ -15,6 +15,7 @@ import os
 import selectors
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ class SecretService:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: dict[int, Path] = field(default_factory=dict)
     started_in: float = 0.0
+    sockets: Path | None = None
 
     def stop(self) -> None:
         """Stop exactly the processes started here, newest first."""
@@ -99,6 +101,8 @@ class SecretService:
                 if stream is not None:
                     stream.close()
         self.processes.clear()
+        if self.sockets is not None:
+            shutil.rmtree(self.sockets, ignore_errors=True)
 
     def connection(self) -> Any:
         """A jeepney blocking connection to this bus (close it after use)."""
@@ -155,7 +159,11 @@ def start_secret_service(base: Path, password: str = "test-password") -> SecretS
     dbus_daemon, keyring_daemon = _binaries()
     started = time.monotonic()
     deadline = started + START_DEADLINE
-    dirs = {name: base / name for name in ("home", "data", "config", "cache", "runtime", "bus")}
+    # The sockets live under a short path of their own: a Unix socket's path has at most 107
+    # bytes, and under pytest-xdist `base` is long enough that dbus-daemon failed to listen.
+    sockets = Path(tempfile.mkdtemp(prefix="okr-"))
+    dirs = {name: base / name for name in ("home", "data", "config", "cache")}
+    dirs |= {name: sockets / name for name in ("runtime", "bus")}
     for path in dirs.values():
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = base / "session.conf"
@@ -169,7 +177,7 @@ def start_secret_service(base: Path, password: str = "test-password") -> SecretS
         "PYTHON_KEYRING_BACKEND": BACKEND,
     }
     base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", **env}
-    service = SecretService(env=env)
+    service = SecretService(env=env, sockets=sockets)
     try:
         bus = _spawn(
             service,

@@ -5,6 +5,9 @@ A plugin registers a writer with `@summary`; it is called with a `write(line)` f
 serially, the writers write at the end of the run. Under xdist each worker runs its writers
 when its session ends and sends the lines to the controller, which prints them once (a line
 two workers both wrote, such as a server version, is printed once).
+
+PYTEST_DONT_REWRITE: conftest imports it before pytest loads it as a plugin, and it has no
+asserts to rewrite.
 """
 
 from __future__ import annotations
