@@ -99,8 +99,13 @@ class PollLoop:
                 self._done.set()
                 delay = self.backoff.next_delay(failed)
             self._wake.clear()
+            # Not `asyncio.wait_for`: on Python 3.11 it returns the event's result instead of
+            # raising when a cancel arrives as the event is set, and the loop polled on for
+            # ever (`stop()` never returned; app exits hung under load). `asyncio.timeout`
+            # tells its own timeout from a cancel.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
 
 Callback = Callable[[], object]

@@ -1,0 +1,35 @@
+"""The polling helper stops when asked, whatever else is happening at that moment."""
+
+from __future__ import annotations
+
+import asyncio
+
+from oncall_tui.state.polling import PollLoop
+
+
+async def test_stop_is_never_lost_to_a_wake_at_the_same_moment() -> None:
+    """On Python 3.11, `asyncio.wait_for` returns the inner result instead of raising when
+    the cancellation arrives just as the awaited event is set, and the loop went on polling
+    for ever: `stop()` never returned. Seen as app exits hanging in CI under load, where a
+    store's last poll woke the ack keeper's loop as the context closed it."""
+    polls = 0
+
+    async def poll() -> bool:
+        nonlocal polls
+        polls += 1
+        return False
+
+    for settle in range(4):  # the wake lands at a different step of the loop each time
+        for _ in range(50):
+            loop = PollLoop(poll, 3600.0, name="test")
+            loop.start()
+            for _ in range(3):
+                await asyncio.sleep(0)  # the first poll ran; it waits for a wake
+            loop.wake()
+            for _ in range(settle):
+                await asyncio.sleep(0)
+            stopping = asyncio.create_task(loop.stop())
+            done, _ = await asyncio.wait({stopping}, timeout=2)
+            assert done, "stop() did not return: the loop swallowed its cancel"
+            assert not loop.running
+    assert polls >= 200
