@@ -233,8 +233,7 @@ def tour(screen: TmuxScreen) -> None:
     t.wait("HighErrorRate", "● live", timeout=90)  # the demo stack starts first
     t.wait("ChurnAPIDown", timeout=30)
 
-    t.command("theme")
-    t.wait("current: oncall-dark", *BUNDLED_THEMES)
+    t.open("theme", "current: oncall-dark", *BUNDLED_THEMES)
     for theme in [*BUNDLED_THEMES, "oncall-dark"]:
         t.command(f"theme {theme}")
         t.board()
