@@ -1,4 +1,4 @@
-"""Layer restrictions (PagerDuty's daily and weekly ones) and escalation loops."""
+"""Layer restrictions (PagerDuty's daily and weekly ones) and escalation loops, as shown."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from rich.style import Style
 
 from oncall_tui.config import ConfigError, load_settings
 from oncall_tui.domain.oncall import (
+    Book,
     Layer,
     Policy,
     Rule,
@@ -21,6 +23,7 @@ from oncall_tui.domain.oncall import (
     on_call_at,
 )
 from oncall_tui.domain.restrictions import Restriction
+from oncall_tui.ui.widgets.oncall_text import clock, escalation_text
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEK = timedelta(weeks=1)
@@ -85,7 +88,8 @@ def test_now_and_next_stop_at_restriction_boundaries_on_a_dst_day() -> None:
         at("2024-03-31T08:00:00+02:00"),
         "ann",
     )
-    assert at("2024-03-31T08:00:00+02:00") - at("2024-03-30T22:00:00+01:00") == 9 * HOUR
+    assert late.until is not None
+    assert late.until - at("2024-03-30T22:00:00+01:00") == 9 * HOUR  # a short night
 
 
 def test_a_daily_start_the_clock_skips_happens_at_the_offset_before() -> None:
@@ -226,3 +230,37 @@ def test_restriction_config_errors_name_the_problem(
     with pytest.raises(ConfigError) as caught:
         load_settings(config(tmp_path, text))
     assert words in str(caught.value), caught.value
+
+
+def plain(_: str) -> Style:
+    return Style()
+
+
+def test_the_detail_shows_one_pass_and_how_often_it_repeats() -> None:
+    book = Book(policies=(LOOPING,), default_policy="p")
+    started = at("2024-06-05T03:00:00+00:00")
+
+    def shown(now: str, **kw: str) -> list[str]:
+        text = escalation_text(book, {}, started, at(now), plain, **kw)
+        return text.plain.splitlines()
+
+    # clock() prints the local time of whatever zone the tests run in.
+    def hm(text: str) -> str:
+        return clock(at(text), at(text))
+
+    assert shown("2024-06-05T03:05:00+00:00") == [
+        "p  (default policy)",
+        f"escalates to ben (ben) at {hm('2024-06-05T03:15:00+00:00')} (loop 1 of 3) unless acked",
+        f"  {hm('2024-06-05T03:00:00+00:00')}  ann  paged",
+        f"  {hm('2024-06-05T03:15:00+00:00')}  ben",
+        f"      …  repeats 2 more times until {hm('2024-06-05T04:15:00+00:00')}",
+    ]
+    assert shown("2024-06-05T03:50:00+00:00")[1:] == [
+        f"escalates to ann (ann) at {hm('2024-06-05T04:00:00+00:00')} (loop 3 of 3) unless acked",
+        f"      …  2 loops paged from {hm('2024-06-05T03:00:00+00:00')}",
+        f"  {hm('2024-06-05T04:00:00+00:00')}  ann",
+        f"  {hm('2024-06-05T04:15:00+00:00')}  ben",
+    ]
+    acked = shown("2024-06-05T03:50:00+00:00", acked_by="ann")
+    assert acked[1] == "acked by ann: the chain stopped"
+    assert acked[-1].endswith(f"repeats 2 more times until {hm('2024-06-05T04:15:00+00:00')}")
