@@ -264,3 +264,19 @@ def test_the_detail_shows_one_pass_and_how_often_it_repeats() -> None:
     acked = shown("2024-06-05T03:50:00+00:00", acked_by="ann")
     assert acked[1] == "acked by ann: the chain stopped"
     assert acked[-1].endswith(f"repeats 2 more times until {hm('2024-06-05T04:15:00+00:00')}")
+
+
+def test_the_example_config_documents_restrictions_and_loops() -> None:
+    example = Path(__file__).resolve().parents[2] / "config.example.yaml"
+    book = load_settings(example).context("demo").oncall.book()
+    nights = next(s for s in book.schedules if s.name == "ML Team Nights")
+    assert [
+        on_call_at(nights, at(t))
+        for t in (
+            "2023-12-06T12:00:00+01:00",  # Wednesday noon: the day rotation
+            "2023-12-06T23:00:00+01:00",  # Wednesday night: the night layer (2 days in)
+            "2023-12-09T12:00:00+01:00",  # Saturday noon: the weekend restriction
+            "2023-12-11T08:00:00+01:00",  # Monday 08:00: both restrictions over
+        )
+    ] == ["alice@example.com", "charlie@example.com", "bob@example.com", "alice@example.com"]
+    assert book.policies[0].num_loops == 1
