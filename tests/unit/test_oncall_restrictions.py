@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from rich.style import Style
 
 from oncall_tui.config import ConfigError, load_settings
 from oncall_tui.domain.oncall import (
@@ -24,15 +23,13 @@ from oncall_tui.domain.oncall import (
 )
 from oncall_tui.domain.restrictions import Restriction
 from oncall_tui.ui.widgets.oncall_text import clock, escalation_text
+from tests.helpers import instant as at
+from tests.helpers import no_style, oncall_config
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEK = timedelta(weeks=1)
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def daily(start_h: int, hours: int) -> Restriction:
@@ -74,7 +71,11 @@ def test_a_daily_restriction_follows_the_schedules_wall_clock(instant: str, who:
 
 def test_now_and_next_stop_at_restriction_boundaries_on_a_dst_day() -> None:
     day = on_call(NIGHTS, at("2024-03-30T12:00:00+01:00"))
-    assert (day.user, day.until, day.next_user) == ("ann", at("2024-03-30T22:00:00+01:00"), "nora")
+    assert (day.user, day.until, day.next_user) == (
+        "ann",
+        at("2024-03-30T22:00:00+01:00"),
+        "nora",
+    )
     night = on_call(NIGHTS, at("2024-03-30T23:00:00+01:00"))
     # The layer's own midnight handoff (nora -> nick) comes first; then the night's end.
     assert (night.user, night.until, night.next_user) == (
@@ -191,16 +192,11 @@ escalation_policies:
 """
 
 
-def config(tmp_path: Path, oncall: str) -> Path:
-    body = "\n".join("      " + line for line in oncall.splitlines())
-    path = tmp_path / "config.yaml"
-    path.write_text(f"contexts:\n  a:\n    prometheus: {{url: http://p}}\n    oncall:\n{body}\n")
-    return path
-
-
 @pytest.mark.parametrize("start", ['"22:00:00"', "'22:00'"])
 def test_restrictions_and_loops_load_from_the_config(tmp_path: Path, start: str) -> None:
-    book = load_settings(config(tmp_path, ONCALL.replace("START", start))).context("a").oncall
+    book = (
+        load_settings(oncall_config(tmp_path, ONCALL.replace("START", start))).context("a").oncall
+    )
     layer = book.book().schedules[0].layers[0]
     assert layer.restrictions == (
         Restriction("daily", timedelta(hours=22), timedelta(hours=10)),
@@ -228,12 +224,8 @@ def test_restriction_config_errors_name_the_problem(
     text = ONCALL.replace(*change).replace("START", '"22:00:00"')
     assert text != ONCALL.replace("START", '"22:00:00"')
     with pytest.raises(ConfigError) as caught:
-        load_settings(config(tmp_path, text))
+        load_settings(oncall_config(tmp_path, text))
     assert words in str(caught.value), caught.value
-
-
-def plain(_: str) -> Style:
-    return Style()
 
 
 def test_the_detail_shows_one_pass_and_how_often_it_repeats() -> None:
@@ -241,7 +233,7 @@ def test_the_detail_shows_one_pass_and_how_often_it_repeats() -> None:
     started = at("2024-06-05T03:00:00+00:00")
 
     def shown(now: str, **kw: str) -> list[str]:
-        text = escalation_text(book, {}, started, at(now), plain, **kw)
+        text = escalation_text(book, {}, started, at(now), no_style, **kw)
         return text.plain.splitlines()
 
     # clock() prints the local time of whatever zone the tests run in.
