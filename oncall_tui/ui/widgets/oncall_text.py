@@ -148,7 +148,7 @@ def escalation_text(
         out.append(f"  {clock(step.at, now):>5}  ", style=style("key"))
         out.append(who(step), style=Style() if paged else style("muted"))
         out.append("  paged\n" if paged else "\n", style=style("muted"))
-    if shown < last:
+    if shown < last and steps:
         out.append(f"  {'…':>5}  ", style=style("key"))
         out.append(
             f"repeats {more(last - shown)} until {clock(steps[-1].at, now)}\n",
