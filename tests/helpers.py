@@ -18,10 +18,12 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual._xterm_parser import XTermParser
 from textual.geometry import Region
@@ -394,3 +396,24 @@ async def detail_problems(app: OncallApp, pilot: Pilot[None], name: str) -> list
 def new_secret() -> str:
     """A password no other test uses, so that a leak in any output names its test."""
     return f"s3cret-{uuid.uuid4().hex}"
+
+
+# -- on-call schedules -------------------------------------------------------------------------
+
+
+def instant(text: str) -> datetime:
+    """An ISO 8601 instant, written with its offset."""
+    return datetime.fromisoformat(text)
+
+
+def oncall_config(tmp_path: Path, oncall: str) -> Path:
+    """A config file of one context `a` whose `oncall:` key is the YAML given."""
+    body = "\n".join("      " + line for line in oncall.splitlines())
+    path = tmp_path / "config.yaml"
+    path.write_text(f"contexts:\n  a:\n    prometheus: {{url: http://p}}\n    oncall:\n{body}\n")
+    return path
+
+
+def no_style(name: str) -> Style:
+    """A styler that styles nothing: for comparing the plain text of a view's Text."""
+    return Style()

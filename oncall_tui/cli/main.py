@@ -238,7 +238,7 @@ def dispatch(args: argparse.Namespace) -> int:
 
         context = choose_context(args, settings)
         clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
-        return handoff.run(clients, args)
+        return handoff.run(clients, args, settings.handoff)
     return _run_app(choose_context(args, settings), settings)
 
 

@@ -49,13 +49,15 @@ def add_parsers(
         help="the shift handoff: episodes, what fires, acks, silences, SLOs, open incidents",
     )
     handoff.add_argument(
-        "--since", default="12h", type=_duration, help="the window looked back on (default 12h)"
+        "--since",
+        type=_duration,
+        help="the window looked back on (default: handoff.since in the config, else 12h)",
     )
     handoff.add_argument(
         "--next",
-        default="12h",
         type=_duration,
-        help="the next shift: silences ending within it are listed (default 12h)",
+        help="the next shift: silences ending within it are listed"
+        " (default: handoff.next_shift, else 12h)",
     )
     handoff.add_argument(
         "-o", "--output", choices=("markdown", "json"), default="markdown", help="output format"

@@ -5,6 +5,7 @@ file, `credentials` the keyring and its headless fallbacks, `runbook_credentials
 credentials of runbook hosts.
 """
 
+from oncall_tui.config.handoff import HandoffSettings
 from oncall_tui.config.loading import (
     config_path,
     load_settings,
@@ -44,6 +45,7 @@ __all__ = [
     "ClusterConfig",
     "ConfigError",
     "Context",
+    "HandoffSettings",
     "NotificationSettings",
     "PrometheusConfig",
     "RunbooksConfig",

@@ -1,7 +1,8 @@
 """The `oncall:` key of a context: schedules and escalation policies in PagerDuty's shape.
 
 The keys are the course's (`schedules[].layers[].rotation_virtual_start`,
-`rotation_turn_length_seconds`, `users[].user`; `escalation_policies[].escalation_rules[]
+`rotation_turn_length_seconds`, `users[].user`, `restrictions[].type/start_time_of_day/
+duration_seconds/start_day_of_week`; `escalation_policies[].num_loops`, `escalation_rules[]
 .escalation_delay_in_minutes`, `targets[].type/id`), inline or in a YAML file named by
 `oncall.file` (relative to the config file). `team_label` names the alert label whose value
 picks a policy through `teams`; `default_policy` pages for alerts without a team.
@@ -9,7 +10,7 @@ picks a policy through `teams`; `default_policy` pages for alerts without a team
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from oncall_tui.domain import oncall as d
+from oncall_tui.domain.restrictions import Restriction
+
+DAY_S = 86400
 
 
 class _Strict(BaseModel):
@@ -27,6 +31,43 @@ class LayerUser(_Strict):
     user: str = Field(min_length=1)
 
 
+class RestrictionConfig(_Strict):
+    """The hours a layer covers, on the schedule's wall clock (PagerDuty's restrictions)."""
+
+    type: Literal["daily_restriction", "weekly_restriction"]
+    start_time_of_day: time = Field(description='"08:00:00", quoted (YAML reads 8:00 as 480)')
+    duration_seconds: int = Field(gt=0, le=7 * DAY_S)
+    start_day_of_week: int | None = Field(
+        default=None, ge=1, le=7, description="1 Monday ... 7 Sunday; weekly only"
+    )
+
+    @field_validator("start_time_of_day", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        # YAML 1.1 reads unquoted 22:00:00 as 79200 but 22:00 as 1320 (base 60): a number
+        # cannot be told apart, so it is refused rather than read as the wrong hour.
+        if not isinstance(value, str | time):
+            raise ValueError(f'write the time quoted, e.g. "22:00:00" (YAML read {value!r})')
+        return value
+
+    @model_validator(mode="after")
+    def _fits(self) -> RestrictionConfig:
+        if self.type == "daily_restriction" and self.duration_seconds > DAY_S:
+            raise ValueError("a daily_restriction lasts at most 86400 seconds (a day)")
+        if self.type == "weekly_restriction" and self.start_day_of_week is None:
+            raise ValueError("a weekly_restriction needs start_day_of_week (1 Monday ... 7 Sunday)")
+        return self
+
+    def restriction(self) -> Restriction:
+        start = self.start_time_of_day
+        return Restriction(
+            "daily" if self.type == "daily_restriction" else "weekly",
+            timedelta(hours=start.hour, minutes=start.minute, seconds=start.second),
+            timedelta(seconds=self.duration_seconds),
+            self.start_day_of_week or 1,
+        )
+
+
 class LayerConfig(_Strict):
     """One rotation. A start without an offset is read in the schedule's time zone."""
 
@@ -35,6 +76,9 @@ class LayerConfig(_Strict):
     users: list[LayerUser] = Field(min_length=1)
     start: datetime | None = Field(default=None, description="the layer has no one before")
     end: datetime | None = Field(default=None, description="the layer has no one from")
+    restrictions: list[RestrictionConfig] = Field(
+        default_factory=list, description="the layer has no one outside them; none: always on"
+    )
 
 
 class ScheduleConfig(_Strict):
@@ -65,6 +109,7 @@ class EscalationRuleConfig(_Strict):
 class EscalationPolicyConfig(_Strict):
     name: str = Field(min_length=1)
     escalation_rules: list[EscalationRuleConfig] = Field(min_length=1)
+    num_loops: int = Field(default=0, ge=0, le=9, description="repeats after the last rule")
 
 
 class OncallConfig(_Strict):
@@ -142,6 +187,7 @@ class OncallConfig(_Strict):
                         )
                         for r in p.escalation_rules
                     ),
+                    p.num_loops,
                 )
                 for p in self.escalation_policies
             ),
@@ -166,6 +212,7 @@ def _schedule(config: ScheduleConfig) -> d.Schedule:
             turn_length=timedelta(seconds=layer.rotation_turn_length_seconds),
             start=aware(layer.start),
             end=aware(layer.end),
+            restrictions=tuple(r.restriction() for r in layer.restrictions),
         )
         for layer in config.layers
     )

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from oncall_tui.config.handoff import HandoffSettings
 from oncall_tui.config.notifications import NotificationSettings
 from oncall_tui.config.oncall import OncallConfig
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration
@@ -445,6 +446,7 @@ class Settings(_Strict):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     silences: SilenceDefaults = Field(default_factory=SilenceDefaults)
     board: BoardSettings = Field(default_factory=BoardSettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
     keys: dict[str, str] = Field(
         default_factory=dict, description="binding id -> keys, e.g. alerts.refresh: ctrl+r,f5"
     )

@@ -5,10 +5,12 @@ Turns are counted in the schedule's own wall-clock time (zoneinfo), so a daily o
 at 09:00 stays at 09:00 across a DST change (that turn is an hour shorter or longer), as
 PagerDuty does. A handoff at a wall-clock time the change skips happens at the same offset as
 before the change (02:30 on a spring-forward night is 03:30). Later layers override earlier
-ones wherever they have someone (a layer has no one outside its optional `start`/`end`).
+ones wherever they have someone: a layer has no one outside its optional `start`/`end`, nor
+outside its restrictions (domain/restrictions.py), and there the layers below show through.
 
 An escalation policy notifies its first rule's targets when the alert starts, and each rule's
-`delay_minutes` later the next rule's; a schedule target is whoever is on call at that moment.
+`delay_minutes` later the next rule's; after the last rule's delay it starts over, `num_loops`
+times (PagerDuty's loops). A schedule target is whoever is on call at that moment.
 Pure: no clock is read here, every function takes the instant it is asked about.
 """
 
@@ -18,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from oncall_tui.domain.restrictions import Restriction, boundaries, covers
 
 # How far ahead "next" looks: a year of turns covers any sane rotation.
 HORIZON = timedelta(days=400)
@@ -31,6 +35,7 @@ class Layer:
     turn_length: timedelta
     start: datetime | None = None  # the layer has no one before this instant
     end: datetime | None = None  # ...nor from this instant on
+    restrictions: tuple[Restriction, ...] = ()  # none: every hour of every day
 
     def active(self, at: datetime) -> bool:
         at = at.astimezone(UTC)
@@ -60,6 +65,7 @@ class Rule:
 class Policy:
     name: str
     rules: tuple[Rule, ...]
+    num_loops: int = 0  # how many times the rules repeat after the last one
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ class Step:
     index: int  # 0-based rule number
     at: datetime
     notified: tuple[Notified, ...]
+    loop: int = 0  # 0: the first pass through the rules
 
     @property
     def people(self) -> str:
@@ -122,7 +129,7 @@ def turn_at(layer: Layer, zone: ZoneInfo, at: datetime) -> int:
 
 
 def layer_user(layer: Layer, zone: ZoneInfo, at: datetime) -> str | None:
-    if not layer.active(at) or not layer.users:
+    if not layer.active(at) or not layer.users or not covers(layer.restrictions, zone, at):
         return None
     return layer.users[turn_at(layer, zone, at) % len(layer.users)]
 
@@ -132,6 +139,7 @@ def _layer_changes(
 ) -> list[datetime]:
     """The instants in (after, before] when this layer's answer may change."""
     found = [b for b in (layer.start, layer.end) if b is not None and after < b <= before]
+    found += [b for b in boundaries(layer.restrictions, zone, after, before) if layer.active(b)]
     turn = turn_at(layer, zone, after) + 1
     while len(found) < MAX_CANDIDATES:
         instant = _handoff(layer, zone, turn)
@@ -179,21 +187,22 @@ def on_call(schedule: Schedule, at: datetime, horizon: timedelta = HORIZON) -> O
 
 
 def chain(policy: Policy, schedules: Sequence[Schedule], started: datetime) -> list[Step]:
-    """Each step of the policy for an alert that started at `started`: when, and who."""
+    """Each step of the policy for an alert that started at `started`, every loop: when, and who."""
     by_name = {s.name: s for s in schedules}
     steps = []
     at = started
-    for index, rule in enumerate(policy.rules):
-        notified = []
-        for target in rule.targets:
-            if target.kind == "user":
-                notified.append(Notified(target, target.id))
-            else:
-                schedule = by_name.get(target.id)
-                person = on_call_at(schedule, at) if schedule is not None else None
-                notified.append(Notified(target, person))
-        steps.append(Step(index, at, tuple(notified)))
-        at += timedelta(minutes=rule.delay_minutes)
+    for loop in range(policy.num_loops + 1):
+        for index, rule in enumerate(policy.rules):
+            notified = []
+            for target in rule.targets:
+                if target.kind == "user":
+                    notified.append(Notified(target, target.id))
+                else:
+                    schedule = by_name.get(target.id)
+                    person = on_call_at(schedule, at) if schedule is not None else None
+                    notified.append(Notified(target, person))
+            steps.append(Step(index, at, tuple(notified), loop))
+            at += timedelta(minutes=rule.delay_minutes)
     return steps
 
 

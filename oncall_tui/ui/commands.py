@@ -119,8 +119,17 @@ async def _incidents(app: OncallApp, rest: str) -> None:
 async def _handoff(app: OncallApp, rest: str) -> None:
     from oncall_tui.ui.screens.handoff import HandoffScreen
 
+    defaults = app.settings.handoff
+    try:
+        since_s = parse_duration(rest).total_seconds() if rest.strip() else defaults.since_s
+    except TimeSpecError as exc:
+        app.notify(str(exc), severity="error")
+        return
+    if since_s <= 0:
+        app.notify("the handoff window must be longer than 0", severity="error")
+        return
     await to_board(app)
-    app.push_screen(HandoffScreen(app.state))
+    app.push_screen(HandoffScreen(app.state, since_s, defaults.next_shift_s))
 
 
 async def _maintenance(app: OncallApp, rest: str) -> None:
@@ -179,8 +188,9 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         ("handoff",),
-        ":handoff",
-        "the shift handoff of the last 12h: episodes, what fires, acks, silences, SLOs",
+        ":handoff [4h]",
+        "the shift handoff of a window (default handoff.since, 12h): episodes, what fires, "
+        "acks, silences, SLOs",
         _handoff,
     ),
     Command(

@@ -26,9 +26,11 @@ from oncall_tui.domain.alert_history import History, build_history, history_quer
 from oncall_tui.domain.board import BoardAlert, board_alert
 from oncall_tui.domain.completeness import PrometheusRules
 from oncall_tui.domain.engines import identify
+from oncall_tui.domain.handoff import Handoff, assemble
 from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.merge import GroupMerger, merge_alerts
 from oncall_tui.domain.routing import RoutingConfig, parse_config
+from oncall_tui.domain.script_output import merge_silences
 from oncall_tui.domain.slo import SLOReport
 from oncall_tui.domain.slo_queries import discover, merge_specs
 from oncall_tui.state.alerts import ClusterHealth, Snapshot
@@ -265,3 +267,22 @@ async def fixed_preview(
         for url, body in zip(PEERS, recorded("alerts"), strict=True)
     }
     return [board_alert(m) for m in merge_alerts(CLUSTER, per_peer)], []
+
+
+async def fixed_handoff(state: ContextState, since_s: float, next_shift_s: float) -> Handoff:
+    """What state/handoff.py's `for_context` makes of the recorded answers: each peer's alerts
+    merged, the silences, the SLO store's reports, no incident. The handoff's `ALERTS` and
+    `ALERTS_FOR_STATE` over the window were not recorded (the stack was minutes old, nothing
+    had resolved yet), so no episode."""
+    per_peer = {
+        url: wire(body, list[Alert]) for url, body in zip(PEERS, recorded("alerts"), strict=True)
+    }
+    return assemble(
+        context=state.context.name,
+        since=FIXED_NOW - since_s,
+        now=FIXED_NOW,
+        next_shift_s=next_shift_s,
+        firing=merge_alerts(CLUSTER, per_peer),
+        silences=merge_silences(CLUSTER, {PEERS[0]: list(silences())}),
+        slos=state.slo.seen.reports,
+    )

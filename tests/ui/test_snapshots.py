@@ -22,6 +22,7 @@ from oncall_tui.state import silences as silencing
 from oncall_tui.state.polling import PollLoop
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
+from oncall_tui.ui.screens import handoff as handoff_screen
 from oncall_tui.ui.screens import query as query_screen
 from tests.helpers import cursor_on
 from tests.ui import snapshot_data as data
@@ -35,6 +36,7 @@ def fixed_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No poll, no server, one time zone, and a wall clock that stands still."""
     monkeypatch.setattr(PollLoop, "start", lambda self: None)
     monkeypatch.setattr(silencing, "preview_alerts", data.fixed_preview)
+    monkeypatch.setattr(handoff_screen, "for_context", data.fixed_handoff)
     # `:query` prints how long the answer took (a monotonic difference): always 0 ms here.
     monkeypatch.setattr(
         query_screen, "time", SimpleNamespace(time=time.time, monotonic=lambda: 0.0)
@@ -146,6 +148,10 @@ async def show_triage(pilot: Pilot[None]) -> None:
     await pilot.press("t")
 
 
+async def show_handoff(pilot: Pilot[None]) -> None:
+    await command(pilot, "handoff 4h")  # not the default window: the title names it
+
+
 async def show_help(pilot: Pilot[None]) -> None:
     await pilot.press("question_mark")
 
@@ -166,6 +172,7 @@ VIEWS: dict[str, Scenario] = {
     "query": show_query,
     "runbook": show_runbook,
     "triage": show_triage,
+    "handoff": show_handoff,
     "help": show_help,
 }
 

@@ -28,6 +28,7 @@ def test_example_config_loads_every_documented_key() -> None:
     assert settings.theme == "oncall-dark" and settings.bell_on_critical is False
     assert settings.keys["alerts.refresh"] == "ctrl+r,f5"
     assert settings.notifications.protocol == "auto" and settings.notifications.title
+    assert (settings.handoff.since_s, settings.handoff.next_shift_s) == (43200.0, 43200.0)
     assert set(settings.contexts) == {"demo", "production", "staging", "mimir", "regions"}
     regions = settings.context("regions")
     assert [b.owner for b in regions.backends] == ["eu", "us"]

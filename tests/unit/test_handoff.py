@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
+
+from oncall_tui.cli.main import build_parser
+from oncall_tui.config import ConfigError, HandoffSettings, load_settings
 from oncall_tui.domain import handoff as h
 from oncall_tui.domain.incidents import Incident, add_note
 from oncall_tui.domain.merge import MergedAlert
@@ -207,3 +212,18 @@ def test_markdown_sections_and_hostile_text_escaped() -> None:
             assert bare.count("|") == bare.count(" | ") + 2, line
     assert "- item" not in text.replace("\\- item", "")
     assert "no acks" in h.markdown(h.assemble(context="c", since=SINCE, now=NOW, next_shift_s=1))
+
+
+def test_the_handoff_windows_default_to_the_config_then_12h(tmp_path: Path) -> None:
+    assert (HandoffSettings().since_s, HandoffSettings().next_shift_s) == (43200.0, 43200.0)
+    path = tmp_path / "config.yaml"
+    path.write_text("handoff: {since: 4h, next_shift: 1d}\n")
+    settings = load_settings(path)
+    assert (settings.handoff.since_s, settings.handoff.next_shift_s) == (14400.0, 86400.0)
+    path.write_text("handoff: {since: 0s}\n")
+    with pytest.raises(ConfigError, match=r"handoff\.since.*longer than zero"):
+        load_settings(path)
+    # The command line names no window unless given one: the config's default then applies.
+    args = build_parser().parse_args(["handoff"])
+    assert (args.since, args.next) == (None, None)
+    assert build_parser().parse_args(["handoff", "--since", "90m"]).since == 5400.0

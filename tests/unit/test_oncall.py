@@ -22,15 +22,13 @@ from oncall_tui.domain.oncall import (
     on_call_at,
     turn_at,
 )
+from tests.helpers import instant as at
+from tests.helpers import oncall_config
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEK = timedelta(weeks=1)
 DAY = timedelta(days=1)
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def one_layer(zone: ZoneInfo, start: str, length: timedelta, *users: str) -> Schedule:
@@ -163,7 +161,8 @@ def test_next_on_call_comes_from_any_layer() -> None:
 
 def test_one_user_is_on_call_for_ever_and_no_layer_means_nobody() -> None:
     alone = on_call(
-        one_layer(NY, "2024-01-01T00:00:00-05:00", DAY, "solo"), at("2024-05-01T00:00:00+00:00")
+        one_layer(NY, "2024-01-01T00:00:00-05:00", DAY, "solo"),
+        at("2024-05-01T00:00:00+00:00"),
     )
     assert (alone.user, alone.until, alone.next_user) == ("solo", None, None)
     assert on_call(Schedule("empty", NY, ()), at("2024-05-01T00:00:00+00:00")).user is None
@@ -256,21 +255,14 @@ teams:
 """
 
 
-def config(tmp_path: Path, oncall: str) -> Path:
-    body = "\n".join("      " + line for line in oncall.splitlines())
-    path = tmp_path / "config.yaml"
-    path.write_text(f"contexts:\n  a:\n    prometheus: {{url: http://p}}\n    oncall:\n{body}\n")
-    return path
-
-
 def test_the_course_schedule_loads_inline_or_from_a_named_file(tmp_path: Path) -> None:
-    book = load_settings(config(tmp_path, COURSE)).context("a").oncall.book()
+    book = load_settings(oncall_config(tmp_path, COURSE)).context("a").oncall.book()
     assert [s.name for s in book.schedules] == ["ML Team Primary", "ML Team Backup"]
     # A start without an offset is read in the schedule's own time zone.
     assert book.schedules[1].layers[0].virtual_start == at("2023-12-01T00:00:00-05:00")
     assert book.policy_for({"team": "ml"}) == book.policies[0]
     (tmp_path / "rota.yaml").write_text(COURSE)
-    named = load_settings(config(tmp_path, "file: rota.yaml")).context("a").oncall
+    named = load_settings(oncall_config(tmp_path, "file: rota.yaml")).context("a").oncall
     assert named.book() == book and named.file == tmp_path / "rota.yaml"
 
 
@@ -306,15 +298,15 @@ def test_oncall_config_errors_name_the_key(
     tmp_path: Path, change: tuple[str, str], key: str, words: str
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        load_settings(config(tmp_path, COURSE.replace(*change)))
+        load_settings(oncall_config(tmp_path, COURSE.replace(*change)))
     assert key in str(caught.value) and words in str(caught.value)
 
 
 def test_a_named_file_that_is_missing_or_doubled_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"contexts\.a\.oncall: cannot read .*gone\.yaml"):
-        load_settings(config(tmp_path, "file: gone.yaml"))
+        load_settings(oncall_config(tmp_path, "file: gone.yaml"))
     with pytest.raises(ConfigError, match="not both"):
-        load_settings(config(tmp_path, "file: gone.yaml\nteam_label: squad"))
+        load_settings(oncall_config(tmp_path, "file: gone.yaml\nteam_label: squad"))
 
 
 def test_times_are_utc_safe() -> None:

@@ -1,7 +1,8 @@
-"""`:handoff`: the shift handoff of the last 12 hours, as `oncall-tui handoff` prints it.
+"""`:handoff [4h]`: the shift handoff of a window, as `oncall-tui handoff --since` prints it.
 
-One read of the servers when it opens (and on `r`), through state/handoff.py; the SLO
-figures are the SLO store's. The Markdown is made by domain/handoff.py, which escapes every
+The window and the next shift default to the config's `handoff:` key (12h each); the title
+names the window. One read of the servers when it opens (and on `r`), through
+state/handoff.py; the SLO figures are the SLO store's. The Markdown is made by domain/handoff.py, which escapes every
 label and comment, and rendered with raw HTML off.
 """
 
@@ -18,6 +19,7 @@ from textual.widgets import Footer, Markdown, Static
 
 from oncall_tui.domain import handoff as rules
 from oncall_tui.domain.sanitize import one_line
+from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.handoff import for_context
 
@@ -35,9 +37,11 @@ class HandoffScreen(Screen[None]):
     HandoffScreen #handoff-title { height: 1; padding: 0 1; }
     """
 
-    def __init__(self, state: ContextState) -> None:
+    def __init__(self, state: ContextState, since_s: float, next_shift_s: float) -> None:
         super().__init__()
         self.state = state
+        self.since_s = since_s
+        self.next_shift_s = next_shift_s
         self.handoff: rules.Handoff | None = None
         self.problem = ""
 
@@ -54,7 +58,7 @@ class HandoffScreen(Screen[None]):
     @work(exclusive=True, group="handoff", exit_on_error=False)
     async def load(self) -> None:
         try:
-            found = await for_context(self.state)
+            found = await for_context(self.state, self.since_s, self.next_shift_s)
         except Exception as exc:  # a bug must not close the view: say it, keep the last one
             self.problem = f"cannot make the handoff: {exc}"
             self._title()
@@ -65,12 +69,13 @@ class HandoffScreen(Screen[None]):
 
     def _title(self) -> None:
         text = Text("handoff", style="bold")
+        text.append(f"  last {short_duration(self.since_s)}")
         if self.problem:
             text.append(f"  ✗ {one_line(self.problem, 200)}")
         elif self.handoff is not None and self.handoff.problems:
             text.append(f"  partial: {len(self.handoff.problems)} server(s) did not answer")
         else:
-            text.append("  last 12h · r reloads")
+            text.append(" · r reloads")
         self.query_one("#handoff-title", Static).update(text)
 
     def action_reload(self) -> None:

@@ -8,6 +8,7 @@ label values go through `one_line` first. Times are shown in the terminal's loca
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 from rich.style import Style
@@ -78,10 +79,14 @@ def oncall_text(book: d.Book, now: datetime, style: Styler) -> Text:
         if label:
             out.append(f"  ({label})", style=style("key"))
         out.append("\n")
-        for step in d.chain(policy, book.schedules, now):
+        for step in d.chain(replace(policy, num_loops=0), book.schedules, now):
             minutes = int((step.at - now).total_seconds() // 60)
             out.append(f"    {f'+{minutes} min':>8}  ", style=style("key"))
             out.append(f"{who(step)}\n")
+        if policy.num_loops:
+            out.append(
+                f"    {'':>8}  then repeats {times(policy.num_loops)}\n", style=style("muted")
+            )
     out.rstrip()
     return out
 
@@ -122,14 +127,44 @@ def escalation_text(
         out.append(stopped + "\n", style=style("key"))
     elif ahead is not None:
         out.append(f"escalates to {ahead.names} ({ahead.people}) at {clock(ahead.at, now)}")
+        if policy.num_loops:
+            out.append(f" (loop {ahead.loop + 1} of {policy.num_loops + 1})")
         out.append(" unless acked\n", style=style("key"))
     else:
         out.append("every step has been paged\n", style=style("error"))
+    # One pass of the rules is shown: the one running now (the first once stopped).
+    last = policy.num_loops
+    shown = 0 if stopped is not None else (ahead.loop if ahead is not None else last)
+    if shown:
+        out.append(f"  {'…':>5}  ", style=style("key"))
+        out.append(
+            f"{times(shown, 'loop')} paged from {clock(steps[0].at, now)}\n", style=style("muted")
+        )
     for step in steps:
+        if step.loop != shown:
+            continue
         # Past steps of a live chain were paged; once acked, when is not known, so say nothing.
         paged = stopped is None and step.at <= now
         out.append(f"  {clock(step.at, now):>5}  ", style=style("key"))
         out.append(who(step), style=Style() if paged else style("muted"))
         out.append("  paged\n" if paged else "\n", style=style("muted"))
+    if shown < last and steps:
+        out.append(f"  {'…':>5}  ", style=style("key"))
+        out.append(
+            f"repeats {more(last - shown)} until {clock(steps[-1].at, now)}\n",
+            style=style("muted"),
+        )
     out.rstrip()
     return out
+
+
+def times(count: int, noun: str = "time") -> str:
+    """`once`, `2 times`; `1 loop`, `2 loops`."""
+    if noun == "time" and count == 1:
+        return "once"
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def more(count: int) -> str:
+    """`once more`, `2 more times`."""
+    return "once more" if count == 1 else f"{count} more times"
