@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from oncall_tui.domain.timespec import TimeSpecError, parse_duration
+from oncall_tui.config.durations import positive_duration
+from oncall_tui.domain.timespec import parse_duration
 
 
 class HandoffSettings(BaseModel):
@@ -21,12 +22,7 @@ class HandoffSettings(BaseModel):
     @field_validator("since", "next_shift")
     @classmethod
     def _duration(cls, value: str) -> str:
-        try:
-            if parse_duration(value).total_seconds() <= 0:
-                raise ValueError(f"{value!r} must be longer than zero")
-        except TimeSpecError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+        return positive_duration(value)
 
     @property
     def since_s(self) -> float:

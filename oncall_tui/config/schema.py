@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from oncall_tui.config.durations import positive_duration
 from oncall_tui.config.handoff import HandoffSettings
 from oncall_tui.config.notifications import NotificationSettings
 from oncall_tui.config.oncall import OncallConfig
@@ -406,12 +407,7 @@ class SilenceDefaults(_Strict):
     @field_validator("default_duration", "ack_duration", "ack_lease", "ack_old_after", "extend_by")
     @classmethod
     def _duration(cls, value: str) -> str:
-        try:
-            if parse_duration(value).total_seconds() <= 0:
-                raise ValueError(f"{value!r} must be longer than zero")
-        except TimeSpecError as exc:
-            raise ValueError(str(exc)) from None
-        return value
+        return positive_duration(value)
 
 
 class BoardSettings(_Strict):
