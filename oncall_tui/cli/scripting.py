@@ -15,7 +15,6 @@ import json
 import sys
 from typing import Any
 
-from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.matcher_grammar import FilterError, Grammar
 from oncall_tui.domain.matchers import LabelMatcher, parse_matcher
 from oncall_tui.domain.merge import GroupMerger, unique_alerts
@@ -25,16 +24,15 @@ from oncall_tui.domain.script_output import (
     alert_order,
     alert_record,
     alerts_table,
-    merge_silences,
     silence_order,
     silence_record,
     silences_table,
     with_alertname,
 )
+from oncall_tui.state.silences import every_peers_silences
 from oncall_tui.state.versions import learn_grammar
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
-from oncall_tui.wire.alertmanager import Silence
 
 EXIT_UNAVAILABLE = 1
 EXIT_USAGE = 2
@@ -103,25 +101,6 @@ async def _alerts(clients: Clients, args: argparse.Namespace) -> int:
     return EXIT_UNAVAILABLE if problems else 0
 
 
-async def _cluster_silences(
-    cluster: AlertmanagerCluster, filters: list[str], states: frozenset[str]
-) -> tuple[list[MergedSilence], list[str]]:
-    answers = await asyncio.gather(
-        *(peer.silences(filters, states=states) for peer in cluster.peers),
-        return_exceptions=True,
-    )
-    per_peer: dict[str, list[Silence]] = {}
-    problems: list[str] = []
-    for peer, answer in zip(cluster.peers, answers, strict=True):
-        if isinstance(answer, errors.ApiError):
-            problems.append(f"{cluster.name}: {peer.url}: {answer.message}")
-        elif isinstance(answer, BaseException):
-            raise answer
-        else:
-            per_peer[peer.url] = answer
-    return merge_silences(cluster.name, per_peer), problems
-
-
 async def _silences(clients: Clients, args: argparse.Namespace) -> int:
     try:
         matchers = _parse(args.matchers, await _grammar(clients))
@@ -134,7 +113,7 @@ async def _silences(clients: Clients, args: argparse.Namespace) -> int:
     # Asked of the server from 0.34 (state filters), dropped here before.
     states = frozenset({"expired"}) if args.expired else frozenset({"active", "pending"})
     for cluster in clients.clusters:
-        merged, trouble = await _cluster_silences(cluster, filters, states)
+        merged, trouble = await every_peers_silences(cluster, filters, states)
         problems += trouble
         found += merged
     found.sort(key=silence_order)

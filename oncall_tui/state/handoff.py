@@ -18,13 +18,13 @@ from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.domain.handoff import AlertEpisode, Handoff, assemble, episodes_from
 from oncall_tui.domain.incidents import Incident
 from oncall_tui.domain.merge import MergedAlert, merge_alerts
-from oncall_tui.domain.script_output import MergedSilence, merge_silences
+from oncall_tui.domain.script_output import MergedSilence
 from oncall_tui.domain.slo import SLOReport
 from oncall_tui.state.incidents import IncidentBook
+from oncall_tui.state.silences import every_peers_silences
 from oncall_tui.state.slo import SLOPoller, poll_safely
 from oncall_tui.state.wiring import Backend, Clients
 from oncall_tui.wire import errors
-from oncall_tui.wire.alertmanager import Silence
 
 if TYPE_CHECKING:
     from oncall_tui.state.context import ContextState
@@ -53,18 +53,8 @@ async def _cluster(
         problems += [f"{cluster.name}: {url}: {e.message}" for url, e in read.errors.items()]
     except errors.ClusterUnavailable as exc:
         problems.append(f"{cluster.name}: {exc.message}")
-    answers = await asyncio.gather(
-        *(peer.silences() for peer in cluster.peers), return_exceptions=True
-    )
-    per_peer: dict[str, list[Silence]] = {}
-    for peer, answer in zip(cluster.peers, answers, strict=True):
-        if isinstance(answer, errors.ApiError):
-            problems.append(f"{cluster.name}: {peer.url}: {answer.message}")
-        elif isinstance(answer, BaseException):
-            raise answer
-        else:
-            per_peer[peer.url] = answer
-    return alerts, merge_silences(cluster.name, per_peer), problems
+    silences, trouble = await every_peers_silences(cluster)
+    return alerts, silences, problems + trouble
 
 
 async def _episodes(

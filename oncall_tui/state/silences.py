@@ -19,6 +19,7 @@ from oncall_tui.domain.board import BoardAlert, board_alert
 from oncall_tui.domain.clock_skew import server_now as shifted
 from oncall_tui.domain.matchers import LabelMatcher
 from oncall_tui.domain.merge import merge_alerts
+from oncall_tui.domain.script_output import MergedSilence, merge_silences
 from oncall_tui.domain.silence_plan import Draft, extended_end, find_same
 from oncall_tui.domain.timespec import describe_moment
 from oncall_tui.state.clock import alertmanager_offset
@@ -271,3 +272,26 @@ async def preview_alerts(
     parts = await asyncio.gather(*(one(c) for c in chosen))
     alerts = [a for found, _ in parts for a in found]
     return alerts, [err for _, err in parts if err]
+
+
+async def every_peers_silences(
+    cluster: AlertmanagerCluster,
+    filters: Sequence[str] = (),
+    states: Collection[str] | None = None,
+) -> tuple[list[MergedSilence], list[str]]:
+    """The silences every peer of `cluster` holds, merged (a silence not yet gossiped to a
+    peer still counts), with a line for each peer that did not answer."""
+    answers = await asyncio.gather(
+        *(peer.silences(filters, states=states) for peer in cluster.peers),
+        return_exceptions=True,
+    )
+    per_peer: dict[str, list[Silence]] = {}
+    problems: list[str] = []
+    for peer, answer in zip(cluster.peers, answers, strict=True):
+        if isinstance(answer, errors.ApiError):
+            problems.append(f"{cluster.name}: {peer.url}: {answer.message}")
+        elif isinstance(answer, BaseException):
+            raise answer
+        else:
+            per_peer[peer.url] = answer
+    return merge_silences(cluster.name, per_peer), problems
