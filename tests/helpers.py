@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
@@ -35,7 +36,7 @@ from textual.widgets.markdown import MarkdownBlock
 
 from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import ClusterConfig, Context, Settings
-from oncall_tui.demo.stack import Stack
+from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
@@ -85,6 +86,23 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
 
 
 # -- the app -----------------------------------------------------------------------------------
+
+
+def lone_alertmanager() -> Stack:
+    """A started Alertmanager of the test module's own, no Prometheus (every alert on it is
+    posted by a test). Missing binaries or a failed start FAIL the test with the reason and
+    the install command, never skip it, and with no chained traceback."""
+    server, problem = None, ""
+    try:
+        server = Stack(StackOptions(alertmanager_peers=1, with_prometheus=False))
+        server.start(timeout=30.0)
+    except (MissingBinaries, StackError) as err:
+        problem = str(err)
+    if problem or server is None:
+        if server is not None:
+            server.stop()
+        pytest.fail(problem, pytrace=False)
+    return server
 
 
 def context_app(context: Context, settings: Settings | None = None) -> OncallApp:

@@ -35,7 +35,7 @@ from textual.widget import Widget
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
-from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions
+from oncall_tui.demo.stack import Stack, StackOptions
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.widgets.status import StatusBar
@@ -60,6 +60,7 @@ from tests.helpers import (
     detail_problems,
     forbidden,
     hostile_app,
+    lone_alertmanager,
     pty_env,
     raw_http,
     row_with,
@@ -263,16 +264,7 @@ def _held(url: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[HostileServer]:
     """A single Alertmanager of our own holding every hostile alert and a hostile silence."""
-    server, problem = None, ""
-    try:
-        server = Stack(StackOptions(alertmanager_peers=1, with_prometheus=False))
-        server.start(timeout=30.0)
-    except (MissingBinaries, StackError) as err:
-        problem = str(err)
-    if problem or server is None:
-        if server is not None:
-            server.stop()
-        pytest.fail(problem, pytrace=False)
+    server = lone_alertmanager()
     try:
         url = server.alertmanager_urls[0]
         refused = {}

@@ -22,8 +22,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions
-from tests.helpers import C0, C1, CSI, OSC52, PAYLOAD_BYTES, SHOWN, R, pty_env, raw_http
+from tests.helpers import (
+    C0,
+    C1,
+    CSI,
+    OSC52,
+    PAYLOAD_BYTES,
+    SHOWN,
+    R,
+    lone_alertmanager,
+    pty_env,
+    raw_http,
+)
 from tests.support.pty_capture import PtyProgram, visible_text
 
 pytestmark = pytest.mark.stack
@@ -35,16 +45,7 @@ TITLE = re.compile(rb"\x1b\]2;(\d+) critical(?:, [^\x1b]*)? \xc2\xb7 prod\x1b\\"
 @pytest.fixture(scope="module")
 def lone() -> Iterator[str]:
     """One Alertmanager of our own, no Prometheus: every alert on it is posted by a test."""
-    server, problem = None, ""
-    try:
-        server = Stack(StackOptions(alertmanager_peers=1, with_prometheus=False))
-        server.start(timeout=30.0)
-    except (MissingBinaries, StackError) as err:
-        problem = str(err)
-    if problem or server is None:
-        if server is not None:
-            server.stop()
-        pytest.fail(problem, pytrace=False)
+    server = lone_alertmanager()
     try:
         yield server.alertmanager_urls[0]
     finally:
