@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from oncall_tui.domain.board import SORTS, BoardAlert
@@ -17,6 +18,9 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import SilencesScreen
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from oncall_tui.state.context import ContextState
     from oncall_tui.ui.app import OncallApp
 
 
@@ -74,46 +78,18 @@ async def _silences(app: OncallApp, rest: str) -> None:
     app.push_screen(SilencesScreen(app.state, app.writer))
 
 
-async def _slo(app: OncallApp, rest: str) -> None:
-    from oncall_tui.ui.screens.slo import SLOScreen
+def _view(module: str, name: str) -> Callable[[OncallApp, str], Awaitable[None]]:
+    """`:NAME` for a view built from the state alone: back to the board, then the view. Its
+    module loads when first opened, off the path to the first frame."""
 
-    await to_board(app)
-    app.push_screen(SLOScreen(app.state))
+    async def run(app: OncallApp, rest: str) -> None:
+        screen: Callable[[ContextState], Screen[None]] = getattr(
+            import_module(f"oncall_tui.ui.screens.{module}"), name
+        )
+        await to_board(app)
+        app.push_screen(screen(app.state))
 
-
-async def _query(app: OncallApp, rest: str) -> None:
-    from oncall_tui.ui.screens.query import QueryScreen
-
-    await to_board(app)
-    app.push_screen(QueryScreen(app.state))
-
-
-async def _routes(app: OncallApp, rest: str) -> None:
-    from oncall_tui.ui.screens.routes import RoutesScreen
-
-    await to_board(app)
-    app.push_screen(RoutesScreen(app.state))
-
-
-async def _health(app: OncallApp, rest: str) -> None:
-    from oncall_tui.ui.screens.health import HealthScreen
-
-    await to_board(app)
-    app.push_screen(HealthScreen(app.state))
-
-
-async def _oncall(app: OncallApp, rest: str) -> None:
-    from oncall_tui.ui.screens.oncall import OncallScreen
-
-    await to_board(app)
-    app.push_screen(OncallScreen(app.state))
-
-
-async def _incidents(app: OncallApp, rest: str) -> None:
-    from oncall_tui.ui.screens.incidents import IncidentsScreen
-
-    await to_board(app)
-    app.push_screen(IncidentsScreen(app.state))
+    return run
 
 
 async def _handoff(app: OncallApp, rest: str) -> None:
@@ -154,37 +130,37 @@ COMMANDS: tuple[Command, ...] = (
         ("slo",),
         ":slo",
         "every SLO of the context: budget left, burn rates, budget over time",
-        _slo,
+        _view("slo", "SLOScreen"),
     ),
     Command(
         ("query",),
         ":query",
         "a PromQL prompt: history (up/down), instant or range, table or chart",
-        _query,
+        _view("query", "QueryScreen"),
     ),
     Command(
         ("routes", "route"),
         ":routes",
         "each cluster's routing tree with its alerts; / tests labels (service=x severity=y)",
-        _routes,
+        _view("routes", "RoutesScreen"),
     ),
     Command(
         ("health", "pipeline"),
         ":health",
         "is paging working: watchdog, failed notifications, rule evaluation, reloads, peers",
-        _health,
+        _view("health", "HealthScreen"),
     ),
     Command(
         ("oncall", "who"),
         ":oncall",
         "who is on call now and next for each schedule; each escalation policy's steps",
-        _oncall,
+        _view("oncall", "OncallScreen"),
     ),
     Command(
         ("incidents", "incident"),
         ":incidents",
         "incidents declared here (i on an alert): timeline, step (n), note (m), export (e)",
-        _incidents,
+        _view("incidents", "IncidentsScreen"),
     ),
     Command(
         ("handoff",),
