@@ -12,6 +12,7 @@ from typing import Any
 from textual import events
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
 from textual.notifications import SeverityLevel
 
 from oncall_tui.config import ConfigError, Settings
@@ -24,6 +25,14 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.terminal_signals import TerminalSignals
 from oncall_tui.ui.themes import DEFAULT_VARIABLES, load_themes
+
+
+class ReleaseHeld(Message):
+    """Keys held while a screen opened may go now (if no newer hold began since)."""
+
+    def __init__(self, generation: int) -> None:
+        super().__init__()
+        self.generation = generation
 
 
 class OncallApp(App[None]):
@@ -111,9 +120,21 @@ class OncallApp(App[None]):
             # is settled once mounted.
             self.call_after_refresh(self._release_keys)
             return
+        # Released through the App's own queue, never from here: this runs on the screen's
+        # task after a repaint, and a key the terminal has already queued on the App (the
+        # Enter after `:theme x`) would be handled before keys re-posted from here, so the
+        # prompt submitted nothing and its letters reached the board. Until the release
+        # message is read, such a key is held too, behind the others.
+        self.post_message(ReleaseHeld(self._hold_generation))
+
+    async def _on_release_held(self, message: ReleaseHeld) -> None:
+        if self._held_keys is None or message.generation != self._hold_generation:
+            return
         held, self._held_keys = self._held_keys, None
         for key in held:
-            self._replay(key)
+            again = events.Key(key.key, key.character)
+            again.set_sender(self)
+            await self.on_event(again)  # in place, in order: held again if one opens a screen
 
     def _replay(self, key: events.Key) -> None:
         again = events.Key(key.key, key.character)
