@@ -173,9 +173,30 @@ def peers_verdict(backend: str, up: int, expected: int, members: int | None) -> 
     return Verdict(backend, "peers", OK, f"{up} of {expected} peers answer")
 
 
-def watchdog_verdict(backend: str, name: str, alert_names: Iterable[str]) -> Verdict:
+# A Watchdog reaches a fresh Alertmanager only after Prometheus's first evaluations (an
+# evaluation interval of 1m is common): until then its absence says nothing.
+WATCHDOG_GRACE = 120.0
+
+
+def watchdog_verdict(
+    backend: str,
+    name: str,
+    alert_names: Iterable[str],
+    started: float | None = None,
+    now: float | None = None,
+) -> Verdict:
+    """`started`: when the newest Alertmanager peer started (epoch seconds), if known."""
     if name in set(alert_names):
         return Verdict(backend, "watchdog", OK, f"{name} is firing, as it should")
+    age = None if started is None or now is None else now - started
+    if age is not None and age < WATCHDOG_GRACE:
+        return Verdict(
+            backend,
+            "watchdog",
+            UNKNOWN,
+            f"no {name} alert yet: Alertmanager started {max(age, 0):.0f}s ago"
+            f" (waiting up to {WATCHDOG_GRACE:.0f}s for Prometheus's first evaluations)",
+        )
     return Verdict(
         backend,
         "watchdog",

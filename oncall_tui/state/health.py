@@ -133,7 +133,9 @@ class HealthStore:
             a.name for g in self.alerts.board_groups if g.cluster == cluster.name for a in g.alerts
         ]
         if self.alerts.last_good is not None:
-            out.append(p.watchdog_verdict(backend, self.watchdog, names))
+            starts = [p.value(m, "process_start_time_seconds") for m in good]
+            started = max((s for s in starts if s is not None), default=None)
+            out.append(p.watchdog_verdict(backend, self.watchdog, names, started, time.time()))
         return out
 
     async def _prometheus(self, now: float) -> list[p.Verdict]:

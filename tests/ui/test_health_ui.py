@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
-from oncall_tui.domain.pipeline import BAD
+from oncall_tui.domain.pipeline import BAD, UNKNOWN
 from oncall_tui.ui.screens.health import HealthScreen
-from tests.helpers import demo_app, status, texts, until
+from tests.helpers import demo_app, lone_alertmanager, status, texts, until
 
 pytestmark = pytest.mark.stack
 
@@ -71,3 +71,21 @@ async def test_broken_sink_shows_within_two_polls_and_clears(own_stack: Stack) -
         # A failure just before the mend is seen by the next poll; the one after clears.
         assert health.polled - mended <= 2, f"took {health.polled - mended} polls"
         await until(pilot, lambda: "paging may be failing" not in status(app), "status clear")
+
+
+async def test_a_fresh_alertmanager_without_a_watchdog_yet_is_not_a_finding() -> None:
+    """Start-up said "no Watchdog alert" before Prometheus had evaluated once. On an
+    Alertmanager (0.25.0) started seconds ago, its absence is "not yet", read from the real
+    server's `process_start_time_seconds`, and the status line stays quiet."""
+    server = lone_alertmanager()  # no Prometheus: the Watchdog never comes
+    try:
+        app = demo_app(server)
+        async with app.run_test(size=(120, 35)) as pilot:
+            health = app.state.health
+            await until(pilot, lambda: [v for v in health.verdicts if v.check == "watchdog"])
+            (shown,) = [v for v in health.verdicts if v.check == "watchdog"]
+            assert shown.level == UNKNOWN and "Alertmanager started" in shown.words, shown
+            assert not health.headline
+            assert "paging may be failing" not in status(app)
+    finally:
+        server.stop()

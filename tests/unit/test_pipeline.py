@@ -51,6 +51,10 @@ def test_counter_reset_and_window() -> None:
 def test_watchdog_and_peers() -> None:
     assert p.watchdog_verdict("am", "Watchdog", ["A"]).level == p.BAD
     assert p.watchdog_verdict("am", "Watchdog", ["Watchdog"]).level == p.OK
+    # A fresh Alertmanager has no Watchdog until Prometheus's first evaluations: not a finding.
+    young = p.watchdog_verdict("am", "Watchdog", ["A"], started=1000.0, now=1030.0)
+    assert young.level == p.UNKNOWN and "started 30s ago" in young.words
+    assert p.watchdog_verdict("am", "Watchdog", ["A"], started=1000.0, now=1121.0).level == p.BAD
     assert p.peers_verdict("am", 1, 2, None).level == p.WARN
     assert p.peers_verdict("am", 2, 2, 1).level == p.WARN
     assert p.peers_verdict("am", 0, 2, None).level == p.BAD
