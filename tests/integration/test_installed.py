@@ -250,7 +250,13 @@ def tour(screen: TmuxScreen) -> None:
 
     screen.keys("Enter")
     t.wait("Labels", "Annotations", "runbook_url")
+    screen.keys("y")
+    t.wait("as matchers")  # copied (OSC 52), and said so
     t.back(gone="Annotations")
+
+    screen.keys("w")  # the first view styled by routing.tcss
+    t.wait("where HighErrorRate goes", "receiver", "route")
+    t.back(gone="where HighErrorRate goes")
 
     screen.keys("r")
     t.wait("Runbook HighErrorRate", "Alert Details")  # the demo runbook, rendered
@@ -267,10 +273,13 @@ def tour(screen: TmuxScreen) -> None:
 
     screen.keys("a")
     t.wait("ACK")
+    screen.keys("A")
+    t.wait("Ack alert", "Note or ticket")
+    t.back(gone="Note or ticket")
     screen.keys("/", "Escape")
     t.wait("ChurnAPIDown")
 
-    for key in ("Space", "+", "-", "S", "S", "I", "I", "o", "o", "o", "C-r", "p", "p"):
+    for key in ("Space", "+", "-", "S", "S", "I", "I", "M", "M", "o", "o", "o", "C-r", "p", "p"):
         screen.keys(key)
     for key in ("j", "k", "G", "g", "NPage", "PPage", "Down", "Up"):
         screen.keys(key)
@@ -280,6 +289,10 @@ def tour(screen: TmuxScreen) -> None:
         ("silences", ("silences · demo", "ACK"), "silences · demo"),
         ("maintenance", ("Maintenance window",), "Maintenance window"),
         ("slo", ("availability", "latency", "exhausted"), "exhausted"),
+        ("routes", ("routing trees", "cluster demo"), "routing trees"),
+        ("health", ("alerting pipeline", "watchdog"), "alerting pipeline"),
+        ("oncall", ("who is on call", "Escalation policies"), "who is on call"),
+        ("handoff", ("Handoff: demo", "Still firing"), "Handoff: demo"),
     ):
         t.open(view, *words)
         t.back(gone=gone)
@@ -344,7 +357,9 @@ def test_the_installed_app_opens_every_view_from_slash(
     ("left_out", "seen"),
     [
         ("oncall_tui/ui/dialogs/silence_form.tcss", "StylesheetError"),
-        ("oncall_tui/themes/oncall-dark.yaml", "oncall-dark"),
+        # Only the routing views (`w`, :routes, :health, :oncall) read this one.
+        ("oncall_tui/ui/screens/routing.tcss", "StylesheetError"),
+        ("oncall_tui/themes/oncall-dark.yaml", "theme 'oncall-dark' not found"),
     ],
 )
 def test_the_tour_fails_when_a_file_is_left_out(
