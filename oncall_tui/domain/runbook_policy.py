@@ -33,6 +33,8 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # Tencent 169.254.0.23, AWS ECS task credentials 169.254.170.2).
 METADATA_ADDRESSES: dict[ipaddress.IPv4Address | ipaddress.IPv6Address, str] = {
     ipaddress.ip_address("fd00:ec2::254"): "the AWS instance metadata service (IPv6)",
+    ipaddress.ip_address("fd00:ec2::23"): "the AWS EKS Pod Identity Agent (IPv6)",
+    ipaddress.ip_address("fd20:ce::254"): "the GCP metadata server (IPv6)",
     ipaddress.ip_address("100.100.100.200"): "the Alibaba Cloud metadata service",
     ipaddress.ip_address("192.0.0.192"): "the Oracle Cloud metadata service",
     ipaddress.ip_address("168.63.129.16"): "the Azure WireServer",

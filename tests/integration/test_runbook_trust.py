@@ -176,6 +176,9 @@ async def test_files_inside_the_folders_still_read_and_a_fifo_does_not_hang(disk
         "FE80::a:b",
         "fd00:ec2::254",
         "[fd00:ec2::254]",
+        "fd00:ec2::23",
+        "fd20:ce::254",
+        "[FD20:CE::254]",
         "::ffff:169.254.169.254",
         "::ffff:a9fe:a9fe",
         "64:ff9b::a9fe:a9fe",
@@ -230,10 +233,11 @@ def net(other_server: RunbookServer) -> LoopbackNet:
     other_server.routes[META_PATH] = Route(META.encode(), content_type="text/plain")
     port = int(other_server.url.rsplit(":", 1)[1])
     network = LoopbackNet()
-    for address in ("169.254.169.254", "fd00:ec2::254", "169.254.170.2"):
+    for address in ("169.254.169.254", "fd00:ec2::254", "fd20:ce::254", "169.254.170.2"):
         network.routes[(address, 80)] = port
     network.answer("metadata.google.internal", ["169.254.169.254"])
     network.answer("sneaky.test", ["169.254.169.254"])
+    network.answer("sneaky6.test", ["fd20:ce::254"])
     network.answer("mixed.test", ["127.0.0.1", "169.254.169.254"])
     return network
 
@@ -259,6 +263,8 @@ async def fetch_with(
     [
         "http://169.254.169.254" + META_PATH,
         "http://[fd00:ec2::254]" + META_PATH,
+        "http://[fd20:ce::254]" + META_PATH,  # GCP's IPv6 metadata server
+        "http://sneaky6.test" + META_PATH,  # a name for it
         "http://metadata.google.internal" + META_PATH,
         "http://2852039166" + META_PATH,
         "http://sneaky.test" + META_PATH,  # an innocent name for the metadata address
