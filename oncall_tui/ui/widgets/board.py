@@ -97,6 +97,7 @@ class BoardView(ScrollView, can_focus=True):
         self.now = datetime.now(UTC)
         # What an empty board says instead of nothing: why it is empty.
         self.empty = Text()
+        self._announced: frozenset[str] | set[str] = frozenset()  # new criticals said once
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -119,6 +120,8 @@ class BoardView(ScrollView, can_focus=True):
         self.cursor = max(0, min(self.cursor, len(self._lines) - 1))
         if kept and self.model.new_keys:
             # The cursor stays on the user's alert; say so when newer criticals push it down.
+            # Once per alert: a reload comes with every key typed in the filter, and saying
+            # it again each time stacked a dozen toasts over everything else said.
             above = {
                 line.alert.key
                 for line in self._lines[: self.cursor]
@@ -126,7 +129,8 @@ class BoardView(ScrollView, can_focus=True):
                 and line.alert.key in self.model.new_keys
                 and line.alert.severity == "critical"
                 and line.alert.state == "active"
-            }
+            } - self._announced
+            self._announced = (self._announced & self.model.new_keys) | above
             if above:
                 self.post_message(self.NewAbove(len(above)))
         self.virtual_size = Size(self.size.width, len(self._lines))
