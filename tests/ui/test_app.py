@@ -193,10 +193,9 @@ async def test_ctrl_c_quits_like_q(stack: Stack, where: str) -> None:
         await pilot.press("ctrl+c")
         await until(pilot, lambda: app._exit, timeout=5)
     assert app.return_code == 0
-    # No "Press ctrl+q to quit" toast (other toasts, e.g. new criticals, may come and go).
-    assert not [n.message for n in app._notifications if "quit" in n.message], list(
-        app._notifications
-    )
+    # The board may announce alerts still arriving on a fresh stack; no toast about quitting.
+    said = [f"{n.title} {n.message}" for n in app._notifications]
+    assert not [m for m in said if "quit" in m or "ctrl+q" in m], said
 
 
 async def test_keys_and_pastes_arriving_together_are_all_kept(stack: Stack) -> None:

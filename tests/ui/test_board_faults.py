@@ -11,13 +11,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from oncall_tui.demo.stack import Stack, StackOptions
 from oncall_tui.ui.app import OncallApp
 from oncall_tui.ui.screens.alerts import AlertsScreen
+from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.widgets.banner import IncompleteBanner
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
-from tests.helpers import alert_row, demo_app, status, until
+from tests.helpers import alert_row, board, demo_app, status, until
 
 pytestmark = pytest.mark.stack
 
@@ -148,6 +150,25 @@ async def test_prometheus_outage_keeps_every_alert_marked_until_it_is_back(
         assert re.search(r"left \d\d:\d\d:\d\d", row), row
         assert "kept, marked ?" in banner(app)
         assert not screen_of(app).ledger.resolved, "nothing resolved: Prometheus was down"
+        # Its detail says so too, not the "active" it was last seen in.
+        view = board(app)
+
+        def on_it() -> bool:
+            line = view.current
+            return (
+                line is not None and line.alert is not None and line.alert.name == "HighErrorRate"
+            )
+
+        while not on_it():
+            await pilot.press("j")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, AlertDetailScreen))
+        title = str(app.screen.query_one("#detail-title", Static).render())
+        assert "unconfirmed" in title and "active" not in title, title
+        assert re.search(r"left Alertmanager \d\d:\d\d:\d\d", title), title
+        assert "? kept, unconfirmed: Prometheus was not answering (" in title, title
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
 
         # Prometheus back: once it has evaluated its rules and re-sent them, marks and banner go.
         restarted = time.monotonic()

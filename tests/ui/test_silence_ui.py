@@ -502,3 +502,27 @@ async def test_tab_in_the_maintenance_form_goes_only_through_what_is_visible(own
         matchers.focus()
         await pilot.press("d")  # the last row removed: the list hides and focus moves on
         assert not matchers.display and app.focused is not None and app.focused.id == "sf-add"
+
+
+async def test_keys_after_tab_in_one_chunk_land_in_the_next_field(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    """`30m⇥why⏎` typed fast (or arriving as one chunk over SSH or tmux) put `why` in Ends:
+    tab is the screen's binding, run only once the key had bubbled up to the App, after the
+    keys behind it were already inserted into the field it was leaving."""
+    app = app_for(own)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, app, "HighCPU")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        ends = app.screen.query_one("#sf-end", Input)
+        comment = app.screen.query_one("#sf-comment", Input)
+        await until(pilot, lambda: app.focused is ends)
+        # A field focused by tab selects what it holds: what is typed next replaces it.
+        terminal_sends(app, "\x1530m\tmaking room\x1b[Z1h\tdisk swap")  # \x1b[Z: shift+tab
+        await until(pilot, lambda: comment.value == "disk swap", timeout=5)
+        await pilot.pause()
+        assert (ends.value, comment.value) == ("1h", "disk swap")
+        assert app.focused is comment
+        await pilot.press("escape", "y")
+    assert await held(peer) == []

@@ -62,15 +62,22 @@ def title_text(alert: BoardAlert, style: Styler, *, gone: bool) -> Text:
         f"{one_line(alert.severity or 'none', 12).upper()} ", severity_style(style, alert.severity)
     )
     text.append(one_line(alert.name, 80) or "(no alertname)", style("name"))
-    text.append(f"  {alert.state}", style(f"state-{alert.state}"))
+    # A held alert reads as the board shows it: unconfirmed, not the state it was last seen in.
+    text.append(f"  {alert.shown_state}", style(f"state-{alert.shown_state}"))
     if alert.started is not None:
         age = short_duration((datetime.now(UTC) - alert.started).total_seconds())
         text.append(f"  {age}", style("muted"))
     text.append(f"  @{one_line(alert.cluster, 40)}", style("muted"))
+    if alert.left_at is not None:
+        left = datetime.fromtimestamp(alert.left_at).strftime("%H:%M:%S")
+        text.append(f"  left Alertmanager {left}", style(f"state-{alert.shown_state}"))
     if gone:
         text.append("  (gone from the board)", style("error"))
     if alert.summary:
         text.append("\n" + one_line(alert.summary))
+    if alert.unconfirmed:
+        why = one_line(alert.unconfirmed, 200)
+        text.append(f"\n? kept, unconfirmed: {why}", style("state-unconfirmed"))
     return text
 
 

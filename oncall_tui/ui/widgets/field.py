@@ -7,6 +7,12 @@ printable keys and pastes that followed ctrl+u are inserted first and ctrl+u the
 them: `ctrl+u team=ml` in one chunk left the board filter empty. `Field` runs its own
 bindings as the key reaches it, so the edits happen in the order they were typed.
 
+The same race moved typing into the wrong field: tab, shift+tab and esc are bindings of the
+screen or the App, which ran only after the keys behind them were inserted here, so `30m⇥why`
+left `30mwhy` in a form's Ends. A key that Input does not type runs the bindings of the whole
+chain at once, as the App would later; and a key that reaches a field after the focus left it
+goes on to the widget focused now.
+
 A paste keeps every character: line breaks and tabs become spaces (Textual's Input kept only
 the first line), and control characters are shown as U+FFFD rather than sent to the terminal.
 """
@@ -28,13 +34,23 @@ def pasted_line(text: str) -> str:
 
 class Field(Input):
     async def _on_key(self, event: events.Key) -> None:
-        # The focused widget's bindings as the App would see them (keymap applied); the
-        # App already ran its priority bindings before forwarding the key here.
-        for node, bindings in self.screen._modal_binding_chain:
-            if node is not self:
+        screen = self.screen
+        focused = screen.focused
+        if focused is not None and focused is not self and screen is self.app.screen:
+            # Forwarded here before a tab or enter moved the focus on: it was typed for
+            # the field focused now.
+            focused._forward_event(events.Key(event.key, event.character))
+            event.stop()
+            event.prevent_default()
+            return
+        # The bindings as the App would run them (keymap applied) once the key bubbled up
+        # to it; it already ran its priority bindings. A printable key is the field's to
+        # type unless the field itself binds it; any other key runs the chain's bindings.
+        for node, bindings in screen._modal_binding_chain:
+            if node is not self and event.is_printable:
                 break
             for binding in bindings.key_to_bindings.get(event.key, ()):
-                if not binding.priority and await self.app.run_action(binding.action, self):
+                if not binding.priority and await self.app.run_action(binding.action, node):
                     event.stop()
                     event.prevent_default()  # Input._on_key must not insert it as well
                     return
