@@ -2,7 +2,8 @@
 
 Each poll reads every Alertmanager peer's `/metrics` and `/status`, Prometheus's `/metrics`,
 its rules and its down targets, and turns them into plain verdicts (domain/pipeline.py).
-Counters are kept between polls, so "failing now" clears on the first poll after a mend.
+Counters are kept between polls, so "failing now" clears on the first poll that sees a
+notification go through after a mend.
 The board's status line and a toast say it in words when paging may be failing.
 """
 

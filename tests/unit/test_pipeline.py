@@ -54,3 +54,27 @@ def test_watchdog_and_peers() -> None:
     assert p.peers_verdict("am", 1, 2, None).level == p.WARN
     assert p.peers_verdict("am", 2, 2, 1).level == p.WARN
     assert p.peers_verdict("am", 0, 2, None).level == p.BAD
+
+
+def test_a_quiet_poll_keeps_failing_until_a_notification_goes_through() -> None:
+    """Between two flushes nothing is sent: the receiver is no better than at the last try.
+    Polled every second with a flush every two (the demo's Watchdog), the verdict used to
+    flap between failing and not on every other poll."""
+    failed, sent = p.CounterHistory.empty(), p.CounterHistory.empty()
+    levels = []
+    # (failed, sent): fails, quiet, fails, quiet, then mended (a success), then quiet again.
+    for at, (f, s) in enumerate(((0, 10), (2, 12), (2, 12), (4, 14), (4, 14), (4, 15), (4, 15))):
+        failed.add(at, {"webhook": f})
+        sent.add(at, {"webhook": s})
+        levels.append(p.notification_verdicts("am", failed, sent, ["webhook"])[0].level)
+    assert levels == [p.OK, p.BAD, p.BAD, p.BAD, p.BAD, p.WARN, p.WARN]
+
+
+def test_failing_checks_ignore_the_counts() -> None:
+    """What the board's toast compares: the same failure with a bigger count is no news."""
+    one = p.Verdict("am", "notifications: webhook", p.BAD, "3 failed")
+    more = p.Verdict("am", "notifications: webhook", p.BAD, "7 failed")
+    other = p.Verdict("am", "watchdog", p.BAD, "no Watchdog")
+    assert p.failing([one]) == p.failing([more]) == {("am", "notifications: webhook")}
+    assert p.failing([more, other]) - p.failing([one]) == {("am", "watchdog")}
+    assert p.failing([p.Verdict("am", "peers", p.OK, "2 of 2")]) == frozenset()
