@@ -66,6 +66,19 @@ def by_label(metrics: Metrics, name: str, label: str) -> dict[str, float]:
     return out
 
 
+def by_reason(metrics: Metrics) -> dict[str, float]:
+    """`alertmanager_notifications_failed_total` per "integration/reason". Alertmanager 0.26+
+    labels its failed notifications with a `reason` (clientError, serverError, contextCanceled,
+    contextDeadlineExceeded, other); 0.25 has no such label, and this is empty."""
+    out: dict[str, float] = {}
+    for labels, v in series(metrics, "alertmanager_notifications_failed_total").items():
+        found = dict(labels)
+        if "reason" in found:
+            key = f"{found.get('integration', '')}/{found['reason']}"
+            out[key] = out.get(key, 0.0) + v
+    return out
+
+
 def value(metrics: Metrics, name: str) -> float | None:
     found = series(metrics, name)
     return sum(found.values()) if found else None
@@ -122,14 +135,30 @@ def failing_lately(failed: CounterHistory, sent: CounterHistory, key: str) -> fl
     return 0.0
 
 
+def _reasons(reasons: CounterHistory | None, integration: str) -> str:
+    """ "; reasons: serverError 4, clientError 1" over the last WINDOW ("" when not told)."""
+    if reasons is None:
+        return ""
+    prefix = integration + "/"
+    keys = {k for _, values in reasons.readings for k in values if k.startswith(prefix)}
+    counts = sorted(((reasons.in_window(k), k.removeprefix(prefix)) for k in keys), reverse=True)
+    said = [f"{reason} {n:g}" for n, reason in counts if n > 0]
+    return f"; reasons: {', '.join(said)}" if said else ""
+
+
 def notification_verdicts(
-    backend: str, failed: CounterHistory, sent: CounterHistory, integrations: Iterable[str]
+    backend: str,
+    failed: CounterHistory,
+    sent: CounterHistory,
+    integrations: Iterable[str],
+    reasons: CounterHistory | None = None,
 ) -> list[Verdict]:
     out = []
     for integration in sorted(set(integrations)):
         now = failing_lately(failed, sent, integration)
         recent = failed.in_window(integration)
         attempts = sent.in_window(integration)
+        why = _reasons(reasons, integration)
         if now > 0:
             out.append(
                 Verdict(
@@ -137,7 +166,7 @@ def notification_verdicts(
                     f"notifications: {integration}",
                     BAD,
                     f"paging may be failing: {recent:g} notifications to {integration} failed "
-                    f"in the last 10m (of {attempts:g} sent)",
+                    f"in the last 10m (of {attempts:g} sent){why}",
                 )
             )
         elif recent > 0:
@@ -147,7 +176,7 @@ def notification_verdicts(
                     f"notifications: {integration}",
                     WARN,
                     f"{recent:g} notifications to {integration} failed in the last 10m; "
-                    "none since the last check",
+                    f"none since the last check{why}",
                 )
             )
         else:
