@@ -2,9 +2,10 @@
 
 Inputs are their `/metrics` pages (Prometheus text format), the rules API and the alerts the
 board holds; each check gives a `Verdict` with a level and the words an engineer reads at
-3 a.m. Counters are compared between two polls: "failing now" means the failure counter grew
-since the previous poll, so a mended receiver clears on the next poll, while the count over
-the last WINDOW says how bad it was.
+3 a.m. Counters are compared between polls: "failing now" means the failure counter grew in
+the latest poll step in which anything was sent, so a mended receiver clears on the first poll
+that sees a notification go through (and a quiet poll, with nothing due, changes nothing),
+while the count over the last WINDOW says how bad it was.
 """
 
 from __future__ import annotations
@@ -65,6 +66,19 @@ def by_label(metrics: Metrics, name: str, label: str) -> dict[str, float]:
     return out
 
 
+def by_reason(metrics: Metrics) -> dict[str, float]:
+    """`alertmanager_notifications_failed_total` per "integration/reason". Alertmanager 0.26+
+    labels its failed notifications with a `reason` (clientError, serverError, contextCanceled,
+    contextDeadlineExceeded, other); 0.25 has no such label, and this is empty."""
+    out: dict[str, float] = {}
+    for labels, v in series(metrics, "alertmanager_notifications_failed_total").items():
+        found = dict(labels)
+        if "reason" in found:
+            key = f"{found.get('integration', '')}/{found['reason']}"
+            out[key] = out.get(key, 0.0) + v
+    return out
+
+
 def value(metrics: Metrics, name: str) -> float | None:
     found = series(metrics, name)
     return sum(found.values()) if found else None
@@ -104,14 +118,47 @@ class CounterHistory:
         return total
 
 
+def failing_lately(failed: CounterHistory, sent: CounterHistory, key: str) -> float:
+    """Failures in the latest poll step in which anything was sent or failed. A quiet step (no
+    notification was due: a repeat interval is hours long) keeps the last word, so a receiver
+    that is still broken does not look mended between two flushes; the first step with a
+    success and no failure clears it."""
+    sent_at = dict(sent.readings)
+    steps = list(zip(failed.readings, failed.readings[1:], strict=False))
+    for (t0, a), (t1, b) in reversed(steps):
+        grew = increase(a.get(key), b.get(key, 0.0))
+        if grew > 0:
+            return grew
+        before, after = sent_at.get(t0, {}), sent_at.get(t1, {})
+        if increase(before.get(key), after.get(key, 0.0)) > 0:
+            return 0.0
+    return 0.0
+
+
+def _reasons(reasons: CounterHistory | None, integration: str) -> str:
+    """ "; reasons: serverError 4, clientError 1" over the last WINDOW ("" when not told)."""
+    if reasons is None:
+        return ""
+    prefix = integration + "/"
+    keys = {k for _, values in reasons.readings for k in values if k.startswith(prefix)}
+    counts = sorted(((reasons.in_window(k), k.removeprefix(prefix)) for k in keys), reverse=True)
+    said = [f"{reason} {n:g}" for n, reason in counts if n > 0]
+    return f"; reasons: {', '.join(said)}" if said else ""
+
+
 def notification_verdicts(
-    backend: str, failed: CounterHistory, sent: CounterHistory, integrations: Iterable[str]
+    backend: str,
+    failed: CounterHistory,
+    sent: CounterHistory,
+    integrations: Iterable[str],
+    reasons: CounterHistory | None = None,
 ) -> list[Verdict]:
     out = []
     for integration in sorted(set(integrations)):
-        now = failed.last_step(integration)
+        now = failing_lately(failed, sent, integration)
         recent = failed.in_window(integration)
         attempts = sent.in_window(integration)
+        why = _reasons(reasons, integration)
         if now > 0:
             out.append(
                 Verdict(
@@ -119,7 +166,7 @@ def notification_verdicts(
                     f"notifications: {integration}",
                     BAD,
                     f"paging may be failing: {recent:g} notifications to {integration} failed "
-                    f"in the last 10m (of {attempts:g} sent)",
+                    f"in the last 10m (of {attempts:g} sent){why}",
                 )
             )
         elif recent > 0:
@@ -129,7 +176,7 @@ def notification_verdicts(
                     f"notifications: {integration}",
                     WARN,
                     f"{recent:g} notifications to {integration} failed in the last 10m; "
-                    "none since the last check",
+                    f"none since the last check{why}",
                 )
             )
         else:
@@ -296,6 +343,12 @@ def rule_jobs(groups: Sequence[RuleGroup]) -> set[str]:
         for r in g.rules:
             found.update(re.findall(r'job\s*=~?\s*"([^"]*)"', r.query))
     return found
+
+
+def failing(verdicts: Sequence[Verdict]) -> frozenset[tuple[str, str]]:
+    """Which checks fail, without their counts: what changes when something new breaks, and
+    stays the same while the same thing goes on failing."""
+    return frozenset((v.backend, v.check) for v in verdicts if v.level == BAD)
 
 
 def headline(verdicts: Sequence[Verdict]) -> str:

@@ -2,7 +2,8 @@
 
 Each poll reads every Alertmanager peer's `/metrics` and `/status`, Prometheus's `/metrics`,
 its rules and its down targets, and turns them into plain verdicts (domain/pipeline.py).
-Counters are kept between polls, so "failing now" clears on the first poll after a mend.
+Counters are kept between polls, so "failing now" clears on the first poll that sees a
+notification go through after a mend.
 The board's status line and a toast say it in words when paging may be failing.
 """
 
@@ -115,16 +116,22 @@ class HealthStore:
         )
         failed: dict[str, float] = {}
         total: dict[str, float] = {}
+        # Why flushes gave up (0.26+ labels `notifications_failed_total` with a reason).
+        reasons: dict[str, float] = {}
         for m in good:
             for k, v in p.by_label(m, failed_name, "integration").items():
                 failed[k] = failed.get(k, 0.0) + v
             for k, v in p.by_label(m, total_name, "integration").items():
                 total[k] = total.get(k, 0.0) + v
+            for k, v in p.by_reason(m).items():
+                reasons[k] = reasons.get(k, 0.0) + v
         fh, th = self._history(f"{cluster.name}/failed"), self._history(f"{cluster.name}/total")
         fh.add(now, failed)
         th.add(now, total)
+        rh = self._history(f"{cluster.name}/reasons")
+        rh.add(now, reasons)
         used = [k for k, v in total.items() if v > 0 or failed.get(k, 0) > 0]
-        out.extend(p.notification_verdicts(backend, fh, th, used))
+        out.extend(p.notification_verdicts(backend, fh, th, used, rh))
         reloads = [
             p.reload_verdict(backend, m, "alertmanager_config_last_reload_successful") for m in good
         ]

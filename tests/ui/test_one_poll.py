@@ -1,9 +1,10 @@
 """At most one poll of each kind of data per context, whatever views are open.
 
 The real Alertmanager and Prometheus (0.25 and 2.42 here) sit behind pass-through proxies
-that record every request; the app opens the board, then `:slo`, the alert detail and
-`:silences` on top of each other, and the requests the servers received are counted against
-the polls the stores made.
+that record every request; the app opens the board, then `:slo`, the alert detail,
+`:silences`, `:health` and `:routes` in turn (a `:` view replaces the one before it, over the
+board, which stays open and keeps its status line fed), and the requests the servers
+received are counted against the polls the stores made.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from oncall_tui.config import ClusterConfig, PrometheusConfig
 from oncall_tui.demo.stack import Stack
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.detail import AlertDetailScreen
+from oncall_tui.ui.screens.health import HealthScreen
+from oncall_tui.ui.screens.routes import RoutesScreen
 from oncall_tui.ui.screens.silences import SilencesScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from tests.helpers import context_app, until
@@ -66,6 +69,10 @@ async def test_every_view_open_still_makes_one_poll_of_each_kind(
         await until(pilot, lambda: isinstance(app.screen, AlertDetailScreen))
         await app.run_command("silences")
         await until(pilot, lambda: isinstance(app.screen, SilencesScreen))
+        await app.run_command("health")
+        await until(pilot, lambda: isinstance(app.screen, HealthScreen) and app.screen.is_mounted)
+        await app.run_command("routes")
+        await until(pilot, lambda: isinstance(app.screen, RoutesScreen))
         polls_before = app.state.alerts.polls
         await until(pilot, lambda: app.state.alerts.polls >= polls_before + 3)
 
@@ -74,6 +81,7 @@ async def test_every_view_open_still_makes_one_poll_of_each_kind(
         await until(pilot, lambda: alerts.polls == app.state.alerts.polls)
         am_requests, prom_requests = list(am.requests), list(prom.requests)
         alert_polls, slo_polls = alerts.polls, slo.polls
+        health_polls = app.state.health.loop.polls
 
     groups = count(am_requests, "/api/v2/alerts/groups")
     silences = count(am_requests, "/api/v2/silences")
@@ -87,3 +95,12 @@ async def test_every_view_open_still_makes_one_poll_of_each_kind(
     record_rules = count(prom_requests, "/api/v1/rules", type="record")
     assert slo_polls - 1 <= record_rules <= slo_polls + 1, (record_rules, slo_polls)
     assert slo_polls <= 3, slo_polls  # the strip's, :slo's (charts) and at most one more
+    # The pipeline's health: one read of each /metrics page per health poll, for the board's
+    # status line and `:health` together (counted between polls; one may be under way).
+    for requests in (am_requests, prom_requests):
+        assert health_polls - 1 <= count(requests, "/metrics") <= health_polls + 1, health_polls
+    # /status: the health poll's, plus `:routes`'s one read of the tree (kept CONFIG_TTL).
+    assert count(am_requests, "/api/v2/status") <= health_polls + 2, health_polls
+    # Alerting rules: the health poll's, plus the detail's one lookup (kept RULES_TTL) and the
+    # board's word on held alerts.
+    assert count(prom_requests, "/api/v1/rules", type="alert") <= health_polls + 3, health_polls

@@ -152,6 +152,16 @@ async def show_handoff(pilot: Pilot[None]) -> None:
     await command(pilot, "handoff 4h")  # not the default window: the title names it
 
 
+async def show_routes(pilot: Pilot[None]) -> None:
+    await command(pilot, "routes")
+    await fill(pilot, "#routes-labels", "service=churn-api severity=critical", submit=True)
+
+
+async def show_where(pilot: Pilot[None]) -> None:
+    await cursor_on(app(pilot), pilot, "HighLatency")  # muted now, and inhibited: both said
+    await pilot.press("w")
+
+
 async def show_help(pilot: Pilot[None]) -> None:
     await pilot.press("question_mark")
 
@@ -173,6 +183,8 @@ VIEWS: dict[str, Scenario] = {
     "runbook": show_runbook,
     "triage": show_triage,
     "handoff": show_handoff,
+    "routes": show_routes,
+    "where": show_where,
     "help": show_help,
 }
 

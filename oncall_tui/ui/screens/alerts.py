@@ -21,6 +21,7 @@ from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import SORTS, BoardAlert, BoardModel
 from oncall_tui.domain.completeness import Ledger
 from oncall_tui.domain.matchers import FilterError, parse_filter
+from oncall_tui.domain.pipeline import failing
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.alerts import ClusterHealth
 from oncall_tui.state.clock import note as clock_note
@@ -35,6 +36,9 @@ from oncall_tui.ui.widgets.slo_strip import SLOStrip
 from oncall_tui.ui.widgets.status import StatusBar, status_text
 
 SETTLE_AFTER = 2.0  # seconds after the first board is drawn
+# While paging keeps failing, the toast comes back this often over another view (the board's
+# status line says it all the time).
+PAGING_REMIND = 60.0
 
 
 class AlertsScreen(Screen[None]):
@@ -80,6 +84,8 @@ class AlertsScreen(Screen[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._unfollow_health: Callable[[], None] | None = None
         self._paging_said = ""
+        self._paging_failing: frozenset[tuple[str, str]] = frozenset()
+        self._paging_toasted = -PAGING_REMIND
         self._settled = False
 
     # What the store holds, read by the status line and the tests.
@@ -179,9 +185,19 @@ class AlertsScreen(Screen[None]):
 
     def _paging_changed(self) -> None:
         """The pipeline's verdict: on this status line, and as a toast over any view."""
-        said = self.state.health.headline
-        if said and said != self._paging_said:
+        health = self.state.health
+        said, now_failing = health.headline, failing(health.verdicts)
+        # Not on every poll: the headline's counts change each time, and a toast per poll
+        # stacked three deep over the board. When something starts failing, and as a reminder
+        # over the other views.
+        news = now_failing - self._paging_failing
+        remind = (
+            self.app.screen is not self and time.monotonic() - self._paging_toasted >= PAGING_REMIND
+        )
+        if said and (news or remind):
             self.notify(said, title="paging", severity="error", timeout=15)
+            self._paging_toasted = time.monotonic()
+        self._paging_failing = now_failing
         self._paging_said = said
         self.update_status()
 
