@@ -25,6 +25,7 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.terminal_signals import TerminalSignals
 from oncall_tui.ui.themes import DEFAULT_VARIABLES, load_themes
+from oncall_tui.ui.widgets.field import Field
 
 
 class ReleaseHeld(Message):
@@ -88,6 +89,8 @@ class OncallApp(App[None]):
     HOLD_KEYS_MAX = 3.0
     _held_keys: list[events.Key] | None = None
     _hold_generation = 0
+    _given_back = 0
+    _awaiting_settle = False
 
     def push_screen(self, *args: Any, **kwargs: Any) -> Any:
         self._hold_keys()
@@ -101,10 +104,31 @@ class OncallApp(App[None]):
         self._hold_keys()
         return super().switch_screen(screen)
 
+    def hold_keys_until_settled(self) -> None:
+        """A field's enter: keys wait until its Field.Settled reaches the App (or for
+        HOLD_KEYS_MAX), so they go where the submit put the focus."""
+        self._hold_keys()
+        self._awaiting_settle = True
+
+    def give_back(self, key: events.Key) -> bool:
+        """A key a widget got while keys are held: held too, after the others it gave back
+        (queued there before the hold, so typed before any key held here since)."""
+        if self._held_keys is None:
+            return False
+        key.set_sender(self)
+        self._held_keys.insert(self._given_back, key)
+        self._given_back += 1
+        return True
+
+    def on_field_settled(self, message: Field.Settled) -> None:
+        self._awaiting_settle = False
+        self._release_keys()
+
     def _hold_keys(self) -> None:
         if self._held_keys is not None:
             return
         self._held_keys = []
+        self._given_back = 0
         self._hold_generation += 1
         generation = self._hold_generation
         self.call_after_refresh(self._release_keys)
@@ -113,6 +137,9 @@ class OncallApp(App[None]):
     def _release_keys(self, force: int = 0) -> None:
         if self._held_keys is None or (force and force != self._hold_generation):
             return
+        if self._awaiting_settle and not force:
+            return  # on_field_settled calls again
+        self._awaiting_settle = False
         screen = self.screen
         settled = screen.is_mounted and (screen.focused is not None or not screen.focus_chain)
         if not force and not settled:

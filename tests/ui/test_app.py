@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 import oncall_tui.ui
 from oncall_tui.api.alertmanager import AlertmanagerPeer
@@ -288,6 +288,28 @@ async def test_a_key_queued_before_the_held_ones_are_released_waits_behind_them(
         await until(pilot, lambda: isinstance(app.screen, AlertsScreen) and app._held_keys is None)
         await pilot.pause()
         assert len(app.screen_stack) == depth  # no letter opened anything on the board
+
+
+async def test_keys_after_enter_in_one_chunk_go_where_the_submit_put_the_focus(
+    stack: Stack,
+) -> None:
+    """`/alertname="HighCPU"⏎s` in one chunk left `HighCPUs` in the filter: the filter's
+    submit hands the focus to the board only once its Submitted message is handled, after
+    the `s` queued behind the enter had been typed into the field."""
+    app = demo_app(stack)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: row_with(app, "HighCPU"))
+        board_screen = app.screen
+        terminal_sends(app, '/alertname="HighCPU"\rs')
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, SilenceForm) and bool(app.screen.query("#sf-title")),
+            timeout=10,
+        )
+        assert board_screen.query_one("#filter", Input).value == 'alertname="HighCPU"'
+        assert "HighCPU" in str(app.screen.query_one("#sf-title", Static).render())
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is board_screen)
 
 
 def test_every_text_field_is_a_field_and_a_paste_keeps_every_character() -> None:

@@ -13,13 +13,22 @@ left `30mwhy` in a form's Ends. A key that Input does not type runs the bindings
 chain at once, as the App would later; and a key that reaches a field after the focus left it
 goes on to the widget focused now.
 
+Enter has the same race: what its Submitted message makes happen (the filter hands the focus
+to the board, a prompt opens a view) comes after the keys queued behind it, so `/HighCPU⏎s`
+left `HighCPUs` in the filter. After an enter, the field asks the App to hold the keys that
+follow (those already queued here are given back to it, first) until a message posted behind
+the Submitted one has bubbled up to the App: every handler of the submit has run by then.
+
 A paste keeps every character: line breaks and tabs become spaces (Textual's Input kept only
 the first line), and control characters are shown as U+FFFD rather than sent to the terminal.
 """
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 from textual import events
+from textual.message import Message
 from textual.widgets import Input
 
 from oncall_tui.domain.sanitize import clean
@@ -32,8 +41,26 @@ def pasted_line(text: str) -> str:
     return clean(flat, keep_newlines=False)
 
 
+@runtime_checkable
+class KeyHolder(Protocol):
+    """The App's side (ui/app.py): hold keys until told, and take back keys held late."""
+
+    def hold_keys_until_settled(self) -> None: ...
+
+    def give_back(self, key: events.Key) -> bool: ...
+
+
 class Field(Input):
+    class Settled(Message):
+        """Posted behind an enter's Submitted: reaching the App, every handler has run."""
+
     async def _on_key(self, event: events.Key) -> None:
+        app = self.app
+        if isinstance(app, KeyHolder) and app.give_back(events.Key(event.key, event.character)):
+            # Queued here behind an enter whose submit is still being handled.
+            event.stop()
+            event.prevent_default()
+            return
         screen = self.screen
         focused = screen.focused
         if focused is not None and focused is not self and screen is self.app.screen:
@@ -50,7 +77,14 @@ class Field(Input):
             if node is not self and event.is_printable:
                 break
             for binding in bindings.key_to_bindings.get(event.key, ()):
-                if not binding.priority and await self.app.run_action(binding.action, node):
+                if binding.priority:
+                    continue
+                submit = node is self and binding.action == "submit"
+                if submit and isinstance(app, KeyHolder):
+                    app.hold_keys_until_settled()
+                if await app.run_action(binding.action, node):
+                    if submit:
+                        self.post_message(self.Settled())
                     event.stop()
                     event.prevent_default()  # Input._on_key must not insert it as well
                     return
