@@ -351,6 +351,39 @@ async def test_silences_keep_starts_on_screen_and_expire_shows_every_matcher(
         await peer.expire_silence(silence_id)
 
 
+async def test_j_k_g_and_G_move_in_silences_as_on_the_board(
+    own: Stack, peer: AlertmanagerPeer
+) -> None:
+    now = datetime.now(UTC)
+    ids = [
+        await peer.post_silence(
+            PostableSilence(
+                [Matcher("alertname", f"NoSuchAlert{n}")],
+                now,
+                now + timedelta(hours=1),
+                "bob",
+                f"n{n}",
+            )
+        )
+        for n in range(3)
+    ]
+    try:
+        app = app_for(own)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await until(pilot, lambda: alert_row(app, "HighErrorRate"))
+            await pilot.press("colon", *"silences", "enter")
+            await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and app.screen.shown)
+            table = app.screen.query_one(DataTable)
+            await until(pilot, lambda: table.row_count >= 3)
+            last = table.row_count - 1
+            for key, row in (("g", 0), ("j", 1), ("j", 2), ("k", 1), ("G", last), ("g", 0)):
+                await pilot.press(key)
+                assert table.cursor_row == row, (key, table.cursor_row)
+    finally:
+        for silence_id in ids:
+            await peer.expire_silence(silence_id)
+
+
 async def test_a_dialog_closed_twice_closes_once(own: Stack) -> None:
     """Seen under load in tmux (the cause in the key path is not found yet): a command
     prompt ran its submit handler after it had closed. Textual's `dismiss` pops whatever is

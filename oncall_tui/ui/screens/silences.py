@@ -60,7 +60,14 @@ def fit_columns(rows: list[list[Text]], width: int, padding: int = 1) -> None:
 class SilenceTable(DataTable[Text]):
     """The table of silences; its enter (edit) has an id, so `?` lists it and it can be rebound."""
 
-    BINDINGS = [Binding("enter", "select_cursor", "Edit", id="silences.edit")]
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Edit", id="silences.edit"),
+        # The board's and the detail's keys (and k9s's): vi moves, g/G to the ends.
+        Binding("j", "cursor_down", "Down", show=False, id="silences.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="silences.up"),
+        Binding("g", "scroll_top", "Top", show=False, id="silences.top"),
+        Binding("G", "scroll_bottom", "Bottom", show=False, id="silences.bottom"),
+    ]
 
 
 def _duration_problem(text: str) -> str:
