@@ -28,13 +28,15 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from oncall_tui.cli.demo import DEMO_TRIAGE, demo_context  # noqa: E402
+from oncall_tui.cli.demo import DEMO_ONCALL, DEMO_TRIAGE, demo_context  # noqa: E402
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries  # noqa: E402
 from oncall_tui.domain.alert_history import history_queries  # noqa: E402
 from oncall_tui.domain.promql import fill_query, thresholds  # noqa: E402
 from oncall_tui.domain.silence_plan import ack_comment, maintenance_comment  # noqa: E402
+from oncall_tui.state.context import ContextState  # noqa: E402
 from oncall_tui.state.slo import SLOPoller  # noqa: E402
 from oncall_tui.state.wiring import build_clients  # noqa: E402
+from tests.ui import snapshot_data  # noqa: E402
 from tests.ui.snapshot_data import (  # noqa: E402
     DATA,
     FIXED_NOW,
@@ -206,6 +208,74 @@ async def slo_figures(stack: Stack) -> list[dict[str, Any]]:
     ]
 
 
+async def health(stack: Stack) -> dict[str, Any]:
+    """`:health`'s verdicts as the app's HealthStore made them: the board's first poll (the
+    watchdog check reads it), then two health polls one refresh apart (the notification checks
+    compare two readings of the counters)."""
+    state = ContextState(build_clients(demo_context(stack)))
+    try:
+        state.alerts.loop.start()
+        await state.alerts.loop.poll_now()
+        await state.health._poll()
+        await asyncio.sleep(state.context.refresh)
+        await state.health._poll()
+    finally:
+        await state.aclose()
+    return {
+        "taken_at": state.health.last_good,
+        "verdicts": [
+            {"backend": v.backend, "check": v.check, "level": v.level, "words": v.words}
+            for v in state.health.verdicts
+        ],
+    }
+
+
+def incident_book() -> None:
+    """`:incidents`' book, made by the app's IncidentBook from the recorded board (no server):
+    HighErrorRate declared as `i` declares it (SEV from its severity and the SLOs it burns)
+    seconds after it fired, its timeline seeded with the board's FIRED events; and one from
+    the day before, ChurnAPIDown, taken to its post-mortem. Written as the app writes them."""
+    from oncall_tui.domain import incidents as rules
+    from oncall_tui.domain.incidents import SLOBurn
+    from oncall_tui.state.incidents import IncidentBook
+
+    state = ContextState(build_clients(snapshot_data.context()))
+    snapshot_data.feed(state)  # the board's first poll: its FIRED events seed the timeline
+    folder = DATA / "incidents"
+    for old in folder.glob("*.json"):
+        old.unlink()
+    book = IncidentBook(folder, context=state.context.name)
+    book.seen = list(state.incidents.seen)  # the fed book is the tests' read-only one
+    alert = next(
+        a for g in state.alerts.board_groups for a in g.alerts if a.name == "HighErrorRate"
+    )
+    burns = [
+        SLOBurn(r.spec.name, r.state, r.remaining_pct) for r in state.slo.matching(alert.labels)
+    ]
+    book.declare(
+        title=rules.title_for(alert.name, alert.labels, alert.annotations.get("summary", "")),
+        sev=rules.suggest_sev([alert.severity], burns),
+        commander=USER,
+        labels=alert.labels,
+        at=FIXED_NOW - 4,
+    )
+    book.seen.clear()  # yesterday's incident saw none of tonight's alerts
+    at = FIXED_NOW - 26 * 3600
+    labels = {"alertname": "ChurnAPIDown", "service": "churn-api", "severity": "critical"}
+    before = book.declare(
+        title=rules.title_for("ChurnAPIDown", labels, "churn-api is down"),
+        sev=rules.suggest_sev(["critical"]),
+        commander="bob",
+        labels=labels,
+        at=at,
+    )
+    note = "pods OOM-killed after the model reload; memory limit raised"
+    for minutes in (4, 11, 25, 52):  # to investigation, mitigation, resolution, post-mortem
+        book.update(before.id, lambda i, m=minutes: rules.advance(i, at + 60 * m))
+        if minutes == 25:
+            book.update(before.id, lambda i: rules.add_note(i, note, at + 60 * 25, "bob"))
+
+
 def shift(value: Any, by: float, key: str = "") -> Any:
     """Every timestamp moved by `by` seconds: RFC 3339 strings, Prometheus's [time, "value"]
     pairs and the SLO figures' unix times."""
@@ -236,6 +306,13 @@ def version(binary: str) -> str:
 
 
 def main() -> None:
+    """Everything, or (`--only health,oncall`) only the named files, the others kept."""
+    only = set(sys.argv[sys.argv.index("--only") + 1].split(",")) if "--only" in sys.argv else None
+    if only is None or "incidents" in only:
+        incident_book()
+        print(f"incidents made from the recorded board in {DATA / 'incidents'}")
+        if only == {"incidents"}:
+            return
     binaries = find_binaries()
     with Stack(StackOptions(alertmanager_peers=2), binaries) as stack:
         stack.wait_for_firing(timeout=60, min_alerts=3)
@@ -243,8 +320,13 @@ def main() -> None:
         write_silences(stack)
         prom = stack.prometheus_url
         assert prom is not None
+        verdicts = asyncio.run(health(stack))
         now = time.time()
         recorded: dict[str, Any] = {
+            "health": verdicts,
+            # The demo's schedules (settings, not server data): kept here so that the snapshot
+            # of `:oncall` does not move when the demo's rotations change.
+            "oncall": DEMO_ONCALL.model_dump(mode="json", exclude={"file"}),
             "groups": [get(f"{am}/api/v2/alerts/groups") for am in stack.alertmanager_urls],
             "alerts": [get(f"{am}/api/v2/alerts") for am in stack.alertmanager_urls],
             "silences": get(f"{stack.alertmanager_urls[0]}/api/v2/silences"),
@@ -258,8 +340,11 @@ def main() -> None:
         by = FIXED_NOW - now
         DATA.mkdir(parents=True, exist_ok=True)
         for name, body in recorded.items():
+            if only is not None and name not in only:
+                continue
             path = DATA / f"{name}.json"
-            path.write_text(json.dumps(shift(body, by), indent=1, sort_keys=True) + "\n")
+            moved = body if name == "oncall" else shift(body, by)  # settings: no clock in them
+            path.write_text(json.dumps(moved, indent=1, sort_keys=True) + "\n")
         print(f"recorded at {iso(datetime.fromtimestamp(now, UTC))}, moved to FIXED_NOW")
         print(version(binaries.alertmanager))
         print(version(binaries.prometheus))

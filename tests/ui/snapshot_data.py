@@ -2,8 +2,9 @@
 
 scripts/record_snapshot_data.py wrote tests/data/snapshots/*.json from the real servers and
 moved every timestamp so that the moment of recording is FIXED_NOW; the tests freeze the
-clock there. This module turns those files into what the stores hold (`feed`) and what the
-on-demand reads answer (`FixedLookups`, `fixed_preview`), with no server and no poll.
+clock there. This module turns those files into what the stores hold (`feed`: alerts, SLOs,
+health verdicts, the incident book) and what the on-demand reads answer (`FixedLookups`,
+`fixed_preview`), with no server and no poll; the demo's on-call schedules are in the context.
 """
 
 from __future__ import annotations
@@ -21,20 +22,24 @@ import msgspec
 
 from oncall_tui.cli.demo import DEMO_REFRESH, DEMO_SLOS, DEMO_TRIAGE, demo_runbooks
 from oncall_tui.config import ClusterConfig, Context, PrometheusConfig, RunbooksConfig, Settings
+from oncall_tui.config.oncall import OncallConfig
 from oncall_tui.demo.stack import delivering
 from oncall_tui.domain.alert_history import History, build_history, history_queries
 from oncall_tui.domain.board import BoardAlert, board_alert
 from oncall_tui.domain.completeness import PrometheusRules
 from oncall_tui.domain.engines import identify
 from oncall_tui.domain.handoff import Handoff, assemble
+from oncall_tui.domain.incidents import Incident
 from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.merge import GroupMerger, merge_alerts
+from oncall_tui.domain.pipeline import Verdict
 from oncall_tui.domain.routing import RoutingConfig, parse_config
 from oncall_tui.domain.script_output import merge_silences
 from oncall_tui.domain.slo import SLOReport
 from oncall_tui.domain.slo_queries import discover, merge_specs
 from oncall_tui.state.alerts import ClusterHealth, Snapshot
 from oncall_tui.state.context import ContextState
+from oncall_tui.state.incidents import IncidentBook
 from oncall_tui.state.lookups import Lookups
 from oncall_tui.state.routing import RoutingBook
 from oncall_tui.state.slo import SLOSnapshot, specs_from_config
@@ -62,6 +67,8 @@ CLUSTER = "demo"
 # The view prints the folder, which must be absolute (a relative one is refused): a copy of
 # the demo's runbooks at one fixed place, so that the path on screen is the same everywhere.
 RUNBOOKS = Path("/tmp/oncall-tui-snapshots/runbooks")
+# `:incidents` prints where the book is kept: the recorded book is copied there, likewise.
+INCIDENTS = Path("/tmp/oncall-tui-snapshots/incidents")
 
 
 @cache
@@ -79,7 +86,8 @@ def settings(theme: str) -> Settings:
 
 
 def context() -> Context:
-    """The demo's context (its SLOs, triage queries and runbooks) on servers nobody runs."""
+    """The demo's context (its SLOs, triage queries, runbooks and on-call schedules) on servers
+    nobody runs."""
     return Context(
         name=CLUSTER,
         alertmanagers=[ClusterConfig(name=CLUSTER, peers=list(PEERS))],
@@ -88,17 +96,23 @@ def context() -> Context:
         slos=list(DEMO_SLOS),
         triage=DEMO_TRIAGE["triage"],
         runbooks=RunbooksConfig(folders=[RUNBOOKS]),
+        oncall=OncallConfig.model_validate(recorded("oncall")),
     )
 
 
 def place_runbooks() -> None:
-    """Copy the package's demo runbooks to RUNBOOKS; atomic per file, so parallel runs (which
-    write the same bytes) never see half a file."""
-    RUNBOOKS.mkdir(parents=True, exist_ok=True)
-    for source in demo_runbooks().glob("*.md"):
-        partial = RUNBOOKS / f".{source.name}.{os.getpid()}"
+    """Copy the package's demo runbooks to RUNBOOKS, and the recorded incidents to INCIDENTS."""
+    _place(demo_runbooks().glob("*.md"), RUNBOOKS)
+    _place((DATA / "incidents").glob("*.json"), INCIDENTS)
+
+
+def _place(sources: Iterable[Path], folder: Path) -> None:
+    """Atomic per file, so parallel runs (which write the same bytes) never see half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        partial = folder / f".{source.name}.{os.getpid()}"
         partial.write_bytes(source.read_bytes())
-        os.replace(partial, RUNBOOKS / source.name)
+        os.replace(partial, folder / source.name)
 
 
 # -- what the stores hold ----------------------------------------------------------------------
@@ -162,8 +176,21 @@ def feed(state: ContextState) -> None:
     state.engines.known = identify(EngineFacts(PROMETHEUS, 200, recorded("buildinfo")["data"]))
     state.lookups = FixedLookups(state.clients)
     state.routing = FixedRouting(state.clients, state.alerts)
+    state.incidents = FixedIncidents(INCIDENTS, context=CLUSTER)
     state.alerts.apply(alert_snapshot())
     state.slo.seen.take(slo_snapshot(state.context))
+    health = recorded("health")
+    state.health.verdicts = tuple(Verdict(**v) for v in health["verdicts"])
+    state.health.last_good = health["taken_at"]
+    state.health.polled = 1
+
+
+class FixedIncidents(IncidentBook):
+    """The recorded book (copied to INCIDENTS), read only: parallel runs share the copy, and
+    what the board's first poll records (the alerts firing) is in it already."""
+
+    def save(self, incident: Incident) -> Incident:
+        return incident
 
 
 # -- what the on-demand reads answer -----------------------------------------------------------

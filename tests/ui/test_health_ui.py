@@ -114,3 +114,23 @@ async def test_a_fresh_alertmanager_without_a_watchdog_yet_is_not_a_finding() ->
             assert "paging may be failing" not in status(app)
     finally:
         server.stop()
+
+
+async def test_health_popped_in_the_tick_it_was_pushed(stack: Stack) -> None:
+    """`:health` then esc at once (a double key press, a command undone): the screen was
+    gone before its on_mount ran and that raised NoMatches (#health-body). The app goes on,
+    on the board, and a later `:health` draws its verdicts (Alertmanager 0.25.0, Prometheus
+    2.42.0)."""
+    app = demo_app(stack)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: app.state.alerts.last_good is not None, "the first poll")
+        board, following = app.screen, len(app.state.health.subscribers)
+        for _ in range(3):
+            app.push_screen(HealthScreen(app.state))
+            app.pop_screen()
+            await pilot.pause()
+        assert app.screen is board
+        # None of the popped screens still follows the store (a redraw of a screen that is gone).
+        assert len(app.state.health.subscribers) == following
+        app.push_screen(HealthScreen(app.state))
+        await until(pilot, lambda: "paging looks healthy" in texts(app), "a :health that draws")

@@ -162,6 +162,18 @@ async def show_where(pilot: Pilot[None]) -> None:
     await pilot.press("w")
 
 
+async def show_health(pilot: Pilot[None]) -> None:
+    await command(pilot, "health")
+
+
+async def show_oncall(pilot: Pilot[None]) -> None:
+    await command(pilot, "oncall")
+
+
+async def show_incidents(pilot: Pilot[None]) -> None:
+    await command(pilot, "incidents")
+
+
 async def show_help(pilot: Pilot[None]) -> None:
     await pilot.press("question_mark")
 
@@ -185,6 +197,9 @@ VIEWS: dict[str, Scenario] = {
     "handoff": show_handoff,
     "routes": show_routes,
     "where": show_where,
+    "health": show_health,
+    "oncall": show_oncall,
+    "incidents": show_incidents,
     "help": show_help,
 }
 

@@ -40,21 +40,30 @@ class HealthScreen(Screen[None]):
         self.state = state
         self.store = state.health
         self._unsubscribe: Callable[[], None] | None = None
+        # Held, not queried: popped in the tick it was pushed, the screen's children are gone
+        # before on_mount runs (a query raised NoMatches), and a late redraw finds none either.
+        self._title = Static(id="health-title", classes="routing-title")
+        self._body = Static(Text("checking…"), id="health-body")
+        self._scroll = VerticalScroll(self._body, classes="routing-body")
+        self._gone = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="health-title", classes="routing-title")
-        with VerticalScroll(classes="routing-body"):
-            yield Static(Text("checking…"), id="health-body")
+        yield self._title
+        yield self._scroll
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        if self._gone:  # unmounted already: following the store would outlive the screen
+            return
+        self._scroll.focus()
         self._unsubscribe = follow(self, self.store, self.store.subscribe)
         self.show()
 
     def on_unmount(self) -> None:
+        self._gone = True
         if self._unsubscribe is not None:
             self._unsubscribe()
+            self._unsubscribe = None
 
     @on(StoreChanged)
     def _changed(self, event: StoreChanged) -> None:
@@ -81,7 +90,7 @@ class HealthScreen(Screen[None]):
             title.append("  PAGING MAY BE FAILING", style=self._style("error"))
         elif store.verdicts:
             title.append("  paging looks healthy", style=self._style("ok"))
-        self.query_one("#health-title", Static).update(title)
+        self._title.update(title)
         body = Text()
         backend = None
         for verdict in store.verdicts:
@@ -100,7 +109,7 @@ class HealthScreen(Screen[None]):
         if not store.verdicts:
             body.append("checking…")
         body.rstrip()
-        self.query_one("#health-body", Static).update(body)
+        self._body.update(body)
 
     def action_refresh(self) -> None:
         self.store.loop.wake()
