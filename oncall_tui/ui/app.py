@@ -212,6 +212,25 @@ class OncallApp(App[None]):
         for sig in (signal.SIGHUP, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(sig, self._terminated, sig)
+        self._resume_only_after_suspend()
+
+    def _resume_only_after_suspend(self) -> None:
+        """A hangup comes with a SIGCONT from the kernel. Textual's SIGCONT handler, meant
+        for `fg` after a suspend, restarted the terminal there and then: in the middle of
+        whatever the main thread was doing, with a new writer thread that died on the gone
+        terminal. The shutdown then waited for ever on the writer's full queue, and the app
+        and its demo servers outlived the window. Only a SIGCONT after a suspend resumes."""
+        driver = self._driver
+        resume = getattr(driver, "_sigcont_application", None)
+        if driver is None or resume is None or self.is_headless:
+            return
+
+        def on_sigcont(*args: object) -> None:
+            if getattr(driver, "_must_signal_resume", False):  # set by its SIGTSTP handler
+                resume(*args)
+
+        with contextlib.suppress(ValueError):  # not the main thread (tests)
+            signal.signal(signal.SIGCONT, on_sigcont)
 
     def _terminated(self, sig: int) -> None:
         self.exit(return_code=128 + sig)
