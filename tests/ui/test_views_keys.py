@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from rich._palettes import STANDARD_PALETTE
@@ -351,6 +352,10 @@ async def test_silences_keep_starts_on_screen_and_expire_shows_every_matcher(
         await peer.expire_silence(silence_id)
 
 
+def at_row(table: DataTable[object], row: int) -> bool:
+    return table.cursor_row == row
+
+
 async def test_j_k_g_and_G_move_in_silences_as_on_the_board(
     own: Stack, peer: AlertmanagerPeer
 ) -> None:
@@ -377,8 +382,8 @@ async def test_j_k_g_and_G_move_in_silences_as_on_the_board(
             await until(pilot, lambda: table.row_count >= 3)
             last = table.row_count - 1
             for key, row in (("g", 0), ("j", 1), ("j", 2), ("k", 1), ("G", last), ("g", 0)):
-                await pilot.press(key)
-                assert table.cursor_row == row, (key, table.cursor_row)
+                await pilot.press(key)  # the first may wait while the view settles
+                await until(pilot, partial(at_row, table, row), f"{key}: row {row}", timeout=5)
     finally:
         for silence_id in ids:
             await peer.expire_silence(silence_id)
