@@ -10,7 +10,6 @@ not asked early at all.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,13 +22,6 @@ from oncall_tui.state.wiring import build_clients
 from tests.support import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-def proxy(stack: Stack) -> Iterator[fp.FaultProxy]:
-    running = fp.FaultProxy(stack.alertmanager_urls[0]).start()
-    yield running
-    running.stop()
 
 
 def context_for(url: str, **extra: Any) -> Context:
@@ -74,18 +66,16 @@ def groups_asked(proxy: fp.FaultProxy) -> list[str]:
     return [target for target in proxy.requests if "/alerts/groups" in target]
 
 
-def test_the_early_answer_is_the_first_poll_and_the_groups_are_asked_once(
-    proxy: fp.FaultProxy,
-) -> None:
-    context = context_for(proxy.url)
-    assert can_ask_early(context)
-    early = first_poll(context, early=True)
-    asked_early = groups_asked(proxy)
-    assert len(asked_early) == 1, asked_early
-
-    usual = first_poll(context, early=False)
-    # The very request the clients send, and the same board from it.
-    assert groups_asked(proxy)[1:] == asked_early
+def test_the_early_answer_is_the_first_poll_and_the_groups_are_asked_once(stack: Stack) -> None:
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        context = context_for(proxy.url)
+        assert can_ask_early(context)
+        early = first_poll(context, early=True)
+        asked_early = groups_asked(proxy)
+        assert len(asked_early) == 1, asked_early
+        usual = first_poll(context, early=False)
+        # The very request the clients send, and the same board from it.
+        assert groups_asked(proxy)[1:] == asked_early
     assert early.ok and usual.ok
     assert alert_names(early) and alert_names(early) == alert_names(usual)
 
@@ -93,32 +83,32 @@ def test_the_early_answer_is_the_first_poll_and_the_groups_are_asked_once(
 @pytest.mark.parametrize(
     "fault", [fp.REFUSE, fp.status(503), fp.GARBAGE_FAULT, fp.NOT_JSON_FAULT, fp.CUT], ids=str
 )
-def test_a_failed_early_request_leaves_the_usual_error(
-    proxy: fp.FaultProxy, fault: fp.Fault
-) -> None:
+def test_a_failed_early_request_leaves_the_usual_error(stack: Stack, fault: fp.Fault) -> None:
     """The early path says nothing itself: the first poll asks again and words the failure
     exactly as it does without it."""
-    context = context_for(proxy.url)
-    proxy.set(fault)
-    early = first_poll(context, early=True)
-    usual = first_poll(context, early=False)
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        context = context_for(proxy.url)
+        proxy.set(fault)
+        early = first_poll(context, early=True)
+        usual = first_poll(context, early=False)
     # The same words; a cut body's byte counts differ with what the demo holds by then.
     assert early.errors and words(early.errors) == words(usual.errors)
     assert early.groups == usual.groups
     assert list(early.groups.values()) == [None]
 
 
-def test_a_server_that_does_not_answer_is_waited_for_once(proxy: fp.FaultProxy) -> None:
+def test_a_server_that_does_not_answer_is_waited_for_once(stack: Stack) -> None:
     """A read timeout of the early request is the first poll's, in the usual words, rather
     than a second wait of `timeouts.read`."""
-    context = context_for(proxy.url)
-    proxy.set(fp.HANG)
-    try:
-        early = first_poll(context, early=True)
-        assert len(groups_asked(proxy)) == 1
-        usual = first_poll(context, early=False)
-    finally:
-        proxy.set(fp.PASS)
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        context = context_for(proxy.url)
+        proxy.set(fp.HANG)
+        try:
+            early = first_poll(context, early=True)
+            assert len(groups_asked(proxy)) == 1
+            usual = first_poll(context, early=False)
+        finally:
+            proxy.set(fp.PASS)
     assert early.errors == usual.errors
     assert "read timeout after 1s" in early.errors[0]
 
