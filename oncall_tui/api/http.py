@@ -31,6 +31,9 @@ _CLIENT_CERT_ALERTS = frozenset(
     {"SSLV3_ALERT_BAD_CERTIFICATE", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "TLSV1_ALERT_UNKNOWN_CA"}
 )
 
+# What an answer's stream becomes once its body is read (see Endpoint.request).
+_READ = httpx.ByteStream(b"")
+
 # How h11 words an answer that is not HTTP at all (another protocol, a TLS record).
 _NOT_HTTP = ("illegal status line", "illegal request line")
 
@@ -170,6 +173,11 @@ class Endpoint:
                 # h11's words ("illegal status line: bytearray(b'...')") tell a user nothing.
                 reason = "the answer is not HTTP: a wrong port, or a TLS server (https://)?"
             raise errors.BadResponse(self.base_url, self._redact(reason)) from None
+        # httpx's Response and its stream refer to each other, so only the cyclic GC frees
+        # them, and the body with them. A quiet poll makes too little garbage for it to run
+        # soon: after six quiet polls four 8 MB bodies of /alerts/groups were still alive.
+        # The body is read and the stream closed by now: nothing reads the stream again.
+        response.stream = _READ
         self.note_date(response.headers.get("date", ""), sent, time.time())
         if response.is_success:
             return response
