@@ -6,7 +6,9 @@ earlier than the app itself would). Each event is one JSON line in OUT, `[name, 
 the system-wide monotonic clock, so the parent can set them against its own timestamps:
 
 - interpreter: the interpreter and `site` are done (this file's first line)
-- prefetch: the first poll starts in its thread (config read, clients built)
+- early: the first /alerts/groups request is sent from its own thread (config read;
+  api/early.py), when the context allows it
+- prefetch: the first poll starts in its thread (clients built)
 - response: a peer's /alerts/groups body is in hand; decoded: GroupDecoder.decode returned
 - app: OncallApp is constructed (the UI's modules imported)
 - build0/build1: AlertStore.apply of the first snapshot (merge, board groups, ledger)
@@ -109,6 +111,7 @@ def _first_build(module: ModuleType) -> None:
 
 
 PATCHES: dict[str, Callable[[ModuleType], None]] = {
+    "oncall_tui.api.early": lambda m: _around(m.EarlyRequest, "start", "early"),
     "oncall_tui.state.alerts": lambda m: _around(m, "prefetch", "prefetch"),
     "oncall_tui.api.decoding": lambda m: _around(m.GroupDecoder, "decode", "response", "decoded"),
     "oncall_tui.ui.app": lambda m: _around(m.OncallApp, "__init__", "app"),

@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import httpx
 import msgspec
 
 from oncall_tui.api.decoding import GroupDecoder, decode
+from oncall_tui.api.early import API, FIRST_QUERY, EarlyAnswer
 from oncall_tui.api.http import ClientOptions, Endpoint
 from oncall_tui.domain.am_versions import Capabilities, capabilities
 from oncall_tui.wire import errors
@@ -32,7 +35,6 @@ from oncall_tui.wire.alertmanager import (
 )
 
 T = TypeVar("T")
-API = "/api/v2"
 SILENCE_STATES = ("active", "pending", "expired")
 UNEXPIRED = frozenset({"active", "pending"})
 
@@ -73,9 +75,26 @@ class AlertmanagerPeer:
         self.groups_decoder = GroupDecoder()
         # What the peer's version means; learnt from /status (status() or capabilities()).
         self.caps: Capabilities | None = None
+        # The start-up's early request for the first poll's groups (api/early.py), if sent.
+        self.early: Future[EarlyAnswer] | None = None
 
     def __repr__(self) -> str:
         return f"AlertmanagerPeer({self.url!r})"
+
+    async def _early_groups(self, params: list[tuple[str, str]]) -> list[AlertGroup] | None:
+        """The early request's groups, if it was made for this very query and answered;
+        None to ask the usual way (its failures are worded there)."""
+        early, self.early = self.early, None
+        if early is None or params != list(FIRST_QUERY):
+            return None
+        answer = await asyncio.wrap_future(early)
+        if answer.timed_out:
+            kind = httpx.ConnectTimeout if answer.timed_out == "connect" else httpx.ReadTimeout
+            raise self.endpoint.timed_out(kind)
+        if answer.body is None:
+            return None
+        self.endpoint.note_date(answer.date, answer.sent, answer.received)
+        return await self.groups_decoder.decode(self.url, answer.body)
 
     def _receiver_matchers(self, matchers: Sequence[str]) -> Sequence[str]:
         """`receiver_matchers` go only to 0.33+: an older peer ignores the parameter and would
@@ -119,6 +138,9 @@ class AlertmanagerPeer:
             send_muted,
             self._receiver_matchers(receiver_matchers),
         )
+        early = await self._early_groups(params)
+        if early is not None:
+            return early
         response = await self.endpoint.request("GET", "/alerts/groups", params=params)
         return await self.groups_decoder.decode(self.url, response.content)
 

@@ -3,7 +3,8 @@
 `decode` turns garbage into BadResponse instead of a crash. `GroupDecoder` decodes the
 alert groups of one peer group by group, yielding to the event loop between batches so
 key presses are served during a 12 MB refresh, and reuses last poll's model for every group
-whose JSON did not change (most of them, between two polls of a quiet Alertmanager).
+whose JSON did not change (most of them, between two polls of a quiet Alertmanager), or
+every group at once when the whole body did not change.
 """
 
 from __future__ import annotations
@@ -37,15 +38,33 @@ def decode(server: str, body: bytes | msgspec.Raw, kind: type[T]) -> T:
         raise errors.BadResponse(server, f"unexpected answer: {str(exc)[:200]}") from None
 
 
+def _digest(body: bytes) -> bytes:
+    return hashlib.sha256(body).digest()
+
+
 class GroupDecoder:
     """Decodes one peer's /alerts/groups bodies, remembering the groups of the last one."""
 
     def __init__(self) -> None:
         self._last: dict[bytes, AlertGroup] = {}
+        self._body = b""  # the digest of the last body decoded
+        self._groups: list[AlertGroup] = []  # and its groups
         self.reused = 0
         self.decoded = 0
 
     async def decode(self, server: str, body: bytes) -> list[AlertGroup]:
+        # A quiet Alertmanager sends the same bytes poll after poll: one digest of the whole
+        # body (about 4 ms for 8 MB) then stands for splitting it and hashing every group.
+        # In a worker thread (hashlib lets go of the GIL): the loop serves keys meanwhile.
+        whole = await asyncio.to_thread(_digest, body)
+        if whole == self._body:
+            self.decoded, self.reused = 0, len(self._groups)
+            return list(self._groups)
+        groups = await self._decode(server, body)
+        self._body, self._groups = whole, groups
+        return list(groups)
+
+    async def _decode(self, server: str, body: bytes) -> list[AlertGroup]:
         raws = decode(server, body, list[msgspec.Raw])
         groups: list[AlertGroup] = []
         seen: dict[bytes, AlertGroup] = {}

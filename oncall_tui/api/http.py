@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from oncall_tui.api.early import ssl_context
 from oncall_tui.domain.clock_skew import offset_from_date
 from oncall_tui.wire import errors
 
@@ -29,6 +30,9 @@ MAX_DETAIL = 500
 _CLIENT_CERT_ALERTS = frozenset(
     {"SSLV3_ALERT_BAD_CERTIFICATE", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "TLSV1_ALERT_UNKNOWN_CA"}
 )
+
+# What an answer's stream becomes once its body is read (see Endpoint.request).
+_READ = httpx.ByteStream(b"")
 
 # How h11 words an answer that is not HTTP at all (another protocol, a TLS record).
 _NOT_HTTP = ("illegal status line", "illegal request line")
@@ -74,13 +78,9 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def _ssl_context(options: ClientOptions) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=options.ca_file)
-    if options.cert_file and options.key_file:
-        context.load_cert_chain(options.cert_file, options.key_file)
-    if options.insecure_skip_verify:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
+    return ssl_context(
+        options.ca_file, options.cert_file, options.key_file, options.insecure_skip_verify
+    )
 
 
 def make_client(base_url: str, options: ClientOptions) -> httpx.AsyncClient:
@@ -153,8 +153,7 @@ class Endpoint:
                 method, path, params=params, json=json_body, data=data
             )
         except httpx.TimeoutException as exc:
-            kind = type(exc).__name__.replace("Timeout", " timeout").strip().lower()
-            raise errors.Timeout(self.base_url, f"{kind} after {self._timeout_for(exc)}") from None
+            raise self.timed_out(type(exc)) from None
         except (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol) as exc:
             raise errors.ConnectFailed(
                 self.base_url, self._redact(_root_cause(exc) or "cannot connect")
@@ -174,9 +173,12 @@ class Endpoint:
                 # h11's words ("illegal status line: bytearray(b'...')") tell a user nothing.
                 reason = "the answer is not HTTP: a wrong port, or a TLS server (https://)?"
             raise errors.BadResponse(self.base_url, self._redact(reason)) from None
-        offset = offset_from_date(response.headers.get("date", ""), sent, time.time())
-        if offset is not None:
-            self.clock_offset = offset
+        # httpx's Response and its stream refer to each other, so only the cyclic GC frees
+        # them, and the body with them. A quiet poll makes too little garbage for it to run
+        # soon: after six quiet polls four 8 MB bodies of /alerts/groups were still alive.
+        # The body is read and the stream closed by now: nothing reads the stream again.
+        response.stream = _READ
+        self.note_date(response.headers.get("date", ""), sent, time.time())
         if response.is_success:
             return response
         # A server (or a debugging proxy) may echo the request, Authorization header and all.
@@ -193,15 +195,24 @@ class Endpoint:
             text = text.replace(secret, "***")
         return text
 
-    def _timeout_for(self, exc: httpx.TimeoutException) -> str:
+    def note_date(self, date: str, sent: float, received: float) -> None:
+        """Learn the server's clock offset from the `Date` of an answer."""
+        offset = offset_from_date(date, sent, received)
+        if offset is not None:
+            self.clock_offset = offset
+
+    def timed_out(self, kind: type[httpx.TimeoutException]) -> errors.Timeout:
+        """The error for a request that timed out (also the start-up's early request's)."""
         timeout = self.client.timeout
         value = {
             httpx.ConnectTimeout: timeout.connect,
             httpx.ReadTimeout: timeout.read,
             httpx.WriteTimeout: timeout.write,
             httpx.PoolTimeout: timeout.pool,
-        }.get(type(exc))
-        return f"{value:g}s" if value is not None else "the configured time"
+        }.get(kind)
+        limit = f"{value:g}s" if value is not None else "the configured time"
+        words = kind.__name__.replace("Timeout", " timeout").strip().lower()
+        return errors.Timeout(self.base_url, f"{words} after {limit}")
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -7,7 +7,6 @@ on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -180,17 +179,24 @@ def _check_config(args: argparse.Namespace, settings: Settings) -> int:
             if one:
                 raise
             entries.append((context.name, str(exc)))  # the other contexts are still probed
+    import asyncio
+
     lines, ok = asyncio.run(check_contexts(entries))
     print("\n".join(lines))
     return 0 if ok else 1
 
 
 def _run_app(context: Context, settings: Settings) -> int:
+    from oncall_tui.state.early import start_early
+
+    # The alert groups are asked for before httpx, the clients and Textual are imported:
+    # a large Alertmanager's answer is then ready about when the UI is.
+    early = start_early(context)
     from oncall_tui.state.alerts import prefetch
     from oncall_tui.state.wiring import build_clients
 
     clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
-    first = prefetch(clients)  # the servers work while Textual is imported
+    first = prefetch(clients, early)  # the other servers work while Textual is imported
     from oncall_tui.ui.app import OncallApp
 
     app = OncallApp(settings, clients, first=first)

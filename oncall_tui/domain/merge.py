@@ -79,8 +79,21 @@ class GroupMerger:
     def __init__(self, cluster: str) -> None:
         self.cluster = cluster
         self._last: dict[GroupKey, tuple[tuple[tuple[str, AlertGroup], ...], MergedGroup]] = {}
+        # Each peer's groups as last merged, and what they made.
+        self._inputs: dict[str, list[AlertGroup]] = {}
+        self._out: list[MergedGroup] = []
 
     def merge(self, per_peer: Mapping[str, Iterable[AlertGroup]]) -> list[MergedGroup]:
+        inputs = {peer: list(groups) for peer, groups in per_peer.items()}
+        if inputs.keys() == self._inputs.keys() and all(
+            _identical(groups, self._inputs[peer]) for peer, groups in inputs.items()
+        ):
+            return list(self._out)  # every peer sent the very groups of last time
+        out = self._merge(inputs)
+        self._inputs, self._out = inputs, out
+        return list(out)
+
+    def _merge(self, per_peer: Mapping[str, Iterable[AlertGroup]]) -> list[MergedGroup]:
         sources: dict[GroupKey, list[tuple[str, AlertGroup]]] = {}
         for peer, groups in per_peer.items():
             for group in groups:
@@ -107,6 +120,10 @@ class GroupMerger:
 
 
 GroupKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def _identical(a: list[AlertGroup], b: list[AlertGroup]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 def _same(old: tuple[tuple[str, AlertGroup], ...], new: tuple[tuple[str, AlertGroup], ...]) -> bool:

@@ -40,9 +40,13 @@ class NewAlertWatch:
     _watched: set[str] = field(default_factory=set)  # clusters that answered once
     _old: set[str] = field(default_factory=set)  # on the board when its cluster first answered
     _told: set[str] = field(default_factory=set)
+    _last: object = None  # the groups last observed
 
     def observe(self, groups: Iterable[BoardGroup], answered: Collection[str]) -> list[BoardAlert]:
         """After a poll: the alerts to notify. `answered`: the clusters whose poll succeeded."""
+        if groups is self._last and self._watched.issuperset(answered):
+            return []  # the very board seen last time (a quiet poll): nothing is new
+        self._last = groups
         present = {a.key: a for g in groups for a in g.alerts if a.state != "resolved"}
         self._old.intersection_update(present)
         self._told.intersection_update(present)

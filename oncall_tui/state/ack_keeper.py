@@ -82,14 +82,18 @@ class AckKeeper:
             and not self.store.ledger.distrust.get(cluster)
         )
 
-    async def tick(self) -> bool:
-        """Decide for every ack until resolved of every trusted cluster; True if a write failed."""
-        failed, wrote = False, False
-        poll = self.store.polls
+    def _by_cluster(self) -> dict[str, list[BoardAlert]]:
         alerts: dict[str, list[BoardAlert]] = {}
         for group in self.store.board_groups:
             for alert in group.alerts:
                 alerts.setdefault(alert.cluster, []).append(alert)
+        return alerts
+
+    async def tick(self) -> bool:
+        """Decide for every ack until resolved of every trusted cluster; True if a write failed."""
+        failed, wrote = False, False
+        poll = self.store.polls
+        alerts: dict[str, list[BoardAlert]] | None = None  # by cluster, once an ack needs them
         seen: set[tuple[str, str]] = set()
         for cluster, silences in self.store.silences.items():
             if not self._trusted(cluster):
@@ -103,6 +107,8 @@ class AckKeeper:
                     continue
                 key = (cluster, silence.id)
                 seen.add(key)
+                if alerts is None:
+                    alerts = self._by_cluster()
                 firing = firing_count(silence, alerts.get(cluster, []))
                 misses = self._misses.setdefault(key, _Misses())
                 if firing:

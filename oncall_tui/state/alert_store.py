@@ -57,6 +57,7 @@ class AlertStore:
         self.pending_unknown = ""  # why pending alerts cannot be told here
         self.pending_partial = ""  # why the pending alerts are partial (Thanos's warnings)
         self.snapshot: Snapshot | None = None
+        self.rebuilds = 0  # polls that built the board anew (a quiet poll keeps it)
         self.loop = PollLoop(
             self._poll_once, clients.context.refresh, on_crash=self._crashed, name="alerts"
         )
@@ -139,7 +140,8 @@ class AlertStore:
 
     def apply(self, snapshot: Snapshot) -> None:
         """Keep each cluster's last good groups; replace only what answered."""
-        self.snapshot = snapshot
+        last, self.snapshot = self.snapshot, snapshot
+        same_board = self._same_board(last, snapshot)
         for name, groups in snapshot.groups.items():
             if groups is not None or name not in self.groups:
                 self.groups[name] = groups
@@ -151,10 +153,14 @@ class AlertStore:
         for name, found in snapshot.silences.items():
             if found is not None or name not in self.silences:
                 self.silences[name] = found
-        self._take_acks(snapshot)
-        merged = [g for groups in self.groups.values() for g in groups or ()]
-        built = self.builder.build(merged, self.pending)
-        self.ledger.observe(self._ledger_poll(snapshot, built))
+        if last is None or last.silences != snapshot.silences:
+            self._take_acks(snapshot)  # else the same acks, the very objects the board has
+        if not same_board:
+            merged = [g for groups in self.groups.values() for g in groups or ()]
+            built = self.builder.build(merged, self.pending)
+            self.ledger.observe(self._ledger_poll(snapshot, built))
+            self.board_groups = self.ledger.decorate(built)
+            self.rebuilds += 1
         if snapshot.ok:
             # A snapshot the ledger does not trust (peers shutting down, Prometheus just
             # back) is shown with what it lost held and marked, but is not "last good".
@@ -163,12 +169,48 @@ class AlertStore:
             self.last_error = ""
         else:
             self.last_error = "; ".join(snapshot.errors)
-        self.board_groups = self.ledger.decorate(built)
         self.prometheus_error = snapshot.prometheus_error
         if self.clients.prometheus is not None:
             for watcher in self.prometheus_watchers:
                 watcher(snapshot.prometheus_error)
         self.subscribers.publish()
+
+    def _same_board(self, last: Snapshot | None, now: Snapshot) -> bool:
+        """Whether `now` would build the very board `last` built: every cluster answered with
+        the same merged groups (the decoders and mergers hand back the same objects for
+        unchanged JSON), Prometheus said the same, and the ledger holds nothing whose state
+        moves on with time or polls (held, resolved, a source down or distrusted). The board
+        then stays the same list, and the views that see it is the same skip their work."""
+        if last is None or not self.board_groups:
+            return False
+        ledger = self.ledger
+        if (
+            ledger.held
+            or ledger.resolved
+            or ledger.clusters_down
+            or ledger.prometheus_down_since is not None
+            or any(ledger.distrust.values())
+        ):
+            return False
+        if set(now.groups) != set(last.groups):
+            return False
+        for name, groups in now.groups.items():
+            before = last.groups[name]
+            if groups is None or before is None or len(groups) != len(before):
+                return False
+            if any(a is not b for a, b in zip(groups, before, strict=True)):
+                return False
+        return (
+            now.pending == last.pending
+            and now.health == last.health
+            and now.errors == last.errors
+            and now.prometheus_error == last.prometheus_error
+            and now.prometheus_active == last.prometheus_active
+            and now.rules == last.rules
+            and now.pending_unknown == last.pending_unknown
+            and now.pending_partial == last.pending_partial
+            and now.backends_down == last.backends_down
+        )
 
     def _ledger_poll(self, snapshot: Snapshot, built: list[BoardGroup]) -> Poll:
         by_cluster: dict[str, list[BoardGroup]] = {}

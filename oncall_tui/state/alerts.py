@@ -23,6 +23,7 @@ from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.completeness import PrometheusRules
 from oncall_tui.domain.merge import GroupMerger, MergedGroup
 from oncall_tui.domain.sanitize import one_line
+from oncall_tui.state.early import EarlyGroups, attach
 from oncall_tui.state.engines import EngineBook
 from oncall_tui.state.wiring import Backend, Clients
 from oncall_tui.wire import errors
@@ -289,17 +290,19 @@ class Prefetched:
         return snapshot
 
 
-def prefetch(clients: Clients) -> Future[Prefetched]:
+def prefetch(clients: Clients, early: EarlyGroups | None = None) -> Future[Prefetched]:
     """Start the first poll now, in a thread, while the UI is still being imported.
 
     It uses its own HTTP clients (an httpx client belongs to one event loop) and hands back
     plain data; the server's 0.2-0.5 s of work on a large Alertmanager then overlaps with
-    Textual's start-up instead of following it.
+    Textual's start-up instead of following it. `early`: the groups requests already sent
+    (state/early.py), whose answers this poll takes instead of asking again.
     """
     future: Future[Prefetched] = Future()
 
     async def once() -> Prefetched:
         poller = Poller(clients.fork())
+        attach(poller.clients, early or {})
         try:
             return Prefetched(await poller.poll(), poller)
         finally:

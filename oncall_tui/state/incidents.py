@@ -59,6 +59,7 @@ class IncidentBook:
         self.problem = ""  # the last failure to save, for a view to show
         self.user = ""  # who the app acts as: the commander of what it declares
         self._firing: dict[str, BoardAlert] | None = None
+        self._groups: list[BoardGroup] | None = None  # the board `_firing` was taken from
         self.listeners: list[Callable[[], object]] = []
 
     # -- the files -------------------------------------------------------------------------
@@ -184,6 +185,9 @@ class IncidentBook:
 
     def alerts_changed(self, groups: list[BoardGroup]) -> None:
         """Alerts firing now against the last poll: new ones fired, gone ones resolved."""
+        if groups is self._groups:
+            return  # the very board of the last poll (a quiet one): nothing fired or resolved
+        self._groups = groups
         now = {
             a.key: a
             for g in groups

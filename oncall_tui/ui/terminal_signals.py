@@ -47,6 +47,10 @@ class TerminalSignals:
         self.skip: frozenset[str] = frozenset()
         self._ident = 0
         self._title = ""
+        # The board and staleness the title was last counted from, and its counts: a quiet
+        # poll keeps the same board, so 10,000 alerts are not counted again.
+        self._counted: tuple[object, bool] | None = None
+        self._counts = ""
         self._unsubscribe: Callable[[], None] | None = None
 
     def follow(self, state: ContextState) -> None:
@@ -56,6 +60,7 @@ class TerminalSignals:
         self.skip = frozenset({watchdog} if watchdog else ())
         self.watch = NewAlertWatch(self.rule, self.skip)
         self.context = state.context.name
+        self._counted = None
         store = state.alerts
         self._unsubscribe = store.subscribers.add(lambda: self._polled(store))
 
@@ -85,9 +90,14 @@ class TerminalSignals:
             )
             self._write(for_terminal(sequence, self.env))
         if self.show_title and store.last_good is not None:
-            title = title_counts(
-                store.board_groups, self.context, stale=bool(store.last_error), skip=self.skip
-            )
+            groups, stale = store.board_groups, bool(store.last_error)
+            last = self._counted
+            if last is None or last[0] is not groups or last[1] != stale:
+                self._counted = (groups, stale)
+                self._counts = title_counts(
+                    store.board_groups, self.context, stale=stale, skip=self.skip
+                )
+            title = self._counts
             if title != self._title:
                 self._write(set_title(title) if self._title else PUSH_TITLE + set_title(title))
                 self._title = title

@@ -170,10 +170,17 @@ class AlertsScreen(Screen[None]):
         if event.store is self.state.health:
             self._paging_changed()
             return
-        self.model.acks = self.store.acks
-        self.model.ack_rules = self.store.ack_rules
-        self.model.set_groups(self.store.board_groups)
-        self.board.reload()
+        model, store = self.model, self.store
+        if not (
+            model.groups is store.board_groups  # a quiet poll keeps the very same board
+            and model.acks is store.acks
+            and model.ack_rules is store.ack_rules
+            and not model.new_keys  # else this poll unmarks them
+        ):
+            model.acks = store.acks
+            model.ack_rules = store.ack_rules
+            model.set_groups(store.board_groups)
+        self.board.reload()  # the same lines then: only the ages move on
         self.update_status()
         if not self._settled and self.model.groups:
             self._settled = True

@@ -1,0 +1,131 @@
+"""The first poll's request for alert groups, sent before httpx and the UI are imported.
+
+Standard library only, so that it can leave as soon as the config is read: a large
+Alertmanager then works on its answer (0.2-0.5 s at 10,000 alerts) while the rest of the app
+is imported. It asks exactly what `AlertmanagerPeer.alert_groups` asks on a first poll (the
+same path, query, headers and timeouts) and hands back the raw body, which the peer decodes as
+usual. It never reports an error itself: every failure but a timeout leaves `body` None, and
+the normal path asks again and words the error; a timeout is handed over as one, so a server
+that does not answer is not waited for twice.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import threading
+import time
+import zlib
+from concurrent.futures import Future
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+API = "/api/v2"
+GROUPS_PATH = "/alerts/groups"
+USER_AGENT = "oncall-tui/0.1"
+# What a first poll sends (`_alert_params` with its defaults; `muted` is not sent before
+# the peer's version is known). The peer uses the early answer only for this very query.
+FIRST_QUERY: tuple[tuple[str, str], ...] = (
+    ("active", "true"),
+    ("silenced", "true"),
+    ("inhibited", "true"),
+    ("unprocessed", "true"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyAnswer:
+    body: bytes | None  # a 2xx answer's body (gzip undone); None: ask again the usual way
+    date: str = ""  # the server's Date header, for the clock offset
+    sent: float = 0.0  # time.time() around the request
+    received: float = 0.0
+    timed_out: str = ""  # "connect" or "read" when the server did not answer in time
+
+
+def ssl_context(
+    ca_file: str | None, cert_file: str | None, key_file: str | None, insecure: bool
+) -> ssl.SSLContext:
+    """The TLS context of a context's servers: one definition for httpx and this path."""
+    context = ssl.create_default_context(cafile=ca_file)
+    if cert_file and key_file:
+        context.load_cert_chain(cert_file, key_file)
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyRequest:
+    """One peer's first /alerts/groups request. Only for what this path does faithfully:
+    no credential, no proxy, no extra header, no client certificate (the caller checks)."""
+
+    base_url: str  # the peer's URL with its path prefix, as AlertmanagerPeer builds it
+    connect_timeout: float = 3.0
+    read_timeout: float = 15.0
+    ca_file: str | None = None
+    insecure_skip_verify: bool = False
+
+    def start(self) -> Future[EarlyAnswer]:
+        """Send it from a daemon thread now; the future always ends with an EarlyAnswer."""
+        future: Future[EarlyAnswer] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return  # nobody waits for it any more
+            try:
+                answer = self.fetch()
+            except BaseException:  # anything at all: the normal path asks again
+                answer = EarlyAnswer(None)
+            future.set_result(answer)
+
+        threading.Thread(target=run, name="oncall-tui-early", daemon=True).start()
+        return future
+
+    def fetch(self) -> EarlyAnswer:
+        parts = urlsplit(self.base_url.rstrip("/") + API + GROUPS_PATH)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+            return EarlyAnswer(None)
+        conn: http.client.HTTPConnection
+        if parts.scheme == "https":
+            context = ssl_context(self.ca_file, None, None, self.insecure_skip_verify)
+            context.set_alpn_protocols(["http/1.1"])  # as httpcore sets it
+            conn = http.client.HTTPSConnection(
+                parts.hostname, parts.port, timeout=self.connect_timeout, context=context
+            )
+        else:
+            conn = http.client.HTTPConnection(
+                parts.hostname, parts.port, timeout=self.connect_timeout
+            )
+        sent = time.time()
+        try:
+            try:
+                conn.connect()
+            except TimeoutError:
+                return EarlyAnswer(None, sent=sent, timed_out="connect")
+            assert conn.sock is not None
+            conn.sock.settimeout(self.read_timeout)
+            conn.putrequest(
+                "GET", f"{parts.path}?{urlencode(FIRST_QUERY)}", skip_accept_encoding=True
+            )
+            conn.putheader("Accept", "application/json")
+            conn.putheader("Accept-Encoding", "gzip")
+            conn.putheader("Connection", "keep-alive")
+            conn.putheader("User-Agent", USER_AGENT)
+            conn.endheaders()
+            try:
+                response = conn.getresponse()
+                body = response.read()
+            except TimeoutError:
+                return EarlyAnswer(None, sent=sent, timed_out="read")
+            received = time.time()
+            if not 200 <= response.status < 300:
+                return EarlyAnswer(None)
+            encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+            if encoding == "gzip":
+                body = zlib.decompress(body, wbits=zlib.MAX_WBITS | 16)
+            elif encoding != "identity":
+                return EarlyAnswer(None)
+            return EarlyAnswer(body, response.getheader("Date") or "", sent, received)
+        finally:
+            conn.close()

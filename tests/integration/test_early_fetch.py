@@ -1,0 +1,146 @@
+"""The start-up's early request for alert groups (state/early.py), against the real
+Alertmanager of the session stack, through the fault proxy for what a real one cannot do.
+
+The early request must be invisible but for its speed: the first poll shows what a poll
+without it shows (the same groups, the same error words), asks the groups once when it can,
+and a context it cannot ask faithfully (credentials, proxy, headers, client certificate) is
+not asked early at all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from oncall_tui.config import Context, Settings, resolve_context
+from oncall_tui.demo.stack import Stack
+from oncall_tui.state.alerts import Snapshot, prefetch
+from oncall_tui.state.early import can_ask_early, start_early
+from oncall_tui.state.wiring import build_clients
+from tests.support import fault_proxy as fp
+
+pytestmark = pytest.mark.stack
+
+
+def context_for(url: str, **extra: Any) -> Context:
+    settings = Settings.model_validate(
+        {
+            "contexts": {
+                "early": {
+                    "alertmanagers": [{"peers": [url]}],
+                    "timeouts": {"connect": 2, "read": 1},
+                    **extra,
+                }
+            }
+        }
+    )
+    return resolve_context(settings, "early")
+
+
+def first_poll(context: Context, *, early: bool) -> Snapshot:
+    """The start-up's first poll (the prefetch thread), with or without the early request."""
+    sent = start_early(context) if early else None
+    clients = build_clients(context)
+    snapshot = prefetch(clients, sent).result(timeout=30).take()
+    assert snapshot is not None
+    return snapshot
+
+
+def alert_names(snapshot: Snapshot) -> set[str]:
+    """The alert names of the board: the demo's rules, stable from one poll to the next."""
+    return {
+        merged.alert.labels["alertname"]
+        for groups in snapshot.groups.values()
+        for group in groups or ()
+        for merged in group.alerts
+    }
+
+
+def words(errors: tuple[str, ...]) -> list[str]:
+    return [re.sub(r"\d+", "N", error) for error in errors]
+
+
+def groups_asked(proxy: fp.FaultProxy) -> list[str]:
+    return [target for target in proxy.requests if "/alerts/groups" in target]
+
+
+def test_the_early_answer_is_the_first_poll_and_the_groups_are_asked_once(stack: Stack) -> None:
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        context = context_for(proxy.url)
+        assert can_ask_early(context)
+        early = first_poll(context, early=True)
+        asked_early = groups_asked(proxy)
+        assert len(asked_early) == 1, asked_early
+        usual = first_poll(context, early=False)
+        # The very request the clients send, and the same board from it.
+        assert groups_asked(proxy)[1:] == asked_early
+    assert early.ok and usual.ok
+    assert alert_names(early) and alert_names(early) == alert_names(usual)
+
+
+@pytest.mark.parametrize(
+    "fault", [fp.REFUSE, fp.status(503), fp.GARBAGE_FAULT, fp.NOT_JSON_FAULT, fp.CUT], ids=str
+)
+def test_a_failed_early_request_leaves_the_usual_error(stack: Stack, fault: fp.Fault) -> None:
+    """The early path says nothing itself: the first poll asks again and words the failure
+    exactly as it does without it."""
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        context = context_for(proxy.url)
+        proxy.set(fault)
+        early = first_poll(context, early=True)
+        usual = first_poll(context, early=False)
+    # The same words; a cut body's byte counts differ with what the demo holds by then.
+    assert early.errors and words(early.errors) == words(usual.errors)
+    assert early.groups == usual.groups
+    assert list(early.groups.values()) == [None]
+
+
+def test_a_server_that_does_not_answer_is_waited_for_once(stack: Stack) -> None:
+    """A read timeout of the early request is the first poll's, in the usual words, rather
+    than a second wait of `timeouts.read`."""
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        context = context_for(proxy.url)
+        proxy.set(fp.HANG)
+        try:
+            early = first_poll(context, early=True)
+            assert len(groups_asked(proxy)) == 1
+            usual = first_poll(context, early=False)
+        finally:
+            proxy.set(fp.PASS)
+    assert early.errors == usual.errors
+    assert "read timeout after 1s" in early.errors[0]
+
+
+def test_a_server_that_is_down_falls_back_to_the_usual_poll(stack: Stack) -> None:
+    """Nothing listens when the early request leaves; it is up by the first poll's own."""
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        proxy.set(fp.REFUSE)
+        context = context_for(proxy.url)
+        sent = start_early(context)
+        (answer,) = (future.result(timeout=10) for future in sent.values())
+        assert answer.body is None and not answer.timed_out
+        proxy.set(fp.PASS)
+        snapshot = prefetch(build_clients(context), sent).result(timeout=30).take()
+    assert snapshot is not None and snapshot.ok
+    assert alert_names(snapshot)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"auth": {"type": "bearer", "source": "env", "env": "ONCALL_TUI_TEST_TOKEN"}},
+        {"proxy": "http://127.0.0.1:9"},
+        {"headers": {"X-Scope-OrgID": "tenant"}},
+        {"alertmanagers": [{"peers": ["http://127.0.0.1:9"], "headers": {"X-Org": "a"}}]},
+        {"tls": {"cert_file": "client.pem", "key_file": "client.key"}},
+    ],
+    ids=["credential", "proxy", "headers", "cluster headers", "client certificate"],
+)
+def test_what_the_early_path_cannot_do_faithfully_is_not_asked_early(
+    extra: dict[str, Any],
+) -> None:
+    context = context_for("http://127.0.0.1:9", **extra)
+    assert not can_ask_early(context)
+    assert start_early(context) == {}
