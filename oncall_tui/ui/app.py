@@ -170,6 +170,8 @@ class OncallApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
+            if not self.screen_stack:
+                return  # shutting down: no screen is left to take a key (it crashed here)
             if event.is_forwarded:
                 # Back from the widgets, untaken: was it sent to a screen that has gone?
                 sent_to = self._forwarded.pop(id(event), None)

@@ -100,7 +100,10 @@ def _row(label: str, field: Input, echo: str | None = None) -> Horizontal:
 class SilenceForm(Dialog["silencing.WriteReport | None"]):
     CSS_PATH = "silence_form.tcss"
     BINDINGS = [
-        Binding("ctrl+s", "submit", "Save", priority=True, id="silence.save"),
+        # Not priority: a priority binding runs as the App reads the key, before the keys
+        # typed ahead of it reach the field (`⇥maintenance test^S` in one chunk saved with
+        # no comment). A Field runs it in its turn; other widgets let it bubble up.
+        Binding("ctrl+s", "submit", "Save", id="silence.save"),
         Binding("escape", "cancel", "Cancel", id="silence.cancel"),
     ]
 
