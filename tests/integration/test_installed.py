@@ -221,6 +221,19 @@ class Tour:
                 self.retried.append(command)
         raise AssertionError("unreachable")
 
+    def press_and_wait(self, key: str, *words: str) -> str:
+        """A key and what it shows. Like `open`, one retry under load (a `y` has, rarely,
+        shown nothing), reported as a warning so the race stays visible."""
+        for attempt in (1, 2):
+            self.screen.keys(key)
+            try:
+                return self.wait(*words, timeout=10)
+            except ScreenTimeout:
+                if attempt == 2:
+                    raise
+                self.retried.append(key)
+        raise AssertionError("unreachable")
+
     def back(self, gone: str = "") -> str:
         """Escape to the board; `gone` is a word of the view left that must be off screen."""
         self.screen.keys("Escape")
@@ -251,8 +264,7 @@ def tour(screen: TmuxScreen) -> None:
 
     screen.keys("Enter")
     t.wait("Labels", "Annotations", "runbook_url")
-    screen.keys("y")
-    t.wait("as matchers")  # copied (OSC 52), and said so
+    t.press_and_wait("y", "as matchers")  # copied (OSC 52), and said so
     t.back(gone="Annotations")
 
     screen.keys("w")  # the first view styled by routing.tcss
