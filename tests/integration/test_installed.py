@@ -21,7 +21,7 @@ import sys
 import tarfile
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,30 +208,25 @@ class Tour:
         self.screen.keys("Enter")
 
     def open(self, command: str, *words: str) -> str:
-        """`:command` and wait for its view. Under load a view has (rarely) not opened from
-        the first `:command`; one retry keeps the tour about packaging, and the retry is
-        reported as a warning so the race stays visible."""
-        for attempt in (1, 2):
-            self.command(command)
-            try:
-                return self.wait(*words, timeout=10)
-            except ScreenTimeout:
-                if attempt == 2:
-                    raise
-                self.retried.append(command)
-        raise AssertionError("unreachable")
+        """`:command` and wait for its view."""
+        return self._retried(command, lambda: self.command(command), words)
 
     def press_and_wait(self, key: str, *words: str) -> str:
-        """A key and what it shows. Like `open`, one retry under load (a `y` has, rarely,
-        shown nothing), reported as a warning so the race stays visible."""
+        """A key and what it shows (`y` and its "copied")."""
+        return self._retried(key, lambda: self.screen.keys(key), words)
+
+    def _retried(self, what: str, act: Callable[[], None], words: tuple[str, ...]) -> str:
+        """Under load a view has (rarely) not opened from the first `:command`, and a `y`
+        has shown nothing; one retry keeps the tour about packaging, and the retry is
+        reported as a warning so the race stays visible."""
         for attempt in (1, 2):
-            self.screen.keys(key)
+            act()
             try:
                 return self.wait(*words, timeout=10)
             except ScreenTimeout:
                 if attempt == 2:
                     raise
-                self.retried.append(key)
+                self.retried.append(what)
         raise AssertionError("unreachable")
 
     def back(self, gone: str = "") -> str:

@@ -313,9 +313,7 @@ async def test_silences_keep_starts_on_screen_and_expire_shows_every_matcher(
     try:
         app = app_for(own)
         async with app.run_test(size=(120, 35)) as pilot:
-            await until(pilot, lambda: alert_row(app, "HighErrorRate"))
-            await pilot.press("colon", *"silences", "enter")
-            await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and app.screen.shown)
+            await open_silences(pilot, app)
             await pilot.pause()
             lines = screen_lines(app)
             header = next(line for line in lines if "MATCHERS" in line)
@@ -338,9 +336,7 @@ async def test_silences_keep_starts_on_screen_and_expire_shows_every_matcher(
 
         app = app_for(own)
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: alert_row(app, "HighErrorRate"))
-            await pilot.press("colon", *"silences", "enter")
-            await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and app.screen.shown)
+            await open_silences(pilot, app)
             await pilot.press("e")
             await until(pilot, lambda: isinstance(app.screen, Confirm))
             await pilot.pause()
@@ -350,6 +346,13 @@ async def test_silences_keep_starts_on_screen_and_expire_shows_every_matcher(
             await pilot.press("n")
     finally:
         await peer.expire_silence(silence_id)
+
+
+async def open_silences(pilot: Pilot[None], app: OncallApp) -> None:
+    """From the board, once it shows the demo's alerts, `:silences` with its rows drawn."""
+    await until(pilot, lambda: alert_row(app, "HighErrorRate"))
+    await pilot.press("colon", *"silences", "enter")
+    await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and app.screen.shown)
 
 
 def at_row(table: DataTable[object], row: int) -> bool:
@@ -375,9 +378,7 @@ async def test_j_k_g_and_G_move_in_silences_as_on_the_board(
     try:
         app = app_for(own)
         async with app.run_test(size=(120, 35)) as pilot:
-            await until(pilot, lambda: alert_row(app, "HighErrorRate"))
-            await pilot.press("colon", *"silences", "enter")
-            await until(pilot, lambda: isinstance(app.screen, SilencesScreen) and app.screen.shown)
+            await open_silences(pilot, app)
             table = app.screen.query_one(DataTable)
             await until(pilot, lambda: table.row_count >= 3)
             last = table.row_count - 1
