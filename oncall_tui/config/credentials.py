@@ -22,10 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from oncall_tui.config import AuthConfig
-
 if TYPE_CHECKING:  # keyring is imported when a secret is used: 15 ms of every start
     from keyring.backend import KeyringBackend
+
+    from oncall_tui.config import AuthConfig
 
 SERVICE = "oncall-tui"
 COMMAND_TIMEOUT = 10.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,17 +20,6 @@ from oncall_tui.config.schema import (
     check_url,
     named,
 )
-
-
-def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:
-    """--config, then $ONCALL_TUI_CONFIG, then $XDG_CONFIG_HOME/oncall-tui/config.yaml."""
-    env = os.environ if env is None else env
-    if explicit:
-        return Path(explicit).expanduser()
-    if env.get("ONCALL_TUI_CONFIG"):
-        return Path(env["ONCALL_TUI_CONFIG"]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "oncall-tui" / "config.yaml"
 
 
 def _find_secrets(node: Any, trail: tuple[str, ...] = ()) -> tuple[str, ...] | None:

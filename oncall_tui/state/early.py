@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 MAX_EARLY = 16
 
 EarlyGroups = dict[str, "Future[EarlyAnswer]"]  # by the peer's API base URL
+# Requests sent before the config was validated (cli/early.py), by what they asked.
+SentEarly = dict[EarlyRequest, "Future[EarlyAnswer]"]
 
 
 def endpoint_url(url: str, path_prefix: str) -> str:
@@ -40,25 +42,44 @@ def can_ask_early(context: Context) -> bool:
     )
 
 
-def start_early(context: Context) -> EarlyGroups:
-    """Send every peer's first /alerts/groups request now, each from its own thread."""
-    if not can_ask_early(context):
-        return {}
+def start_early(context: Context, sent: SentEarly | None = None) -> EarlyGroups:
+    """Send every peer's first /alerts/groups request now, each from its own thread.
+
+    `sent`: requests already sent from the raw config; one is taken over only when it is
+    exactly the request this context makes (else it is asked again, and the other dropped).
+    """
+    sent = dict(sent or {})
+    try:
+        return _start(context, sent) if can_ask_early(context) else {}
+    finally:
+        for left in sent.values():
+            left.cancel()
+
+
+def _start(context: Context, sent: SentEarly) -> EarlyGroups:
     started: EarlyGroups = {}
+    for base, request in early_requests(context):
+        taken = sent.pop(request, None)
+        started[base] = taken if taken is not None else request.start()
+    return started
+
+
+def early_requests(context: Context) -> list[tuple[str, EarlyRequest]]:
+    """The first /alerts/groups request of each peer (at most MAX_EARLY), by base URL."""
+    requests: dict[str, EarlyRequest] = {}
     for spec in context.alertmanagers:
         for url in spec.peers:
             base = endpoint_url(url, spec.path_prefix)
-            if base in started or len(started) >= MAX_EARLY:
+            if base in requests or len(requests) >= MAX_EARLY:
                 continue
-            request = EarlyRequest(
+            requests[base] = EarlyRequest(
                 base.removesuffix(API),
                 connect_timeout=context.timeouts.connect,
                 read_timeout=context.timeouts.read,
                 ca_file=str(context.tls.ca_file) if context.tls.ca_file else None,
                 insecure_skip_verify=context.tls.insecure_skip_verify,
             )
-            started[base] = request.start()
-    return started
+    return list(requests.items())
 
 
 def attach(clients: Clients, early: EarlyGroups) -> None:

@@ -10,10 +10,13 @@ not asked early at all.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from oncall_tui.cli.early import send_early
+from oncall_tui.cli.main import build_parser, choose_context, load_config
 from oncall_tui.config import Context, Settings, resolve_context
 from oncall_tui.demo.stack import Stack
 from oncall_tui.state.alerts import Snapshot, prefetch
@@ -144,3 +147,23 @@ def test_what_the_early_path_cannot_do_faithfully_is_not_asked_early(
     context = context_for("http://127.0.0.1:9", **extra)
     assert not can_ask_early(context)
     assert start_early(context) == {}
+
+
+def test_a_request_sent_from_the_raw_config_is_taken_over_not_asked_again(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """cli/early.py sends before the config is validated; the validated path takes that very
+    request over (the same future), and the first poll shows the server's groups."""
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        path = tmp_path / "config.yaml"
+        path.write_text(f"contexts:\n  early:\n    alertmanagers: [{proxy.url!r}]\n")
+        args = build_parser().parse_args(["--config", str(path)])
+        sent = send_early(args)
+        context = choose_context(args, load_config(args))
+        early = start_early(context, sent)
+        assert list(early.values()) == list(sent.values())
+        snapshot = prefetch(build_clients(context), early).result(timeout=30).take()
+        assert len(groups_asked(proxy)) == 1
+        usual = first_poll(context_for(proxy.url), early=False)
+    assert snapshot is not None and snapshot.ok
+    assert alert_names(snapshot) and alert_names(snapshot) == alert_names(usual)

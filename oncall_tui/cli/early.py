@@ -1,0 +1,101 @@
+"""The first /alerts/groups requests, sent from the raw config before pydantic is imported.
+
+Building the config's models costs about 150-200 ms of every start; a large Alertmanager
+needs longer than that to answer, so the request should already be on its way. This reads
+the YAML itself and sends early only for the plain case: the context's clusters given as
+URLs (and path prefixes), with no credential, proxy, header, TLS setting or timeout of its
+own, whether from the file or from --alertmanager. Anything else, or anything it does not
+understand, sends nothing: the validated context then decides as before (state/early.py),
+and reuses a request sent here only if it is the very one it would send itself.
+Never raises: a config the real loader refuses is worded by the real loader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from oncall_tui.api.early import API, EarlyRequest
+from oncall_tui.config.paths import config_path
+from oncall_tui.state.early import MAX_EARLY, SentEarly, endpoint_url
+
+# Keys of a context or a cluster that change how its requests are made: any of them present
+# (and not empty) and this path stays out of the way.
+_REQUEST_KEYS = ("auth", "proxy", "headers", "tls", "timeouts")
+
+
+def send_early(args: argparse.Namespace) -> SentEarly:
+    """Start the requests the run command's first poll will make, if plainly known."""
+    if (args.command or "run") != "run":
+        return {}
+    try:
+        requests = plain_requests(args)
+    except Exception:
+        return {}
+    return {request: request.start() for request in requests}
+
+
+def plain_requests(args: argparse.Namespace) -> list[EarlyRequest]:
+    """The early requests for these arguments and config, or [] when not plainly known;
+    raises on a config it cannot read at all (send_early then sends nothing)."""
+    urls: list[str] = list(getattr(args, "alertmanager", None) or ())
+    context = _raw_context(args)
+    if context is None:
+        if not urls:
+            return []  # no config and no URL: the demo starts, or an error is worded
+        context = {}
+    if any(context.get(key) for key in _REQUEST_KEYS):
+        return []
+    if urls:
+        clusters: list[Any] = [{"peers": urls}]
+    else:
+        clusters = context.get("alertmanagers") or []
+        if clusters and all(isinstance(url, str) for url in clusters):
+            clusters = [{"peers": clusters}]
+    bases: list[str] = []
+    for cluster in clusters:
+        if not isinstance(cluster, Mapping) or any(cluster.get(k) for k in _REQUEST_KEYS):
+            return []
+        prefix = cluster.get("path_prefix") or ""
+        peers = cluster.get("peers")
+        if not isinstance(prefix, str) or not isinstance(peers, list):
+            return []
+        prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
+        for url in peers:
+            if not _plain_url(url):
+                return []
+            base = endpoint_url(url.rstrip("/"), prefix)
+            if base not in bases:
+                bases.append(base)
+    return [EarlyRequest(base.removesuffix(API)) for base in bases[:MAX_EARLY]]
+
+
+def _plain_url(url: object) -> bool:
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    _ = parts.port  # raises ValueError for a bad port: the loader words it
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
+
+
+def _raw_context(args: argparse.Namespace) -> Mapping[str, Any] | None:
+    """The chosen context's raw mapping; None when there is no config file to read."""
+    explicit = getattr(args, "config", None)
+    path = config_path(explicit)
+    if not explicit and not os.environ.get("ONCALL_TUI_CONFIG") and not path.exists():
+        return None
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    contexts = raw.get("contexts") or {}
+    name = getattr(args, "context", None) or raw.get("current_context")
+    if name is None and len(contexts) == 1:
+        name = next(iter(contexts))
+    context = contexts.get(name) if isinstance(name, str) else None
+    if not isinstance(context, Mapping):
+        raise LookupError(name)  # no such context: leave it to the loader
+    return context

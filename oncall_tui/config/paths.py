@@ -1,0 +1,19 @@
+"""Where the config file is: standard library only, so the start-up finds it before pydantic
+is imported (cli/early.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """--config, then $ONCALL_TUI_CONFIG, then $XDG_CONFIG_HOME/oncall-tui/config.yaml."""
+    env = os.environ if env is None else env
+    if explicit:
+        return Path(explicit).expanduser()
+    if env.get("ONCALL_TUI_CONFIG"):
+        return Path(env["ONCALL_TUI_CONFIG"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "oncall-tui" / "config.yaml"
