@@ -207,21 +207,28 @@ def _check_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_app(context: Context, settings: Settings, sent: SentEarly | None = None) -> int:
+    from oncall_tui.cli.first_frame import FirstFrame
     from oncall_tui.state.early import start_early
 
     # The alert groups are asked for before httpx, the clients and Textual are imported
     # (`sent`: even before the config was validated, cli/early.py): a large Alertmanager's
-    # answer is then ready about when the UI is.
+    # answer is then ready about when the UI is. The terminal says so meanwhile.
     early = start_early(context, sent)
-    from oncall_tui.state.alerts import prefetch
-    from oncall_tui.state.wiring import build_clients
+    peers = [url for cluster in context.alertmanagers for url in cluster.peers]
+    frame = FirstFrame.show(context.name, peers)
+    try:
+        from oncall_tui.state.alerts import prefetch
+        from oncall_tui.state.wiring import build_clients
 
-    clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
-    first = prefetch(clients, early)  # the other servers work while Textual is imported
-    from oncall_tui.ui.app import OncallApp
+        clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
+        first = prefetch(clients, early)  # the other servers work while Textual is imported
+        from oncall_tui.ui.app import OncallApp
 
-    app = OncallApp(settings, clients, first=first)
-    app.run()
+        app = OncallApp(settings, clients, first=first)
+        frame.hand_to(app)
+        app.run()
+    finally:
+        frame.leave()  # if the app never took the terminal over
     return app.return_code or 0
 
 

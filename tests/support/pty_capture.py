@@ -102,6 +102,10 @@ class PtyProgram:
     def write(self, data: bytes) -> None:
         os.write(self._master, data)
 
+    def local_modes(self) -> int:
+        """The terminal's local modes (ECHO, ICANON...) as the program left them."""
+        return int(termios.tcgetattr(self._master)[3])
+
     # -- ending ----------------------------------------------------------------------------
 
     def wait_exit(self, timeout: float) -> int:
