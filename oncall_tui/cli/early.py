@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,54 +24,88 @@ from oncall_tui.config.paths import config_path
 from oncall_tui.state.early import MAX_EARLY, SentEarly, endpoint_url
 
 # Keys of a context or a cluster that change how its requests are made: any of them present
-# (and not empty) and this path stays out of the way.
+# (and not empty) and no request is sent early.
 _REQUEST_KEYS = ("auth", "proxy", "headers", "tls", "timeouts")
+
+
+@dataclass(frozen=True, slots=True)
+class Peek:
+    """What the raw config says of the run to come, before it is validated."""
+
+    context: str  # the chosen context's name ("cli" for --alertmanager without one)
+    servers: tuple[str, ...]  # its Alertmanager peers' URLs
+    requests: tuple[EarlyRequest, ...]  # the first poll's requests, when plainly known
+    # Nothing may ask on the terminal before the app starts (no credential: a keyring or a
+    # command such as `pass` may prompt), so a first frame can be drawn (cli/first_frame.py).
+    may_draw: bool
+
+
+def peek(args: argparse.Namespace) -> Peek | None:
+    """The run command's context, read raw; None for other commands, for the demo, or for
+    a config it does not plainly understand (the loader then words what is wrong)."""
+    if (args.command or "run") != "run":
+        return None
+    try:
+        return _peek(args)
+    except Exception:  # never raises: the real loader words every problem
+        return None
 
 
 def send_early(args: argparse.Namespace) -> SentEarly:
     """Start the requests the run command's first poll will make, if plainly known."""
-    if (args.command or "run") != "run":
-        return {}
-    try:
-        requests = plain_requests(args)
-    except Exception:
-        return {}
-    return {request: request.start() for request in requests}
+    found = peek(args)
+    return start(found) if found is not None else {}
+
+
+def start(found: Peek) -> SentEarly:
+    return {request: request.start() for request in found.requests}
 
 
 def plain_requests(args: argparse.Namespace) -> list[EarlyRequest]:
     """The early requests for these arguments and config, or [] when not plainly known;
     raises on a config it cannot read at all (send_early then sends nothing)."""
+    found = _peek(args)
+    return list(found.requests) if found is not None else []
+
+
+def _peek(args: argparse.Namespace) -> Peek | None:
     urls: list[str] = list(getattr(args, "alertmanager", None) or ())
-    context = _raw_context(args)
-    if context is None:
+    raw = _raw_context(args)
+    if raw is None:
         if not urls:
-            return []  # no config and no URL: the demo starts, or an error is worded
-        context = {}
-    if any(context.get(key) for key in _REQUEST_KEYS):
-        return []
+            return None  # no config and no URL: the demo starts, or an error is worded
+        raw = (getattr(args, "context", None) or "cli", {})
+    name, context = raw
     if urls:
         clusters: list[Any] = [{"peers": urls}]
     else:
         clusters = context.get("alertmanagers") or []
         if clusters and all(isinstance(url, str) for url in clusters):
             clusters = [{"peers": clusters}]
+    plain = not any(context.get(key) for key in _REQUEST_KEYS)
+    servers: list[str] = []
     bases: list[str] = []
     for cluster in clusters:
-        if not isinstance(cluster, Mapping) or any(cluster.get(k) for k in _REQUEST_KEYS):
-            return []
         prefix = cluster.get("path_prefix") or ""
         peers = cluster.get("peers")
         if not isinstance(prefix, str) or not isinstance(peers, list):
-            return []
+            return None
+        plain = plain and not any(cluster.get(k) for k in _REQUEST_KEYS)
         prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         for url in peers:
             if not _plain_url(url):
-                return []
+                return None
+            servers.append(url)
             base = endpoint_url(url.rstrip("/"), prefix)
             if base not in bases:
                 bases.append(base)
-    return [EarlyRequest(base.removesuffix(API)) for base in bases[:MAX_EARLY]]
+    requests = [EarlyRequest(base.removesuffix(API)) for base in bases[:MAX_EARLY]]
+    return Peek(
+        context=name,
+        servers=tuple(servers),
+        requests=tuple(requests) if plain else (),
+        may_draw=not context.get("auth"),
+    )
 
 
 def _plain_url(url: object) -> bool:
@@ -81,8 +116,8 @@ def _plain_url(url: object) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
 
 
-def _raw_context(args: argparse.Namespace) -> Mapping[str, Any] | None:
-    """The chosen context's raw mapping; None when there is no config file to read."""
+def _raw_context(args: argparse.Namespace) -> tuple[str, Mapping[str, Any]] | None:
+    """The chosen context's name and raw mapping; None when there is no config file."""
     explicit = getattr(args, "config", None)
     path = config_path(explicit)
     if not explicit and not os.environ.get("ONCALL_TUI_CONFIG") and not path.exists():
@@ -98,4 +133,4 @@ def _raw_context(args: argparse.Namespace) -> Mapping[str, Any] | None:
     context = contexts.get(name) if isinstance(name, str) else None
     if not isinstance(context, Mapping):
         raise LookupError(name)  # no such context: leave it to the loader
-    return context
+    return name, context

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from oncall_tui import __version__
 
 if TYPE_CHECKING:  # the config's models are imported after the first request left (main)
+    from oncall_tui.cli.first_frame import FirstFrame
     from oncall_tui.config import Context, Settings
     from oncall_tui.state.early import SentEarly
 
@@ -206,16 +207,20 @@ def _check_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if ok else 1
 
 
-def _run_app(context: Context, settings: Settings, sent: SentEarly | None = None) -> int:
+def _run_app(
+    context: Context,
+    settings: Settings,
+    sent: SentEarly | None = None,
+    frame: FirstFrame | None = None,
+) -> int:
     from oncall_tui.cli.first_frame import FirstFrame
     from oncall_tui.state.early import start_early
 
     # The alert groups are asked for before httpx, the clients and Textual are imported
     # (`sent`: even before the config was validated, cli/early.py): a large Alertmanager's
-    # answer is then ready about when the UI is. The terminal says so meanwhile.
+    # answer is then ready about when the UI is. `frame` says so on the terminal meanwhile.
     early = start_early(context, sent)
-    peers = [url for cluster in context.alertmanagers for url in cluster.peers]
-    frame = FirstFrame.show(context.name, peers)
+    frame = frame or FirstFrame()
     try:
         from oncall_tui.state.alerts import prefetch
         from oncall_tui.state.wiring import build_clients
@@ -232,7 +237,9 @@ def _run_app(context: Context, settings: Settings, sent: SentEarly | None = None
     return app.return_code or 0
 
 
-def dispatch(args: argparse.Namespace, sent: SentEarly | None = None) -> int:
+def dispatch(
+    args: argparse.Namespace, sent: SentEarly | None = None, frame: FirstFrame | None = None
+) -> int:
     from oncall_tui.config import ConfigError
 
     command = args.command or "run"
@@ -275,18 +282,27 @@ def dispatch(args: argparse.Namespace, sent: SentEarly | None = None) -> int:
         context = choose_context(args, settings)
         clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
         return handoff.run(clients, args, settings.handoff)
-    return _run_app(choose_context(args, settings), settings, sent)
+    return _run_app(choose_context(args, settings), settings, sent, frame)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from oncall_tui.cli.early import send_early
+    from oncall_tui.cli.early import peek, start
+    from oncall_tui.cli.first_frame import FirstFrame
 
-    sent = send_early(args)  # before the config's models are built: 150-200 ms earlier
+    # Before the config's models are built (150-200 ms): the first request, and a frame.
+    found = peek(args)
+    sent = start(found) if found is not None else {}
+    frame = FirstFrame()
+    if found is not None and found.may_draw:
+        frame = FirstFrame.show(found.context, found.servers)
     from oncall_tui.config import ConfigError
 
     try:
-        return dispatch(args, sent)
+        try:
+            return dispatch(args, sent, frame)
+        finally:
+            frame.leave()  # before any error is printed; nothing if the app took it over
     except ConfigError as exc:
         print(f"oncall-tui: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from oncall_tui.cli.early import plain_requests, send_early
+from oncall_tui.cli.early import peek, plain_requests, send_early
 from oncall_tui.cli.main import build_parser, choose_context, load_config
 from oncall_tui.state.early import can_ask_early, early_requests
 
@@ -164,3 +164,18 @@ print(len(sent), seen)
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     ).stdout.split(maxsplit=1)
     assert out == ["2", "[[], []]\n"]
+
+
+def test_a_frame_is_drawn_unless_a_credential_may_ask_on_the_terminal(tmp_path: Path) -> None:
+    """A keyring or an auth command (`pass`, a pinentry) may prompt on the terminal before the
+    app starts: no frame then, and no early request; headers alone still get a frame."""
+    plain = peek(args_for(tmp_path, {"prod": PLAIN["bare list of peers"]}))
+    assert plain is not None and plain.may_draw and plain.context == "prod"
+    assert plain.servers == ("http://127.0.0.1:9093", "http://127.0.0.1:9094/")
+    context = {"alertmanagers": ["http://127.0.0.1:9093"], **NOT_PLAIN["credential"]}
+    secret = peek(args_for(tmp_path, {"prod": context}))
+    assert secret is not None and not secret.may_draw and secret.requests == ()
+    headers = {"alertmanagers": ["http://127.0.0.1:9093"], **NOT_PLAIN["context headers"]}
+    found = peek(args_for(tmp_path, {"prod": headers}))
+    assert found is not None and found.may_draw and found.requests == ()
+    assert peek(build_parser().parse_args(["--config", str(tmp_path / "none.yaml")])) is None
