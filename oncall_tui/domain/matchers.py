@@ -149,6 +149,17 @@ class Filter:
     def is_empty(self) -> bool:
         return not self.matchers and not self.words
 
+    @property
+    def words_only(self) -> bool:
+        """Words and no matcher, none holding a NUL: then a word found in a text joined from
+        whole fields (several alerts' search texts, or the fields all of them share) is
+        found in one of those fields, and `words_in` decides for many alerts at once."""
+        return bool(self._folded) and not self._tests and not self._spanning
+
+    def words_in(self, text: str) -> bool:
+        """Whether every word occurs in `text` (search_text form: case-folded, NUL-joined)."""
+        return all(word in text for word in self._folded)
+
     def matches(
         self,
         labels: Mapping[str, str],
