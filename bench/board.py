@@ -360,15 +360,38 @@ def inproc_phase(
     url: str, alerts: AlertSet, poster: Poster, refresh: float, plan: Plan, res: Results
 ) -> None:
     """The headless run: poll 1 cold, then quiet polls, then polls after a 1% change."""
-    polls = 1 + plan.inproc_quiet + plan.inproc_changed
+    records, note = run_inproc(
+        url, alerts, poster, refresh, plan.inproc_quiet, plan.inproc_changed, app_env()
+    )
+    if note:
+        res.notes.append(note)
+    res.figures["inproc"] = records
+    log(
+        "headless polls done: "
+        + ", ".join(f"{r['kind']} {r['cpu_ms']:.0f}ms/{r['stall_ms']:.0f}ms" for r in records)
+    )
+
+
+def run_inproc(
+    target: str,
+    alerts: AlertSet,
+    poster: Poster,
+    refresh: float,
+    quiet: int,
+    changed: int,
+    env: dict[str, str],
+) -> tuple[list[dict[str, Any]], str]:
+    """bench/inproc.py on `target` (a URL or a config file): its records, and a note if it
+    ended early. After the quiet polls, each poll is followed by a 1% change."""
+    polls = 1 + quiet + changed
     rng = random.Random(99)
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "inproc.py"), url, f"{refresh:g}", str(polls)],
+        [sys.executable, str(ROOT / "bench" / "inproc.py"), target, f"{refresh:g}", str(polls)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=str(ROOT),
-        env=app_env(),
+        env=env,
         preexec_fn=pdeathsig_preexec(signal.SIGKILL),
     )
     records: list[dict[str, Any]] = []
@@ -381,7 +404,7 @@ def inproc_phase(
                 break
             records.append(rec)
             k = rec["poll"]
-            if k >= 1 + plan.inproc_quiet and k < polls:
+            if k >= 1 + quiet and k < polls:
                 poster.post(alerts.bump(alerts.random_share(rng)))
                 changed_polls.add(k + 1)
         proc.wait(timeout=60)
@@ -389,18 +412,15 @@ def inproc_phase(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    note = ""
     if proc.returncode != 0 or len(records) < polls:
         err = proc.stderr.read() if proc.stderr else ""
-        res.notes.append(f"in-process run ended early ({proc.returncode}): {err[-500:]}")
+        note = f"in-process run ended early ({proc.returncode}): {err[-500:]}"
     for rec in records:
         rec["kind"] = (
             "cold" if rec["poll"] == 1 else "changed" if rec["poll"] in changed_polls else "quiet"
         )
-    res.figures["inproc"] = records
-    log(
-        "headless polls done: "
-        + ", ".join(f"{r['kind']} {r['cpu_ms']:.0f}ms/{r['stall_ms']:.0f}ms" for r in records)
-    )
+    return records, note
 
 
 def main(argv: Sequence[str] | None = None) -> int:

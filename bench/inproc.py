@@ -1,7 +1,8 @@
 """The app headless (`App.run_test`), with the poll path timed from inside. Run by board.py.
 
-`python -m bench.inproc URL REFRESH POLLS` runs the real OncallApp against URL and prints one
-JSON line per poll, after the frame that follows it was composed, then exits:
+`python -m bench.inproc URL REFRESH POLLS` runs the real OncallApp against URL (or against the
+current context of a config file given in its place) and prints one JSON line per poll, after
+the frame that follows it was composed, then exits:
 
 - poll_ms: `Poller.poll` wall time (request, response, decode; the loop runs meanwhile)
 - apply_ms: `AlertStore.apply` (board groups, ledger, incidents) plus `BoardView.reload`
@@ -29,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from oncall_tui.config import Settings, resolve_context
+from oncall_tui.config import Settings, load_settings, resolve_context
 from oncall_tui.state.alert_store import AlertStore
 from oncall_tui.state.alerts import Poller, Snapshot
 from oncall_tui.state.wiring import build_clients
@@ -78,7 +79,10 @@ class GcWatch:
 
 
 async def main(url: str, refresh: float, polls: int) -> None:
-    context = resolve_context(Settings(), alertmanagers=[url], refresh=refresh)
+    if Path(url).is_file():  # a config file: its current context (bench/scale.py's five)
+        context = resolve_context(load_settings(Path(url)), refresh=refresh)
+    else:
+        context = resolve_context(Settings(), alertmanagers=[url], refresh=refresh)
     clients = build_clients(context)
     app = OncallApp(Settings(), clients)
     probe = Probe()
