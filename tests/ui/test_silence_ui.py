@@ -96,7 +96,12 @@ async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: Alertma
         await select(pilot, app, "ChurnAPIDown")
         # The keys after the alert is selected: s, tab, "mnt", enter: six.
         await pilot.press("s")
+        # At once from the board's data, then the Alertmanagers' own answer in its place.
+        board_says = "Would silence about 1 alert now (demo) · from the board, asking the"
+        await until(pilot, lambda: board_says in text_of(app, "#sf-preview-title"))
+        assert "ChurnAPIDown" in text_of(app, "#sf-preview")
         await until(pilot, lambda: "Would silence 1 alert now" in text_of(app, "#sf-preview-title"))
+        assert "from the board" not in text_of(app, "#sf-preview-title")
         assert "ChurnAPIDown" in text_of(app, "#sf-preview")
         assert "in 2h" in text_of(app, "#sf-end-echo")
         await pilot.press("tab", "m", "n", "t", "enter")

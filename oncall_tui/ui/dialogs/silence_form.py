@@ -25,9 +25,11 @@ from textual.widgets import Footer, Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from oncall_tui.config import SilenceDefaults
+from oncall_tui.domain.blast_index import BlastIndex
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.clock_skew import server_now as shifted
 from oncall_tui.domain.matcher_grammar import Grammar
+from oncall_tui.domain.matchers import LabelMatcher
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.silence_plan import (
     Checked,
@@ -36,7 +38,6 @@ from oncall_tui.domain.silence_plan import (
     assess,
     check,
     edit_note,
-    preview,
 )
 from oncall_tui.domain.timespec import describe_moment
 from oncall_tui.state import silences as silencing
@@ -131,6 +132,7 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
         self.editing: int | None = None
         self.checked: Checked | None = None
         self.shown: Preview | None = None
+        self._blast: BlastIndex | None = None  # the board's alerts when the form opened
         self.confirmed = 0  # the alert count the user agreed to silence above the limit
         self.saving = False
         self.result_text = ""
@@ -342,12 +344,14 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
 
     @work(exclusive=True, group="preview", exit_on_error=False)
     async def refresh_preview(self) -> None:
-        await asyncio.sleep(0.25)  # debounce typing: one server query per pause
         checked = self.checked
         sets = [s for s in (checked.sets if checked else ()) if s]
         if not sets:
             self._show_preview(None, "")
             return
+        # At once, what the board's data says; the Alertmanagers' answer replaces it.
+        self._show_preview(self._assess(self._board_hits(sets)), "", interim=True)
+        await asyncio.sleep(0.25)  # debounce typing: one server query per pause
         found: dict[str, BoardAlert] = {}
         problems: list[str] = []
         for matchers in sets:
@@ -360,16 +364,25 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
         if problems:
             # The servers did not all answer: fall back on the board's last data, and say so.
             source = "from the board's last data: " + "; ".join(problems)
-            for matchers in sets:
-                found.update((a.key, a) for a in preview(matchers, self.board_alerts()).alerts)
-        shown = assess(
+            found.update(self._board_hits(sets))
+        self._show_preview(self._assess(found), source)
+
+    def _board_hits(self, sets: Sequence[Sequence[LabelMatcher]]) -> dict[str, BoardAlert]:
+        if self._blast is None:
+            alerts = self.board_alerts()
+            if self.clusters is not None:  # what the form writes to, as the servers asked
+                alerts = [a for a in alerts if a.cluster in self.clusters]
+            self._blast = BlastIndex(alerts)
+        return {a.key: a for matchers in sets for a in self._blast.hits(matchers)}
+
+    def _assess(self, found: dict[str, BoardAlert]) -> Preview:
+        return assess(
             found.values(),
             limit=self.defaults.preview_limit,
             spread_labels=self.defaults.spread_labels,
         )
-        self._show_preview(shown, source)
 
-    def _show_preview(self, shown: Preview | None, source: str) -> None:
+    def _show_preview(self, shown: Preview | None, source: str, *, interim: bool = False) -> None:
         self.shown = shown
         title = self.query_one("#sf-preview-title", Static)
         body = self.query_one("#sf-preview", Static)
@@ -381,7 +394,10 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
             return
         where = ", ".join(shown.clusters) or "any cluster"
         count = len(shown.alerts)
-        heading = Text(f"Would silence {count} alert{'s' * (count != 1)} now ({where})")
+        about = "about " if interim else ""
+        heading = Text(f"Would silence {about}{count} alert{'s' * (count != 1)} now ({where})")
+        if interim:
+            heading.append(" · from the board, asking the Alertmanagers…", style="italic")
         if source:
             heading.append(f" · {source}", style="italic")
         title.update(heading)
