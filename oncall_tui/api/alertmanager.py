@@ -141,8 +141,8 @@ class AlertmanagerPeer:
         early = await self._early_groups(params)
         if early is not None:
             return early
-        response = await self.endpoint.request("GET", "/alerts/groups", params=params)
-        return await self.groups_decoder.decode(self.url, response.content)
+        chunks = await self.endpoint.get_chunks("/alerts/groups", params=params)
+        return await self.groups_decoder.decode(self.url, chunks)
 
     async def alerts(
         self,

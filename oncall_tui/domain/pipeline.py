@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -228,12 +228,12 @@ WATCHDOG_GRACE = 120.0
 def watchdog_verdict(
     backend: str,
     name: str,
-    alert_names: Iterable[str],
+    alert_names: Collection[str],
     started: float | None = None,
     now: float | None = None,
 ) -> Verdict:
     """`started`: when the newest Alertmanager peer started (epoch seconds), if known."""
-    if name in set(alert_names):
+    if name in alert_names:
         return Verdict(backend, "watchdog", OK, f"{name} is firing, as it should")
     age = None if started is None or now is None else now - started
     if age is not None and age < WATCHDOG_GRACE:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.api.http import Endpoint
 from oncall_tui.domain import pipeline as p
+from oncall_tui.domain.board import BoardGroup
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.alert_store import AlertStore
 from oncall_tui.state.polling import PollLoop, Subscribers
@@ -39,6 +40,9 @@ class HealthStore:
         self.last_good: float | None = None
         self.polled = 0
         self._counters: dict[str, p.CounterHistory] = {}
+        # The alert names of each cluster on the board, and the board they were read from.
+        self._names: dict[str, frozenset[str]] = {}
+        self._named: list[BoardGroup] | None = None
         self.subscribers = Subscribers()
         self.loop = PollLoop(self._poll, clients.context.refresh, name="health")
 
@@ -57,6 +61,18 @@ class HealthStore:
 
     def _history(self, key: str) -> p.CounterHistory:
         return self._counters.setdefault(key, p.CounterHistory.empty())
+
+    def _alert_names(self, cluster: str) -> frozenset[str]:
+        """The names of a cluster's alerts on the board. A quiet poll keeps the very same
+        board list, so they are read again only when it changed (10,000 alerts: 2 ms)."""
+        board = self.alerts.board_groups
+        if board is not self._named:
+            self._named, self._names = board, {}
+        names = self._names.get(cluster)
+        if names is None:
+            names = frozenset(a.name for g in board if g.cluster == cluster for a in g.alerts)
+            self._names[cluster] = names
+        return names
 
     async def _poll(self) -> bool:
         now = time.time()
@@ -136,9 +152,7 @@ class HealthStore:
             p.reload_verdict(backend, m, "alertmanager_config_last_reload_successful") for m in good
         ]
         out.append(next((v for v in reloads if v.level != p.OK), reloads[0]))
-        names = [
-            a.name for g in self.alerts.board_groups if g.cluster == cluster.name for a in g.alerts
-        ]
+        names = self._alert_names(cluster.name)
         if self.alerts.last_good is not None:
             starts = [p.value(m, "process_start_time_seconds") for m in good]
             started = max((s for s in starts if s is not None), default=None)

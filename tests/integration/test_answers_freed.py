@@ -10,11 +10,13 @@ from __future__ import annotations
 import gc
 import weakref
 
+import httpx
 import pytest
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.demo.stack import Stack
+from oncall_tui.wire import errors
 
 pytestmark = pytest.mark.stack
 
@@ -31,6 +33,28 @@ async def test_a_read_answer_is_freed_without_the_cyclic_gc(stack: Stack) -> Non
         # What the app reads of an answer still works after: the body, read once.
         again = await peer.endpoint.request("GET", "/status")
         assert again.json()["cluster"] and await again.aread() == again.content
+    finally:
+        gc.enable()
+        await peer.aclose()
+
+
+async def test_a_body_read_in_pieces_is_the_body_and_errors_keep_the_servers_words(
+    stack: Stack,
+) -> None:
+    """`get_chunks` (the groups poll's read, never joined when unchanged) hands over the very
+    bytes `request` reads, frees its answer without the cyclic GC, and turns an error status
+    into the same typed error, with the server's own words."""
+    peer = AlertmanagerPeer(stack.alertmanager_urls[0], ClientOptions())
+    gc.collect()  # earlier tests' garbage: what is alive from here on is this test's
+    gc.disable()
+    try:
+        chunks = await peer.endpoint.get_chunks("/alerts/groups")
+        whole = (await peer.endpoint.request("GET", "/alerts/groups")).content
+        assert b"".join(chunks) == whole and whole.startswith(b"[")
+        assert not [o for o in gc.get_objects() if isinstance(o, httpx.Response)]
+        with pytest.raises(errors.NotFound) as caught:
+            await peer.endpoint.get_chunks("/silence/00000000-0000-0000-0000-000000000000")
+        assert caught.value.status == 404 and caught.value.detail
     finally:
         gc.enable()
         await peer.aclose()

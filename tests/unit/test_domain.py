@@ -248,6 +248,34 @@ async def test_group_decoder_reuses_unchanged_groups() -> None:
         await decoder.decode("http://am", b'[{"labels": {}, "receiver": 1}]')
 
 
+async def test_group_decoder_tells_a_body_by_its_bytes_however_it_arrived_in_pieces() -> None:
+    from oncall_tui.api.decoding import GroupDecoder, split_unless_same
+
+    body = alert_groups_body(1_000)
+    decoder = GroupDecoder()
+    first = await decoder.decode("http://am", body)
+    # The same bytes cut elsewhere (as a socket hands them over): nothing decoded again.
+    pieces = [body[i : i + 7_000] for i in range(0, len(body), 7_000)]
+    again = await decoder.decode("http://am", pieces)
+    assert (decoder.decoded, decoder.reused) == (0, 50)
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    # One byte changed in one piece: that group is decoded, the others kept.
+    at = body.index(b'replica 7"')
+    changed = body[:at] + b'replica 8"' + body[at + len(b'replica 7"') :]
+    cut = [changed[: at + 3], changed[at + 3 :]]
+    third = await decoder.decode("http://am", cut)
+    assert (decoder.decoded, decoder.reused) == (1, 49)
+    assert third[0].alerts[7].annotations["summary"].endswith("replica 8")
+    # The body is joined and split only when it differs from the last one.
+    whole, keyed = split_unless_same("http://am", cut, b"")
+    groups = msgspec.json.decode(changed, type=list[msgspec.Raw])
+    assert keyed is not None and [bytes(raw) for _, raw in keyed] == [bytes(g) for g in groups]
+    assert len(keyed) == 50 and len({key for key, _ in keyed}) == 50
+    assert split_unless_same("http://am", cut, whole) == (whole, None)
+    with pytest.raises(errors.BadResponse):
+        split_unless_same("http://am", [b'[{"labels": ', b"1}"], b"")
+
+
 def test_one_line_marks_a_cut_even_when_newlines_shrank_it() -> None:
     text = "a\r\n" * 10 + "b" * 1_000_000
     shown = one_line(text, limit=20)
