@@ -184,7 +184,8 @@ def _filter_and_preview(argv: list[str], env: dict[str, str], shown: int) -> dic
         app.quiet_for(0.5, 10)
         for i in range(20):
             press = b"3" if i % 2 == 0 else b"\x7f"
-            filtering.append(_answer(app, press, _MATCH, _number(app, _MATCH)))
+            # Each key changes the count, so the line is rewritten: its first write answers.
+            filtering.append(_answer(app, press, _MATCH, None))
         os.write(app.master, b"\x1b")  # esc: the filter is cleared
         app.quiet_for(0.5, 10)
         previewing.append(_answer(app, b"s", _WOULD, None))

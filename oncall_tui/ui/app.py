@@ -21,6 +21,7 @@ from oncall_tui.domain.timespec import parse_duration
 from oncall_tui.state.alerts import Prefetched
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.wiring import Clients, build_clients
+from oncall_tui.ui.idle_gc import IdleCollector
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.terminal_signals import TerminalSignals
@@ -66,6 +67,7 @@ class OncallApp(App[None]):
         # Desktop notifications of new alerts and the window title: beyond the app's window.
         self.signals = TerminalSignals(self, settings)
         self._forwarded: dict[int, object] = {}
+        self.idle_gc = IdleCollector()  # full collections when nobody types (ui/idle_gc.py)
         for _path, theme in load_themes():
             if isinstance(theme, str):
                 self.problems.append(theme)
@@ -170,6 +172,7 @@ class OncallApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
+            self.idle_gc.key()
             if not self.screen_stack:
                 return  # shutting down: no screen is left to take a key (it crashed here)
             if event.is_forwarded:
@@ -195,6 +198,8 @@ class OncallApp(App[None]):
 
     def on_mount(self) -> None:
         self._exit_on_hangup()
+        self.idle_gc.start()
+        self.set_interval(1.0, self.idle_gc.tick, name="idle full GC")
         if self.settings.keys:
             self.set_keymap(self.settings.keys)
             # After the first frame: finding every id imports every module of the package.
@@ -345,5 +350,6 @@ class OncallApp(App[None]):
         self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
+        self.idle_gc.stop()
         self.signals.close()
         await self.state.aclose()
