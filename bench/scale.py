@@ -138,11 +138,27 @@ def scale_phase(
         log(
             f"50k filter: {len(out['filter'])} keys; silence preview: {len(out['preview'])} changes"
         )
+        from bench.board import run_inproc
+
+        everywhere = Poster([url for stack in stacks for url in stack.alertmanager_urls])
+        try:
+            out["polls"], out["polls_note"] = run_inproc(
+                str(config), alerts, everywhere, 2.0, 2, 3, env
+            )
+        finally:
+            everywhere.close()
+        log(
+            "50k headless polls: "
+            + ", ".join(
+                f"{r['kind']} {r['cpu_ms']:.0f}ms/{r['stall_ms']:.0f}ms" for r in out["polls"]
+            )
+        )
     return out
 
 
 _MATCH = re.compile(rb"(\d+) of (\d+) alerts match")
-_WOULD = re.compile(rb"Would silence (\d+) alerts?")
+# The form's first answer is the board's ("Would silence about N"), then the servers'.
+_WOULD = re.compile(rb"Would silence (?:about )?(\d+) alerts?")
 
 
 def _answer(app: PtyApp, key: bytes, pattern: re.Pattern[bytes], old: bytes | None) -> float:

@@ -360,14 +360,16 @@ class BoardModel:
         if flt is None:
             shown = tuple(a for a in ordered if a.state not in hidden) if hidden else ordered
         elif (
-            isinstance(flt, Filter)
-            and flt.words_only
-            and not flt.words_in((texts := self._group_text(group))[1])
+            isinstance(flt, Filter) and flt.words_only and flt.words_in(self._group_text(group)[0])
         ):
-            shown = ()  # no alert of the group holds every word
-        elif isinstance(flt, Filter) and flt.words_only and flt.words_in(texts[0]):
             # Every word is in a label all the group's alerts share: all of them match.
             shown = tuple(a for a in ordered if a.state not in hidden) if hidden else ordered
+        elif (
+            isinstance(flt, Filter)
+            and flt.words_only
+            and not flt.words_in(self._group_text(group)[1])
+        ):
+            shown = ()  # no alert of the group holds every word
         else:  # `passes`, inlined: this runs for every alert at every key typed in the filter
             match, text = flt.matches, self._text
             shown = tuple(
