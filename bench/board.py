@@ -19,7 +19,7 @@ stopped by PID (the stack by `Stack`, the app and amtool here). The package's by
 compiled first, as an installed wheel's is. About 4 minutes; `--quick` (`make bench`) about
 1.5 minutes, with fewer runs and shorter windows scaled to a minute (and said so).
 `--scale` adds issue 18's second point (bench/scale.py: 50,000 alerts, 5 clusters x 2 peers),
-about 2.5 minutes more on a loaded 2-core machine.
+about 6 minutes more on a 2-core machine (the ten Alertmanagers take most of it).
 Run: .venv/bin/python bench/board.py [--quick] [--scale]
 """
 
