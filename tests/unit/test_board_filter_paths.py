@@ -99,7 +99,7 @@ def reference(model: BoardModel, groups: list[BoardGroup]) -> tuple[dict[str, li
     return shown, len(live)
 
 
-def board(model: BoardModel) -> dict[str, list[str]]:
+def board_shows(model: BoardModel) -> dict[str, list[str]]:
     model.expand_all(True)
     shown: dict[str, list[str]] = {}
     for line in model.lines():
@@ -129,5 +129,5 @@ def test_every_filter_shows_what_checking_each_alert_shows(seed: int) -> None:
             model.set_groups(groups)
         model.invalidate()
         expected, matched = reference(model, groups)
-        assert board(model) == expected, (step, str(model.filter))
+        assert board_shows(model) == expected, (step, str(model.filter))
         assert model.matched == matched
