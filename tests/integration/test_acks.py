@@ -135,9 +135,9 @@ async def test_an_acks_note_and_ticket_are_kept_where_the_version_keeps_them(
             assert server.violations == []
 
 
-async def _running(urls: list[str]) -> ContextState:
+async def _running(urls: list[str], lease: timedelta = LEASE) -> ContextState:
     """A new app's stores on these peers: the board's poll and the ack keeper running."""
-    state = ContextState(build_clients(_context(urls)), ack_lease=LEASE)
+    state = ContextState(build_clients(_context(urls)), ack_lease=lease)
     state.alerts.subscribe(lambda: None)  # what the board does: polling starts
     state.ack_keeper.start()
     return state
@@ -173,7 +173,10 @@ async def test_an_ack_until_resolved_is_renewed_while_firing_expired_once_resolv
     # it renews the ack itself (its log says so) and the server holds the later end. (Not
     # "the end moved": a renewal of the first app in flight, or a peer catching up by
     # gossip, moved it too.)
-    second = await _running(urls)
+    # Its lease is longer: it renews at once (less than half of it is left), and the resolve
+    # below then has 20 s to be seen on two polls of both peers, not the few seconds an 8 s
+    # lease leaves (it lapsed first once in CI, with both test workers busy).
+    second = await _running(urls, lease=3 * LEASE)
     try:
 
         async def renewed_by_second() -> Silence | None:
