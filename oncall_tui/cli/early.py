@@ -13,14 +13,14 @@ Never raises: a config the real loader refuses is worded by the real loader.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from oncall_tui.api.early import API, EarlyRequest
-from oncall_tui.config.paths import config_path
+from oncall_tui.config.paths import config_file
+from oncall_tui.config.urls import check_url, normal_prefix
 from oncall_tui.state.early import MAX_EARLY, SentEarly, endpoint_url
 
 # Keys of a context or a cluster that change how its requests are made: any of them present
@@ -51,21 +51,9 @@ def peek(args: argparse.Namespace) -> Peek | None:
         return None
 
 
-def send_early(args: argparse.Namespace) -> SentEarly:
-    """Start the requests the run command's first poll will make, if plainly known."""
-    found = peek(args)
-    return start(found) if found is not None else {}
-
-
 def start(found: Peek) -> SentEarly:
+    """Send the peeked requests, each from its own thread."""
     return {request: request.start() for request in found.requests}
-
-
-def plain_requests(args: argparse.Namespace) -> list[EarlyRequest]:
-    """The early requests for these arguments and config, or [] when not plainly known;
-    raises on a config it cannot read at all (send_early then sends nothing)."""
-    found = _peek(args)
-    return list(found.requests) if found is not None else []
 
 
 def _peek(args: argparse.Namespace) -> Peek | None:
@@ -91,12 +79,13 @@ def _peek(args: argparse.Namespace) -> Peek | None:
         if not isinstance(prefix, str) or not isinstance(peers, list):
             return None
         plain = plain and not any(cluster.get(k) for k in _REQUEST_KEYS)
-        prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         for url in peers:
-            if not _plain_url(url):
+            # As the loader reads it (ValueError: it words the problem); no user either,
+            # which the loader keeps for the credential this path never sends.
+            if urlsplit(url).username:
                 return None
             servers.append(url)
-            base = endpoint_url(url.rstrip("/"), prefix)
+            base = endpoint_url(check_url(url), normal_prefix(prefix))
             if base not in bases:
                 bases.append(base)
     requests = [EarlyRequest(base.removesuffix(API)) for base in bases[:MAX_EARLY]]
@@ -108,19 +97,10 @@ def _peek(args: argparse.Namespace) -> Peek | None:
     )
 
 
-def _plain_url(url: object) -> bool:
-    if not isinstance(url, str):
-        return False
-    parts = urlsplit(url)
-    _ = parts.port  # raises ValueError for a bad port: the loader words it
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.username
-
-
 def _raw_context(args: argparse.Namespace) -> tuple[str, Mapping[str, Any]] | None:
     """The chosen context's name and raw mapping; None when there is no config file."""
-    explicit = getattr(args, "config", None)
-    path = config_path(explicit)
-    if not explicit and not os.environ.get("ONCALL_TUI_CONFIG") and not path.exists():
+    path = config_file(getattr(args, "config", None))
+    if path is None:
         return None
     import yaml
 

@@ -7,7 +7,6 @@ on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -149,13 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_config(args: argparse.Namespace) -> Settings:
     """The settings from --config, $ONCALL_TUI_CONFIG or the XDG path; none is fine."""
-    from oncall_tui.config import Settings, config_path, load_settings
+    from oncall_tui.config import Settings, load_settings
+    from oncall_tui.config.paths import config_file
 
-    explicit = getattr(args, "config", None)
-    path = config_path(explicit)
-    if not path.exists() and not explicit and not os.environ.get("ONCALL_TUI_CONFIG"):
-        return Settings()
-    return load_settings(path)
+    path = config_file(getattr(args, "config", None))
+    return Settings() if path is None else load_settings(path)
 
 
 def choose_context(args: argparse.Namespace, settings: Settings) -> Context:
@@ -213,27 +210,23 @@ def _run_app(
     sent: SentEarly | None = None,
     frame: FirstFrame | None = None,
 ) -> int:
-    from oncall_tui.cli.first_frame import FirstFrame
     from oncall_tui.state.early import start_early
 
     # The alert groups are asked for before httpx, the clients and Textual are imported
     # (`sent`: even before the config was validated, cli/early.py): a large Alertmanager's
     # answer is then ready about when the UI is. `frame` says so on the terminal meanwhile.
     early = start_early(context, sent)
-    frame = frame or FirstFrame()
-    try:
-        from oncall_tui.state.alerts import prefetch
-        from oncall_tui.state.wiring import build_clients
+    from oncall_tui.state.alerts import prefetch
+    from oncall_tui.state.wiring import build_clients
 
-        clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
-        first = prefetch(clients, early)  # the other servers work while Textual is imported
-        from oncall_tui.ui.app import OncallApp
+    clients = build_clients(context, allow_insecure_keyring=settings.allow_insecure_keyring)
+    first = prefetch(clients, early)  # the other servers work while Textual is imported
+    from oncall_tui.ui.app import OncallApp
 
-        app = OncallApp(settings, clients, first=first)
-        frame.hand_to(app)
-        app.run()
-    finally:
-        frame.leave()  # if the app never took the terminal over
+    app = OncallApp(settings, clients, first=first)
+    if frame is not None:
+        frame.hand_to(app)  # main leaves it if the app never takes the terminal over
+    app.run()
     return app.return_code or 0
 
 

@@ -17,9 +17,9 @@ from oncall_tui.config.schema import (
     Context,
     PrometheusConfig,
     Settings,
-    check_url,
     named,
 )
+from oncall_tui.config.urls import check_url
 
 
 def _find_secrets(node: Any, trail: tuple[str, ...] = ()) -> tuple[str, ...] | None:

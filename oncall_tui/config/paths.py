@@ -17,3 +17,13 @@ def config_path(explicit: str | None = None, env: Mapping[str, str] | None = Non
         return Path(env["ONCALL_TUI_CONFIG"]).expanduser()
     base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "oncall-tui" / "config.yaml"
+
+
+def config_file(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file to read: None when none is named (--config, $ONCALL_TUI_CONFIG) and
+    the default one does not exist; a named one is returned even if missing (an error)."""
+    env = os.environ if env is None else env
+    path = config_path(explicit, env)
+    if not explicit and not env.get("ONCALL_TUI_CONFIG") and not path.exists():
+        return None
+    return path

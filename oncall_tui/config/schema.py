@@ -16,6 +16,7 @@ from oncall_tui.config.durations import positive_duration
 from oncall_tui.config.handoff import HandoffSettings
 from oncall_tui.config.notifications import NotificationSettings
 from oncall_tui.config.oncall import OncallConfig
+from oncall_tui.config.urls import check_url, normal_prefix
 from oncall_tui.domain.timespec import TimeSpecError, parse_duration
 
 DEFAULT_REFRESH = 10.0
@@ -112,20 +113,7 @@ class ServerConfig(_Strict):
     @field_validator("path_prefix")
     @classmethod
     def _normalise_prefix(cls, value: str) -> str:
-        value = value.strip("/")
-        return f"/{value}" if value else ""
-
-
-def check_url(value: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    if parts.password:
-        raise ValueError("the URL carries a password; store it with `oncall-tui auth set`")
-    parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    return value.rstrip("/")
+        return normal_prefix(value)
 
 
 class ClusterConfig(ServerConfig):

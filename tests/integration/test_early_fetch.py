@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from oncall_tui.cli.early import send_early
+from oncall_tui.cli.early import peek, start
 from oncall_tui.cli.main import build_parser, choose_context, load_config
 from oncall_tui.config import Context, Settings, resolve_context
 from oncall_tui.demo.stack import Stack
@@ -158,7 +158,9 @@ def test_a_request_sent_from_the_raw_config_is_taken_over_not_asked_again(
         path = tmp_path / "config.yaml"
         path.write_text(f"contexts:\n  early:\n    alertmanagers: [{proxy.url!r}]\n")
         args = build_parser().parse_args(["--config", str(path)])
-        sent = send_early(args)
+        found = peek(args)
+        assert found is not None
+        sent = start(found)
         context = choose_context(args, load_config(args))
         early = start_early(context, sent)
         assert list(early.values()) == list(sent.values())

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from oncall_tui.cli.early import peek, plain_requests, send_early
+from oncall_tui.api.early import EarlyRequest
+from oncall_tui.cli.early import peek
 from oncall_tui.cli.main import build_parser, choose_context, load_config
 from oncall_tui.state.early import can_ask_early, early_requests
 
@@ -49,6 +50,12 @@ NOT_PLAIN: dict[str, dict[str, Any]] = {
     "ca file": {"tls": {"ca_file": "/etc/ssl/certs/ca-certificates.crt"}},
     "timeouts": {"timeouts": {"connect": 1}},
 }
+
+
+def plain_requests(args: Any) -> list[EarlyRequest]:
+    """What the raw reading would send early ([] for nothing)."""
+    found = peek(args)
+    return list(found.requests) if found is not None else []
 
 
 def args_for(tmp_path: Path, contexts: dict[str, Any], *argv: str, **top: Any) -> Any:
@@ -93,7 +100,7 @@ def test_the_context_is_chosen_as_the_loader_chooses_it(tmp_path: Path) -> None:
     assert plain_requests(named) == validated(named)
     assert plain_requests(named)[0].base_url == "http://127.0.0.1:9093"
     # Two contexts and none chosen: the loader refuses; nothing is sent.
-    assert send_early(args_for(tmp_path, contexts)) == {}
+    assert peek(args_for(tmp_path, contexts)) is None
 
 
 def test_command_line_servers_replace_the_contexts_and_need_no_config(tmp_path: Path) -> None:
@@ -119,7 +126,7 @@ def test_command_line_servers_replace_the_contexts_and_need_no_config(tmp_path: 
 def test_only_the_app_sends_early(tmp_path: Path, argv: list[str]) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump({"contexts": {"p": PLAIN["bare list of peers"]}}))
-    assert send_early(build_parser().parse_args(["--config", str(path), *argv])) == {}
+    assert peek(build_parser().parse_args(["--config", str(path), *argv])) is None
 
 
 @pytest.mark.parametrize(
@@ -139,7 +146,7 @@ def test_a_config_it_does_not_understand_sends_nothing_and_raises_nothing(
 ) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(text)
-    assert send_early(build_parser().parse_args(["--config", str(path)])) == {}
+    assert peek(build_parser().parse_args(["--config", str(path)])) is None
 
 
 def test_the_request_leaves_before_the_config_models_are_imported(tmp_path: Path) -> None:
@@ -154,8 +161,8 @@ def hook(event, args):
         seen.append(sorted(m for m in ("pydantic", "httpx", "textual") if m in sys.modules))
 sys.addaudithook(hook)
 from oncall_tui.cli.main import build_parser
-from oncall_tui.cli.early import send_early
-sent = send_early(build_parser().parse_args(["--config", {str(path)!r}]))
+from oncall_tui.cli.early import peek, start
+sent = start(peek(build_parser().parse_args(["--config", {str(path)!r}])))
 for future in sent.values():
     future.result(timeout=20)
 print(len(sent), seen)
