@@ -41,7 +41,7 @@ def decode(server: str, body: bytes | msgspec.Raw, kind: type[T]) -> T:
         raise errors.BadResponse(server, f"unexpected answer: {str(exc)[:200]}") from None
 
 
-Keyed = list[tuple[bytes, msgspec.Raw]]  # each group's JSON and its BLAKE2 digest
+Keyed = list[tuple[bytes, msgspec.Raw]]  # each group's BLAKE2 digest and its JSON
 
 
 def split_unless_same(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import LabelMatcher
+from oncall_tui.domain.silence_plan import matching
 
 
 class BlastIndex:
@@ -33,10 +34,8 @@ class BlastIndex:
         return self._index(best.name).get(best.value, [])
 
     def hits(self, matchers: Sequence[LabelMatcher]) -> list[BoardAlert]:
-        """The alerts every matcher matches (none for no matcher), as `matching` says."""
-        if not matchers:
-            return []
-        return [a for a in self.candidates(matchers) if all(m.matches(a.labels) for m in matchers)]
+        """The alerts `silence_plan.matching` finds (none for no matcher), looked up."""
+        return [a for a in self.candidates(matchers) if matching(matchers, a.labels)]
 
     def _index(self, label: str) -> dict[str, list[BoardAlert]]:
         index = self._by.get(label)

@@ -315,14 +315,6 @@ class BoardModel:
             if hide
         )
 
-    def passes(self, alert: BoardAlert) -> bool:
-        if alert.state in self._hidden_states():
-            return False
-        flt = self.filter
-        if flt is None or flt.is_empty:
-            return True
-        return flt.matches(alert.labels, alert.annotations, text=self._text(alert))
-
     def _text(self, alert: BoardAlert) -> str:
         kept = self._texts.get(alert.key)
         if kept is not None and kept[0] is alert:
@@ -355,22 +347,13 @@ class BoardModel:
         if cached is not None and cached[0] is group and cached[1] == view:
             return cached[2]
         ordered = self._sorted(group)
-        flt = None if self.filter is None or self.filter.is_empty else self.filter
         hidden = self._hidden
-        if flt is None:
+        flt = None if self.filter is None or self.filter.is_empty else self.filter
+        if flt is None or (whole := self._whole_group(flt, group)) is True:
             shown = tuple(a for a in ordered if a.state not in hidden) if hidden else ordered
-        elif (
-            isinstance(flt, Filter) and flt.words_only and flt.words_in(self._group_text(group)[0])
-        ):
-            # Every word is in a label all the group's alerts share: all of them match.
-            shown = tuple(a for a in ordered if a.state not in hidden) if hidden else ordered
-        elif (
-            isinstance(flt, Filter)
-            and flt.words_only
-            and not flt.words_in(self._group_text(group)[1])
-        ):
-            shown = ()  # no alert of the group holds every word
-        else:  # `passes`, inlined: this runs for every alert at every key typed in the filter
+        elif whole is False:
+            shown = ()
+        else:  # every alert checked: this runs at every key typed in the filter
             match, text = flt.matches, self._text
             shown = tuple(
                 a
@@ -379,6 +362,17 @@ class BoardModel:
             )
         self._shown_cache[group.key] = (group, view, shown)
         return shown
+
+    def _whole_group(self, flt: AlertFilter, group: BoardGroup) -> bool | None:
+        """True: every alert of the group passes the filter; False: none does; None: each
+        must be checked. Decided for a filter of words only: every word in a label all the
+        group's alerts share, or a word in none of their texts."""
+        if not isinstance(flt, Filter) or not flt.words_only:
+            return None
+        common, joined = self._group_text(group)
+        if flt.words_in(common):
+            return True
+        return False if not flt.words_in(joined) else None
 
     def _live_keys(self, group_key: str, shown: tuple[BoardAlert, ...]) -> frozenset[str]:
         cached = self._live.get(group_key)

@@ -372,19 +372,6 @@ def matching(matchers: Sequence[LabelMatcher], labels: Mapping[str, str]) -> boo
     return bool(matchers) and all(m.matches(labels) for m in matchers)
 
 
-def preview(
-    matchers: Sequence[LabelMatcher],
-    alerts: Iterable[BoardAlert],
-    *,
-    limit: int = DEFAULT_PREVIEW_LIMIT,
-    spread_labels: Sequence[str] = SPREAD_LABELS,
-) -> Preview:
-    """The alerts a silence with `matchers` would hit now (silenced ones included), and why
-    to look twice: nothing matched, more than `limit`, several teams or clusters reached."""
-    hit = [a for a in alerts if matching(matchers, a.labels)]
-    return assess(hit, limit=limit, spread_labels=spread_labels)
-
-
 def assess(
     alerts: Iterable[BoardAlert],
     *,

@@ -7,14 +7,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dateutil import tz
 
+from oncall_tui.domain.blast_index import BlastIndex
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matcher_grammar import Grammar
-from oncall_tui.domain.matchers import FilterError, parse_matcher
+from oncall_tui.domain.matchers import FilterError, LabelMatcher, parse_matcher
 from oncall_tui.domain.silence_plan import (
+    DEFAULT_PREVIEW_LIMIT,
     Editing,
     FormInput,
+    Preview,
     ack_comment,
     acked_by,
+    assess,
     check,
     default_author,
     edit_note,
@@ -24,7 +28,6 @@ from oncall_tui.domain.silence_plan import (
     maintenance_name,
     parse_matcher_set,
     prefill_for_alert,
-    preview,
     replacement,
 )
 from oncall_tui.domain.timespec import (
@@ -170,6 +173,13 @@ def alert(cluster: str = "prod", **labels: str) -> BoardAlert:
         key=f"{cluster}/{labels}", cluster=cluster, fingerprint="f", name=labels.get("alertname", ""),
         severity="", state="active", labels=labels, annotations={}, started=None,
     )  # fmt: skip
+
+
+def preview(
+    matchers: list[LabelMatcher], alerts: list[BoardAlert], limit: int = DEFAULT_PREVIEW_LIMIT
+) -> Preview:
+    """The form's preview from the board's data: the index's hits, assessed."""
+    return assess(BlastIndex(alerts).hits(matchers), limit=limit)
 
 
 def test_preview_warns_when_nothing_or_too_much_or_several_teams() -> None:
