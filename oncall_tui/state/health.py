@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from oncall_tui.api.alertmanager import AlertmanagerCluster
@@ -130,17 +130,10 @@ class HealthStore:
             if per_attempt
             else ("alertmanager_notifications_failed_total", "alertmanager_notifications_total")
         )
-        failed: dict[str, float] = {}
-        total: dict[str, float] = {}
+        failed = _summed(p.by_label(m, failed_name, "integration") for m in good)
+        total = _summed(p.by_label(m, total_name, "integration") for m in good)
         # Why flushes gave up (0.26+ labels `notifications_failed_total` with a reason).
-        reasons: dict[str, float] = {}
-        for m in good:
-            for k, v in p.by_label(m, failed_name, "integration").items():
-                failed[k] = failed.get(k, 0.0) + v
-            for k, v in p.by_label(m, total_name, "integration").items():
-                total[k] = total.get(k, 0.0) + v
-            for k, v in p.by_reason(m).items():
-                reasons[k] = reasons.get(k, 0.0) + v
+        reasons = _summed(p.by_reason(m) for m in good)
         fh, th = self._history(f"{cluster.name}/failed"), self._history(f"{cluster.name}/total")
         fh.add(now, failed)
         th.add(now, total)
@@ -194,3 +187,12 @@ class HealthStore:
         except errors.ApiError as exc:
             out.append(p.Verdict(backend, "rules", p.UNKNOWN, one_line(exc.message, 200)))
         return out
+
+
+def _summed(pages: Iterable[dict[str, float]]) -> dict[str, float]:
+    """Counters by key, summed over the peers' pages."""
+    out: dict[str, float] = {}
+    for page in pages:
+        for key, v in page.items():
+            out[key] = out.get(key, 0.0) + v
+    return out
