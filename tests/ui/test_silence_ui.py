@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Input, Static
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
 from oncall_tui.cli.demo import demo_context
-from oncall_tui.config import Settings
+from oncall_tui.config import ClusterConfig, Context, Settings
 from oncall_tui.demo.stack import Stack
 from oncall_tui.state.wiring import build_clients
 from oncall_tui.ui.app import OncallApp
@@ -31,6 +31,7 @@ from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence, Silence
 from tests.helpers import alert_row, terminal_sends, until
+from tests.support import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
 OPTIONS = ClientOptions(connect_timeout=2, read_timeout=5)
@@ -90,18 +91,39 @@ async def held(peer: AlertmanagerPeer, **where: str) -> list[Silence]:
     ]
 
 
+async def test_the_preview_says_the_boards_answer_until_the_alertmanagers_answer(
+    own: Stack,
+) -> None:
+    """The form's preview answers at once from the board's data, then the servers' answer
+    takes its place. The servers are made slow (the fault proxy holds each answer 4 s, after
+    the board's first poll), so the board's answer is on screen long enough to be read, and
+    what replaces it can only be the Alertmanager's (0.25.0) own."""
+    with fp.FaultProxy(own.alertmanager_urls[0]) as proxy:
+        settings = Settings.model_validate({"user": USER})
+        cluster = ClusterConfig(name="demo", peers=[proxy.url])
+        app = OncallApp(settings, build_clients(Context(alertmanagers=[cluster], refresh=1)))
+        async with app.run_test(size=(120, 35)) as pilot:
+            await select(pilot, app, "ChurnAPIDown")
+            proxy.set(fp.delay(4.0))
+            try:
+                await pilot.press("s")
+                board_says = "Would silence about 1 alert now (demo) · from the board, asking the"
+                await until(pilot, lambda: board_says in text_of(app, "#sf-preview-title"))
+                assert "ChurnAPIDown" in text_of(app, "#sf-preview")
+                servers_say = "Would silence 1 alert now (demo)"
+                await until(pilot, lambda: text_of(app, "#sf-preview-title") == servers_say)
+                assert "ChurnAPIDown" in text_of(app, "#sf-preview")
+            finally:
+                proxy.set(fp.PASS)
+
+
 async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: AlertmanagerPeer) -> None:
     app = app_for(own)
     async with app.run_test(size=(120, 35)) as pilot:
         await select(pilot, app, "ChurnAPIDown")
         # The keys after the alert is selected: s, tab, "mnt", enter: six.
         await pilot.press("s")
-        # At once from the board's data, then the Alertmanagers' own answer in its place.
-        board_says = "Would silence about 1 alert now (demo) · from the board, asking the"
-        await until(pilot, lambda: board_says in text_of(app, "#sf-preview-title"))
-        assert "ChurnAPIDown" in text_of(app, "#sf-preview")
         await until(pilot, lambda: "Would silence 1 alert now" in text_of(app, "#sf-preview-title"))
-        assert "from the board" not in text_of(app, "#sf-preview-title")
         assert "ChurnAPIDown" in text_of(app, "#sf-preview")
         assert "in 2h" in text_of(app, "#sf-end-echo")
         await pilot.press("tab", "m", "n", "t", "enter")
