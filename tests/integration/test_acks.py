@@ -173,10 +173,10 @@ async def test_an_ack_until_resolved_is_renewed_while_firing_expired_once_resolv
     # it renews the ack itself (its log says so) and the server holds the later end. (Not
     # "the end moved": a renewal of the first app in flight, or a peer catching up by
     # gossip, moved it too.)
-    # Its lease is longer: it renews at once (less than half of it is left), and the resolve
-    # below then has 20 s to be seen on two polls of both peers, not the few seconds an 8 s
-    # lease leaves (it lapsed first once in CI, with both test workers busy).
-    second = await _running(urls, lease=3 * LEASE)
+    # Its lease is far longer: it renews at once (less than half of it is left), and the
+    # resolve below then has a minute to be seen on two polls, not the seconds a short lease
+    # leaves: with 8 s and then 24 s the ack lapsed first in CI, both test workers busy.
+    second = await _running(urls, lease=15 * LEASE)
     try:
 
         async def renewed_by_second() -> Silence | None:
@@ -193,8 +193,14 @@ async def test_an_ack_until_resolved_is_renewed_while_firing_expired_once_resolv
             held = await _held(second, ack_id)
             return held if held.state == "expired" else None
 
-        await eventually(expired, timeout=30)
+        resolved_at, polls = time.monotonic(), second.alerts.polls
+        await eventually(expired, timeout=60)
         # Expired by the keeper (it says so), not lapsed at the end of its lease.
-        assert any(line.startswith(f"expire {ack_id[:8]}") for line in second.ack_keeper.log)
+        said = (
+            f"{time.monotonic() - resolved_at:.1f} s and {second.alerts.polls - polls} polls "
+            f"after the resolve; keeper: {second.ack_keeper.log}; "
+            f"distrust: {second.alerts.ledger.distrust}; held: {list(second.alerts.ledger.held)}"
+        )
+        assert any(line.startswith(f"expire {ack_id[:8]}") for line in second.ack_keeper.log), said
     finally:
         await second.aclose()
