@@ -78,6 +78,15 @@ class OncallApp(App[None]):
         else:
             self.problems.append(f"theme {settings.theme!r} not found")
 
+    def get_driver_class(self) -> Any:
+        """Textual's POSIX driver, with an input thread that sleeps while nobody types."""
+        found = super().get_driver_class()
+        if (found.__module__, found.__name__) == ("textual.drivers.linux_driver", "LinuxDriver"):
+            from oncall_tui.ui.quiet_driver import QuietDriver
+
+            return QuietDriver
+        return found
+
     # -- keys typed while a screen opens ------------------------------------------------------------
 
     # Over SSH a user's `:silences⏎` or `s30m` arrives as one chunk. Textual forwards every
