@@ -7,6 +7,7 @@ Groups are rebuilt only when their merged input changed (identity), so a quiet r
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -159,11 +160,38 @@ def make_group(
     )
 
 
+def _board_group(group: MergedGroup) -> BoardGroup:
+    alerts = [board_alert(a) for a in group.alerts]
+    return make_group(group.cluster, group.receiver, group.labels, alerts)
+
+
 class GroupBuilder:
     """MergedGroups (and pending alerts) to BoardGroups, reusing those whose input is unchanged."""
 
     def __init__(self) -> None:
         self._last: dict[int, tuple[MergedGroup, BoardGroup]] = {}
+        self._ready: dict[int, tuple[MergedGroup, BoardGroup]] = {}  # built by `prepare`
+
+    def _cached(self, group: MergedGroup) -> BoardGroup | None:
+        for cache in (self._last, self._ready):
+            found = cache.get(id(group))
+            if found is not None and found[0] is group:
+                return found[1]
+        return None
+
+    def prepare(self, merged: Sequence[MergedGroup], budget: float) -> bool:
+        """Build the groups of `merged` that `build` would build anew, for about `budget`
+        seconds; True once none is left. The state layer calls it between turns of its event
+        loop, so a refresh that changed many groups never holds the keyboard for long."""
+        deadline, built = time.perf_counter() + budget, False
+        for group in merged:
+            if self._cached(group) is not None:
+                continue
+            if built and time.perf_counter() >= deadline:
+                return False  # at least one group a call, whatever the budget
+            self._ready[id(group)] = (group, _board_group(group))
+            built = True
+        return True
 
     def build(
         self, merged: Iterable[MergedGroup], pending: Iterable[RuleAlert] = ()
@@ -171,15 +199,13 @@ class GroupBuilder:
         fresh: dict[int, tuple[MergedGroup, BoardGroup]] = {}
         out = []
         for group in merged:
-            cached = self._last.get(id(group))
-            if cached is not None and cached[0] is group:
-                board = cached[1]
-            else:
-                alerts = [board_alert(a) for a in group.alerts]
-                board = make_group(group.cluster, group.receiver, group.labels, alerts)
+            board = self._cached(group)
+            if board is None:
+                board = _board_group(group)
             fresh[id(group)] = (group, board)
             out.append(board)
         self._last = fresh
+        self._ready = {}
         by_name: dict[str, list[BoardAlert]] = {}
         for held in pending:
             alert = pending_alert(held)

@@ -28,6 +28,7 @@ from oncall_tui.wire.engine import Engine
 from oncall_tui.wire.prometheus import RuleAlert
 
 AckRule = tuple[Ack, tuple[Callable[[Mapping[str, str]], bool], ...]]
+BUILD_SLICE = 0.004  # seconds of building the board's changed groups between two turns
 
 
 class AlertStore:
@@ -122,6 +123,11 @@ class AlertStore:
 
     async def _poll_once(self) -> bool:
         snapshot = await self._first_or_poll()
+        # The groups that changed are built a slice at a time, keys served in between
+        # (1% of 10,000 alerts changed: some 25 ms of building, that was one stall).
+        merged = [g for groups in snapshot.groups.values() for g in groups or ()]
+        while not self.builder.prepare(merged, BUILD_SLICE):
+            await asyncio.sleep(0)
         self.apply(snapshot)
         return not snapshot.ok
 

@@ -190,6 +190,25 @@ def test_group_builder_reuses_unchanged_groups() -> None:
     assert first[0] is again[0]
 
 
+def test_groups_prepared_in_slices_are_the_groups_build_makes() -> None:
+    """`prepare` spreads the building over turns of the loop (budget 0: one group a call);
+    `build` then takes those, and the board is what building all at once gives."""
+    groups = [
+        AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
+        for n in range(5)
+    ]
+    merged = GroupMerger("c").merge({"p": groups})
+    builder = GroupBuilder()
+    calls = 1
+    while not builder.prepare(merged, 0.0):
+        calls += 1
+    assert calls == 5
+    prepared = builder.build(merged)
+    assert prepared == GroupBuilder().build(merged)
+    assert builder.prepare(merged, 0.0), "nothing is left to build once built"
+    assert all(x is y for x, y in zip(builder.build(merged), prepared, strict=True))
+
+
 def test_group_merger_redoes_only_what_changed_and_keeps_a_peer_that_left() -> None:
     one = AlertGroup(labels={"g": "1"}, receiver=Receiver("r"), alerts=(alert("1"),))
     two = AlertGroup(labels={"g": "2"}, receiver=Receiver("r"), alerts=(alert("2"),))
