@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 
 from oncall_tui.config import ConfigError, parse_settings
 from oncall_tui.domain.board import BoardAlert, BoardGroup, make_group
-from oncall_tui.domain.new_alerts import NewAlertWatch, notify_rule, summarise, title_counts
+from oncall_tui.domain.new_alerts import (
+    FiringTally,
+    NewAlertWatch,
+    notify_rule,
+    summarise,
+    title_counts,
+    title_text,
+)
 from oncall_tui.domain.terminal_notify import (
     POP_TITLE,
     PUSH_TITLE,
@@ -177,6 +184,17 @@ def test_the_title_counts_what_fires_unsilenced() -> None:
     assert title_counts(groups_of(watchdog), "p", skip={"Watchdog"}) == "0 firing · p"
     many = [alert(s, s) for s in ("critical", "warning", "info", "x", "y", "")]
     assert title_counts(groups_of(*many), "p") == "1 critical, 1 warning, 1 info, 3 other · p"
+
+
+def test_the_tally_kept_across_polls_counts_what_a_fresh_count_does() -> None:
+    """Groups a poll left as they were are not counted again; what changed, left or came is."""
+    tally = FiringTally(skip={"Watchdog"})
+    board = groups_of(alert("A"), alert("B", "warning"), alert("Watchdog", "none"))
+    assert title_text(tally(board), "p") == "1 critical, 1 warning · p"
+    changed = make_group("prod", "pager", (("alertname", "B"),), [alert("B", state="silenced")])
+    later = [board[0], changed, *groups_of(alert("C", "info"))]
+    assert title_text(tally(later), "p") == title_counts(later, "p") == "1 critical, 1 info · p"
+    assert title_text(tally([]), "p", stale=True) == "0 firing · p · stale"
 
 
 # -- the bytes -------------------------------------------------------------------------------
