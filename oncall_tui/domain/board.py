@@ -8,7 +8,7 @@ Groups are rebuilt only when their merged input changed (identity), so a quiet r
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -179,18 +179,17 @@ class GroupBuilder:
                 return found[1]
         return None
 
-    def prepare(self, merged: Sequence[MergedGroup], budget: float) -> bool:
-        """Build the groups of `merged` that `build` would build anew, for about `budget`
-        seconds; True once none is left. The state layer calls it between turns of its event
-        loop, so a refresh that changed many groups never holds the keyboard for long."""
-        deadline, built = time.perf_counter() + budget, False
-        for group in merged:
-            if self._cached(group) is not None:
-                continue
-            if built and time.perf_counter() >= deadline:
-                return False  # at least one group a call, whatever the budget
-            self._ready[id(group)] = (group, _board_group(group))
-            built = True
+    def prepare(self, todo: Iterator[MergedGroup], budget: float) -> bool:
+        """Build the groups `todo` yields that `build` would build anew, for about `budget`
+        seconds; True once `todo` is spent. The state layer calls it between turns of its
+        event loop with the same iterator, so a refresh that changed many groups never holds
+        the keyboard for long."""
+        deadline = time.perf_counter() + budget
+        for group in todo:
+            if self._cached(group) is None:
+                self._ready[id(group)] = (group, _board_group(group))
+                if time.perf_counter() >= deadline:
+                    return False
         return True
 
     def build(

@@ -191,21 +191,23 @@ def test_group_builder_reuses_unchanged_groups() -> None:
 
 
 def test_groups_prepared_in_slices_are_the_groups_build_makes() -> None:
-    """`prepare` spreads the building over turns of the loop (budget 0: one group a call);
-    `build` then takes those, and the board is what building all at once gives."""
+    """`prepare` spreads the building over turns of the loop (budget 0: one group a call,
+    and a last call that finds the iterator spent); `build` then takes those, and the board
+    is what building all at once gives."""
     groups = [
         AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
         for n in range(5)
     ]
     merged = GroupMerger("c").merge({"p": groups})
     builder = GroupBuilder()
+    todo = iter(merged)
     calls = 1
-    while not builder.prepare(merged, 0.0):
+    while not builder.prepare(todo, 0.0):
         calls += 1
-    assert calls == 5
+    assert calls == 6
     prepared = builder.build(merged)
     assert prepared == GroupBuilder().build(merged)
-    assert builder.prepare(merged, 0.0), "nothing is left to build once built"
+    assert builder.prepare(iter(merged), 0.0), "nothing is left to build once built"
     assert all(x is y for x, y in zip(builder.build(merged), prepared, strict=True))
 
 
