@@ -65,7 +65,8 @@ class QuietDriver(LinuxDriver):
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
         last_input = 0.0
-        with selectors.DefaultSelector() as selector:
+        # select(), as Textual: macOS kqueue does not take terminal devices.
+        with selectors.SelectSelector() as selector:
             selector.register(self.fileno, selectors.EVENT_READ)
             selector.register(wake, selectors.EVENT_READ)
             while not self.exit_event.is_set():
