@@ -90,8 +90,9 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
 
 def lone_alertmanager() -> Stack:
     """A started Alertmanager of the test module's own, no Prometheus (every alert on it is
-    posted by a test). Missing binaries or a failed start FAIL the test with the reason and
-    the install command, never skip it, and with no chained traceback."""
+    posted by a test), for `with`: leaving the block stops it. Missing binaries or a failed
+    start FAIL the test with the reason and the install command, never skip it, and with no
+    chained traceback."""
     server, problem = None, ""
     try:
         server = Stack(StackOptions(alertmanager_peers=1, with_prometheus=False))

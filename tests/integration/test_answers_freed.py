@@ -49,11 +49,8 @@ async def test_a_body_read_in_pieces_is_the_body_and_errors_keep_the_servers_wor
     changes from one read to the next (its alerts are sent again every second), this one's
     only when the test posts. 1,500 alerts make the body about 1 MB, read in several pieces.
     """
-    server = lone_alertmanager()
-    try:
+    with lone_alertmanager() as server:
         await _pieces(server.alertmanager_urls[0])
-    finally:
-        server.stop()
 
 
 async def _pieces(url: str) -> None:

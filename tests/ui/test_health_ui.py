@@ -102,8 +102,7 @@ async def test_a_fresh_alertmanager_without_a_watchdog_yet_is_not_a_finding() ->
     """Start-up said "no Watchdog alert" before Prometheus had evaluated once. On an
     Alertmanager (0.25.0) started seconds ago, its absence is "not yet", read from the real
     server's `process_start_time_seconds`, and the status line stays quiet."""
-    server = lone_alertmanager()  # no Prometheus: the Watchdog never comes
-    try:
+    with lone_alertmanager() as server:  # no Prometheus: the Watchdog never comes
         app = demo_app(server)
         async with app.run_test(size=(120, 35)) as pilot:
             health = app.state.health
@@ -112,8 +111,6 @@ async def test_a_fresh_alertmanager_without_a_watchdog_yet_is_not_a_finding() ->
             assert shown.level == UNKNOWN and "Alertmanager started" in shown.words, shown
             assert not health.headline
             assert "paging may be failing" not in status(app)
-    finally:
-        server.stop()
 
 
 async def test_health_popped_in_the_tick_it_was_pushed(stack: Stack) -> None:

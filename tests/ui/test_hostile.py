@@ -264,8 +264,7 @@ def _held(url: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def hostile() -> Iterator[HostileServer]:
     """A single Alertmanager of our own holding every hostile alert and a hostile silence."""
-    server = lone_alertmanager()
-    try:
+    with lone_alertmanager() as server:
         url = server.alertmanager_urls[0]
         refused = {}
         for name, probe in REFUSED_PROBES.items():
@@ -293,8 +292,6 @@ def hostile() -> Iterator[HostileServer]:
             match = [a["labels"] for a in held if a["labels"] == spec.labels]
             by_key[key] = match[0] if match else {}
         yield HostileServer(url, by_key, refused)
-    finally:
-        server.stop()
 
 
 # -- reading what is rendered ----------------------------------------------------------------

@@ -45,11 +45,8 @@ TITLE = re.compile(rb"\x1b\]2;(\d+) critical(?:, [^\x1b]*)? \xc2\xb7 prod\x1b\\"
 @pytest.fixture(scope="module")
 def lone() -> Iterator[str]:
     """One Alertmanager of our own, no Prometheus: every alert on it is posted by a test."""
-    server = lone_alertmanager()
-    try:
+    with lone_alertmanager() as server:
         yield server.alertmanager_urls[0]
-    finally:
-        server.stop()
 
 
 def post(url: str, *alerts: dict[str, object]) -> None:

@@ -30,11 +30,8 @@ def post(url: str, name: str) -> None:
 
 
 async def test_a_quiet_poll_keeps_the_board_and_a_change_rebuilds_it() -> None:
-    server = lone_alertmanager()
-    try:
+    with lone_alertmanager() as server:
         await quiet_then_changed(server.alertmanager_urls[0])
-    finally:
-        server.stop()
 
 
 async def quiet_then_changed(lone: str) -> None:
