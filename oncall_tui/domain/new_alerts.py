@@ -139,17 +139,6 @@ def title_text(counts: Counter[str], context: str, *, stale: bool = False) -> st
     return " · ".join([text, context, *(["stale"] if stale else [])])
 
 
-def title_counts(
-    groups: Iterable[BoardGroup],
-    context: str,
-    *,
-    stale: bool = False,
-    skip: Collection[str] = (),
-) -> str:
-    """The window title of these groups, counted afresh (FiringTally keeps the counts)."""
-    return title_text(FiringTally(skip)(groups), context, stale=stale)
-
-
 def notify_rule(severities: Iterable[str], matchers: Iterable[str]) -> NotifyRule:
     """The rule from the config's words (the filters were checked when it was loaded)."""
     from oncall_tui.domain.matchers import parse_filter

@@ -7,6 +7,7 @@ notification, framed by us, and nothing inside it a terminal would execute.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import pytest
 from hypothesis import given, settings
@@ -19,7 +20,6 @@ from oncall_tui.domain.new_alerts import (
     NewAlertWatch,
     notify_rule,
     summarise,
-    title_counts,
     title_text,
 )
 from oncall_tui.domain.terminal_notify import (
@@ -169,6 +169,17 @@ def test_a_storm_is_one_message() -> None:
     assert said.title == "prod: 301 new alerts (300 critical)"
     assert said.body.startswith("Crash0 ×34, Crash1 ×34,") and said.body.endswith("and 4 more")
     assert len(notification("osc9", said.title, said.body)) < 400
+
+
+def title_counts(
+    groups: list[BoardGroup],
+    context: str,
+    *,
+    stale: bool = False,
+    skip: Collection[str] = (),
+) -> str:
+    """The title of these groups counted afresh, as the app's first look counts them."""
+    return title_text(FiringTally(skip)(groups), context, stale=stale)
 
 
 def test_the_title_counts_what_fires_unsilenced() -> None:
