@@ -20,8 +20,9 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+import httpx
 import pytest
 from rich.cells import cell_len
 from rich.style import Style
@@ -83,6 +84,23 @@ async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 
             return last
         await asyncio.sleep(0.2)
     raise AssertionError(f"condition not met within {timeout} s (last: {last!r})")
+
+
+def wait_until(probe: Callable[[], T | None], timeout: float, what: str) -> T:
+    """Call `probe` until it returns something truthy and return that (the synchronous
+    `eventually`); a server or file not ready yet is retried; fail with the last value."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except (httpx.HTTPError, OSError, ValueError, KeyError) as err:
+            last = err
+        else:
+            if last:
+                return cast(T, last)
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
 
 
 # -- the app -----------------------------------------------------------------------------------

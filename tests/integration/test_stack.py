@@ -14,10 +14,9 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -25,6 +24,7 @@ import pytest
 from oncall_tui.demo.exporter import LATENCY_BUCKETS, ExporterRates, parse_args, render
 from oncall_tui.demo.procs import pid_alive
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackOptions, find_binaries
+from tests.helpers import wait_until
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
@@ -36,22 +36,6 @@ FIRING = {
 }  # fmt: skip
 PENDING = {"ModelNotUpdated", "HighMemory"}
 INACTIVE = {"LowThroughput", "PVCAlmostFull"}
-
-
-def wait_until(probe: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Poll ``probe`` until it returns something truthy; fail with the last value."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-        except (httpx.HTTPError, OSError, ValueError, KeyError) as err:
-            last = err
-        else:
-            if last:
-                return cast(T, last)
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
 
 
 @pytest.fixture(scope="module")

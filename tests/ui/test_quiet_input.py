@@ -15,13 +15,12 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from oncall_tui.demo.stack import Stack
-from tests.helpers import pty_env
+from tests.helpers import pty_env, wait_until
 from tests.support.tmux_screen import TmuxScreen
 
 WINDOW = 3.0
@@ -38,13 +37,6 @@ def wakeups(pid: int) -> dict[str, int]:
             if line.startswith("voluntary_ctxt_switches:"):
                 found[task.name] = int(line.split()[1])
     return found
-
-
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        time.sleep(0.05)
 
 
 @pytest.mark.stack
@@ -66,7 +58,7 @@ def test_an_idle_app_sleeps_and_still_answers_esc_and_q(stack: Stack) -> None:
             # pane at once, as `fg` would: the app resumes with new threads.
             threads = set(woke)
             os.kill(pid, signal.SIGTSTP)
-            wait_until(lambda: bool(set(wakeups(pid)) - threads), "new threads after the resume")
+            wait_until(lambda: set(wakeups(pid)) - threads, 20, "new threads after the resume")
             screen.wait_text("● live")
             screen.keys("?")
             screen.wait_text("esc closes this help")
