@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -87,10 +88,37 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return (parts.scheme, (parts.hostname or "").lower(), parts.port)
 
 
+# httpx builds a TLS context for every client it makes, loading the whole CA bundle: 40 ms
+# a client here, on the start's critical path once for the app's clients and once more for
+# the first poll's. Contexts are built once per TLS setting (and files' mtimes, so a renewed
+# certificate is read again by the next clients) and shared: an SSLContext serves any
+# number of connections, in any thread.
+_contexts: dict[tuple[object, ...], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def _mtime(path: str | None) -> float | None:
+    try:
+        return os.stat(path).st_mtime if path else None
+    except OSError:
+        return None  # ssl_context words the problem
+
+
 def _ssl_context(options: ClientOptions) -> ssl.SSLContext:
-    return ssl_context(
-        options.ca_file, options.cert_file, options.key_file, options.insecure_skip_verify
-    )
+    files = (options.ca_file, options.cert_file, options.key_file)
+    key = (*files, options.insecure_skip_verify, *map(_mtime, files))
+    with _contexts_lock:
+        context = _contexts.get(key)
+        if context is None:
+            context = _contexts[key] = ssl_context(*files, options.insecure_skip_verify)
+        return context
+
+
+def _unused_tls() -> ssl.SSLContext:
+    """For a client of a plain-HTTP server, which never makes a TLS connection: a context
+    that trusts no certificate authority at all, so that were it ever used it would refuse
+    to connect rather than connect unverified. Costs nothing to build."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def make_client(base_url: str, options: ClientOptions) -> httpx.AsyncClient:
@@ -102,7 +130,7 @@ def make_client(base_url: str, options: ClientOptions) -> httpx.AsyncClient:
         base_url=base_url,
         headers=headers,
         auth=auth,
-        verify=_ssl_context(options) if base_url.startswith("https") else True,
+        verify=_ssl_context(options) if base_url.startswith("https") else _unused_tls(),
         proxy=options.proxy,
         trust_env=False,
         follow_redirects=False,

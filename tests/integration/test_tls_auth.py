@@ -7,6 +7,7 @@ Every CLI run is checked for tracebacks and for the secret leaking into its outp
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 import yaml
 
@@ -395,3 +397,45 @@ async def test_redirects_are_not_followed(
         assert "authorization" not in second_recorder.requests[0][1]
     finally:
         await clients.aclose()
+
+
+async def test_tls_contexts_are_shared_and_a_plain_http_client_trusts_nobody(
+    secure_alertmanager: SecureAlertmanager, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """httpx would load the CA bundle for every client (40 ms each at start-up): clients with
+    the same TLS settings share one context, and a client of a plain-HTTP server gets one
+    that trusts no certificate authority, so it can never be a way to an unverified server."""
+    server = secure_alertmanager
+    monkeypatch.setenv(PASSWORD_ENV, server.password)
+    context = _context(server, [server.url, server.url.replace("127.0.0.1", "localhost")])
+    clients = build_clients(context)
+    forked = clients.fork()
+    plain = build_clients(_context(server, [recorder.url]))
+    try:
+        contexts = {_tls_of(peer) for c in (clients, forked) for peer in c.clusters[0].peers}
+        assert len(contexts) == 1  # two peers, two sets of clients: one context
+        status = await forked.clusters[0].peers[1].status()  # and it is the right one
+        assert status.version_info.version.startswith("0.25")
+
+        # A certificate renewed in place is read by the next clients.
+        stat = server.cert_file.stat()
+        os.utime(server.cert_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        renewed = build_clients(context)
+        try:
+            assert _tls_of(renewed.clusters[0].peers[0]) not in contexts
+        finally:
+            await renewed.aclose()
+
+        client = plain.clusters[0].peers[0].endpoint.client
+        assert (await client.get(f"{recorder.url}/plain")).status_code == 200
+        # The same client asked for the TLS server (a URL of its own, not its base): refused.
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await client.get(f"{server.url}/api/v2/status")
+    finally:
+        for c in (clients, forked, plain):
+            await c.aclose()
+
+
+def _tls_of(peer: Any) -> int:
+    """The identity of the TLS context a peer's client connects with (httpx's pool holds it)."""
+    return id(peer.endpoint.client._transport._pool._ssl_context)
