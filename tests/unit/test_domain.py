@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -292,6 +293,12 @@ async def test_group_decoder_tells_a_body_by_its_bytes_however_it_arrived_in_pie
     groups = msgspec.json.decode(changed, type=list[msgspec.Raw])
     assert keyed is not None and [bytes(raw) for _, raw in keyed] == [bytes(g) for g in groups]
     assert len(keyed) == 50 and len({key for key, _ in keyed}) == 50
+    # Hashed in pieces (so that the worker thread keeps the GIL), the digests are the
+    # plain ones of the bytes: SHA-256 of the body, BLAKE2b-128 of each group.
+    assert whole == hashlib.sha256(changed).digest()
+    assert [key for key, _ in keyed] == [
+        hashlib.blake2b(bytes(g), digest_size=16).digest() for g in groups
+    ]
     assert split_unless_same("http://am", cut, whole) == (whole, None)
     with pytest.raises(errors.BadResponse):
         split_unless_same("http://am", [b'[{"labels": ', b"1}"], b"")
