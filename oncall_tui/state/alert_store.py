@@ -63,6 +63,7 @@ class AlertStore:
             self._poll_once, clients.context.refresh, on_crash=self._crashed, name="alerts"
         )
         self.subscribers = Subscribers()
+        self._applied = asyncio.Event()  # set by the first poll applied
         # Who hears what the board's poll saw of Prometheus (the SLO store).
         self.prometheus_watchers: list[Callable[[str], None]] = []
 
@@ -109,6 +110,12 @@ class AlertStore:
     def pause(self, paused: bool) -> None:
         self.loop.pause(paused)
         self.subscribers.publish()
+
+    async def applied(self, timeout: float) -> None:
+        """Return once a first poll has been applied, or after `timeout` seconds."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._applied.wait()
 
     async def refreshed(self) -> None:
         """Poll now and return once that poll has been applied (after a silence write)."""
@@ -179,6 +186,7 @@ class AlertStore:
         if self.clients.prometheus is not None:
             for watcher in self.prometheus_watchers:
                 watcher(snapshot.prometheus_error)
+        self._applied.set()
         self.subscribers.publish()
 
     def _same_board(self, last: Snapshot | None, now: Snapshot) -> bool:

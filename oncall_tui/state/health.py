@@ -75,6 +75,12 @@ class HealthStore:
         return names
 
     async def _poll(self) -> bool:
+        if not self.polled:
+            # The board first: the servers' /metrics pages (asked, read and parsed) are
+            # not what an engineer opens the app for, and at start-up they competed with
+            # the first poll's alerts for the one core Python runs on. Not for ever: a
+            # first poll that hangs is exactly what the health line must tell.
+            await self.alerts.applied(timeout=self.clients.context.refresh)
         now = time.time()
         found: list[p.Verdict] = []
         results = await asyncio.gather(

@@ -15,11 +15,13 @@ from collections.abc import Iterator
 import pytest
 
 from oncall_tui.cli.demo import DEMO_REFRESH, demo_context
+from oncall_tui.config import Settings, resolve_context
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
 from oncall_tui.domain.pipeline import BAD, UNKNOWN
 from oncall_tui.ui.screens import alerts as alerts_screen
 from oncall_tui.ui.screens.health import HealthScreen
 from tests.helpers import context_app, demo_app, lone_alertmanager, status, texts, until
+from tests.support import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
 
@@ -131,3 +133,26 @@ async def test_health_popped_in_the_tick_it_was_pushed(stack: Stack) -> None:
         assert len(app.state.health.subscribers) == following
         app.push_screen(HealthScreen(app.state))
         await until(pilot, lambda: "paging looks healthy" in texts(app), "a :health that draws")
+
+
+async def test_health_asks_after_the_first_board_or_a_refresh_without_one(
+    own_stack: Stack,
+) -> None:
+    """At start-up the servers' /metrics pages wait for the first poll's alerts (they competed
+    with it for the CPU), but a first poll that hangs does not keep the health line waiting
+    longer than one refresh: that hang is what it must tell."""
+    with fp.FaultProxy(own_stack.alertmanager_urls[0]) as proxy:
+        proxy.set(fp.HANG)
+        context = resolve_context(Settings(), alertmanagers=[proxy.url], refresh=1.0)
+        app = context_app(context)
+        async with app.run_test(size=(120, 35)) as pilot:
+            await until(pilot, lambda: _asked(proxy, "/alerts/groups"), "the first poll asked")
+            asked = time.monotonic()
+            await until(pilot, lambda: _asked(proxy, "/metrics"), "health asked in the end")
+            waited = time.monotonic() - asked
+            assert app.state.alerts.snapshot is None  # the board's poll still hangs
+            assert waited >= 0.8, f"/metrics asked {waited:.2f} s after the groups, not a refresh"
+
+
+def _asked(proxy: fp.FaultProxy, path: str) -> bool:
+    return any(path in target for target in list(proxy.requests))
