@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import stat
 from pathlib import Path
+
+import msgspec
 
 from oncall_tui.domain import incidents as rules
 from oncall_tui.domain.board import BoardAlert, BoardGroup
@@ -158,3 +161,50 @@ def test_adding_events_at_once_is_adding_them_in_turn() -> None:
         one_by_one = rules.add_event(one_by_one, event)
     assert rules.add_events(incident, events) == one_by_one
     assert rules.add_events(one_by_one, events) is one_by_one
+
+
+def test_the_book_records_what_fired_and_resolved_poll_by_poll(tmp_path: Path) -> None:
+    """Over random polls (groups kept, rebuilt, dropped; an alert in two groups; alerts
+    moving between groups, going pending or unconfirmed) the book records, poll by poll,
+    each alert that started firing once and each that stopped once: a pending or held
+    (unconfirmed) alert is not firing, and an alert still in another group has not resolved."""
+    rng = random.Random(7)
+    book = IncidentBook(tmp_path / "incidents", context="demo")
+    alerts = [_alert(i, f"A{i % 4}") for i in range(40)]
+    groups: dict[str, BoardGroup] = {}
+    before: set[str] = set()
+    told = 0
+    for _ in range(60):
+        for name in rng.sample(["g0", "g1", "g2", "g3", "g4", "g5"], 3):
+            if rng.random() < 0.2:
+                groups.pop(name, None)
+                continue
+            chosen = [msgspec.structs.replace(a, **_odd(rng)) for a in rng.sample(alerts, 6)]
+            groups[name] = BoardGroup(
+                key=name, cluster="c", receiver="r", labels=(), alerts=tuple(chosen)
+            )
+        board = list(groups.values())
+        now = {
+            a.key
+            for g in board
+            for a in g.alerts
+            if a.state != "pending" and not a.unconfirmed and a.left_at is None
+        }
+        expected = [(rules.FIRED, k) for k in now - before]
+        expected += [(rules.RESOLVED, k) for k in before - now]
+        before = now
+        book.alerts_changed(board)
+        seen = [(e.kind, "k" + e.labels["pod"][2:]) for e in book.seen[told:]]
+        told = len(book.seen)
+        assert sorted(seen) == sorted(expected)
+    assert told > 100
+
+
+def _odd(rng: random.Random) -> dict[str, object]:
+    """Now and then a state that does not count as firing."""
+    roll = rng.random()
+    if roll < 0.1:
+        return {"state": "pending"}
+    if roll < 0.15:
+        return {"unconfirmed": "held"}
+    return {}
