@@ -290,6 +290,10 @@ class BoardModel:
     # texts joined. A filter of words then takes or leaves most groups whole: at 50,000
     # alerts, a key in the filter checked each alert (about 100 ms) before.
     _group_texts: dict[str, tuple[BoardGroup, str, str]] = field(default_factory=dict)
+    # Per group: its sorted alerts' search texts, in that order (a filter of words).
+    _ordered_texts: dict[str, tuple[tuple[BoardAlert, ...], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
     # Per group: its shown alerts' keys but the resolved ones, for `matched`.
     _live: dict[str, tuple[tuple[BoardAlert, ...], frozenset[str]]] = field(default_factory=dict)
     _unique: bool = True
@@ -378,6 +382,14 @@ class BoardModel:
             shown = tuple(a for a in ordered if a.state not in hidden) if hidden else ordered
         elif whole is False:
             shown = ()
+        elif isinstance(flt, Filter) and flt.words_only:  # words only: each alert's text
+            # One pass per word over the group's texts, with no call per alert: at 50,000
+            # alerts a key typed in the filter took 90-150 ms through `matches`.
+            texts = self._texts_of(group.key, ordered)
+            keep: Iterable[int] = range(len(ordered))
+            for word in flt.folded_words:
+                keep = [i for i in keep if word in texts[i]]
+            shown = tuple(a for i in keep if (a := ordered[i]).state not in hidden)
         else:  # every alert checked: this runs at every key typed in the filter
             match, text = flt.matches, self._text
             shown = tuple(
@@ -398,6 +410,15 @@ class BoardModel:
         if flt.words_in(common):
             return True
         return False if not flt.words_in(joined) else None
+
+    def _texts_of(self, group_key: str, ordered: tuple[BoardAlert, ...]) -> tuple[str, ...]:
+        """The search texts of a group's sorted alerts, kept while that tuple is the same."""
+        cached = self._ordered_texts.get(group_key)
+        if cached is not None and cached[0] is ordered:
+            return cached[1]
+        texts = tuple(map(self._text, ordered))
+        self._ordered_texts[group_key] = (ordered, texts)
+        return texts
 
     def _live_keys(self, group_key: str, shown: tuple[BoardAlert, ...]) -> frozenset[str]:
         cached = self._live.get(group_key)
@@ -478,6 +499,7 @@ class BoardModel:
             self._lines_cache,
             self._sorted_cache,
             self._group_texts,
+            self._ordered_texts,
             self._live,
         )
         for cache in caches:

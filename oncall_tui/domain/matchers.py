@@ -156,6 +156,11 @@ class Filter:
         found in one of those fields, and `words_in` decides for many alerts at once."""
         return bool(self._folded) and not self._tests and not self._spanning
 
+    @property
+    def folded_words(self) -> tuple[str, ...]:
+        """The words as they are searched for in a `search_text`."""
+        return self._folded
+
     def words_in(self, text: str) -> bool:
         """Whether every word occurs in `text` (search_text form: case-folded, NUL-joined)."""
         return all(word in text for word in self._folded)
