@@ -208,6 +208,7 @@ def start_phase(urls: Sequence[str], total: int, plan: Plan, res: Results) -> No
         app_argv(urls, 2.0), app_env(), total, plan.trace_runs
     )
     res.figures["imports"] = startup.imports()
+    res.figures["import_cpu"] = startup.import_cpu()
     res.figures["interpreter"] = startup.interpreter()
     log("start-up breakdown and import times taken")
 
