@@ -15,7 +15,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-import httpx
 import msgspec
 
 from oncall_tui.api.decoding import GroupDecoder, decode
@@ -75,8 +74,10 @@ class AlertmanagerPeer:
         self.groups_decoder = GroupDecoder()
         # What the peer's version means; learnt from /status (status() or capabilities()).
         self.caps: Capabilities | None = None
-        # The start-up's early request for the first poll's groups (api/early.py), if sent.
+        # The start-up's early requests for the first poll's groups and silences
+        # (api/early.py), if sent.
         self.early: Future[EarlyAnswer] | None = None
+        self.early_silences: Future[EarlyAnswer] | None = None
 
     def __repr__(self) -> str:
         return f"AlertmanagerPeer({self.url!r})"
@@ -85,16 +86,21 @@ class AlertmanagerPeer:
         """The early request's groups, if it was made for this very query and answered;
         None to ask the usual way (its failures are worded there)."""
         early, self.early = self.early, None
-        if early is None or params != list(FIRST_QUERY):
+        body = await self._early_body(early if params == list(FIRST_QUERY) else None)
+        return None if body is None else await self.groups_decoder.decode(self.url, body)
+
+    async def _early_body(self, early: Future[EarlyAnswer] | None) -> bytes | None:
+        """An early request's body once it answered 2xx; None to ask the usual way. A
+        timeout is raised as the usual path's (a silent server is not waited for twice)."""
+        if early is None:
             return None
         answer = await asyncio.wrap_future(early)
         if answer.timed_out:
-            kind = httpx.ConnectTimeout if answer.timed_out == "connect" else httpx.ReadTimeout
-            raise self.endpoint.timed_out(kind)
+            raise self.endpoint.timed_out(answer.timed_out)
         if answer.body is None:
             return None
         self.endpoint.note_date(answer.date, answer.sent, answer.received)
-        return await self.groups_decoder.decode(self.url, answer.body)
+        return answer.body
 
     def _receiver_matchers(self, matchers: Sequence[str]) -> Sequence[str]:
         """`receiver_matchers` go only to 0.33+: an older peer ignores the parameter and would
@@ -183,7 +189,12 @@ class AlertmanagerPeer:
                 return []
             if self.caps is not None and self.caps.silence_state_filters:
                 params += [(s, str(s in states).lower()) for s in SILENCE_STATES]
-        got = await self._get("/silences", list[Silence], params)
+        early, self.early_silences = self.early_silences, None
+        body = await self._early_body(early if not params else None)
+        if body is not None:
+            got = decode(self.url, body, list[Silence])
+        else:
+            got = await self._get("/silences", list[Silence], params)
         return got if states is None else [s for s in got if s.state in states]
 
     async def silence(self, silence_id: str) -> Silence:

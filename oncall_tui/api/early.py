@@ -22,6 +22,9 @@ from urllib.parse import urlencode, urlsplit
 
 API = "/api/v2"
 GROUPS_PATH = "/alerts/groups"
+# The first poll also reads a cluster's silences from its first peer (the acks on the board):
+# asked early too, so that the first board needs no HTTP client (api/transport.py).
+SILENCES_PATH = "/silences"
 USER_AGENT = "oncall-tui/0.1"
 # What a first poll sends (`_alert_params` with its defaults; `muted` is not sent before
 # the peer's version is known). The peer uses the early answer only for this very query.
@@ -57,10 +60,12 @@ def ssl_context(
 
 @dataclass(frozen=True, slots=True)
 class EarlyRequest:
-    """One peer's first /alerts/groups request. Only for what this path does faithfully:
-    no credential, no proxy, no extra header, no client certificate (the caller checks)."""
+    """One peer's first /alerts/groups (or /silences) request. Only for what this path does
+    faithfully: no credential, no proxy, no extra header, no client certificate (the caller
+    checks)."""
 
     base_url: str  # the peer's URL with its path prefix, as AlertmanagerPeer builds it
+    path: str = GROUPS_PATH  # or SILENCES_PATH
     connect_timeout: float = 3.0
     read_timeout: float = 15.0
     ca_file: str | None = None
@@ -83,7 +88,7 @@ class EarlyRequest:
         return future
 
     def fetch(self) -> EarlyAnswer:
-        parts = urlsplit(self.base_url.rstrip("/") + API + GROUPS_PATH)
+        parts = urlsplit(self.base_url.rstrip("/") + API + self.path)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
             return EarlyAnswer(None)
         conn: http.client.HTTPConnection
@@ -105,9 +110,8 @@ class EarlyRequest:
                 return EarlyAnswer(None, sent=sent, timed_out="connect")
             assert conn.sock is not None
             conn.sock.settimeout(self.read_timeout)
-            conn.putrequest(
-                "GET", f"{parts.path}?{urlencode(FIRST_QUERY)}", skip_accept_encoding=True
-            )
+            query = f"?{urlencode(FIRST_QUERY)}" if self.path == GROUPS_PATH else ""
+            conn.putrequest("GET", parts.path + query, skip_accept_encoding=True)
             conn.putheader("Accept", "application/json")
             conn.putheader("Accept-Encoding", "gzip")
             conn.putheader("Connection", "keep-alive")

@@ -2,29 +2,35 @@
 
 Every request goes through `Endpoint.request`, which turns transport failures and error
 statuses into the typed errors of `errors.py`, with the server's own message.
+
+httpx is imported with the first client (api/transport.py), not with this module: importing
+it and anyio's backend is 120-190 ms of CPU, and a start-up whose first poll is answered by
+the early requests (api/early.py) paints its alerts before any client is needed.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import importlib
 import json
 import os
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpcore
-import httpx
 
 from oncall_tui.api.early import ssl_context
 from oncall_tui.domain.clock_skew import offset_from_date
 from oncall_tui.wire import errors
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = "oncall-tui/0.1"
 MAX_DETAIL = 500
@@ -32,18 +38,6 @@ MAX_DETAIL = 500
 _CLIENT_CERT_ALERTS = frozenset(
     {"SSLV3_ALERT_BAD_CERTIFICATE", "TLSV13_ALERT_CERTIFICATE_REQUIRED", "TLSV1_ALERT_UNKNOWN_CA"}
 )
-
-# What an answer's stream becomes once its body is read (see Endpoint.request).
-_READ = httpx.ByteStream(b"")
-
-# httpcore reads an answer 64 KiB at a time, and every read climbs up through h11, httpcore,
-# anyio and asyncio, which had also cut each 256 KiB socket read into four, copying the rest
-# each time: 250 trips for the 8.3 MB of /alerts/groups at 10,000 alerts, most of a quiet
-# poll's CPU. asyncio reads up to 256 KiB from the socket at once: take all of it in one trip.
-# (Every HTTP/1.1 connection of the process; only the size of a read changes.)
-READ_BYTES = 256 * 1024
-if httpcore.AsyncHTTP11Connection.READ_NUM_BYTES < READ_BYTES:
-    httpcore.AsyncHTTP11Connection.READ_NUM_BYTES = READ_BYTES
 
 # How h11 words an answer that is not HTTP at all (another protocol, a TLS record).
 _NOT_HTTP = ("illegal status line", "illegal request line")
@@ -67,23 +61,7 @@ class ClientOptions:
     auth_header: tuple[str, str] | None = field(default=None, repr=False)
 
 
-class _HostBoundAuth(httpx.Auth):
-    """Adds the auth header only to requests for the server it belongs to."""
-
-    def __init__(self, origin: tuple[str, str, int | None], header: tuple[str, str]) -> None:
-        self._origin = origin
-        self._header = header
-
-    def __repr__(self) -> str:
-        return "_HostBoundAuth(***)"
-
-    def auth_flow(self, request: httpx.Request) -> Any:
-        if _origin(str(request.url)) == self._origin:
-            request.headers[self._header[0]] = self._header[1]
-        yield request
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
+def origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     return (parts.scheme, (parts.hostname or "").lower(), parts.port)
 
@@ -121,26 +99,18 @@ def _unused_tls() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-def make_client(base_url: str, options: ClientOptions) -> httpx.AsyncClient:
-    """A client bound to one server; reuse it for every request to that server."""
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip"}
-    headers.update(options.headers)
-    auth = _HostBoundAuth(_origin(base_url), options.auth_header) if options.auth_header else None
-    return httpx.AsyncClient(
-        base_url=base_url,
-        headers=headers,
-        auth=auth,
-        verify=_ssl_context(options) if base_url.startswith("https") else _unused_tls(),
-        proxy=options.proxy,
-        trust_env=False,
-        follow_redirects=False,
-        timeout=httpx.Timeout(
-            connect=options.connect_timeout,
-            read=options.read_timeout,
-            write=options.write_timeout,
-            pool=options.pool_timeout,
-        ),
-    )
+def load_clients_soon() -> None:
+    """Import the HTTP client (api/transport.py) in a daemon thread, unless it is in: the
+    next request then finds it loaded instead of stopping the event loop 120-190 ms for it."""
+    if "oncall_tui.api.transport" not in sys.modules:
+        threading.Thread(target=_load_clients, name="oncall-tui-load", daemon=True).start()
+
+
+def _load_clients() -> None:
+    # A failure is the first request's to word (it imports the module again), not a
+    # traceback from a thread across the user's terminal.
+    with contextlib.suppress(Exception):
+        importlib.import_module("oncall_tui.api.transport")
 
 
 def server_detail(response: httpx.Response) -> str:
@@ -166,7 +136,11 @@ class Endpoint:
 
     def __init__(self, base_url: str, options: ClientOptions) -> None:
         self.base_url = base_url.rstrip("/")
-        self.client = make_client(self.base_url, options)
+        self.options = options
+        # Built now, without httpx: a TLS file that cannot be loaded is a config error at
+        # start-up (state/wiring.py), not a failed request later.
+        self._tls = _ssl_context(options) if self.base_url.startswith("https") else _unused_tls()
+        self._client: httpx.AsyncClient | None = None
         self._secrets = _secret_parts(options.auth_header)
         # The server's clock minus ours (seconds), from the `Date` of its last answer; None
         # until one came. Silences are timed by it (domain/clock_skew.py).
@@ -174,6 +148,15 @@ class Endpoint:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The server's client, made (and httpx imported) at its first use."""
+        if self._client is None:
+            from oncall_tui.api.transport import make_client
+
+            self._client = make_client(self.base_url, self.options, self._tls)
+        return self._client
 
     async def request(
         self,
@@ -215,10 +198,13 @@ class Endpoint:
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
         """Transport failures, while sending or while reading the body, as typed errors."""
+        import httpx  # loaded by now: the client that raises these made it load
+
         try:
             yield
         except httpx.TimeoutException as exc:
-            raise self.timed_out(type(exc)) from None
+            kind = type(exc).__name__.removesuffix("Timeout").lower()  # ConnectTimeout: connect
+            raise self.timed_out(kind) from None
         except (httpx.ConnectError, httpx.ProxyError, httpx.UnsupportedProtocol) as exc:
             raise errors.ConnectFailed(
                 self.base_url, self._redact(_root_cause(exc) or "cannot connect")
@@ -245,7 +231,9 @@ class Endpoint:
         # them, and the body with them. A quiet poll makes too little garbage for it to run
         # soon: after six quiet polls four 8 MB bodies of /alerts/groups were still alive.
         # The body is read and the stream closed by now: nothing reads the stream again.
-        response.stream = _READ
+        from oncall_tui.api.transport import READ  # loaded with the client
+
+        response.stream = READ
         self.note_date(response.headers.get("date", ""), sent, time.time())
         if response.is_success:
             return response
@@ -269,21 +257,23 @@ class Endpoint:
         if offset is not None:
             self.clock_offset = offset
 
-    def timed_out(self, kind: type[httpx.TimeoutException]) -> errors.Timeout:
-        """The error for a request that timed out (also the start-up's early request's)."""
-        timeout = self.client.timeout
+    def timed_out(self, kind: str) -> errors.Timeout:
+        """The error for a request that timed out while it `kind` ("connect", "read", "write"
+        or "pool"; also the start-up's early request's)."""
+        options = self.options
         value = {
-            httpx.ConnectTimeout: timeout.connect,
-            httpx.ReadTimeout: timeout.read,
-            httpx.WriteTimeout: timeout.write,
-            httpx.PoolTimeout: timeout.pool,
+            "connect": options.connect_timeout,
+            "read": options.read_timeout,
+            "write": options.write_timeout,
+            "pool": options.pool_timeout,
         }.get(kind)
-        limit = f"{value:g}s" if value is not None else "the configured time"
-        words = kind.__name__.replace("Timeout", " timeout").strip().lower()
-        return errors.Timeout(self.base_url, f"{words} after {limit}")
+        if value is None:
+            return errors.Timeout(self.base_url, "timeout after the configured time")
+        return errors.Timeout(self.base_url, f"{kind} timeout after {value:g}s")
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def _secret_parts(header: tuple[str, str] | None) -> tuple[str, ...]:

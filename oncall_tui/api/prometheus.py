@@ -10,7 +10,6 @@ import math
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import httpx
 import msgspec
 
 from oncall_tui.api.decoding import decode
@@ -225,8 +224,11 @@ class PrometheusClient:
     async def _root_text(self, path: str) -> str | None:
         """A path at the server's root (VictoriaMetrics' `/flags`), whatever the prefix."""
         parts = urlsplit(self.url)
+        client = self.endpoint.client
+        import httpx  # loaded with the client
+
         try:
-            response = await self.endpoint.client.get(f"{parts.scheme}://{parts.netloc}{path}")
+            response = await client.get(f"{parts.scheme}://{parts.netloc}{path}")
         except httpx.HTTPError:
             return None
         return response.text[:65536] if response.is_success else None

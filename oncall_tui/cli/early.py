@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from oncall_tui.api.early import API, EarlyRequest
+from oncall_tui.api.early import API, SILENCES_PATH, EarlyRequest
 from oncall_tui.config.paths import config_file
 from oncall_tui.config.urls import check_url, normal_prefix
 from oncall_tui.state.early import MAX_EARLY, SentEarly, endpoint_url
@@ -73,6 +73,7 @@ def _peek(args: argparse.Namespace) -> Peek | None:
     plain = not any(context.get(key) for key in _REQUEST_KEYS)
     servers: list[str] = []
     bases: list[str] = []
+    firsts: list[str] = []  # each cluster's first peer: its silences are asked there first
     for cluster in clusters:
         prefix = cluster.get("path_prefix") or ""
         peers = cluster.get("peers")
@@ -88,7 +89,10 @@ def _peek(args: argparse.Namespace) -> Peek | None:
             base = endpoint_url(check_url(url), normal_prefix(prefix))
             if base not in bases:
                 bases.append(base)
+            if url == peers[0] and base not in firsts:
+                firsts.append(base)
     requests = [EarlyRequest(base.removesuffix(API)) for base in bases[:MAX_EARLY]]
+    requests += [EarlyRequest(base.removesuffix(API), SILENCES_PATH) for base in firsts[:MAX_EARLY]]
     return Peek(
         context=name,
         servers=tuple(servers),

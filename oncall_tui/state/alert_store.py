@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 
+from oncall_tui.api.http import load_clients_soon
 from oncall_tui.domain.acks import Ack, read_ack
 from oncall_tui.domain.board import BoardGroup, GroupBuilder
 from oncall_tui.domain.completeness import DEFAULT_WINDOW, ClusterPoll, Ledger, Poll
@@ -63,7 +64,7 @@ class AlertStore:
             self._poll_once, clients.context.refresh, on_crash=self._crashed, name="alerts"
         )
         self.subscribers = Subscribers()
-        self._applied = asyncio.Event()  # set by the first poll applied
+        self._shown = asyncio.Event()  # set once the first poll's board is on screen
         # Who hears what the board's poll saw of Prometheus (the SLO store).
         self.prometheus_watchers: list[Callable[[str], None]] = []
 
@@ -111,11 +112,21 @@ class AlertStore:
         self.loop.pause(paused)
         self.subscribers.publish()
 
-    async def applied(self, timeout: float) -> None:
-        """Return once a first poll has been applied, or after `timeout` seconds."""
+    @property
+    def shown_once(self) -> bool:
+        return self._shown.is_set()
+
+    def shown(self) -> None:
+        """The view says the first poll's board is on screen: what waited for it may go."""
+        if not self._shown.is_set():
+            self._shown.set()
+            load_clients_soon()  # the next poll's client, loaded off the event loop
+
+    async def first_shown(self, timeout: float) -> None:
+        """Return once the first board is on screen, or after `timeout` seconds."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
-                await self._applied.wait()
+                await self._shown.wait()
 
     async def refreshed(self) -> None:
         """Poll now and return once that poll has been applied (after a silence write)."""
@@ -186,7 +197,6 @@ class AlertStore:
         if self.clients.prometheus is not None:
             for watcher in self.prometheus_watchers:
                 watcher(snapshot.prometheus_error)
-        self._applied.set()
         self.subscribers.publish()
 
     def _same_board(self, last: Snapshot | None, now: Snapshot) -> bool:

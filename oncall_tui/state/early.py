@@ -11,7 +11,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from oncall_tui.api.early import API, EarlyAnswer, EarlyRequest
+from oncall_tui.api.early import API, GROUPS_PATH, SILENCES_PATH, EarlyAnswer, EarlyRequest
 
 if TYPE_CHECKING:
     from oncall_tui.config import Context
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # Peers asked early at most; the others are asked by the first poll as usual.
 MAX_EARLY = 16
 
-EarlyGroups = dict[str, "Future[EarlyAnswer]"]  # by the peer's API base URL
+EarlyGroups = dict[str, "Future[EarlyAnswer]"]  # by the URL asked: API base URL and path
 # Requests sent before the config was validated (cli/early.py), by what they asked.
 SentEarly = dict[EarlyRequest, "Future[EarlyAnswer]"]
 
@@ -58,35 +58,45 @@ def start_early(context: Context, sent: SentEarly | None = None) -> EarlyGroups:
 
 def _start(context: Context, sent: SentEarly) -> EarlyGroups:
     started: EarlyGroups = {}
-    for base, request in early_requests(context):
+    for request in early_requests(context):
         taken = sent.pop(request, None)
-        started[base] = taken if taken is not None else request.start()
+        started[asked(request)] = taken if taken is not None else request.start()
     return started
 
 
-def early_requests(context: Context) -> list[tuple[str, EarlyRequest]]:
-    """The first /alerts/groups request of each peer (at most MAX_EARLY), by base URL."""
-    requests: dict[str, EarlyRequest] = {}
+def asked(request: EarlyRequest) -> str:
+    """What a request asks for, as `attach` looks it up: the API base URL and the path."""
+    return request.base_url.rstrip("/") + API + request.path
+
+
+def early_requests(context: Context) -> list[EarlyRequest]:
+    """The first /alerts/groups request of each peer and the first /silences request of
+    each cluster (of its first peer, which a cluster asks first), at most MAX_EARLY each."""
+    groups: dict[str, EarlyRequest] = {}
+    silences: dict[str, EarlyRequest] = {}
     for spec in context.alertmanagers:
-        for url in spec.peers:
+        for n, url in enumerate(spec.peers):
             base = endpoint_url(url, spec.path_prefix)
-            if base in requests or len(requests) >= MAX_EARLY:
-                continue
-            requests[base] = EarlyRequest(
-                base.removesuffix(API),
-                connect_timeout=context.timeouts.connect,
-                read_timeout=context.timeouts.read,
-                ca_file=str(context.tls.ca_file) if context.tls.ca_file else None,
-                insecure_skip_verify=context.tls.insecure_skip_verify,
-            )
-    return list(requests.items())
+            for path, found in ((GROUPS_PATH, groups), (SILENCES_PATH, silences)):
+                if (path == SILENCES_PATH and n) or base in found or len(found) >= MAX_EARLY:
+                    continue
+                found[base] = EarlyRequest(
+                    base.removesuffix(API),
+                    path,
+                    connect_timeout=context.timeouts.connect,
+                    read_timeout=context.timeouts.read,
+                    ca_file=str(context.tls.ca_file) if context.tls.ca_file else None,
+                    insecure_skip_verify=context.tls.insecure_skip_verify,
+                )
+    return [*groups.values(), *silences.values()]
 
 
 def attach(clients: Clients, early: EarlyGroups) -> None:
-    """Give each peer of `clients` its early request, once; the rest are cancelled."""
+    """Give each peer of `clients` its early requests, once; the rest are cancelled."""
     for cluster in clients.clusters:
         for peer in cluster.peers:
-            peer.early = early.pop(peer.endpoint.base_url, None)
+            peer.early = early.pop(peer.endpoint.base_url + GROUPS_PATH, None)
+            peer.early_silences = early.pop(peer.endpoint.base_url + SILENCES_PATH, None)
     for left in early.values():
         left.cancel()
     early.clear()

@@ -76,11 +76,11 @@ class HealthStore:
 
     async def _poll(self) -> bool:
         if not self.polled:
-            # The board first: the servers' /metrics pages (asked, read and parsed) are
-            # not what an engineer opens the app for, and at start-up they competed with
-            # the first poll's alerts for the one core Python runs on. Not for ever: a
-            # first poll that hangs is exactly what the health line must tell.
-            await self.alerts.applied(timeout=self.clients.context.refresh)
+            # The board first: the servers' /metrics pages (asked, read and parsed, and the
+            # HTTP client loaded for them) are not what an engineer opens the app for, and at
+            # start-up they competed with the first poll's alerts for the one core Python
+            # runs on. Not for ever: a first poll that hangs is what the health line must tell.
+            await self.alerts.first_shown(timeout=self.clients.context.refresh)
         now = time.time()
         found: list[p.Verdict] = []
         results = await asyncio.gather(

@@ -9,25 +9,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-from oncall_tui.api.fetch import RunbookFetcher
-from oncall_tui.api.netguard import NetworkHooks
 from oncall_tui.config import Context
 from oncall_tui.config.runbook_credentials import auth_lookup
 from oncall_tui.domain.runbook_policy import NetworkPolicy
 from oncall_tui.wire.documents import Fetched
+
+if TYPE_CHECKING:  # the fetcher loads httpx: imported when a runbook is first opened
+    from oncall_tui.api.fetch import RunbookFetcher
+    from oncall_tui.api.netguard import NetworkHooks
 
 
 class RunbookStore:
     def __init__(self, context: Context, *, allow_insecure_keyring: bool = False) -> None:
         self.context = context
         self.allow_insecure_keyring = allow_insecure_keyring
-        self.network = NetworkHooks()
+        self.network: NetworkHooks | None = None  # None: the system's resolver and sockets
         self.cache: dict[str, Fetched] = {}
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[RunbookFetcher]:
         """A fetcher for one runbook view's load: `read_file` and `fetch`, closed after."""
+        from oncall_tui.api.fetch import RunbookFetcher
+
         config = self.context.runbooks
         fetcher = RunbookFetcher(
             max_bytes=config.max_bytes,

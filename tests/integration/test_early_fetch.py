@@ -70,17 +70,25 @@ def groups_asked(proxy: fp.FaultProxy) -> list[str]:
 
 
 def test_the_early_answer_is_the_first_poll_and_the_groups_are_asked_once(stack: Stack) -> None:
+    """The groups and the silences are each asked once, and no HTTP client is made for the
+    first poll (httpx is loaded after the first board is painted)."""
     with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
         context = context_for(proxy.url)
         assert can_ask_early(context)
-        early = first_poll(context, early=True)
-        asked_early = groups_asked(proxy)
-        assert len(asked_early) == 1, asked_early
+        prefetched = prefetch(build_clients(context), start_early(context)).result(timeout=30)
+        early = prefetched.take()
+        assert early is not None
+        asked_early = list(proxy.requests)
+        assert sorted(asked_early) == sorted([*groups_asked(proxy), "/api/v2/silences"])
+        assert len(groups_asked(proxy)) == 1, asked_early
+        (peer,) = prefetched.poller.clients.clusters[0].peers
+        assert peer.endpoint._client is None
         usual = first_poll(context, early=False)
-        # The very request the clients send, and the same board from it.
-        assert groups_asked(proxy)[1:] == asked_early
+        # The very requests the clients send, and the same board and silences from them.
+        assert sorted(proxy.requests[len(asked_early) :]) == sorted(asked_early)
     assert early.ok and usual.ok
     assert alert_names(early) and alert_names(early) == alert_names(usual)
+    assert early.silences == usual.silences and early.silences["early"] is not None
 
 
 @pytest.mark.parametrize(
@@ -122,8 +130,9 @@ def test_a_server_that_is_down_falls_back_to_the_usual_poll(stack: Stack) -> Non
         proxy.set(fp.REFUSE)
         context = context_for(proxy.url)
         sent = start_early(context)
-        (answer,) = (future.result(timeout=10) for future in sent.values())
-        assert answer.body is None and not answer.timed_out
+        answers = [future.result(timeout=10) for future in sent.values()]
+        assert len(answers) == 2  # the groups and the silences
+        assert all(answer.body is None and not answer.timed_out for answer in answers)
         proxy.set(fp.PASS)
         snapshot = prefetch(build_clients(context), sent).result(timeout=30).take()
     assert snapshot is not None and snapshot.ok

@@ -54,7 +54,7 @@ def test_endpoint_keeps_the_offset_of_its_last_answer() -> None:
         return httpx.Response(200, headers={"Date": header(ahead)}, json=[])
 
     endpoint = Endpoint("http://server.test", ClientOptions())
-    endpoint.client = httpx.AsyncClient(
+    endpoint._client = httpx.AsyncClient(
         base_url="http://server.test", transport=httpx.MockTransport(answer)
     )
 

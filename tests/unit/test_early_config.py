@@ -67,7 +67,7 @@ def args_for(tmp_path: Path, contexts: dict[str, Any], *argv: str, **top: Any) -
 def validated(args: Any) -> list[Any]:
     """What the validated context sends early: the oracle."""
     context = choose_context(args, load_config(args))
-    return [request for _, request in early_requests(context)] if can_ask_early(context) else []
+    return early_requests(context) if can_ask_early(context) else []
 
 
 @pytest.mark.parametrize("name", sorted(PLAIN))
@@ -110,11 +110,16 @@ def test_command_line_servers_replace_the_contexts_and_need_no_config(tmp_path: 
         "--alertmanager",
         "http://127.0.0.1:7777",
     )
-    assert [r.base_url for r in plain_requests(args)] == ["http://127.0.0.1:7777"]
+    # Its groups, and its silences (the first peer of a cluster is asked for them).
+    asked = [(r.base_url, r.path) for r in plain_requests(args)]
+    assert asked == [
+        ("http://127.0.0.1:7777", "/alerts/groups"),
+        ("http://127.0.0.1:7777", "/silences"),
+    ]
     assert plain_requests(args) == validated(args)
     missing = tmp_path / "none.yaml"
     no_file = build_parser().parse_args(["--alertmanager", "http://127.0.0.1:7777"])
-    assert [r.base_url for r in plain_requests(no_file)] == ["http://127.0.0.1:7777"]
+    assert {r.base_url for r in plain_requests(no_file)} == {"http://127.0.0.1:7777"}
     assert not missing.exists()
 
 
@@ -170,7 +175,7 @@ print(len(sent), seen)
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     ).stdout.split(maxsplit=1)
-    assert out == ["2", "[[], []]\n"]
+    assert out == ["3", "[[], [], []]\n"]  # two peers' groups, the cluster's silences
 
 
 def test_a_frame_is_drawn_unless_a_credential_may_ask_on_the_terminal(tmp_path: Path) -> None:

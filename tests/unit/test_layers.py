@@ -52,3 +52,19 @@ def test_domain_and_wire_load_no_http_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "", f"HTTP client imported: {done.stdout}"
+
+
+def test_the_first_screen_loads_no_http_client_library() -> None:
+    """httpx, httpcore, h11 and anyio are 120-190 ms of CPU to import: the first poll is
+    answered by the early requests (standard library), so the modules up to the first
+    board must not import them; the first client does (api/transport.py)."""
+    code = (
+        "import sys\n"
+        "import oncall_tui.cli.main, oncall_tui.state.alerts, oncall_tui.state.wiring\n"
+        "import oncall_tui.state.context, oncall_tui.ui.app\n"
+        "bad = sorted(m for m, module in sys.modules.items() if module is not None and "
+        "m.split('.')[0] in ('httpx', 'httpcore', 'h11', 'anyio'))\n"
+        "print(','.join(bad))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "", f"HTTP client imported: {done.stdout}"

@@ -182,6 +182,8 @@ class AlertsScreen(Screen[None]):
             model.set_groups(store.board_groups)
         self.board.reload()  # the same lines then: only the ages move on
         self.update_status()
+        if store.snapshot is not None and not store.shown_once:
+            self.board.call_after_refresh(store.shown)  # once its first board is on screen
         if not self._settled and self.model.groups:
             self._settled = True
             # Not at once: the full collection holds the GIL for 50 ms, and the frame with
