@@ -48,9 +48,21 @@ class ContextState:
         self.runbooks = RunbookStore(clients.context, allow_insecure_keyring=allow_insecure_keyring)
         # Fed by the board's poll (fired, resolved) and by the places that act (acks...).
         self.incidents = IncidentBook(context=clients.context.name)
-        self.alerts.subscribers.add(lambda: self.incidents.alerts_changed(self.alerts.board_groups))
+        self._waited = False  # the first board's events were put off (`_follow_board`)
+        self.alerts.subscribers.add(self._follow_board)
+        self.alerts.on_shown.append(self._follow_board)
         # Acks until resolved: kept while the board polls (the board's screen starts it).
         self.ack_keeper = AckKeeper(clients, self.alerts, ack_lease)
+
+    def _follow_board(self) -> None:
+        """The incident book follows the board's polls from its first board on screen: at
+        start-up every firing alert is news to it (10,000 events made, the last 5,000 kept),
+        and that waited for the alerts to be drawn. Never more than one poll late: with no
+        view to say the board is shown, the second poll's board is followed."""
+        if self.alerts.shown_once or self._waited:
+            self.incidents.alerts_changed(self.alerts.board_groups)
+        else:
+            self._waited = True
 
     @property
     def matcher_grammar(self) -> Grammar:

@@ -20,6 +20,7 @@ from oncall_tui.cli.main import build_parser, choose_context, load_config
 from oncall_tui.config import Context, Settings, resolve_context
 from oncall_tui.demo.stack import Stack
 from oncall_tui.state.alerts import Snapshot, prefetch
+from oncall_tui.state.context import ContextState
 from oncall_tui.state.early import can_ask_early, start_early
 from oncall_tui.state.wiring import build_clients
 from tests.support import fault_proxy as fp
@@ -178,3 +179,27 @@ def test_a_request_sent_from_the_raw_config_is_taken_over_not_asked_again(
         usual = first_poll(context_for(proxy.url), early=False)
     assert snapshot is not None and snapshot.ok
     assert alert_names(snapshot) and alert_names(snapshot) == alert_names(usual)
+
+
+async def test_the_incident_book_takes_the_first_board_once_it_is_on_screen(stack: Stack) -> None:
+    """At start-up every firing alert is news to the incident book (10,000 events at 10,000
+    alerts): it reads the first board once the view says it is drawn, or, with no view to
+    say so, at the second poll."""
+    for shown in (True, False):
+        state = ContextState(build_clients(context_for(stack.alertmanager_urls[0])))
+        try:
+            state.alerts.subscribe(lambda: None)  # the board's poll runs
+            await state.alerts.refreshed()
+            assert state.alerts.board_groups and state.incidents.seen == []
+            if shown:
+                state.alerts.shown()
+            else:
+                await state.alerts.refreshed()
+            fired = {e.labels.get("alertname") for e in state.incidents.seen}
+            assert fired and fired <= alert_names_of(state)
+        finally:
+            await state.aclose()
+
+
+def alert_names_of(state: ContextState) -> set[str]:
+    return {a.name for group in state.alerts.board_groups for a in group.alerts}
