@@ -71,8 +71,11 @@ def groups_asked(proxy: fp.FaultProxy) -> list[str]:
 
 
 def test_the_early_answer_is_the_first_poll_and_the_groups_are_asked_once(stack: Stack) -> None:
-    """The groups and the silences are each asked once, and no HTTP client is made for the
-    first poll (httpx is loaded after the first board is painted)."""
+    """The groups and the silences are each asked once, no HTTP client is made for the first
+    poll (httpx is loaded after the first board is painted), and it shows what a poll
+    without the early requests shows: the alerts of a poll just before and just after (a
+    stack just started may still be firing its demo alerts one after another)."""
+    before = first_poll(context_for(stack.alertmanager_urls[0]), early=False)
     with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
         context = context_for(proxy.url)
         assert can_ask_early(context)
@@ -84,12 +87,18 @@ def test_the_early_answer_is_the_first_poll_and_the_groups_are_asked_once(stack:
         assert len(groups_asked(proxy)) == 1, asked_early
         (peer,) = prefetched.poller.clients.clusters[0].peers
         assert peer.endpoint._client is None
-        usual = first_poll(context, early=False)
-        # The very requests the clients send, and the same board and silences from them.
+        after = first_poll(context, early=False)
+        # The very requests the clients send.
         assert sorted(proxy.requests[len(asked_early) :]) == sorted(asked_early)
-    assert early.ok and usual.ok
-    assert alert_names(early) and alert_names(early) == alert_names(usual)
-    assert early.silences == usual.silences and early.silences["early"] is not None
+    assert early.ok and after.ok
+    assert alert_names(before) <= alert_names(early) <= alert_names(after)
+    assert alert_names(early)
+    assert silence_ids(before) <= silence_ids(early) <= silence_ids(after)
+    assert early.silences["early"] is not None
+
+
+def silence_ids(snapshot: Snapshot) -> set[str]:
+    return {s.id for found in snapshot.silences.values() for s in found or ()}
 
 
 @pytest.mark.parametrize(
@@ -178,7 +187,7 @@ def test_a_request_sent_from_the_raw_config_is_taken_over_not_asked_again(
         assert len(groups_asked(proxy)) == 1
         usual = first_poll(context_for(proxy.url), early=False)
     assert snapshot is not None and snapshot.ok
-    assert alert_names(snapshot) and alert_names(snapshot) == alert_names(usual)
+    assert alert_names(snapshot) and alert_names(snapshot) <= alert_names(usual)  # still firing up
 
 
 async def test_the_incident_book_takes_the_first_board_once_it_is_on_screen(stack: Stack) -> None:
