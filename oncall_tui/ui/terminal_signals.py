@@ -73,12 +73,14 @@ class TerminalSignals:
         self._tally = FiringTally(self.skip)
         store = self._following = state.alerts
         self._unsubscribe = store.subscribers.add(lambda: self._queue(store))
+        store.on_shown.append(lambda: self._queue(store))
 
     def _queue(self, store: AlertStore) -> None:
         """Look at the store in a turn of the loop of its own, not in the poll's: the new
         alerts and the counts take 10-20 ms at 10,000 alerts, that keys waited for on top of
-        the store's own work."""
-        if self._due is not store:
+        the store's own work. Not before the first board is drawn (the store says when):
+        the first poll's counts and news wait for its alerts to be on screen."""
+        if store.shown_once and self._due is not store:
             self._due = store
             self.app.call_later(self._look, store)
 
