@@ -85,10 +85,10 @@ def _feed(hasher: Any, data: bytes | msgspec.Raw) -> None:
         hasher.update(view[start : start + _GIL_PIECE])
 
 
-def _decode_whole(server: str, parts: Sequence[bytes]) -> tuple[bytes, list[AlertGroup]]:
-    """The SHA-256 of the body that `parts` make, and its groups, decoded in one go."""
+def _decode_whole(server: str, parts: Sequence[bytes]) -> tuple[bytes, list[AlertGroup], bytes]:
+    """The SHA-256 of the body that `parts` make, its groups decoded in one go, and it."""
     body = parts[0] if len(parts) == 1 else b"".join(parts)
-    return hashlib.sha256(body).digest(), decode(server, body, list[AlertGroup])
+    return hashlib.sha256(body).digest(), decode(server, body, list[AlertGroup]), body
 
 
 class GroupDecoder:
@@ -98,6 +98,7 @@ class GroupDecoder:
         self._last: dict[bytes, AlertGroup] = {}
         self._body = b""  # the digest of the last body decoded
         self._groups: list[AlertGroup] = []  # and its groups
+        self._undigested = b""  # the first body, until its groups are digested
         self.reused = 0
         self.decoded = 0
 
@@ -112,19 +113,35 @@ class GroupDecoder:
         if not self._body:
             # The first body: there is nothing to reuse, so it is decoded whole (40 ms at
             # 10,000 alerts, where splitting and hashing its groups first took 35 ms more, at
-            # start-up, before the alerts could be shown). Its groups have no digests: the
-            # first body that differs is decoded whole too, and digested from then on.
-            whole, groups = await asyncio.to_thread(_decode_whole, server, parts)
+            # start-up, before the alerts could be shown). Its groups are digested at the
+            # next poll, in the worker thread, and the body let go then.
+            whole, groups, self._undigested = await asyncio.to_thread(_decode_whole, server, parts)
             self._body, self._groups = whole, groups
             self.decoded, self.reused = len(groups), 0
             return list(groups)
-        whole, keyed = await asyncio.to_thread(split_unless_same, server, parts, self._body)
+        first, self._undigested = self._undigested, b""
+        whole, keyed, last = await asyncio.to_thread(
+            self._split, server, parts, first, self._groups
+        )
+        if last is not None:
+            self._last = last
         if keyed is None:
             self.decoded, self.reused = 0, len(self._groups)
             return list(self._groups)
         groups = await self._decode(server, keyed)
         self._body, self._groups = whole, groups
         return list(groups)
+
+    def _split(
+        self, server: str, parts: Sequence[bytes], first: bytes, groups: list[AlertGroup]
+    ) -> tuple[bytes, Keyed | None, dict[bytes, AlertGroup] | None]:
+        """split_unless_same, and first the first body's groups by their digests."""
+        last = None
+        if first:
+            _, keyed = split_unless_same(server, [first], b"")
+            assert keyed is not None and len(keyed) == len(groups)
+            last = {key: group for (key, _), group in zip(keyed, groups, strict=True)}
+        return (*split_unless_same(server, parts, self._body), last)
 
     async def _decode(self, server: str, keyed: Keyed) -> list[AlertGroup]:
         groups: list[AlertGroup] = []
