@@ -196,6 +196,9 @@ def test_demo_serve_keeps_its_config_and_says_the_servers_stop_with_it(tmp_path:
         stdin=subprocess.DEVNULL,
         text=True,
         env={**base, "XDG_STATE_HOME": str(state)},
+        # Ctrl+C as at a terminal: a suite started in the background (`make test &`) has
+        # SIGINT ignored, and a child inherits that, so the demo would never hear it.
+        preexec_fn=_sigint_as_at_a_terminal,
     )
     out: list[str] = []
     err: list[str] = []
@@ -226,3 +229,7 @@ def test_demo_serve_keeps_its_config_and_says_the_servers_stop_with_it(tmp_path:
     assert "Its servers stop with `oncall-tui demo --serve`" in path.read_text()
     after = run("--config", str(path), "check-config")
     assert after.returncode == 1 and "FAILED" in after.stdout
+
+
+def _sigint_as_at_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
