@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -92,10 +93,11 @@ def _ssl_context(options: ClientOptions) -> ssl.SSLContext:
         return context
 
 
+@functools.cache
 def _unused_tls() -> ssl.SSLContext:
-    """For a client of a plain-HTTP server, which never makes a TLS connection: a context
-    that trusts no certificate authority at all, so that were it ever used it would refuse
-    to connect rather than connect unverified. Costs nothing to build."""
+    """For every client of a plain-HTTP server, which never makes a TLS connection: one
+    context that trusts no certificate authority at all, so that were it ever used it would
+    refuse to connect rather than connect unverified."""
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 

@@ -65,7 +65,7 @@ class AlertStore:
         )
         self.subscribers = Subscribers()
         self._shown = asyncio.Event()  # set once the first poll's board is on screen
-        self.on_shown: list[Callable[[], object]] = []  # called then
+        self.on_shown = Subscribers()  # told then, once
         # Who hears what the board's poll saw of Prometheus (the SLO store).
         self.prometheus_watchers: list[Callable[[str], None]] = []
 
@@ -122,8 +122,7 @@ class AlertStore:
         if not self._shown.is_set():
             self._shown.set()
             load_clients_soon()  # the next poll's client, loaded off the event loop
-            for callback in self.on_shown:
-                callback()
+            self.on_shown.publish()
 
     async def first_shown(self, timeout: float) -> None:
         """Return once the first board is on screen, or after `timeout` seconds."""

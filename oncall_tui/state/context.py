@@ -50,7 +50,7 @@ class ContextState:
         self.incidents = IncidentBook(context=clients.context.name)
         self._waited = False  # the first board's events were put off (`_follow_board`)
         self.alerts.subscribers.add(self._follow_board)
-        self.alerts.on_shown.append(self._follow_board)
+        self.alerts.on_shown.add(self._follow_board)
         # Acks until resolved: kept while the board polls (the board's screen starts it).
         self.ack_keeper = AckKeeper(clients, self.alerts, ack_lease)
 

@@ -72,8 +72,14 @@ class TerminalSignals:
         self._counted = None
         self._tally = FiringTally(self.skip)
         store = self._following = state.alerts
-        self._unsubscribe = store.subscribers.add(lambda: self._queue(store))
-        store.on_shown.append(lambda: self._queue(store))
+        polled = store.subscribers.add(lambda: self._queue(store))
+        shown = store.on_shown.add(lambda: self._queue(store))
+
+        def unsubscribe() -> None:
+            polled()
+            shown()
+
+        self._unsubscribe = unsubscribe
 
     def _queue(self, store: AlertStore) -> None:
         """Look at the store in a turn of the loop of its own, not in the poll's: the new
