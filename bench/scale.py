@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from bench.am_load import AlertSet, Poster
+from bench.am_load import PRODUCTION_TIMINGS, AlertSet, Poster
 from bench.pty_app import CLK_TCK, PtyApp, run_counted
 from bench.report import Table, pct
 from bench.startup import COLS, ROOT, ROWS, app_start, board_top
@@ -66,7 +66,13 @@ def scale_phase(
     with ExitStack() as stacks_ctx, tempfile.TemporaryDirectory() as tmp:
         stacks = [
             stacks_ctx.enter_context(
-                Stack(StackOptions(alertmanager_peers=PEERS, with_prometheus=False))
+                Stack(
+                    StackOptions(
+                        alertmanager_peers=PEERS,
+                        with_prometheus=False,
+                        group_timings=PRODUCTION_TIMINGS,
+                    )
+                )
             )
             for _ in range(CLUSTERS)
         ]

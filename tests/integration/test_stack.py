@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import yaml
 
 from oncall_tui.demo.exporter import LATENCY_BUCKETS, ExporterRates, parse_args, render
 from oncall_tui.demo.procs import pid_alive
@@ -269,6 +270,18 @@ def test_stop_ends_every_pid_it_started_and_frees_ports() -> None:
     assert demo.pids == {}
     assert all(port_free(p, udp) for p, udp in ports)
     assert not workdir.exists()
+
+
+def test_group_timings_reach_the_running_alertmanager(http: httpx.Client) -> None:
+    """The benchmarks' Alertmanagers run with the defaults' group_wait and group_interval,
+    as Alertmanager itself reads them from its config (0.25, Debian's)."""
+    timed = Stack(
+        StackOptions(alertmanager_peers=1, with_prometheus=False, group_timings=("30s", "5m"))
+    )
+    with timed:
+        status = http.get(f"{timed.alertmanager_urls[0]}/api/v2/status").json()
+    route = yaml.safe_load(status["config"]["original"])["route"]
+    assert (route["group_wait"], route["group_interval"]) == ("30s", "5m")
 
 
 CHILD = """
