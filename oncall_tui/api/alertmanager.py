@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from oncall_tui.api import ioloop
 from oncall_tui.api.decoding import GroupDecoder, decode
 from oncall_tui.api.early import API, FIRST_QUERY, EarlyAnswer
 from oncall_tui.api.http import ClientOptions, Endpoint
@@ -147,6 +148,10 @@ class AlertmanagerPeer:
         early = await self._early_groups(params)
         if early is not None:
             return early
+        # Read and decoded on the I/O loop: megabytes that would hold up the app's loop.
+        return await ioloop.run(self._read_groups(params))
+
+    async def _read_groups(self, params: list[tuple[str, str]]) -> list[AlertGroup]:
         chunks = await self.endpoint.get_chunks("/alerts/groups", params=params)
         return await self.groups_decoder.decode(self.url, chunks)
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from oncall_tui.api import ioloop
 from oncall_tui.api.early import ssl_context
 from oncall_tui.domain.clock_skew import offset_from_date
 from oncall_tui.wire import errors
@@ -143,6 +144,7 @@ class Endpoint:
         # start-up (state/wiring.py), not a failed request later.
         self._tls = _ssl_context(options) if self.base_url.startswith("https") else _unused_tls()
         self._client: httpx.AsyncClient | None = None
+        self._io_client: httpx.AsyncClient | None = None  # the I/O loop's (api/ioloop.py)
         self._secrets = _secret_parts(options.auth_header)
         # The server's clock minus ours (seconds), from the `Date` of its last answer; None
         # until one came. Silences are timed by it (domain/clock_skew.py).
@@ -153,12 +155,20 @@ class Endpoint:
 
     @property
     def client(self) -> httpx.AsyncClient:
-        """The server's client, made (and httpx imported) at its first use."""
+        """The server's client for the running loop, made (and httpx imported) at its first
+        use: the app's loop has one, the I/O loop (api/ioloop.py) another."""
+        if ioloop.on_io_loop():
+            if self._io_client is None:
+                self._io_client = self._make_client()
+            return self._io_client
         if self._client is None:
-            from oncall_tui.api.transport import make_client
-
-            self._client = make_client(self.base_url, self.options, self._tls)
+            self._client = self._make_client()
         return self._client
+
+    def _make_client(self) -> httpx.AsyncClient:
+        from oncall_tui.api.transport import make_client
+
+        return make_client(self.base_url, self.options, self._tls)
 
     async def request(
         self,
@@ -169,7 +179,18 @@ class Endpoint:
         json_body: Any = None,
         data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one request; return a 2xx response or raise a typed ApiError."""
+        """Send one request; return a 2xx response or raise a typed ApiError. It is sent
+        and read on the I/O loop (api/ioloop.py), not the app's."""
+        return await ioloop.run(self._request(method, path, params, json_body, data))
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Any,
+        json_body: Any,
+        data: Mapping[str, str] | None,
+    ) -> httpx.Response:
         sent = time.time()
         with self._translated():
             response = await self.client.request(
@@ -182,6 +203,9 @@ class Endpoint:
         joined (else raise a typed ApiError, as `request` does). A caller that finds the
         pieces the same as last time (api/decoding.py, hashing them) never copies the 8 MB of
         a quiet Alertmanager's groups into one buffer; httpx's `content` always did."""
+        return await ioloop.run(self._get_chunks(path, params))
+
+    async def _get_chunks(self, path: str, params: Any) -> list[bytes]:
         sent = time.time()
         request = self.client.build_request("GET", path, params=params)
         with self._translated():
@@ -276,6 +300,9 @@ class Endpoint:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+        io_client, self._io_client = self._io_client, None
+        if io_client is not None:
+            await ioloop.run(io_client.aclose())
 
 
 def _secret_parts(header: tuple[str, str] | None) -> tuple[str, ...]:

@@ -54,7 +54,7 @@ def test_endpoint_keeps_the_offset_of_its_last_answer() -> None:
         return httpx.Response(200, headers={"Date": header(ahead)}, json=[])
 
     endpoint = Endpoint("http://server.test", ClientOptions())
-    endpoint._client = httpx.AsyncClient(
+    endpoint._io_client = httpx.AsyncClient(  # requests are sent on the I/O loop
         base_url="http://server.test", transport=httpx.MockTransport(answer)
     )
 

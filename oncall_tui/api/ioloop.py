@@ -1,0 +1,50 @@
+"""A second event loop, in a daemon thread, for the reads that move megabytes.
+
+A poll of five clusters of two peers at 50,000 alerts reads ten bodies of /alerts/groups,
+8.3 MB each. Read on the app's event loop, every 256 KiB climbs through h11, httpcore, anyio
+and asyncio, and the changed groups are decoded between the reads: 500-700 ms of the main
+thread's CPU a poll, time in which a key waits. Run here, those reads and decodes cost the
+main thread one wake-up per peer; it keeps the keyboard and the screen.
+
+`run(coro)` runs a coroutine on this loop and waits for it from any other loop; cancelling
+the waiter cancels the coroutine. A coroutine run here must own what it touches: an httpx
+client is bound to the loop its connections were made on (Endpoint keeps one per loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_loop: asyncio.AbstractEventLoop | None = None
+_lock = threading.Lock()
+
+
+def io_loop() -> asyncio.AbstractEventLoop:
+    """The loop, started with its thread at first use."""
+    global _loop
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="oncall-tui-io", daemon=True).start()
+            _loop = loop
+        return _loop
+
+
+def on_io_loop() -> bool:
+    """True in a coroutine running on the I/O loop."""
+    try:
+        return asyncio.get_running_loop() is _loop
+    except RuntimeError:
+        return False
+
+
+async def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Await `coro` run on the I/O loop (at once, if already there)."""
+    if on_io_loop():
+        return await coro
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, io_loop()))
