@@ -29,6 +29,7 @@ from datetime import datetime
 import msgspec
 
 from oncall_tui.domain.board import BoardAlert, BoardGroup, group_key, make_group
+from oncall_tui.domain.per_group import PerGroup, union
 
 RESOLVED_CLUSTER = "(resolved)"
 RESOLVED_RECEIVER = "recently resolved"
@@ -95,6 +96,10 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
 
 
+def _keys_in(group: BoardGroup) -> frozenset[str]:
+    return frozenset(a.key for a in group.alerts)
+
+
 @dataclass
 class Ledger:
     """Follows the alerts of every cluster of a context from poll to poll."""
@@ -109,6 +114,10 @@ class Ledger:
     # What the last poll could not trust, per cluster ("" when it could).
     distrust: dict[str, str] = field(default_factory=dict)
     _keys: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Per cluster, per group: its alerts' keys.
+    _group_keys: dict[str, PerGroup[frozenset[str]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     _groups: dict[str, Sequence[BoardGroup]] = field(default_factory=dict)
     _peers: dict[str, int] = field(default_factory=dict)
     _rules: PrometheusRules | None = None
@@ -162,7 +171,10 @@ class Ledger:
             self.distrust[name] = f"no peer of {name} answered"
             return
         was_down = self.clusters_down.pop(name, None) is not None
-        keys = frozenset(a.key for g in cluster.groups for a in g.alerts)
+        reader = self._group_keys.get(name)
+        if reader is None:
+            reader = self._group_keys[name] = PerGroup(_keys_in)
+        keys = union(reader(cluster.groups))  # read again for the changed groups only
         for key in [k for k, h in self.held.items() if k in keys]:
             del self.held[key]  # back in Alertmanager: what it says now is the truth
         for key in [k for k in self.resolved if k in keys]:

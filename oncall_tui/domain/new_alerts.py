@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from oncall_tui.domain.board import AlertFilter, BoardAlert, BoardGroup
+from oncall_tui.domain.per_group import PerGroup, merged
 from oncall_tui.domain.severity import rank
 
 NAMES_SHOWN = 6
@@ -41,21 +42,27 @@ class NewAlertWatch:
     _old: set[str] = field(default_factory=set)  # on the board when its cluster first answered
     _told: set[str] = field(default_factory=set)
     _last: object = None  # the groups last observed
+    # Per group: its alerts but the resolved ones, by key.
+    _present: PerGroup[dict[str, BoardAlert]] = field(default_factory=lambda: PerGroup(_unresolved))
 
     def observe(self, groups: Iterable[BoardGroup], answered: Collection[str]) -> list[BoardAlert]:
         """After a poll: the alerts to notify. `answered`: the clusters whose poll succeeded."""
         if groups is self._last and self._watched.issuperset(answered):
             return []  # the very board seen last time (a quiet poll): nothing is new
         self._last = groups
-        present = {a.key: a for g in groups for a in g.alerts if a.state != "resolved"}
+        present = merged(self._present(groups))
         self._old.intersection_update(present)
         self._told.intersection_update(present)
         first = set(answered) - self._watched
-        self._old.update(k for k, a in present.items() if a.cluster in first)
+        if first:
+            self._old.update(k for k, a in present.items() if a.cluster in first)
         self._watched |= first
+        # Only the alerts neither old nor told are looked at (a set difference, not a loop
+        # over the 50,000 alerts of a large board), in the board's order.
+        unseen = present.keys() - self._old - self._told
         new: list[BoardAlert] = []
-        for key, alert in present.items():
-            if alert.cluster not in self._watched or key in self._old or key in self._told:
+        for key, alert in present.items() if unseen else ():
+            if key not in unseen or alert.cluster not in self._watched:
                 continue
             if (
                 alert.shown_state == "active"
@@ -65,6 +72,10 @@ class NewAlertWatch:
                 new.append(alert)
                 self._told.add(key)
         return new
+
+
+def _unresolved(group: BoardGroup) -> dict[str, BoardAlert]:
+    return {a.key: a for a in group.alerts if a.state != "resolved"}
 
 
 @dataclass(frozen=True)
@@ -107,18 +118,12 @@ class FiringTally:
 
     def __init__(self, skip: Collection[str] = ()) -> None:
         self.skip = frozenset(skip)
-        self._last: dict[int, tuple[BoardGroup, Counter[str]]] = {}
+        self._counts = PerGroup(self._count)
 
     def __call__(self, groups: Iterable[BoardGroup]) -> Counter[str]:
-        fresh: dict[int, tuple[BoardGroup, Counter[str]]] = {}
         total: Counter[str] = Counter()
-        for group in groups:
-            found = self._last.get(id(group))
-            if found is None or found[0] is not group:
-                found = (group, self._count(group))
-            fresh[id(group)] = found
-            total.update(found[1])
-        self._last = fresh
+        for counted in self._counts(groups):
+            total.update(counted)
         return total
 
     def _count(self, group: BoardGroup) -> Counter[str]:

@@ -11,9 +11,10 @@ import pytest
 
 from bench.alerts_json import alert_groups_body
 from oncall_tui.api.decoding import decode
-from oncall_tui.domain.board import BoardModel, GroupBuilder
+from oncall_tui.domain.board import BoardGroup, BoardModel, GroupBuilder
 from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.merge import GroupMerger, merge_alerts, merge_groups, unique_alerts
+from oncall_tui.domain.per_group import PerGroup, merged, union
 from oncall_tui.domain.sanitize import clean, one_line
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.wire import errors
@@ -191,25 +192,47 @@ def test_group_builder_reuses_unchanged_groups() -> None:
     assert first[0] is again[0]
 
 
-def test_groups_prepared_in_slices_are_the_groups_build_makes() -> None:
-    """`prepare` spreads the building over turns of the loop (budget 0: one group a call,
-    and a last call that finds the iterator spent); `build` then takes those, and the board
-    is what building all at once gives."""
+def test_groups_prepared_ahead_are_the_groups_build_makes() -> None:
+    """`prepare` builds ahead (in a worker thread, state/alert_store.py) what `build` would
+    build anew; `build` then takes those, and the board is what building at once gives."""
     groups = [
         AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
         for n in range(5)
     ]
     merged = GroupMerger("c").merge({"p": groups})
     builder = GroupBuilder()
-    todo = iter(merged)
-    calls = 1
-    while not builder.prepare(todo, 0.0):
-        calls += 1
-    assert calls == 6
+    assert builder.prepare(merged) == 5
     prepared = builder.build(merged)
     assert prepared == GroupBuilder().build(merged)
-    assert builder.prepare(iter(merged), 0.0), "nothing is left to build once built"
+    assert builder.prepare(merged) == 0, "nothing is left to build once built"
     assert all(x is y for x, y in zip(builder.build(merged), prepared, strict=True))
+
+
+def test_per_group_reads_only_the_groups_a_poll_changed() -> None:
+    """Readers of the board (its keys, the incidents, the new-alert watch...) read a group
+    again only when the poll made it a new object; a group gone is forgotten."""
+    groups = [
+        AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
+        for n in range(4)
+    ]
+    merger, builder = GroupMerger("c"), GroupBuilder()
+    board = builder.build(merger.merge({"p": groups}))
+    read: list[str] = []
+
+    def keys(group: BoardGroup) -> frozenset[str]:
+        read.append(group.key)
+        return frozenset(a.key for a in group.alerts)
+
+    per_group = PerGroup(keys)
+    assert union(per_group(board)) == {a.key for g in board for a in g.alerts}
+    assert len(read) == 4
+    changed = AlertGroup(labels={"g": "1"}, receiver=Receiver("r"), alerts=(alert("9"),))
+    after = builder.build(merger.merge({"p": [groups[0], changed, groups[2]]}))
+    read.clear()
+    found = union(per_group(after))
+    assert read == [after[1].key], "only the changed group is read again"
+    assert found == {a.key for g in after for a in g.alerts}
+    assert merged([{"a": 1}, {"b": 2}, {"a": 3}]) == {"a": 3, "b": 2}
 
 
 def test_group_merger_redoes_only_what_changed_and_keeps_a_peer_that_left() -> None:

@@ -1,0 +1,54 @@
+"""What is read from each group of the board, read again only for the groups a poll changed.
+
+A poll hands back the very same BoardGroup object for every group it left as it was (the
+decoders, the merger and the builder reuse them). At 50,000 alerts with 1% changed, some
+450 of 2,500 groups are new objects; a scan of every alert for each reader (the board's
+keys, the incidents' firing alerts, the new-alert watch, the health store's names, the
+ledger's keys) was 10-20 ms each on the event loop. Each reader keeps what it read per
+group instead, and only the changed groups are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from oncall_tui.domain.board import BoardGroup  # board.py uses this module
+
+T = TypeVar("T")
+
+
+class PerGroup(Generic[T]):
+    """`read(group)` for each group, kept while the group is the same object. Keyed by the
+    object's id while the object is held here, so a new object at a reused id is read."""
+
+    def __init__(self, read: Callable[[BoardGroup], T]) -> None:
+        self._read = read
+        self._last: dict[int, tuple[BoardGroup, T]] = {}
+
+    def __call__(self, groups: Iterable[BoardGroup]) -> list[T]:
+        """What each group gives, in order; only the groups of this call are kept."""
+        fresh: dict[int, tuple[BoardGroup, T]] = {}
+        out: list[T] = []
+        last, read = self._last, self._read
+        for group in groups:
+            found = last.get(id(group))
+            if found is None or found[0] is not group:
+                found = (group, read(group))
+            fresh[id(group)] = found
+            out.append(found[1])
+        self._last = fresh
+        return out
+
+
+def union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
+    return frozenset().union(*sets)
+
+
+def merged(dicts: Iterable[dict[str, T]]) -> dict[str, T]:
+    """The dicts as one; a key in several keeps the last one's value."""
+    out: dict[str, T] = {}
+    for part in dicts:
+        out.update(part)
+    return out
