@@ -17,13 +17,14 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from oncall_tui.api import ioloop
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import AlertGroup
 
 T = TypeVar("T")
 # Work between two yields to the event loop, in bytes hashed: about 2 ms here, short enough
 # for a key press to be served mid-refresh. Decoding costs about 10x hashing per byte (the
-# hashing itself is done in a worker thread now; the unit stays).
+# hashing itself is done on the I/O thread now; the unit stays).
 SLICE_BYTES = 1_000_000
 DECODE_COST = 10
 _GIL_PIECE = 2047  # hashlib keeps the GIL for pieces under 2048 bytes (HASHLIB_GIL_MINSIZE)
@@ -50,7 +51,7 @@ def split_unless_same(
 ) -> tuple[bytes, Keyed | None]:
     """The SHA-256 of the body that `parts` make and, unless that is `last` (the body did not
     change: nobody needs it in one piece), the body's groups, each as its JSON and a digest
-    of it. Run in a worker thread, which the interpreter switches with the loop every 5 ms."""
+    of it. Run on the I/O thread, which the interpreter switches with the loop every 5 ms."""
     hasher = hashlib.sha256()
     for part in parts:
         # Whole pieces, letting go of the GIL: a quiet poll's body (8 MB, some 40 pieces of
@@ -106,7 +107,7 @@ class GroupDecoder:
         """The groups of a body, whole or in the pieces it arrived in (Endpoint.get_chunks)."""
         # A quiet Alertmanager sends the same bytes poll after poll: one digest of the whole
         # body (about 4 ms for 8 MB) then stands for joining, splitting and hashing every
-        # group. In a worker thread, with the split and the groups' digests when the body
+        # group. On the I/O thread, with the split and the groups' digests when the body
         # changed (25 ms at 10,000 alerts, that were the main thread's): the main thread
         # never copies the 8 MB, and only decodes the groups that changed.
         parts = [body] if isinstance(body, bytes) else body
@@ -114,15 +115,13 @@ class GroupDecoder:
             # The first body: there is nothing to reuse, so it is decoded whole (40 ms at
             # 10,000 alerts, where splitting and hashing its groups first took 35 ms more, at
             # start-up, before the alerts could be shown). Its groups are digested at the
-            # next poll, in the worker thread, and the body let go then.
-            whole, groups, self._undigested = await asyncio.to_thread(_decode_whole, server, parts)
+            # next poll, on the I/O thread, and the body let go then.
+            whole, groups, self._undigested = await ioloop.call(_decode_whole, server, parts)
             self._body, self._groups = whole, groups
             self.decoded, self.reused = len(groups), 0
             return list(groups)
         first, self._undigested = self._undigested, b""
-        whole, keyed, last = await asyncio.to_thread(
-            self._split, server, parts, first, self._groups
-        )
+        whole, keyed, last = await ioloop.call(self._split, server, parts, first, self._groups)
         if last is not None:
             self._last = last
         if keyed is None:

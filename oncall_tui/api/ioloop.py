@@ -7,7 +7,10 @@ thread's CPU a poll, time in which a key waits. Run here, those reads and decode
 main thread one wake-up per peer; it keeps the keyboard and the screen.
 
 `run(coro)` runs a coroutine on this loop and waits for it from any other loop; cancelling
-the waiter cancels the coroutine. A coroutine run here must own what it touches: an httpx
+the waiter cancels the coroutine. `call(fn, ...)` runs plain work there (decoding, merging,
+building the board's changed groups): one thread for all of it, because Python runs one
+thread at a time and the app's loop waits its turn behind every busy one, 5 ms each. With
+asyncio's default pool busy (six threads on 2 cores), 10 ms of the loop's work took 60. A coroutine run here must own what it touches: an httpx
 client is bound to the loop its connections were made on (Endpoint keeps one per loop).
 """
 
@@ -15,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
@@ -48,3 +52,14 @@ async def run(coro: Coroutine[Any, Any, T]) -> T:
     if on_io_loop():
         return await coro
     return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, io_loop()))
+
+
+async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`fn(*args, **kwargs)` on the I/O thread (at once, if already there)."""
+    if on_io_loop():
+        return fn(*args, **kwargs)
+    return await run(_calling(fn, *args, **kwargs))
+
+
+async def _calling(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    return fn(*args, **kwargs)

@@ -18,6 +18,7 @@ from datetime import datetime
 
 import msgspec
 
+from oncall_tui.api import ioloop
 from oncall_tui.api.alertmanager import AlertmanagerCluster
 from oncall_tui.api.prometheus import PrometheusClient
 from oncall_tui.domain.completeness import PrometheusRules
@@ -119,7 +120,11 @@ class Poller:
             return None, ClusterHealth(cluster.name, (), down), f"{cluster.name}: {exc.message}"
         down = tuple((url, err.message) for url, err in read.errors.items())
         health = ClusterHealth(cluster.name, tuple(read.peers_up), down)
-        return self._mergers[cluster.name].merge(read.results), health, None
+        # Merging the peers' changed groups is pure work on immutable data, done on the
+        # I/O thread: at 50,000 alerts with 1% changed, 40-80 ms a poll that kept the
+        # event loop, so the keyboard, waiting. A quiet poll's merge is a lookup.
+        merged = await ioloop.call(self._mergers[cluster.name].merge, read.results)
+        return merged, health, None
 
     async def _prometheus_alerts(
         self,

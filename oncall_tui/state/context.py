@@ -10,11 +10,13 @@ import asyncio
 from concurrent.futures import Future
 from datetime import timedelta
 
+from oncall_tui.domain.board import BoardGroup
 from oncall_tui.domain.completeness import DEFAULT_WINDOW
 from oncall_tui.domain.matcher_grammar import Grammar
 from oncall_tui.state.ack_keeper import AckKeeper
 from oncall_tui.state.alert_store import AlertStore
 from oncall_tui.state.alerts import Prefetched
+from oncall_tui.state.background import off_loop
 from oncall_tui.state.health import HealthStore
 from oncall_tui.state.incidents import IncidentBook
 from oncall_tui.state.lookups import Lookups
@@ -49,6 +51,7 @@ class ContextState:
         # Fed by the board's poll (fired, resolved) and by the places that act (acks...).
         self.incidents = IncidentBook(context=clients.context.name)
         self._waited = False  # the first board's events were put off (`_follow_board`)
+        self._following: set[asyncio.Task[None]] = set()
         self.alerts.subscribers.add(self._follow_board)
         self.alerts.on_shown.add(self._follow_board)
         # Acks until resolved: kept while the board polls (the board's screen starts it).
@@ -60,9 +63,18 @@ class ContextState:
         and that waited for the alerts to be drawn. Never more than one poll late: with no
         view to say the board is shown, the second poll's board is followed."""
         if self.alerts.shown_once or self._waited:
-            self.incidents.alerts_changed(self.alerts.board_groups)
+            # Read off the event loop; the tasks resume here in the order the polls came.
+            task = asyncio.get_running_loop().create_task(
+                self._incidents_follow(self.alerts.board_groups)
+            )
+            self._following.add(task)
+            task.add_done_callback(self._following.discard)
         else:
             self._waited = True
+
+    async def _incidents_follow(self, groups: list[BoardGroup]) -> None:
+        happened = await off_loop(self.incidents.changes, groups)
+        self.incidents.keep(happened)
 
     @property
     def matcher_grammar(self) -> Grammar:

@@ -23,6 +23,7 @@ import msgspec
 from oncall_tui.domain import incidents as rules
 from oncall_tui.domain.board import BoardAlert, BoardGroup
 from oncall_tui.domain.incidents import Event, Incident
+from oncall_tui.domain.per_group import PerGroup, merged
 from oncall_tui.domain.sanitize import one_line
 
 SEEN_LIMIT = 5000
@@ -60,6 +61,7 @@ class IncidentBook:
         self.user = ""  # who the app acts as: the commander of what it declares
         self._firing: dict[str, BoardAlert] | None = None
         self._groups: list[BoardGroup] | None = None  # the board `_firing` was taken from
+        self._firing_of = PerGroup(_firing_in)
         self.listeners: list[Callable[[], object]] = []
 
     # -- the files -------------------------------------------------------------------------
@@ -134,9 +136,9 @@ class IncidentBook:
     ) -> None:
         """Something the app saw or did: kept for the session, added to each open incident
         it is about. Never raises: a failed save is kept in `problem`."""
-        self._keep([(kind, text, labels, at)])
+        self.keep([(kind, text, labels, at)])
 
-    def _keep(self, happened: Sequence[Happened]) -> None:
+    def keep(self, happened: Sequence[Happened]) -> None:
         """`record` for many at once: the incidents are read once and each saved once.
 
         Only the events that are kept (the last SEEN_LIMIT) or that an open incident is about
@@ -185,16 +187,20 @@ class IncidentBook:
 
     def alerts_changed(self, groups: list[BoardGroup]) -> None:
         """Alerts firing now against the last poll: new ones fired, gone ones resolved."""
+        self.keep(self.changes(groups))
+
+    def changes(self, groups: list[BoardGroup]) -> list[Happened]:
+        """What fired and resolved since the last board given here; pure reading, run off
+        the event loop (state/context.py). `keep` then records them."""
         if groups is self._groups:
-            return  # the very board of the last poll (a quiet one): nothing fired or resolved
+            return []  # the very board of the last poll (a quiet one): nothing fired or resolved
         self._groups = groups
-        now = {
-            a.key: a
-            for g in groups
-            for a in g.alerts
-            if a.state != "pending" and not a.unconfirmed and a.left_at is None
-        }
+        now = merged(self._firing_of(groups))
         before, self._firing = self._firing, now
+        # Set differences pick the few alerts that fired or resolved; each list then keeps
+        # the board's order.
+        fired = now.keys() - before.keys() if before is not None else now.keys()
+        gone = before.keys() - now.keys() if before is not None else set()
         happened: list[Happened] = [
             (
                 rules.FIRED,
@@ -202,12 +208,21 @@ class IncidentBook:
                 alert.labels,
                 alert.started.timestamp() if alert.started else time.time(),
             )
-            for key, alert in now.items()
-            if before is None or key not in before
+            for key, alert in (now.items() if fired else ())
+            if key in fired
         ]
         happened += [
             (rules.RESOLVED, f"{alert.name} resolved", alert.labels, None)
-            for key, alert in (before or {}).items()
-            if key not in now
+            for key, alert in (before.items() if before and gone else ())
+            if key in gone
         ]
-        self._keep(happened)
+        return happened
+
+
+def _firing_in(group: BoardGroup) -> dict[str, BoardAlert]:
+    """A group's alerts firing now, by key: not pending, not held by the ledger, not gone."""
+    return {
+        a.key: a
+        for a in group.alerts
+        if a.state != "pending" and not a.unconfirmed and a.left_at is None
+    }

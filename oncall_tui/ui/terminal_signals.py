@@ -11,13 +11,14 @@ tests) writes nothing; `sent` keeps the last sequences for the tests either way.
 from __future__ import annotations
 
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from textual.app import App
 
 from oncall_tui.config import Settings
+from oncall_tui.domain.board import BoardAlert, BoardGroup
 from oncall_tui.domain.new_alerts import (
     FiringTally,
     NewAlertWatch,
@@ -34,6 +35,7 @@ from oncall_tui.domain.terminal_notify import (
     set_title,
 )
 from oncall_tui.state.alert_store import AlertStore
+from oncall_tui.state.background import off_loop
 from oncall_tui.state.context import ContextState
 
 
@@ -90,11 +92,11 @@ class TerminalSignals:
             self._due = store
             self.app.call_later(self._look, store)
 
-    def _look(self, store: AlertStore) -> None:
+    async def _look(self, store: AlertStore) -> None:
         if self._due is store:
             self._due = None
         if store is self._following:
-            self._polled(store)
+            await self._polled(store)
 
     def stop(self) -> None:
         self._following = None
@@ -109,12 +111,19 @@ class TerminalSignals:
             self._write(POP_TITLE)
             self._title = ""
 
-    def _polled(self, store: AlertStore) -> None:
+    async def _polled(self, store: AlertStore) -> None:
         snapshot = store.snapshot
         if snapshot is None:
             return
         answered = [name for name, groups in snapshot.groups.items() if groups is not None]
-        new = self.watch.observe(store.board_groups, answered)
+        groups, stale = store.board_groups, bool(store.last_error)
+        count = self.show_title and store.last_good is not None
+        last = self._counted
+        recount = count and (last is None or last[0] is not groups or last[1] != stale)
+        # Both read every changed group (10-25 ms each at 50,000 alerts): off the loop.
+        new, tally = await off_loop(self._read, self.watch, self._tally, groups, answered, recount)
+        if store is not self._following:
+            return  # the context changed meanwhile
         if new and self.protocol != "off":
             message = summarise(new, self.context)
             self._ident += 1
@@ -122,16 +131,24 @@ class TerminalSignals:
                 self.protocol, message.title, message.body, ident=self._ident, urgent=message.urgent
             )
             self._write(for_terminal(sequence, self.env))
-        if self.show_title and store.last_good is not None:
-            groups, stale = store.board_groups, bool(store.last_error)
-            last = self._counted
-            if last is None or last[0] is not groups or last[1] != stale:
+        if count:
+            if tally is not None:
                 self._counted = (groups, stale)
-                self._counts = title_text(self._tally(groups), self.context, stale=stale)
+                self._counts = title_text(tally, self.context, stale=stale)
             title = self._counts
             if title != self._title:
                 self._write(set_title(title) if self._title else PUSH_TITLE + set_title(title))
                 self._title = title
+
+    @staticmethod
+    def _read(
+        watch: NewAlertWatch,
+        tally: FiringTally,
+        groups: list[BoardGroup],
+        answered: list[str],
+        recount: bool,
+    ) -> tuple[list[BoardAlert], Counter[str] | None]:
+        return watch.observe(groups, answered), tally(groups) if recount else None
 
     def _write(self, sequence: str) -> None:
         self.sent.append(sequence)

@@ -10,6 +10,7 @@ not asked early at all.
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from oncall_tui.state.alerts import Snapshot, prefetch
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.early import can_ask_early, start_early
 from oncall_tui.state.wiring import build_clients
+from tests.helpers import eventually
 from tests.support import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
@@ -204,10 +206,14 @@ async def test_the_incident_book_takes_the_first_board_once_it_is_on_screen(stac
                 state.alerts.shown()
             else:
                 await state.alerts.refreshed()
-            fired = {e.labels.get("alertname") for e in state.incidents.seen}
-            assert fired and fired <= alert_names_of(state)
+            fired = await eventually(partial(_fired, state), timeout=10)  # read off the loop
+            assert fired <= alert_names_of(state)
         finally:
             await state.aclose()
+
+
+async def _fired(state: ContextState) -> set[str | None]:
+    return {e.labels.get("alertname") for e in state.incidents.seen}
 
 
 def alert_names_of(state: ContextState) -> set[str]:
