@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from msgspec import Meta, field
 
 from oncall_tui.config.strict import KeyProblem, Strict
-from oncall_tui.domain import oncall as d
-from oncall_tui.domain.restrictions import Restriction
+
+if TYPE_CHECKING:  # imported when used: a config without schedules needs no zoneinfo
+    from oncall_tui.domain import oncall as d
+    from oncall_tui.domain.restrictions import Restriction
 
 DAY_S = 86400
 NonEmpty = Annotated[str, Meta(min_length=1)]
@@ -58,6 +59,8 @@ class RestrictionConfig(Strict, frozen=True, kw_only=True):
             raise ValueError("a weekly_restriction needs start_day_of_week (1 Monday ... 7 Sunday)")
 
     def restriction(self) -> Restriction:
+        from oncall_tui.domain.restrictions import Restriction
+
         start = self.start_time_of_day
         return Restriction(
             "daily" if self.type == "daily_restriction" else "weekly",
@@ -100,6 +103,8 @@ class ScheduleConfig(Strict, frozen=True, kw_only=True):
     layers: Annotated[list[LayerConfig], Meta(min_length=1)]
 
     def __post_init__(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
             ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -184,6 +189,8 @@ class OncallConfig(Strict, frozen=True, kw_only=True):
 
     def book(self) -> d.Book:
         """The domain's view of these settings."""
+        from oncall_tui.domain import oncall as d
+
         return d.Book(
             schedules=tuple(_schedule(s) for s in self.schedules),
             policies=tuple(
@@ -207,6 +214,10 @@ class OncallConfig(Strict, frozen=True, kw_only=True):
 
 
 def _schedule(config: ScheduleConfig) -> d.Schedule:
+    from zoneinfo import ZoneInfo
+
+    from oncall_tui.domain import oncall as d
+
     zone = ZoneInfo(config.time_zone)
 
     def aware(value: datetime | None) -> datetime | None:

@@ -174,12 +174,12 @@ def test_command_line_servers_on_a_context_with_an_oncall_file(tmp_path: Path) -
         resolve_context(load_settings(path), "a", refresh=86401)
 
 
-def test_reading_the_config_imports_no_pydantic() -> None:
+def test_reading_the_config_imports_no_pydantic_and_no_zoneinfo_without_schedules() -> None:
     code = (
         "import sys\n"
         "from oncall_tui.config.loading import parse_settings\n"
         "parse_settings({'contexts': {'a': {'alertmanagers': ['http://a']}}})\n"
-        "print(sorted(m for m in ('pydantic', 'pydantic_core') if m in sys.modules))\n"
+        "print(sorted(m for m in ('pydantic', 'pydantic_core', 'zoneinfo') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
