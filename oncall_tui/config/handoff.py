@@ -3,7 +3,7 @@
 Durations as amtool reads them (`12h`, `1h30m`, `1d`); `:handoff 4h` and `--since 4h` win.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see config/strict.py.
 
 from oncall_tui.config.durations import positive_duration
 from oncall_tui.config.strict import Strict, key

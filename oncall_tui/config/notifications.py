@@ -6,7 +6,7 @@ fires. `severities` and `matchers` (the board's filter syntax) widen or narrow w
 an alert notifies when its severity is listed or it matches one of the matchers.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see config/strict.py.
 
 from msgspec import field
 

@@ -8,7 +8,7 @@ duration_seconds/start_day_of_week`; `escalation_policies[].num_loops`, `escalat
 picks a policy through `teams`; `default_policy` pages for alerts without a team.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see config/strict.py.
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -58,7 +58,7 @@ class RestrictionConfig(Strict, frozen=True, kw_only=True):
         if self.type == "weekly_restriction" and self.start_day_of_week is None:
             raise ValueError("a weekly_restriction needs start_day_of_week (1 Monday ... 7 Sunday)")
 
-    def restriction(self) -> Restriction:
+    def restriction(self) -> "Restriction":
         from oncall_tui.domain.restrictions import Restriction
 
         start = self.start_time_of_day
@@ -187,7 +187,7 @@ class OncallConfig(Strict, frozen=True, kw_only=True):
                     f"(known: {', '.join(policies) or 'none'})"
                 )
 
-    def book(self) -> d.Book:
+    def book(self) -> "d.Book":
         """The domain's view of these settings."""
         from oncall_tui.domain import oncall as d
 
@@ -213,7 +213,7 @@ class OncallConfig(Strict, frozen=True, kw_only=True):
         )
 
 
-def _schedule(config: ScheduleConfig) -> d.Schedule:
+def _schedule(config: ScheduleConfig) -> "d.Schedule":
     from zoneinfo import ZoneInfo
 
     from oncall_tui.domain import oncall as d

@@ -5,7 +5,7 @@ for (Alertmanager clusters, a Prometheus, TLS, headers, a credential reference).
 never in this file: a key that looks like one is rejected with a message saying how to store it.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see config/strict.py.
 
 from pathlib import Path
 from typing import Annotated, Any, Literal

@@ -4,6 +4,10 @@
 ConfigError naming the key's dotted path (`contexts.prod.refresh`). Checks live in
 `__post_init__`, which also runs when a model is built in code; a check about one key raises
 KeyProblem, or runs `with key("name"):`, so that the path ends with that key.
+
+The modules of the models do without `from __future__ import annotations`: msgspec reads their
+fields' types as objects, instead of compiling and evaluating each one from its text on the
+first conversion (some 5 ms of every start with a config).
 """
 
 from __future__ import annotations
