@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import msgspec
 
-from oncall_tui.config.strict import ConfigError, KeyProblem, Strict
+from oncall_tui.config.strict import ConfigError, Strict
 
 M = TypeVar("M", bound=Strict)
 
@@ -55,8 +55,6 @@ def prepare(data: Any, kind: Any, trail: tuple[str | int, ...], config_dir: Path
     data = dict(data)
     try:
         data = model.prepare(data, config_dir)
-    except KeyProblem as exc:
-        raise ConfigError(str(exc), key=dotted((*trail, exc.key))) from None
     except ValueError as exc:
         raise ConfigError(str(exc), key=dotted(trail)) from None
     for name, rewrite in model.before.items():
