@@ -7,7 +7,7 @@
   (interpreter, imports, first request, decode, board build, first paint).
 - `imports`: `python -X importtime` over the modules the app imports before its first frame.
 - `import_cpu`: the CPU that importing them takes, in all and by block (Textual, the config's
-  pydantic models, the HTTP client): a floor under the start that no overlap can lower.
+  models, the HTTP client): a floor under the start that no overlap can lower.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def imports(runs: int = 3) -> dict[str, Any]:
 IMPORT_BLOCKS = {
     "all": f"{APP_MODULES}, oncall_tui.config.schema, anyio._backends._asyncio",
     "Textual": "textual.app",
-    "config schema (pydantic)": "oncall_tui.config.schema",
+    "config schema": "oncall_tui.config.schema",
     "httpx + anyio": "httpx, anyio._backends._asyncio",
 }
 

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -326,7 +328,7 @@ def main() -> None:
             "health": verdicts,
             # The demo's schedules (settings, not server data): kept here so that the snapshot
             # of `:oncall` does not move when the demo's rotations change.
-            "oncall": DEMO_ONCALL.model_dump(mode="json", exclude={"file"}),
+            "oncall": msgspec.to_builtins(DEMO_ONCALL),
             "groups": [get(f"{am}/api/v2/alerts/groups") for am in stack.alertmanager_urls],
             "alerts": [get(f"{am}/api/v2/alerts") for am in stack.alertmanager_urls],
             "silences": get(f"{stack.alertmanager_urls[0]}/api/v2/silences"),

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import yaml
 
 from oncall_tui.config import (
@@ -98,7 +99,7 @@ def _policy(name: str, primary: str, backup: str) -> dict[str, Any]:
 
 # The course's ML rotation and escalation, and the same for the ops team, picked by the
 # demo rules' `team` label (ChurnAPIDown is ops).
-DEMO_ONCALL = OncallConfig.model_validate(
+DEMO_ONCALL = OncallConfig.from_data(
     {
         "schedules": [
             _rotation(
@@ -131,7 +132,7 @@ def demo_context(stack: Stack, refresh: float | None = None) -> Context:
             backends=[BackendConfig(owner=c, url=u) for c, u in backends.items()],
             refresh=refresh or DEMO_REFRESH,
             # Each SLO in every cluster, asked of that cluster's Prometheus.
-            slos=[slo.model_copy(update={"backend": c}) for c in backends for slo in DEMO_SLOS],
+            slos=[msgspec.structs.replace(slo, backend=c) for c in backends for slo in DEMO_SLOS],
             oncall=DEMO_ONCALL,
             **DEMO_TRIAGE,
         )
@@ -198,13 +199,13 @@ def context_yaml(context: Context) -> str:
         body["owner_label"] = label
         body["backends"] = [{label: b.owner, "url": b.url} for b in context.backends]
     if context.slos:
-        body["slos"] = [slo.model_dump(exclude_defaults=True) for slo in context.slos]
+        body["slos"] = [msgspec.to_builtins(slo) for slo in context.slos]  # defaults left out
     if context.runbooks.folders:
         body["runbooks"] = {"folders": [str(f) for f in context.runbooks.folders]}
     if context.triage:
-        body["triage"] = [rule.model_dump() for rule in context.triage]
+        body["triage"] = [msgspec.to_builtins(rule) for rule in context.triage]
     if context.oncall.schedules or context.oncall.escalation_policies:
-        body["oncall"] = context.oncall.model_dump(mode="json", exclude={"file"})
+        body["oncall"] = msgspec.to_builtins(msgspec.structs.replace(context.oncall, file=None))
     return yaml.safe_dump(
         {"current_context": context.name, "contexts": {context.name: body}}, sort_keys=False
     )

@@ -1,12 +1,13 @@
-"""The first /alerts/groups requests, sent from the raw config before pydantic is imported.
+"""The first /alerts/groups requests, sent from the raw config before its models are imported.
 
-Building the config's models costs about 150-200 ms of every start; a large Alertmanager
-needs longer than that to answer, so the request should already be on its way. This reads
-the YAML itself and sends early only for the plain case: the context's clusters given as
-URLs (and path prefixes), with no credential, proxy, header, TLS setting or timeout of its
-own, whether from the file or from --alertmanager. Anything else, or anything it does not
-understand, sends nothing: the validated context then decides as before (state/early.py),
-and reuses a request sent here only if it is the very one it would send itself.
+Importing the config's models took 150-200 ms of every start with pydantic, and still takes
+some 20-40 ms with msgspec; a large Alertmanager needs longer than that to answer, so the
+request should already be on its way. This reads the YAML itself and sends early only for
+the plain case: the context's clusters given as URLs (and path prefixes), with no
+credential, proxy, header, TLS setting or timeout of its own, whether from the file or from
+--alertmanager. Anything else, or anything it does not understand, sends nothing: the
+validated context then decides as before (state/early.py), and reuses a request sent here
+only if it is the very one it would send itself.
 Never raises: a config the real loader refuses is worded by the real loader.
 """
 

@@ -5,7 +5,7 @@ file, `credentials` the keyring and its headless fallbacks, `runbook_credentials
 credentials of runbook hosts.
 
 Its names load on first use (PEP 562): `config.paths` and `config.credentials` then import
-without pydantic, so the start-up can read the config's servers and send the first request
+without the models, so the start-up can read the config's servers and send the first request
 before the models are built (cli/early.py).
 """
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
         BackendConfig,
         BoardSettings,
         ClusterConfig,
-        ConfigError,
         Context,
         PrometheusConfig,
         RunbooksConfig,
@@ -45,13 +44,14 @@ if TYPE_CHECKING:
         named,
         query_backends,
     )
+    from oncall_tui.config.strict import ConfigError
 
 _WHERE = {
     "AuthConfig": "oncall_tui.config.schema",
     "BackendConfig": "oncall_tui.config.schema",
     "BoardSettings": "oncall_tui.config.schema",
     "ClusterConfig": "oncall_tui.config.schema",
-    "ConfigError": "oncall_tui.config.schema",
+    "ConfigError": "oncall_tui.config.strict",
     "Context": "oncall_tui.config.schema",
     "DEFAULT_REFRESH": "oncall_tui.config.schema",
     "HandoffSettings": "oncall_tui.config.handoff",

@@ -7,7 +7,7 @@ from oncall_tui.domain.timespec import TimeSpecError, parse_duration
 
 def positive_duration(value: str) -> str:
     """`value` unchanged if it reads as a duration longer than zero; else ValueError, which
-    pydantic reports with the key's path."""
+    the config reports with the key's path."""
     try:
         if parse_duration(value).total_seconds() <= 0:
             raise ValueError(f"{value!r} must be longer than zero")

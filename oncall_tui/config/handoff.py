@@ -3,26 +3,21 @@
 Durations as amtool reads them (`12h`, `1h30m`, `1d`); `:handoff 4h` and `--since 4h` win.
 """
 
-from __future__ import annotations
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+# No `from __future__ import annotations` here: see config/strict.py.
 
 from oncall_tui.config.durations import positive_duration
+from oncall_tui.config.strict import Strict, key
 from oncall_tui.domain.timespec import parse_duration
 
 
-class HandoffSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class HandoffSettings(Strict, frozen=True, kw_only=True):
+    since: str = "12h"  # the window the handoff looks back on
+    next_shift: str = "12h"  # silences ending within this much of now are listed
 
-    since: str = Field(default="12h", description="the window the handoff looks back on")
-    next_shift: str = Field(
-        default="12h", description="silences ending within this much of now are listed"
-    )
-
-    @field_validator("since", "next_shift")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        return positive_duration(value)
+    def __post_init__(self) -> None:
+        for name in ("since", "next_shift"):
+            with key(name):
+                positive_duration(getattr(self, name))
 
     @property
     def since_s(self) -> float:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import difflib
-import types
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+import msgspec
 
 from oncall_tui.config.schema import (
     SECRET_KEYS,
     ClusterConfig,
-    ConfigError,
     Context,
     PrometheusConfig,
     Settings,
     named,
 )
+from oncall_tui.config.strict import ConfigError
 from oncall_tui.config.urls import check_url
 
 
@@ -37,10 +35,6 @@ def _find_secrets(node: Any, trail: tuple[str, ...] = ()) -> tuple[str, ...] | N
             if found:
                 return found
     return None
-
-
-def _key_path(loc: Sequence[int | str]) -> str:
-    return ".".join(str(part) for part in loc)
 
 
 def parse_settings(raw: Any, path: Path | None = None) -> Settings:
@@ -64,57 +58,9 @@ def parse_settings(raw: Any, path: Path | None = None) -> Settings:
         )
     try:
         # A file the config names (oncall.file) is found next to the config.
-        base = {"config_dir": path.parent} if path is not None else None
-        return Settings.model_validate(raw, context=base)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        key = _key_path(first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden" and first["loc"]:
-            message, key = _unknown_key(first["loc"]), ""
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(message, path=path, key=key) from None
-
-
-def _unknown_key(loc: Sequence[int | str]) -> str:
-    """`unknown key 'refesh' in contexts.prod (did you mean 'refresh'?)`: a typo, named."""
-    *parent, name = loc
-    where = f" in {_key_path(parent)}" if parent else " at the top level"
-    known = _keys_at(parent)
-    close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
-    if close:
-        hint = f" (did you mean {close[0]!r}?)"
-    elif known:
-        hint = f" (known keys: {', '.join(known)})"
-    else:
-        hint = ""
-    return f"unknown key {str(name)!r}{where}{hint}"
-
-
-def _keys_at(loc: Sequence[int | str]) -> list[str]:
-    """The keys the config accepts at `loc`, found by walking the models' field types."""
-    node: Any = Settings
-    for part in loc:
-        model = _model_in(node)
-        if model is not None and isinstance(part, str) and part in model.model_fields:
-            node = model.model_fields[part].annotation
-            continue
-        # A list index or a mapping's key (a context's name): step into the item type.
-        args = [a for a in get_args(node) if a is not type(None)]
-        node = args[-1] if args else None
-    model = _model_in(node)
-    return sorted(model.model_fields) if model is not None else []
-
-
-def _model_in(node: Any) -> type[BaseModel] | None:
-    """The model class behind `node`: itself, or the model arm of `X | None`."""
-    if isinstance(node, type) and issubclass(node, BaseModel):
-        return node
-    if get_origin(node) in (Union, types.UnionType):
-        return next((m for a in get_args(node) if (m := _model_in(a)) is not None), None)
-    return None
+        return Settings.from_data(raw, config_dir=path.parent if path is not None else None)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, path=path, key=exc.key) from None
 
 
 def load_settings(path: Path) -> Settings:
@@ -159,8 +105,8 @@ def resolve_context(
         prom_url = check_url(prometheus) if prometheus else None
     except ValueError as exc:
         raise ConfigError(str(exc), key="--alertmanager/--prometheus") from None
-    if refresh is not None and refresh < 1:
-        raise ConfigError("must be at least 1 second", key="--refresh")
+    if refresh is not None and not 1 <= refresh <= 86400:
+        raise ConfigError("from 1 second to a day (86400)", key="--refresh")
     overridden = bool(alertmanagers or prometheus)
     try:
         base = settings.context(name)
@@ -168,15 +114,21 @@ def resolve_context(
         # Servers named on the command line need no context from the file.
         if not overridden or (name and settings.contexts):
             raise
-        base = Context.model_construct(name=name or "cli")
-    update: dict[str, Any] = {}
+        base = None
+    fields: dict[str, Any] = {"name": name or "cli"}
+    if base is not None:
+        fields = msgspec.structs.asdict(base)
     if alertmanagers:
-        update["alertmanagers"] = [ClusterConfig(peers=peers)]
+        fields["alertmanagers"] = [ClusterConfig(peers=peers)]
     if prom_url:
-        update["prometheus"] = PrometheusConfig(url=prom_url)
+        fields["prometheus"] = PrometheusConfig(url=prom_url)
     if read_only:
-        update["read_only"] = True
+        fields["read_only"] = True
     if refresh is not None:
-        update["refresh"] = refresh
-    merged = Context.model_validate(base.model_copy(update=update).model_dump())
+        fields["refresh"] = refresh
+    try:
+        # Built anew, so checked again: the servers given must suit the rest of the context.
+        merged = Context(**fields)
+    except ValueError as exc:
+        raise ConfigError(str(exc), key="--alertmanager/--prometheus") from None
     return named(merged, merged.name)

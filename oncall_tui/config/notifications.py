@@ -6,44 +6,36 @@ fires. `severities` and `matchers` (the board's filter syntax) widen or narrow w
 an alert notifies when its severity is listed or it matches one of the matchers.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see config/strict.py.
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from msgspec import field
 
+from oncall_tui.config.strict import KeyProblem, Strict
 from oncall_tui.domain.terminal_notify import Setting
 
 
-class NotificationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class NotificationSettings(Strict, frozen=True, kw_only=True):
+    protocol: Setting = "auto"  # auto, osc9, osc777, osc99, or off (no notification)
+    severities: list[str] = field(default_factory=lambda: ["critical"])  # these notify when new
+    matchers: list[str] = field(default_factory=list)  # new alerts matching any of these notify
+    title: bool = True  # the window title shows what fires
 
-    protocol: Setting = Field(
-        default="auto", description="auto, osc9, osc777, osc99, or off (no notification)"
-    )
-    severities: list[str] = Field(
-        default_factory=lambda: ["critical"], description="new alerts of these severities notify"
-    )
-    matchers: list[str] = Field(
-        default_factory=list, description="new alerts matching any of these filters notify"
-    )
-    title: bool = Field(default=True, description="the window title shows what fires")
-
-    @field_validator("severities")
-    @classmethod
-    def _words(cls, value: list[str]) -> list[str]:
-        for severity in value:
+    def __post_init__(self) -> None:
+        for severity in self.severities:
             if not severity.strip():
-                raise ValueError("a severity must not be empty")
-        return value
+                raise KeyProblem("severities", "a severity must not be empty")
+        if self.matchers:
+            self._check_matchers()
 
-    @field_validator("matchers")
-    @classmethod
-    def _parses(cls, value: list[str]) -> list[str]:
+    def _check_matchers(self) -> None:
         from oncall_tui.domain.matchers import FilterError, parse_filter
 
-        for index, text in enumerate(value):
+        for index, text in enumerate(self.matchers):
             try:
-                if parse_filter(text).is_empty:
-                    raise ValueError(f"[{index}]: an empty filter would match every alert")
+                empty = parse_filter(text).is_empty
             except FilterError as exc:
-                raise ValueError(f"[{index}] column {exc.position + 1}: {exc.message}") from None
-        return value
+                raise KeyProblem(
+                    "matchers", f"[{index}] column {exc.position + 1}: {exc.message}"
+                ) from None
+            if empty:
+                raise KeyProblem("matchers", f"[{index}]: an empty filter would match every alert")

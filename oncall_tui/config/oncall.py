@@ -8,57 +8,59 @@ duration_seconds/start_day_of_week`; `escalation_policies[].num_loops`, `escalat
 picks a policy through `teams`; `default_policy` pages for alerts without a team.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see config/strict.py.
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from msgspec import Meta, field
 
-from oncall_tui.domain import oncall as d
-from oncall_tui.domain.restrictions import Restriction
+from oncall_tui.config.strict import KeyProblem, Strict
+
+if TYPE_CHECKING:  # imported when used: a config without schedules needs no zoneinfo
+    from oncall_tui.domain import oncall as d
+    from oncall_tui.domain.restrictions import Restriction
 
 DAY_S = 86400
+NonEmpty = Annotated[str, Meta(min_length=1)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class LayerUser(Strict, frozen=True, kw_only=True):
+    user: NonEmpty
 
 
-class LayerUser(_Strict):
-    user: str = Field(min_length=1)
+def _time_of_day(value: Any) -> Any:
+    """`"08:00:00"` or `"08:00"`, quoted. YAML 1.1 reads unquoted 22:00:00 as 79200 but 22:00
+    as 1320 (base 60): a number cannot be told apart, so it is refused rather than read as
+    the wrong hour."""
+    if not isinstance(value, str | time):
+        raise ValueError(f'write the time quoted, e.g. "22:00:00" (YAML read {value!r})')
+    try:
+        return time.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return value  # msgspec says it is not a time
 
 
-class RestrictionConfig(_Strict):
+class RestrictionConfig(Strict, frozen=True, kw_only=True):
     """The hours a layer covers, on the schedule's wall clock (PagerDuty's restrictions)."""
 
     type: Literal["daily_restriction", "weekly_restriction"]
-    start_time_of_day: time = Field(description='"08:00:00", quoted (YAML reads 8:00 as 480)')
-    duration_seconds: int = Field(gt=0, le=7 * DAY_S)
-    start_day_of_week: int | None = Field(
-        default=None, ge=1, le=7, description="1 Monday ... 7 Sunday; weekly only"
-    )
+    start_time_of_day: time
+    duration_seconds: Annotated[int, Meta(gt=0, le=7 * DAY_S)]
+    start_day_of_week: Annotated[int, Meta(ge=1, le=7)] | None = None  # 1 Monday; weekly only
 
-    @field_validator("start_time_of_day", mode="before")
-    @classmethod
-    def _quoted(cls, value: Any) -> Any:
-        # YAML 1.1 reads unquoted 22:00:00 as 79200 but 22:00 as 1320 (base 60): a number
-        # cannot be told apart, so it is refused rather than read as the wrong hour.
-        if not isinstance(value, str | time):
-            raise ValueError(f'write the time quoted, e.g. "22:00:00" (YAML read {value!r})')
-        return value
+    before = {"start_time_of_day": _time_of_day}
 
-    @model_validator(mode="after")
-    def _fits(self) -> RestrictionConfig:
+    def __post_init__(self) -> None:
         if self.type == "daily_restriction" and self.duration_seconds > DAY_S:
             raise ValueError("a daily_restriction lasts at most 86400 seconds (a day)")
         if self.type == "weekly_restriction" and self.start_day_of_week is None:
             raise ValueError("a weekly_restriction needs start_day_of_week (1 Monday ... 7 Sunday)")
-        return self
 
-    def restriction(self) -> Restriction:
+    def restriction(self) -> "Restriction":
+        from oncall_tui.domain.restrictions import Restriction
+
         start = self.start_time_of_day
         return Restriction(
             "daily" if self.type == "daily_restriction" else "weekly",
@@ -68,68 +70,82 @@ class RestrictionConfig(_Strict):
         )
 
 
-class LayerConfig(_Strict):
+def _date_time(value: Any) -> Any:
+    """ISO 8601 text (seconds and offset optional), or a YAML date (its midnight)."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value  # a Unix time, or msgspec says it is not a date and time
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    return value
+
+
+class LayerConfig(Strict, frozen=True, kw_only=True):
     """One rotation. A start without an offset is read in the schedule's time zone."""
 
     rotation_virtual_start: datetime
-    rotation_turn_length_seconds: int = Field(gt=0, description="604800: a week")
-    users: list[LayerUser] = Field(min_length=1)
-    start: datetime | None = Field(default=None, description="the layer has no one before")
-    end: datetime | None = Field(default=None, description="the layer has no one from")
-    restrictions: list[RestrictionConfig] = Field(
-        default_factory=list, description="the layer has no one outside them; none: always on"
-    )
+    rotation_turn_length_seconds: Annotated[int, Meta(gt=0)]  # 604800: a week
+    users: Annotated[list[LayerUser], Meta(min_length=1)]
+    start: datetime | None = None  # the layer has no one before
+    end: datetime | None = None  # the layer has no one from
+    # The layer has no one outside them; none: always on.
+    restrictions: list[RestrictionConfig] = field(default_factory=list)
+
+    before = {"rotation_virtual_start": _date_time, "start": _date_time, "end": _date_time}
 
 
-class ScheduleConfig(_Strict):
-    name: str = Field(min_length=1)
+class ScheduleConfig(Strict, frozen=True, kw_only=True):
+    name: NonEmpty
     time_zone: str = "UTC"
-    layers: list[LayerConfig] = Field(min_length=1, description="later layers override earlier")
+    # Later layers override earlier ones.
+    layers: Annotated[list[LayerConfig], Meta(min_length=1)]
 
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
+    def __post_init__(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
         try:
-            ZoneInfo(value)
+            ZoneInfo(self.time_zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not a time zone (e.g. Europe/Berlin, UTC)") from None
-        return value
+            raise KeyProblem(
+                "time_zone", f"{self.time_zone!r} is not a time zone (e.g. Europe/Berlin, UTC)"
+            ) from None
 
 
-class TargetConfig(_Strict):
+class TargetConfig(Strict, frozen=True, kw_only=True):
     type: Literal["schedule", "user"]
-    id: str = Field(min_length=1, description="a schedule's name, or a user")
+    id: NonEmpty  # a schedule's name, or a user
 
 
-class EscalationRuleConfig(_Strict):
-    escalation_delay_in_minutes: int = Field(ge=0, le=7 * 24 * 60)
-    targets: list[TargetConfig] = Field(min_length=1)
+class EscalationRuleConfig(Strict, frozen=True, kw_only=True):
+    escalation_delay_in_minutes: Annotated[int, Meta(ge=0, le=7 * 24 * 60)]
+    targets: Annotated[list[TargetConfig], Meta(min_length=1)]
 
 
-class EscalationPolicyConfig(_Strict):
-    name: str = Field(min_length=1)
-    escalation_rules: list[EscalationRuleConfig] = Field(min_length=1)
-    num_loops: int = Field(default=0, ge=0, le=9, description="repeats after the last rule")
+class EscalationPolicyConfig(Strict, frozen=True, kw_only=True):
+    name: NonEmpty
+    escalation_rules: Annotated[list[EscalationRuleConfig], Meta(min_length=1)]
+    num_loops: Annotated[int, Meta(ge=0, le=9)] = 0  # repeats after the last rule
 
 
-class OncallConfig(_Strict):
-    file: Path | None = Field(default=None, description="a YAML file holding the keys below")
-    schedules: list[ScheduleConfig] = Field(default_factory=list)
-    escalation_policies: list[EscalationPolicyConfig] = Field(default_factory=list)
-    team_label: str = Field(default="team", min_length=1)
-    teams: dict[str, str] = Field(default_factory=dict, description="label value -> policy")
+class OncallConfig(Strict, frozen=True, kw_only=True):
+    file: Path | None = None  # a YAML file holding the keys below
+    schedules: list[ScheduleConfig] = field(default_factory=list)
+    escalation_policies: list[EscalationPolicyConfig] = field(default_factory=list)
+    team_label: NonEmpty = "team"
+    teams: dict[str, str] = field(default_factory=dict)  # label value -> policy
     default_policy: str | None = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _read_file(cls, raw: Any, info: ValidationInfo) -> Any:
-        if not isinstance(raw, dict) or not raw.get("file"):
-            return raw
-        path = Path(str(raw["file"])).expanduser()
-        base = (info.context or {}).get("config_dir")
-        if not path.is_absolute() and isinstance(base, Path):
-            path = base / path
-        inline = sorted(set(raw) - {"file"})
+    def prepare(cls, data: dict[str, Any], config_dir: Path | None) -> dict[str, Any]:
+        """`file: rota.yaml` (relative to the config file): the keys are read from there."""
+        if not data.get("file"):
+            return data
+        path = Path(str(data["file"])).expanduser()
+        if not path.is_absolute() and config_dir is not None:
+            path = config_dir / path
+        inline = sorted(set(data) - {"file"})
         if inline:
             raise ValueError(f"give {', '.join(inline)} in {path} or here, not both")
         import yaml  # only for a rota kept in its own file
@@ -146,8 +162,7 @@ class OncallConfig(_Strict):
             raise ValueError(f"{path} must be a mapping of the oncall keys (without `file`)")
         return {**loaded, "file": path}
 
-    @model_validator(mode="after")
-    def _names_resolve(self) -> OncallConfig:
+    def __post_init__(self) -> None:
         schedules = [s.name for s in self.schedules]
         policies = [p.name for p in self.escalation_policies]
         for kind, names in (("schedule", schedules), ("escalation policy", policies)):
@@ -171,10 +186,11 @@ class OncallConfig(_Strict):
                     f"{key}: no escalation policy named {name!r} "
                     f"(known: {', '.join(policies) or 'none'})"
                 )
-        return self
 
-    def book(self) -> d.Book:
+    def book(self) -> "d.Book":
         """The domain's view of these settings."""
+        from oncall_tui.domain import oncall as d
+
         return d.Book(
             schedules=tuple(_schedule(s) for s in self.schedules),
             policies=tuple(
@@ -197,7 +213,11 @@ class OncallConfig(_Strict):
         )
 
 
-def _schedule(config: ScheduleConfig) -> d.Schedule:
+def _schedule(config: ScheduleConfig) -> "d.Schedule":
+    from zoneinfo import ZoneInfo
+
+    from oncall_tui.domain import oncall as d
+
     zone = ZoneInfo(config.time_zone)
 
     def aware(value: datetime | None) -> datetime | None:

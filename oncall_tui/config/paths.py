@@ -1,5 +1,5 @@
-"""Where the config file is: standard library only, so the start-up finds it before pydantic
-is imported (cli/early.py)."""
+"""Where the config file is: standard library only, so the start-up finds it before the
+config's models are imported (cli/early.py)."""
 
 from __future__ import annotations
 

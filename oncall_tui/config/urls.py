@@ -1,5 +1,5 @@
 """A server's URL and path prefix as the config reads them: standard library only, so the
-start-up reads them the same way before pydantic is imported (cli/early.py)."""
+start-up reads them the same way before the models are imported (cli/early.py)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from oncall_tui.cli.checks import check_contexts
@@ -81,7 +82,7 @@ def proxies(eu: Stack, us: VictoriaStack) -> Iterator[dict[str, FaultProxy]]:
 
 def context(eu: Stack, proxies: dict[str, FaultProxy]) -> Context:
     return named(
-        Context.model_validate(
+        Context.from_data(
             {
                 "alertmanagers": [{"peers": eu.alertmanager_urls}],
                 "owner_label": "cluster",
@@ -237,8 +238,8 @@ def test_a_backend_that_cannot_tell_pending_alerts_is_named(
     read "cannot tell" under its name, while `eu`'s pending alerts stay on the board."""
     alert_of(eu, "eu")
     spec = context(eu, proxies)
-    second = spec.backends[1].model_copy(update={"rules_url": None})
-    clients = build_clients(spec.model_copy(update={"backends": [spec.backends[0], second]}))
+    second = msgspec.structs.replace(spec.backends[1], rules_url=None)
+    clients = build_clients(msgspec.structs.replace(spec, backends=[spec.backends[0], second]))
 
     async def run() -> None:
         try:

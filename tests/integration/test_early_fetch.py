@@ -31,7 +31,7 @@ pytestmark = pytest.mark.stack
 
 
 def context_for(url: str, **extra: Any) -> Context:
-    settings = Settings.model_validate(
+    settings = Settings.from_data(
         {
             "contexts": {
                 "early": {

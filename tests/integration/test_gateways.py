@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
+import msgspec
 import pytest
 
 from oncall_tui.api import prometheus as prometheus_api
@@ -299,8 +300,8 @@ async def test_thanos_partial_answer_is_partial_everywhere_never_ok(
             await lookups.history(
                 "HighErrorRate", {"alertname": "HighErrorRate"}, [(600.0, 5.0, 60)]
             )
-        context = thanos_context(thanos, stack).model_copy(
-            update={"slos": build_clients(_demo(stack)).context.slos}
+        context = msgspec.structs.replace(
+            thanos_context(thanos, stack), slos=build_clients(_demo(stack)).context.slos
         )
         slo_clients = build_clients(context)
         try:

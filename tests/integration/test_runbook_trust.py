@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
 from textual.widgets import Markdown, Static
 
@@ -420,8 +421,8 @@ async def test_r_on_hostile_alerts_shows_a_refusal_and_no_byte_of_the_target(
     opened: list[str],
 ) -> None:
     names = list(hostile_alerts.annotations)
-    context = demo_context(stack, refresh=1).model_copy(
-        update={"runbooks": RunbooksConfig(folders=[disk.root])}
+    context = msgspec.structs.replace(
+        demo_context(stack, refresh=1), runbooks=RunbooksConfig(folders=[disk.root])
     )
     app = context_app(context)
     app.state.runbooks.network = net.hooks
@@ -483,13 +484,12 @@ async def test_the_runbook_view_names_its_source(
 
     await peer.post_alerts(alerts(now + timedelta(hours=1)))
     try:
-        context = demo_context(stack, refresh=1).model_copy(
-            update={
-                "runbooks": RunbooksConfig(
-                    folders=[disk.root],
-                    url_template=runbook_server.url + "/tmpl/{{ $labels.alertname }}.md",
-                )
-            }
+        context = msgspec.structs.replace(
+            demo_context(stack, refresh=1),
+            runbooks=RunbooksConfig(
+                folders=[disk.root],
+                url_template=runbook_server.url + "/tmpl/{{ $labels.alertname }}.md",
+            ),
         )
         app = context_app(context)
         seen: dict[str, str] = {}

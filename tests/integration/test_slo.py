@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from oncall_tui.cli.demo import DEMO_SLOS
@@ -303,7 +304,7 @@ async def test_prometheus_down_fails_the_snapshot_not_the_caller() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     ctx = Context(name="down", prometheus=PrometheusConfig(url=f"http://127.0.0.1:{port}"))
-    ctx = ctx.model_copy(update={"slos": list(DEMO_SLOS)})
+    ctx = msgspec.structs.replace(ctx, slos=list(DEMO_SLOS))
     clients = build_clients(ctx)
     try:
         snap = await SLOPoller(clients).poll()

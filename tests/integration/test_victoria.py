@@ -19,7 +19,7 @@ from typing import TypeVar
 import pytest
 
 from oncall_tui.cli.checks import check_contexts
-from oncall_tui.config import Context
+from oncall_tui.config import ClusterConfig, Context
 from oncall_tui.config.schema import PrometheusConfig, named
 from oncall_tui.demo.exporter import ExporterRates
 from oncall_tui.demo.stack import Stack, StackOptions, find_binaries
@@ -60,7 +60,7 @@ def vm_bare(own_stack: Stack) -> Iterator[VictoriaStack]:
 def context(stack: Stack, url: str, rules_url: str | None = None, name: str = "vm") -> Context:
     return named(
         Context(
-            alertmanagers=[{"peers": stack.alertmanager_urls}],  # type: ignore[list-item]
+            alertmanagers=[ClusterConfig(peers=stack.alertmanager_urls)],
             prometheus=PrometheusConfig(url=url, rules_url=rules_url),
             refresh=1,
         ),

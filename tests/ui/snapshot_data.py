@@ -96,7 +96,7 @@ def context() -> Context:
         slos=list(DEMO_SLOS),
         triage=DEMO_TRIAGE["triage"],
         runbooks=RunbooksConfig(folders=[RUNBOOKS]),
-        oncall=OncallConfig.model_validate(recorded("oncall")),
+        oncall=OncallConfig.from_data(recorded("oncall")),
     )
 
 

@@ -39,7 +39,7 @@ async def peer(own: Stack) -> AsyncIterator[AlertmanagerPeer]:
 
 
 def app_for(stack: Stack, **silences: str) -> OncallApp:
-    settings = Settings.model_validate({"user": USER, "silences": silences})
+    settings = Settings.from_data({"user": USER, "silences": silences})
     return OncallApp(settings, build_clients(demo_context(stack, refresh=1)))
 
 

@@ -156,7 +156,7 @@ async def test_a_bug_in_one_poll_does_not_stop_polling(
 
 
 async def test_help_lists_bindings_and_context_switch(stack: Stack) -> None:
-    settings = Settings.model_validate(
+    settings = Settings.from_data(
         {
             "current_context": "demo",
             "contexts": {
@@ -417,7 +417,7 @@ async def test_theme_switch_redraws_the_board_in_the_new_colours(stack: Stack) -
 async def test_the_settled_board_is_freed_when_the_context_switches(stack: Stack) -> None:
     """The first board's objects leave the GC's full passes (gc.freeze) once drawn; a
     context switch puts them back, so the old board and its widgets are collected."""
-    settings = Settings.model_validate(
+    settings = Settings.from_data(
         {
             "current_context": "demo",
             "contexts": {

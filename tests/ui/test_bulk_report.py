@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from oncall_tui.cli.demo import demo_context
@@ -72,10 +73,11 @@ async def test_bulk_extend_refused_in_part_by_0_28_names_the_refused_silence(
     held = len(httpx.get(upstream + "/api/v2/silences", timeout=5).json())
     server = ContractServer(VERSION, upstream, max_silences=held)  # full: no new silence
     with server.running() as contract:
-        context = demo_context(stack, refresh=1).model_copy(
-            update={"alertmanagers": [ClusterConfig(name="am28", peers=[contract.url])]}
+        context = msgspec.structs.replace(
+            demo_context(stack, refresh=1),
+            alertmanagers=[ClusterConfig(name="am28", peers=[contract.url])],
         )
-        app = OncallApp(Settings.model_validate({"user": USER}), build_clients(context))
+        app = OncallApp(Settings.from_data({"user": USER}), build_clients(context))
         async with app.run_test(size=(160, 40)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
             await pilot.press("colon", *"silences", "enter")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import msgspec
 import pytest
 
 from oncall_tui.cli.demo import demo_context
@@ -61,10 +62,11 @@ async def test_status_names_the_skew_and_an_ack_is_timed_by_the_server_clock_0_2
     upstream = stack.alertmanager_urls[0]
     assert VERSION in httpx.get(upstream + "/api/v2/status", timeout=5).text
     with skew_proxy(upstream, AHEAD.total_seconds()) as proxy:
-        context = demo_context(stack, refresh=1).model_copy(
-            update={"alertmanagers": [ClusterConfig(name="skewed", peers=[proxy])]}
+        context = msgspec.structs.replace(
+            demo_context(stack, refresh=1),
+            alertmanagers=[ClusterConfig(name="skewed", peers=[proxy])],
         )
-        app = OncallApp(Settings.model_validate({"user": USER}), build_clients(context))
+        app = OncallApp(Settings.from_data({"user": USER}), build_clients(context))
         async with app.run_test(size=(160, 35)) as pilot:
             await until(pilot, lambda: alert_row(app, name), "the probe alert on the board")
             await until(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from textual.widgets import Static
 
@@ -83,10 +84,10 @@ async def test_form_rows_are_read_with_the_peers_grammar(
         url = upstream
         if version != "0.25.0":
             url = servers.enter_context(ContractServer(version, upstream).running()).url
-        context = demo_context(stack, refresh=1).model_copy(
-            update={"alertmanagers": [ClusterConfig(name="am", peers=[url])]}
+        context = msgspec.structs.replace(
+            demo_context(stack, refresh=1), alertmanagers=[ClusterConfig(name="am", peers=[url])]
         )
-        app = OncallApp(Settings.model_validate({"user": USER}), build_clients(context))
+        app = OncallApp(Settings.from_data({"user": USER}), build_clients(context))
         async with app.run_test(size=(120, 35)) as pilot:
             await until(pilot, lambda: alert_row(app, NAME), "the probe on the board")
             await pilot.press("slash", *f"grammar_run={posted}", "enter")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 from textual.widgets import Static
 
@@ -53,25 +54,22 @@ def thanos(stack: Stack) -> Iterator[ThanosQuerier]:
 
 def through_mimir(stack: Stack, gateway: MimirGateway, tenant: str | None) -> OncallApp:
     headers = {"X-Scope-OrgID": tenant} if tenant else {}
-    context = demo_context(stack, refresh=1).model_copy(
-        update={
-            "name": "mimir",
-            "alertmanagers": [
-                ClusterConfig(
-                    name="mimir", peers=[gateway.url], path_prefix="/alertmanager", headers=headers
-                )
-            ],
-            "prometheus": PrometheusConfig(
-                url=gateway.url, path_prefix="/prometheus", headers=headers
-            ),
-        }
+    context = msgspec.structs.replace(
+        demo_context(stack, refresh=1),
+        name="mimir",
+        alertmanagers=[
+            ClusterConfig(
+                name="mimir", peers=[gateway.url], path_prefix="/alertmanager", headers=headers
+            )
+        ],
+        prometheus=PrometheusConfig(url=gateway.url, path_prefix="/prometheus", headers=headers),
     )
     return context_app(context)
 
 
 def through_thanos(stack: Stack, gateway: ThanosQuerier) -> OncallApp:
-    context: Context = demo_context(stack, refresh=1).model_copy(
-        update={"name": "thanos", "prometheus": PrometheusConfig(url=gateway.url)}
+    context: Context = msgspec.structs.replace(
+        demo_context(stack, refresh=1), name="thanos", prometheus=PrometheusConfig(url=gateway.url)
     )
     return context_app(context)
 

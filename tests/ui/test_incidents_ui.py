@@ -26,7 +26,7 @@ async def test_incident_after_an_ack_exports_its_timeline(
     own: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    settings = Settings.model_validate({"user": USER})
+    settings = Settings.from_data({"user": USER})
     app = OncallApp(settings, build_clients(demo_context(own, refresh=1)))
     book = app.state.incidents
     async with app.run_test(size=(120, 40)) as pilot:

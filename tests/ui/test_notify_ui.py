@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import time
 
+import msgspec
+
 from oncall_tui.cli.demo import demo_context
 from oncall_tui.config import Settings
 from oncall_tui.demo.stack import Stack
@@ -41,8 +43,8 @@ async def test_the_demo_at_start_up_notifies_nothing_and_a_switched_context_neit
     settings = Settings(
         current_context="a",
         contexts={
-            "a": context.model_copy(update={"name": "a"}),
-            "b": context.model_copy(update={"name": "b"}),
+            "a": msgspec.structs.replace(context, name="a"),
+            "b": msgspec.structs.replace(context, name="b"),
         },
     )
     app = OncallApp(settings, build_clients(settings.context("a")))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
 import pytest
 
 from oncall_tui.cli.demo import demo_context
@@ -50,11 +51,10 @@ async def test_every_view_open_still_makes_one_poll_of_each_kind(
     stack: Stack, proxies: tuple[FaultProxy, FaultProxy]
 ) -> None:
     am, prom = proxies
-    context = demo_context(stack, refresh=1).model_copy(
-        update={
-            "alertmanagers": [ClusterConfig(name="demo", peers=[am.url])],
-            "prometheus": PrometheusConfig(url=prom.url),
-        }
+    context = msgspec.structs.replace(
+        demo_context(stack, refresh=1),
+        alertmanagers=[ClusterConfig(name="demo", peers=[am.url])],
+        prometheus=PrometheusConfig(url=prom.url),
     )
     app = context_app(context)
     async with app.run_test(size=(120, 35)) as pilot:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -54,8 +55,8 @@ async def _no_silences_left(peer: AlertmanagerPeer) -> AsyncIterator[None]:
 
 
 def app_for(stack: Stack, read_only: bool = False, **silences: Any) -> OncallApp:
-    settings = Settings.model_validate({"user": USER, "silences": silences})
-    context = demo_context(stack, refresh=1).model_copy(update={"read_only": read_only})
+    settings = Settings.from_data({"user": USER, "silences": silences})
+    context = msgspec.structs.replace(demo_context(stack, refresh=1), read_only=read_only)
     return OncallApp(settings, build_clients(context))
 
 
@@ -99,7 +100,7 @@ async def test_the_preview_says_the_boards_answer_until_the_alertmanagers_answer
     the board's first poll), so the board's answer is on screen long enough to be read, and
     what replaces it can only be the Alertmanager's (0.25.0) own."""
     with fp.FaultProxy(own.alertmanager_urls[0]) as proxy:
-        settings = Settings.model_validate({"user": USER})
+        settings = Settings.from_data({"user": USER})
         cluster = ClusterConfig(name="demo", peers=[proxy.url])
         app = OncallApp(settings, build_clients(Context(alertmanagers=[cluster], refresh=1)))
         async with app.run_test(size=(120, 35)) as pilot:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from textual.widgets import Input, Static
 
@@ -58,10 +59,11 @@ async def test_maintenance_over_the_0_28_silence_limit_says_which_set_was_writte
     count = len(httpx.get(upstream + "/api/v2/silences", timeout=5).json())
     server = ContractServer(VERSION, upstream, max_silences=count + 1)
     with server.running() as contract:
-        context = demo_context(stack, refresh=1).model_copy(
-            update={"alertmanagers": [ClusterConfig(name="am28", peers=[contract.url])]}
+        context = msgspec.structs.replace(
+            demo_context(stack, refresh=1),
+            alertmanagers=[ClusterConfig(name="am28", peers=[contract.url])],
         )
-        app = OncallApp(Settings.model_validate({"user": USER}), build_clients(context))
+        app = OncallApp(Settings.from_data({"user": USER}), build_clients(context))
         async with app.run_test(size=(160, 45)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, AlertsScreen))
             await pilot.press("colon", *"maintenance", "enter")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from oncall_tui.cli.demo import demo_context
@@ -82,8 +83,8 @@ async def test_relative_times_follow_each_clusters_clock_named_ones_do_not_0_25(
         behind = proxies.enter_context(skew_proxy(behind_url, -SHIFT.total_seconds()))
         clusters = [ClusterConfig(name="ahead", peers=[ahead]),
                     ClusterConfig(name="behind", peers=[behind])]  # fmt: skip
-        context = demo_context(stack, refresh=1).model_copy(update={"alertmanagers": clusters})
-        app = OncallApp(Settings.model_validate({"user": USER}), build_clients(context))
+        context = msgspec.structs.replace(demo_context(stack, refresh=1), alertmanagers=clusters)
+        app = OncallApp(Settings.from_data({"user": USER}), build_clients(context))
         # An instant named by the user, in UTC, three hours on (to the minute, as typed).
         named = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
         async with app.run_test(size=(160, 40)) as pilot:

@@ -7,6 +7,7 @@ import re
 import socket
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 from rich.text import Text
 from textual.pilot import Pilot
@@ -134,8 +135,8 @@ async def test_strip_keeps_stale_figures_when_prometheus_fails(ui_stack: Stack) 
         from oncall_tui.config import PrometheusConfig
         from oncall_tui.state.slo import SLOPoller
 
-        down = demo_context(ui_stack).model_copy(
-            update={"prometheus": PrometheusConfig(url=f"http://127.0.0.1:{port}")}
+        down = msgspec.structs.replace(
+            demo_context(ui_stack), prometheus=PrometheusConfig(url=f"http://127.0.0.1:{port}")
         )
         clients = build_clients(down)
         try:

@@ -58,7 +58,7 @@ async def peer(own: Stack) -> AsyncIterator[AlertmanagerPeer]:
 
 def app_for(stack: Stack, **settings: object) -> OncallApp:
     return OncallApp(
-        Settings.model_validate({"user": "tester", **settings}),
+        Settings.from_data({"user": "tester", **settings}),
         build_clients(demo_context(stack, refresh=1)),
     )
 

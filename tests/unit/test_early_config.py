@@ -1,4 +1,4 @@
-"""cli/early.py: the first requests, read from the raw config before pydantic is imported.
+"""cli/early.py: the first requests, read from the raw config before its models are imported.
 
 The oracle is the validated path: whatever the raw reading sends must be exactly a request
 the validated context would send itself (state/early.py's `early_requests`), or the first
@@ -155,7 +155,8 @@ def test_a_config_it_does_not_understand_sends_nothing_and_raises_nothing(
 
 
 def test_the_request_leaves_before_the_config_models_are_imported(tmp_path: Path) -> None:
-    """What it is for: the first connect happens with neither pydantic nor httpx loaded."""
+    """What it is for: the first connect happens with neither the config's models nor httpx
+    loaded."""
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump({"contexts": {"p": PLAIN["bare list of peers"]}}))
     script = f"""
@@ -163,7 +164,8 @@ import sys
 seen = []
 def hook(event, args):
     if event == "socket.connect":
-        seen.append(sorted(m for m in ("pydantic", "httpx", "textual") if m in sys.modules))
+        loaded = ("oncall_tui.config.schema", "httpx", "textual")
+        seen.append(sorted(m for m in loaded if m in sys.modules))
         parsers.append("http.client" in sys.modules)
 parsers = []
 sys.addaudithook(hook)

@@ -3,7 +3,7 @@
 The contract under test: every input either parses or raises the documented error
 (`FilterError` for the filter and matcher language, `ConfigError` for the config), whose
 position or key points into the input; nothing else ever escapes (no RecursionError, no
-ValueError from a URL, no pydantic error, no re.error). Whatever parses is usable: a filter
+ValueError from a URL, no msgspec error, no re.error). Whatever parses is usable: a filter
 matches alerts without raising and prints back to a filter that parses to the same thing.
 
 Example counts stay modest (CI budget); `derandomize` keeps each run the same, so a failure

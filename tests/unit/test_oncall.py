@@ -270,7 +270,11 @@ def test_the_course_schedule_loads_inline_or_from_a_named_file(tmp_path: Path) -
     ("change", "key", "words"),
     [
         (("America/New_York", "Mars/Olympus"), "oncall.schedules.0.time_zone", "not a time zone"),
-        (("604800", "0"), "schedules.0.layers.0.rotation_turn_length_seconds", "greater than 0"),
+        (
+            ("604800", "0"),
+            "schedules.0.layers.0.rotation_turn_length_seconds",
+            "must be at least 1",
+        ),
         (
             ('id: "ML Team Primary"', "id: Nobody"),
             "contexts.a.oncall",
@@ -286,11 +290,16 @@ def test_the_course_schedule_loads_inline_or_from_a_named_file(tmp_path: Path) -
             "escalation_rules.1.targets.0.type",
             "'schedule' or 'user'",
         ),
-        (("- user: david", "- name: david"), "schedules.1.layers.0.users.0.user", "Field required"),
+        (("- user: david@example.com", "- {}"), "layers.0.users.0.user", "missing (required)"),
+        (
+            ("- user: david", "- name: david"),
+            "in contexts.a.oncall.schedules.1.layers.0.users.0",
+            "unknown key 'name'",
+        ),
         (
             ("escalation_delay_in_minutes: 15", "escalation_delay_in_minutes: -1"),
             "escalation_delay_in_minutes",
-            "greater than or equal to 0",
+            "must be at least 0",
         ),
     ],
 )

@@ -208,7 +208,7 @@ def test_restrictions_and_loops_load_from_the_config(tmp_path: Path, start: str)
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (("start_day_of_week: 7", "start_day_of_week: 8"), "less than or equal to 7"),
+        (("start_day_of_week: 7", "start_day_of_week: 8"), "must be at most 7"),
         (("            start_day_of_week: 7\n", ""), "needs start_day_of_week"),
         (("duration_seconds: 36000", "duration_seconds: 90000"), "at most 86400"),
         (("type: daily_restriction", "type: monthly"), "daily_restriction"),
