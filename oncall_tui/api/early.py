@@ -14,13 +14,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 if TYPE_CHECKING:
     import ssl
+    from concurrent.futures import Future
 
 API = "/api/v2"
 GROUPS_PATH = "/alerts/groups"
@@ -38,8 +37,9 @@ FIRST_QUERY: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class EarlyAnswer:
+# NamedTuples, not dataclasses: importing dataclasses (and the inspect module it loads) took
+# 11 ms before the first request could be sent.
+class EarlyAnswer(NamedTuple):
     body: bytes | None  # a 2xx answer's body (gzip undone); None: ask again the usual way
     date: str = ""  # the server's Date header, for the clock offset
     sent: float = 0.0  # time.time() around the request
@@ -62,8 +62,7 @@ def ssl_context(
     return context
 
 
-@dataclass(frozen=True, slots=True)
-class EarlyRequest:
+class EarlyRequest(NamedTuple):
     """One peer's first /alerts/groups (or /silences) request. Only for what this path does
     faithfully: no credential, no proxy, no extra header, no client certificate (the caller
     checks)."""
@@ -76,20 +75,27 @@ class EarlyRequest:
     insecure_skip_verify: bool = False
 
     def start(self) -> Future[EarlyAnswer]:
-        """Send it from a daemon thread now; the future always ends with an EarlyAnswer."""
-        future: Future[EarlyAnswer] = Future()
+        """Send it from a daemon thread now; the future always ends with an EarlyAnswer.
+        concurrent.futures (and the logging package it loads, 11 ms) is imported once the
+        thread is on its way."""
+        handed: list[Future[EarlyAnswer]] = []
+        ready = threading.Event()
 
         def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return  # nobody waits for it any more
             try:
                 answer = self.fetch()
             except BaseException:  # anything at all: the normal path asks again
                 answer = EarlyAnswer(None)
-            future.set_result(answer)
+            ready.wait()
+            if handed[0].set_running_or_notify_cancel():  # else nobody waits for it
+                handed[0].set_result(answer)
 
         threading.Thread(target=run, name="oncall-tui-early", daemon=True).start()
-        return future
+        from concurrent.futures import Future
+
+        handed.append(Future())
+        ready.set()
+        return handed[0]
 
     def fetch(self) -> EarlyAnswer:
         parts = urlsplit(self.base_url.rstrip("/") + API + self.path)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from oncall_tui.api.early import API, SILENCES_PATH, EarlyRequest
@@ -29,8 +28,7 @@ from oncall_tui.state.early import MAX_EARLY, SentEarly, endpoint_url
 _REQUEST_KEYS = ("auth", "proxy", "headers", "tls", "timeouts")
 
 
-@dataclass(frozen=True, slots=True)
-class Peek:
+class Peek(NamedTuple):  # not a dataclass: see api/early.py
     """What the raw config says of the run to come, before it is validated."""
 
     context: str  # the chosen context's name ("cli" for --alertmanager without one)

@@ -8,12 +8,13 @@ Imports nothing but the standard library and api/early.py: it runs before httpx 
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from oncall_tui.api.early import API, GROUPS_PATH, SILENCES_PATH, EarlyAnswer, EarlyRequest
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from oncall_tui.config import Context
     from oncall_tui.state.wiring import Clients
 
