@@ -16,10 +16,10 @@ every figure of issue 18's first and third points next to its target, met or not
 
 A benchmark prints figures and asserts nothing. Loopback only; every process it starts is
 stopped by PID (the stack by `Stack`, the app and amtool here). The package's bytecode is
-compiled first, as an installed wheel's is. About 4 minutes; `--quick` (`make bench`) about
+compiled first, as an installed wheel's is. About 3 minutes; `--quick` (`make bench`) about
 1.5 minutes, with fewer runs and shorter windows scaled to a minute (and said so).
 `--scale` adds issue 18's second point (bench/scale.py: 50,000 alerts, 5 clusters x 2 peers),
-about 6 minutes more on a 2-core machine (the ten Alertmanagers take most of it).
+about 3 minutes more on a 2-core machine.
 Run: .venv/bin/python bench/board.py [--quick] [--scale]
 """
 
@@ -73,7 +73,7 @@ class Plan:
     scale_rounds: int  # with --scale: rounds of amtool (five clusters) and the app
 
 
-FULL = Plan("full", 5, 3, 60.0, 8, 4, 30.0, 8, 8, 3)
+FULL = Plan("full", 5, 3, 60.0, 5, 4, 20.0, 5, 5, 3)
 QUICK = Plan("quick", 3, 1, 20.0, 3, 2, 10.0, 3, 3, 1)
 IDLE_REFRESH = 10.0  # the poll interval of the idle figures (issue 18: "at a 10 s poll")
 
