@@ -51,7 +51,16 @@ async def run(coro: Coroutine[Any, Any, T]) -> T:
     """Await `coro` run on the I/O loop (at once, if already there)."""
     if on_io_loop():
         return await coro
-    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, io_loop()))
+    # The result is handed over in a box, not as the futures' result: the future that wakes
+    # this task is alive until the task's step ends, and an 8 MB answer with it, after
+    # its caller let it go.
+    box: list[T] = []
+    await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_boxed(coro, box), io_loop()))
+    return box.pop()
+
+
+async def _boxed(coro: Coroutine[Any, Any, T], box: list[T]) -> None:
+    box.append(await coro)
 
 
 async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
