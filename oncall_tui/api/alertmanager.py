@@ -328,6 +328,21 @@ class AlertmanagerCluster:
     ) -> PeerResults[list[AlertGroup]]:
         return await self._each(lambda p: p.alert_groups(filters, **flags))
 
+    async def first_look(self) -> PeerResults[list[AlertGroup]]:
+        """The groups of one peer, the first in order that answers: the start-up's first
+        board. HA peers hold the same alerts, and ten peers of five clusters serialising
+        8 MB each at once took 2-3 s on 2 cores before the first board could be drawn;
+        the next poll reads every peer and merges them as always."""
+        out: PeerResults[list[AlertGroup]] = PeerResults(self.name)
+        for peer in self.peers:
+            try:
+                out.results[peer.url] = await peer.alert_groups()
+            except errors.ApiError as exc:
+                out.errors[peer.url] = exc
+            else:
+                return out
+        raise errors.ClusterUnavailable(self.name, out.errors)
+
     async def alerts(self, filters: Sequence[str] = (), **flags: Any) -> PeerResults[list[Alert]]:
         return await self._each(lambda p: p.alerts(filters, **flags))
 

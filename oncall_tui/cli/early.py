@@ -71,8 +71,7 @@ def _peek(args: argparse.Namespace) -> Peek | None:
             clusters = [{"peers": clusters}]
     plain = not any(context.get(key) for key in _REQUEST_KEYS)
     servers: list[str] = []
-    bases: list[str] = []
-    firsts: list[str] = []  # each cluster's first peer: its silences are asked there first
+    firsts: list[str] = []  # each cluster's first peer: the first board is read from it
     for cluster in clusters:
         prefix = cluster.get("path_prefix") or ""
         peers = cluster.get("peers")
@@ -86,11 +85,10 @@ def _peek(args: argparse.Namespace) -> Peek | None:
                 return None
             servers.append(url)
             base = endpoint_url(check_url(url), normal_prefix(prefix))
-            if base not in bases:
-                bases.append(base)
             if url == peers[0] and base not in firsts:
                 firsts.append(base)
-    requests = [EarlyRequest(base.removesuffix(API)) for base in bases[:MAX_EARLY]]
+    # Each cluster's first peer only: the first board is drawn from it (state/early.py).
+    requests = [EarlyRequest(base.removesuffix(API)) for base in firsts[:MAX_EARLY]]
     requests += [EarlyRequest(base.removesuffix(API), SILENCES_PATH) for base in firsts[:MAX_EARLY]]
     return Peek(
         context=name,

@@ -122,6 +122,8 @@ class AlertStore:
         if not self._shown.is_set():
             self._shown.set()
             load_clients_soon()  # the next poll's client, loaded off the event loop
+            if self.snapshot is not None and self.snapshot.first_look:
+                self.refresh()  # every peer now, not a refresh later
             self.on_shown.publish()
 
     async def first_shown(self, timeout: float) -> None:

@@ -69,6 +69,8 @@ class Snapshot:
     pending_partial: str = ""
     # The owner values of the query backends that did not answer ("" for the only one).
     backends_down: tuple[str, ...] = ()
+    # Each cluster read from one peer only (the start-up's first board: Poller.poll).
+    first_look: bool = False
 
     @property
     def ok(self) -> bool:
@@ -111,10 +113,10 @@ class Poller:
             return None  # the board still works; acks show again on the next good read
 
     async def _cluster(
-        self, cluster: AlertmanagerCluster
+        self, cluster: AlertmanagerCluster, first_look: bool = False
     ) -> tuple[list[MergedGroup] | None, ClusterHealth, str | None]:
         try:
-            read = await cluster.alert_groups()
+            read = await (cluster.first_look() if first_look else cluster.alert_groups())
         except errors.ClusterUnavailable as exc:
             down = tuple((url, err.message) for url, err in exc.errors.items())
             return None, ClusterHealth(cluster.name, (), down), f"{cluster.name}: {exc.message}"
@@ -187,9 +189,10 @@ class Poller:
             settled=all(f.settled for f in found if f),
         )
 
-    async def poll(self, *, rules: bool = False) -> Snapshot:
+    async def poll(self, *, rules: bool = False, first_look: bool = False) -> Snapshot:
         """Read every server of the context once, concurrently; with `rules`, Prometheus's
-        alerting rules too."""
+        alerting rules too. `first_look`: each cluster from one peer (AlertmanagerCluster.
+        first_look), for the start-up's first board."""
         (
             cluster_results,
             (held, prom_error, warned, whole),
@@ -197,7 +200,7 @@ class Poller:
             found,
             unknown,
         ) = await asyncio.gather(
-            asyncio.gather(*(self._cluster(c) for c in self.clients.clusters)),
+            asyncio.gather(*(self._cluster(c, first_look) for c in self.clients.clusters)),
             self._prometheus_alerts(),
             asyncio.gather(*(self._silences(c) for c in self.clients.clusters)),
             self._rules() if rules else _nothing(),
@@ -237,6 +240,7 @@ class Poller:
             pending_unknown=unknown,
             pending_partial=partial,
             backends_down=self._down,
+            first_look=first_look,
         )
 
 
@@ -309,7 +313,7 @@ def prefetch(clients: Clients, early: EarlyGroups | None = None) -> Future[Prefe
         poller = Poller(clients.fork())
         attach(poller.clients, early or {})
         try:
-            return Prefetched(await poller.poll(), poller)
+            return Prefetched(await poller.poll(first_look=True), poller)
         finally:
             await poller.clients.aclose()
 

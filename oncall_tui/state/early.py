@@ -71,15 +71,16 @@ def asked(request: EarlyRequest) -> str:
 
 
 def early_requests(context: Context) -> list[EarlyRequest]:
-    """The first /alerts/groups request of each peer and the first /silences request of
-    each cluster (of its first peer, which a cluster asks first), at most MAX_EARLY each."""
+    """The first /alerts/groups and /silences requests of each cluster's first peer, at
+    most MAX_EARLY each: the first board is drawn from one peer of each cluster (its HA
+    peers hold the same alerts), and the others are read by the next poll."""
     groups: dict[str, EarlyRequest] = {}
     silences: dict[str, EarlyRequest] = {}
     for spec in context.alertmanagers:
         for n, url in enumerate(spec.peers):
             base = endpoint_url(url, spec.path_prefix)
             for path, found in ((GROUPS_PATH, groups), (SILENCES_PATH, silences)):
-                if (path == SILENCES_PATH and n) or base in found or len(found) >= MAX_EARLY:
+                if n or base in found or len(found) >= MAX_EARLY:
                     continue
                 found[base] = EarlyRequest(
                     base.removesuffix(API),

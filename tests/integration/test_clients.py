@@ -20,6 +20,7 @@ from oncall_tui.domain.merge import merge_groups, unique_alerts
 from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
 from tests.helpers import eventually
+from tests.support import fault_proxy as fp
 
 pytestmark = pytest.mark.stack
 T = TypeVar("T")
@@ -52,6 +53,33 @@ def silence_for(alertname: str, minutes: int = 30, **extra: str) -> PostableSile
         created_by="pytest@oncall-tui",
         comment="test silence",
     )
+
+
+async def test_the_first_look_reads_one_peer_and_passes_over_one_that_is_down(
+    stack: Stack,
+) -> None:
+    """The start-up's first board comes from one peer of each cluster (both peers of the
+    stack's HA pair, Alertmanager 0.25.0, hold the same alerts); a first peer that does not
+    answer is passed over for the next, and the cluster fails only when none answers."""
+    with fp.FaultProxy(stack.alertmanager_urls[0]) as proxy:
+        second = stack.alertmanager_urls[1]
+        cluster = AlertmanagerCluster(
+            "demo", [AlertmanagerPeer(proxy.url, OPTIONS), AlertmanagerPeer(second, OPTIONS)]
+        )
+        try:
+            read = await cluster.first_look()
+            assert list(read.results) == [proxy.url] and not read.errors
+            assert sum(len(g.alerts) for g in read.results[proxy.url]) > 0
+            proxy.set(fp.REFUSE)
+            read = await cluster.first_look()
+            assert list(read.results) == [second] and list(read.errors) == [proxy.url]
+            assert isinstance(read.errors[proxy.url], errors.ConnectFailed)
+            lone = AlertmanagerCluster("lone", [AlertmanagerPeer(proxy.url, OPTIONS)])
+            with pytest.raises(errors.ClusterUnavailable):
+                await lone.first_look()
+            await lone.aclose()
+        finally:
+            await cluster.aclose()
 
 
 async def test_groups_are_read_from_both_peers_and_merged(cluster: AlertmanagerCluster) -> None:

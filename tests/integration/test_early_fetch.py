@@ -218,3 +218,33 @@ async def _fired(state: ContextState) -> set[str | None]:
 
 def alert_names_of(state: ContextState) -> set[str]:
     return {a.name for group in state.alerts.board_groups for a in group.alerts}
+
+
+async def test_the_first_board_is_one_peers_and_every_peer_is_read_once_it_is_shown(
+    stack: Stack,
+) -> None:
+    """At start-up each cluster is read from its first peer only (the stack's HA pair of
+    Alertmanager 0.25.0 holds the same alerts on both); once the view says that board is
+    on screen, the next poll reads and merges every peer, without waiting a refresh."""
+    settings = Settings.from_data({"user": "tester"})
+    context = resolve_context(settings, alertmanagers=stack.alertmanager_urls, refresh=60)
+    early = start_early(context)
+    assert [r.rsplit("/api/v2", 1)[0] for r in early if r.endswith("/alerts/groups")] == [
+        stack.alertmanager_urls[0]
+    ]
+    state = ContextState(build_clients(context), first=prefetch(build_clients(context), early))
+    try:
+        state.alerts.subscribe(lambda: None)
+        await state.alerts.refreshed()
+        (health,) = state.alerts.health
+        assert health.peers_up == (stack.alertmanager_urls[0],) and state.alerts.board_groups
+        state.alerts.shown()
+
+        async def both_peers_read() -> bool:  # no refresh of 60 s waited for
+            return {u for h in state.alerts.health for u in h.peers_up} == set(
+                stack.alertmanager_urls
+            )
+
+        await eventually(both_peers_read, timeout=20)
+    finally:
+        await state.aclose()
