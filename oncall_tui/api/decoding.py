@@ -22,9 +22,9 @@ from oncall_tui.wire import errors
 from oncall_tui.wire.alertmanager import AlertGroup
 
 T = TypeVar("T")
-# Work between two yields to the event loop, in bytes hashed: about 2 ms here, short enough
-# for a key press to be served mid-refresh. Decoding costs about 10x hashing per byte (the
-# hashing itself is done on the I/O thread now; the unit stays).
+# Work between two yields to the event loop, in bytes hashed: about 2 ms here. The decoding
+# runs on the I/O loop (api/ioloop.py), and the yields let its other reads go on meanwhile.
+# Decoding costs about 10x hashing per byte (the hashing is done in one go; the unit stays).
 SLICE_BYTES = 1_000_000
 DECODE_COST = 10
 _GIL_PIECE = 2047  # hashlib keeps the GIL for pieces under 2048 bytes (HASHLIB_GIL_MINSIZE)

@@ -10,8 +10,10 @@ main thread one wake-up per peer; it keeps the keyboard and the screen.
 the waiter cancels the coroutine. `call(fn, ...)` runs plain work there (decoding, merging,
 building the board's changed groups): one thread for all of it, because Python runs one
 thread at a time and the app's loop waits its turn behind every busy one, 5 ms each. With
-asyncio's default pool busy (six threads on 2 cores), 10 ms of the loop's work took 60. A coroutine run here must own what it touches: an httpx
-client is bound to the loop its connections were made on (Endpoint keeps one per loop).
+asyncio's default pool busy (six threads on 2 cores), 10 ms of the loop's work took 60.
+
+A coroutine run here must own what it touches: an httpx client is bound to the loop its
+connections were made on (Endpoint keeps one per loop).
 """
 
 from __future__ import annotations

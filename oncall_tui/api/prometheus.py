@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from oncall_tui.api import ioloop
 from oncall_tui.api.decoding import decode
 from oncall_tui.api.http import ClientOptions, Endpoint
 from oncall_tui.domain.engines import explain
@@ -222,7 +223,12 @@ class PrometheusClient:
         )
 
     async def _root_text(self, path: str) -> str | None:
-        """A path at the server's root (VictoriaMetrics' `/flags`), whatever the prefix."""
+        """A path at the server's root (VictoriaMetrics' `/flags`), whatever the prefix.
+        Read on the I/O loop, as every request of the endpoint is (api/ioloop.py), with the
+        client it already has there."""
+        return await ioloop.run(self._read_root(path))
+
+    async def _read_root(self, path: str) -> str | None:
         parts = urlsplit(self.url)
         client = self.endpoint.client
         import httpx  # loaded with the client

@@ -29,9 +29,14 @@ from oncall_tui.wire import errors
 
 
 async def _metrics(endpoint: Endpoint, url: str) -> p.Metrics:
-    """A server's own /metrics page, through its client (auth, TLS and proxy applied)."""
+    """A server's own /metrics page, through its client (auth, TLS and proxy applied),
+    asked, read and parsed in one trip to the I/O loop."""
+    return await ioloop.run(_read_metrics(endpoint, url))
+
+
+async def _read_metrics(endpoint: Endpoint, url: str) -> p.Metrics:
     response = await endpoint.request("GET", url.rstrip("/") + "/metrics")
-    return await ioloop.call(p.parse_metrics, response.text)
+    return p.parse_metrics(response.text)
 
 
 def _names_in(group: BoardGroup) -> frozenset[str]:
