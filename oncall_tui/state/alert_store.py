@@ -283,6 +283,15 @@ class AlertStore:
         self.acks = acks
         self.ack_rules = tuple(rules)
 
+    def peers_of(self, cluster: str, fingerprint: str) -> tuple[str, ...]:
+        """The peers of `cluster` that list the alert, as last merged; () when none does (a
+        pending alert, or one the ledger holds after it left)."""
+        for group in self.groups.get(cluster) or ():
+            for merged in group.alerts:
+                if merged.alert.fingerprint == fingerprint:
+                    return merged.peers
+        return ()
+
     def stale_for(self, now: float | None = None) -> float | None:
         """Seconds since the last good poll while the latest failed; None when fresh."""
         if not self.last_error or self.last_good is None:

@@ -100,11 +100,12 @@ def shown_alerts(app: OncallApp, on_both: bool = False) -> list[tuple[str, str]]
     only those both peers held (as Prometheus sends them: a test may post to one peer)."""
     screen = app.screen
     assert isinstance(screen, AlertsScreen)
+    store = screen.state.alerts
     return [
         (g.key, a.fingerprint)
         for g in screen.model.groups
         for a in g.alerts
-        if not on_both or len(a.peers) == 2
+        if not on_both or len(store.peers_of(a.cluster, a.fingerprint)) == 2
     ]
 
 

@@ -192,6 +192,27 @@ def test_group_builder_reuses_unchanged_groups() -> None:
     assert first[0] is again[0]
 
 
+def test_a_group_the_board_would_show_the_same_is_the_very_object_again() -> None:
+    """The second peer's copies (and a fresher updatedAt) change the merged group but
+    nothing the board shows: the builder hands back last board's group, so everything after
+    it sees no change. A change it shows (a silence) makes a new group."""
+    one = AlertGroup(labels={"g": "1"}, receiver=Receiver("r"), alerts=(alert("1"),))
+    two = AlertGroup(labels={"g": "1"}, receiver=Receiver("r"), alerts=(alert("1", updated=5),))
+    merger, builder = GroupMerger("c"), GroupBuilder()
+    first_look = builder.build(merger.merge({"a": [one]}))
+    both = merger.merge({"a": [one], "b": [two]})
+    assert both[0].alerts[0].peers == ("a", "b")
+    assert builder.prepare(both) == 1
+    assert builder.build(both)[0] is first_look[0]
+    silenced = AlertGroup(
+        labels={"g": "1"},
+        receiver=Receiver("r"),
+        alerts=(alert("1", updated=9, state="suppressed", silenced_by=("s1",)),),
+    )
+    after = builder.build(merger.merge({"a": [one], "b": [silenced]}))
+    assert after[0] is not first_look[0] and after[0].alerts[0].state == "silenced"
+
+
 def test_groups_prepared_ahead_are_the_groups_build_makes() -> None:
     """`prepare` builds ahead (in a worker thread, state/alert_store.py) what `build` would
     build anew; `build` then takes those, and the board is what building at once gives."""

@@ -240,8 +240,9 @@ class AlertDetailScreen(Screen[None]):
             case "timing":
                 return sections.timing_text(alert, self.rules, style)
             case "where":
+                held = self.state.alerts.peers_of(alert.cluster, alert.fingerprint)
                 peers = self.lookups.cluster_peers(alert.cluster)
-                return sections.where_text(alert, peers, style)
+                return sections.where_text(alert, held, peers, style)
             case "links":
                 return sections.links_text(alert, style)
             case "silences":

@@ -127,18 +127,21 @@ def timing_text(alert: BoardAlert, rules: Rules | str | None, style: Styler) -> 
     return text
 
 
-def where_text(alert: BoardAlert, cluster_peers: int | None, style: Styler) -> Text:
-    """Cluster, peers and receivers; `cluster_peers` is None when the cluster is not known."""
+def where_text(
+    alert: BoardAlert, held: tuple[str, ...], cluster_peers: int | None, style: Styler
+) -> Text:
+    """Cluster, the peers that hold the alert (`held`) and receivers; `cluster_peers` is None
+    when the cluster is not known."""
     text = Text()
     if is_pending(alert):
         field(text, style, "source", "Prometheus only: pending alerts are not sent to Alertmanager")
         text.rstrip()
         return text
     field(text, style, "cluster", one_line(alert.cluster, 80))
-    held = ", ".join(one_line(p, 200) for p in alert.peers) or "none"
+    holders = ", ".join(one_line(p, 200) for p in held) or "none"
     if cluster_peers is not None:
-        held += f"  ({len(alert.peers)} of {cluster_peers} peers)"
-    field(text, style, "peers", held)
+        holders += f"  ({len(held)} of {cluster_peers} peers)"
+    field(text, style, "peers", holders)
     receivers = ", ".join(one_line(r, 80) for r in alert.receivers) or "none"
     field(text, style, "receivers", receivers)
     text.rstrip()
