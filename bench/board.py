@@ -56,7 +56,7 @@ from oncall_tui.demo.stack import Stack, StackOptions  # noqa: E402
 
 COLS, ROWS = startup.COLS, startup.ROWS
 SETTLE = 0.8  # after a poll's response, time for the app to apply and draw it
-SETTLE_AFTER_BOARD = 2.0  # ui/screens/alerts.py SETTLE_AFTER: the app's one gc.freeze()
+SETTLE_AFTER_BOARD = 2.0  # the app's one gc.freeze(), at the first quiet tick (ui/idle_gc.py)
 
 
 @dataclass(frozen=True)
@@ -229,8 +229,9 @@ def idle_phase(stack: Stack, total: int, plan: Plan, res: Results) -> None:
         shown = app.wait_for(f"{total} alerts".encode(), timeout=60)
         tap.wait_completed(1, timeout=60)
         app.quiet_for(1.0, 10)
-        # Start-up ends with one full collection and gc.freeze(), SETTLE_AFTER (2 s) after
-        # the first board (ui/screens/alerts.py): 70-125 ms once, not idle work. A window
+        # Start-up ends with one full collection and gc.freeze(), at the idle collector's
+        # first tick (1 s) after every peer was read (ui/idle_gc.py): 70-125 ms once, not
+        # idle work. A window
         # opened 1 s after the board counted it as a poll's.
         sleep_until(app.started + shown + SETTLE_AFTER_BOARD + 1.0)
         log(f"idle window: {plan.idle_window:.0f} s, polling every {IDLE_REFRESH:g} s")

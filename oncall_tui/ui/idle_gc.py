@@ -7,6 +7,11 @@ latency. Python's own trigger for full passes is turned off; they run as often a
 per `threshold2` collections of generation 1, counted here) but only once no key has come
 for a second. Generations 0 and 1 are left to Python: they are short.
 
+`settle()` asks for one more: the first full pass after it also freezes what is alive then
+(gc.freeze), so later passes skip the session's modules and first board. It waits for a quiet
+second like the others: run 2 s after the first board, it held the GIL 370-440 ms at 50,000
+alerts, while the bench (and a user) pressed keys.
+
 Only while an app runs is the process's collector changed; when the last one stops, the
 thresholds are given back.
 """
@@ -28,6 +33,8 @@ class IdleCollector:
         self._due = 0  # generation-1 collections since the last full pass
         self._every = 10
         self._on = False
+        self.settle_due = False
+        self.settled = False  # frozen once: what was alive then stays out of full passes
 
     def start(self) -> None:
         if self._on:
@@ -53,14 +60,29 @@ class IdleCollector:
     def key(self) -> None:
         self.last_key = time.monotonic()
 
+    def settle(self) -> None:
+        """Freeze what is alive after the next full pass (once per session)."""
+        if not self.settled:
+            self.settle_due = True
+
+    def unsettle(self) -> None:
+        """What was frozen goes back under the collector (the settled board was let go)."""
+        self.settle_due = False
+        if self.settled:
+            self.settled = False
+            gc.unfreeze()
+
     def tick(self) -> bool:
         """Run a full pass if one is due and nobody typed for QUIET seconds; whether it ran."""
-        if not self._on or self._due < self._every:
+        if not self._on or (self._due < self._every and not self.settle_due):
             return False
         if time.monotonic() - self.last_key < QUIET:
             return False
         gc.collect()  # resets _due through the callback
         self.full_passes += 1
+        if self.settle_due:
+            self.settle_due, self.settled = False, True
+            gc.freeze()
         return True
 
     def _counted(self, phase: str, info: dict[str, Any]) -> None:

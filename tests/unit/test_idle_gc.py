@@ -37,3 +37,21 @@ def test_two_apps_in_one_process_give_the_thresholds_back_once_both_stop() -> No
     second.stop()
     assert gc.get_threshold() == before
     assert first._counted not in gc.callbacks and second._counted not in gc.callbacks
+
+
+def test_settling_freezes_after_the_next_quiet_full_pass_and_unsettling_thaws() -> None:
+    collector = IdleCollector()
+    collector.start()
+    try:
+        collector.settle()
+        collector.key()
+        assert not collector.tick() and not collector.settled, "a key came: not yet"
+        collector.last_key -= idle_gc.QUIET
+        assert collector.tick() and collector.settled and gc.get_freeze_count() > 0
+        collector.settle()
+        assert not collector.settle_due, "once per session"
+        collector.unsettle()
+        assert not collector.settled and gc.get_freeze_count() == 0
+    finally:
+        collector.stop()
+        gc.unfreeze()

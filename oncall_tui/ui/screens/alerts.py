@@ -6,7 +6,6 @@ and keeps the last good data; this screen draws what it holds and sends the user
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 
@@ -27,6 +26,7 @@ from oncall_tui.state.alerts import ClusterHealth
 from oncall_tui.state.clock import note as clock_note
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.polling import Backoff
+from oncall_tui.ui.idle_gc import IdleCollector
 from oncall_tui.ui.messages import StoreChanged, follow
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.widgets.banner import IncompleteBanner
@@ -35,7 +35,6 @@ from oncall_tui.ui.widgets.field import Field
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
 from oncall_tui.ui.widgets.status import StatusBar, status_text
 
-SETTLE_AFTER = 2.0  # seconds after the first board is drawn
 # While paging keeps failing, the toast comes back this often over another view (the board's
 # status line says it all the time).
 PAGING_REMIND = 60.0
@@ -153,11 +152,12 @@ class AlertsScreen(Screen[None]):
             self._unsubscribe()
         if self._unfollow_health is not None:
             self._unfollow_health()
-        if self._settled:
+        collector = _idle_collector(self.app)
+        if self._settled and collector is not None:
             # This screen's widgets and board were frozen with the rest, and widgets hold
             # cycles (parent and children): back under the collector, or a context switch
             # would keep the old board for ever.
-            gc.unfreeze()
+            collector.unsettle()
 
     def on_resize(self) -> None:
         self.query_one("#titles", Static).update(column_titles(self.size.width))
@@ -184,11 +184,16 @@ class AlertsScreen(Screen[None]):
         self.update_status()
         if store.snapshot is not None and not store.shown_once:
             self.board.call_after_refresh(store.shown)  # once its first board is on screen
-        if not self._settled and self.model.groups:
+        # What is alive once every peer has been read (the modules, the board's models)
+        # stays for the session: the collector's full passes stop walking it (50-60 ms each
+        # with 10,000 alerts). Not the first look's board, which the second peers' poll
+        # replaces at once; and at the next quiet second, after a full pass, so no cycle is
+        # kept for ever (ui/idle_gc.py).
+        collector = _idle_collector(self.app)
+        full = store.snapshot is not None and not store.snapshot.first_look
+        if not self._settled and self.model.groups and collector is not None and full:
             self._settled = True
-            # Not at once: the full collection holds the GIL for 50 ms, and the frame with
-            # the first alerts was still waiting to be written to the terminal.
-            self.set_timer(SETTLE_AFTER, _settle_memory)
+            collector.settle()
         if self.bell_on_critical and self._new_critical():
             self.app.bell()
 
@@ -475,10 +480,6 @@ class AlertsScreen(Screen[None]):
             self.app.push_screen(TriageScreen(alert, self.state))
 
 
-def _settle_memory() -> None:
-    """Once the first board is on screen: what is alive now (the modules, the first poll's
-    models) stays for the session, so the cyclic GC's full passes stop walking it. They
-    walked every object at each pass: 50-60 ms with 10,000 alerts, in the middle of a
-    refresh or a key press. Garbage is collected first, so no cycle is kept for ever."""
-    gc.collect()
-    gc.freeze()
+def _idle_collector(app: object) -> IdleCollector | None:
+    found = getattr(app, "idle_gc", None)
+    return found if isinstance(found, IdleCollector) else None
