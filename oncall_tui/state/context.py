@@ -73,8 +73,9 @@ class ContextState:
             self._waited = True
 
     async def _incidents_follow(self, groups: list[BoardGroup]) -> None:
-        happened = await off_loop(self.incidents.changes, groups)
-        self.incidents.keep(happened)
+        book = self.incidents
+        prepared = await off_loop(lambda: book.prepare(book.changes(groups)))
+        book.commit(prepared)
 
     @property
     def matcher_grammar(self) -> Grammar:

@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -50,6 +51,16 @@ def write_private(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What `IncidentBook.prepare` made for `commit`."""
+
+    kept: list[Event]  # the events the session keeps
+    added: dict[str, list[Event]]  # by the ID of each open incident they are about
+    problem: str | None  # why the incidents could not be read
+    readable: bool
 
 
 class IncidentBook:
@@ -139,21 +150,27 @@ class IncidentBook:
         self.keep([(kind, text, labels, at)])
 
     def keep(self, happened: Sequence[Happened]) -> None:
-        """`record` for many at once: the incidents are read once and each saved once.
+        """`record` for many at once: the incidents are read once and each saved once."""
+        self.commit(self.prepare(happened))
+
+    def prepare(self, happened: Sequence[Happened]) -> Prepared:
+        """The events `keep` adds, made and matched to the open incidents: pure reading (the
+        incident files), so the board's follower runs it off the event loop.
 
         Only the events that are kept (the last SEEN_LIMIT) or that an open incident is about
         are made: the first poll of a 10,000-alert board made 10,000 events, read every
-        incident file for each and kept 5,000, before the board could draw.
+        incident file for each and kept 5,000, before the board could draw. Made on the event
+        loop, the first board's 5,000 (50,000 alerts) held it 250 ms while keys waited.
         """
         current: list[Incident] = []
-        readable = False
+        problem: str | None = None
         try:
             if happened and self.directory.is_dir():
                 current = [i for i in self.load()[0] if i.open]
-                readable = True
         except OSError as exc:
-            self.problem = f"incident not saved: {exc.strerror or exc}"
+            problem = f"incident not saved: {exc.strerror or exc}"
         first_kept = len(happened) - SEEN_LIMIT
+        kept: list[Event] = []
         added: dict[str, list[Event]] = {}
         for index, (kind, text, labels, at) in enumerate(happened):
             if index < first_kept and not current:
@@ -165,20 +182,27 @@ class IncidentBook:
                 labels={one_line(k, 200): one_line(v, 500) for k, v in (labels or {}).items()},
             )
             if index >= first_kept:
-                self.seen.append(event)
+                kept.append(event)
             for incident in current:
                 if rules.relates(event, incident):
                     added.setdefault(incident.id, []).append(event)
+        return Prepared(kept, added, problem, readable=bool(happened) and problem is None)
+
+    def commit(self, prepared: Prepared) -> None:
+        """Keep what `prepare` made and save the incidents it changed (on the event loop)."""
+        self.seen.extend(prepared.kept)
         del self.seen[:-SEEN_LIMIT]
-        if not readable:
+        if prepared.problem is not None:
+            self.problem = prepared.problem
+        if not prepared.readable:
             return
         try:
-            for incident in current:
-                if incident.id in added:
-                    # An alert that fired before it was declared is already in it.
-                    changed = rules.add_events(incident, added[incident.id])
-                    if changed is not incident:
-                        self.save(changed)
+            for incident_id, events in prepared.added.items():
+                # Read again: the user may have changed it since `prepare` read it.
+                incident = self.get(incident_id)
+                changed = rules.add_events(incident, events)
+                if changed is not incident:  # else it held them (fired before declared)
+                    self.save(changed)
             self.problem = ""
         except OSError as exc:
             self.problem = f"incident not saved: {exc.strerror or exc}"
