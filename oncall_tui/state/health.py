@@ -36,7 +36,7 @@ async def _metrics(endpoint: Endpoint, url: str) -> p.Metrics:
 
 async def _read_metrics(endpoint: Endpoint, url: str) -> p.Metrics:
     response = await endpoint.request("GET", url.rstrip("/") + "/metrics")
-    return p.parse_metrics(response.text)
+    return p.parse_metrics(response.text, p.HEALTH_METRICS)
 
 
 def _names_in(group: BoardGroup) -> frozenset[str]:
