@@ -326,7 +326,15 @@ class AlertmanagerCluster:
     async def alert_groups(
         self, filters: Sequence[str] = (), **flags: Any
     ) -> PeerResults[list[AlertGroup]]:
+        self._link_twins()
         return await self._each(lambda p: p.alert_groups(filters, **flags))
+
+    def _link_twins(self) -> None:
+        """Each peer's decoder shares its alerts' text with the others' (decoding.shared).
+        Linked at every read: a poller may have adopted another's decoders since."""
+        decoders = [p.groups_decoder for p in self.peers]
+        for decoder in decoders:
+            decoder.twins = [d for d in decoders if d is not decoder]
 
     async def first_look(self) -> PeerResults[list[AlertGroup]]:
         """The groups of one peer, the first in order that answers: the start-up's first

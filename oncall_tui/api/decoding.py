@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import msgspec
+from msgspec.structs import replace
 
 from oncall_tui.api import ioloop
 from oncall_tui.wire import errors
-from oncall_tui.wire.alertmanager import AlertGroup
+from oncall_tui.wire.alertmanager import Alert, AlertGroup
 
 T = TypeVar("T")
 # Work between two yields to the event loop, in bytes hashed: about 2 ms here. The decoding
@@ -86,10 +87,49 @@ def _feed(hasher: Any, data: bytes | msgspec.Raw) -> None:
         hasher.update(view[start : start + _GIL_PIECE])
 
 
-def _decode_whole(server: str, parts: Sequence[bytes]) -> tuple[bytes, list[AlertGroup], bytes]:
-    """The SHA-256 of the body that `parts` make, its groups decoded in one go, and it."""
+def _decode_whole(
+    server: str, parts: Sequence[bytes], twins: Sequence[dict[str, Alert]]
+) -> tuple[bytes, list[AlertGroup], bytes]:
+    """The SHA-256 of the body that `parts` make, its groups decoded in one go (sharing their
+    text with `twins`), and it."""
     body = parts[0] if len(parts) == 1 else b"".join(parts)
-    return hashlib.sha256(body).digest(), decode(server, body, list[AlertGroup]), body
+    groups = decode(server, body, list[AlertGroup])
+    if twins:
+        groups = [shared(group, twins) for group in groups]
+    return hashlib.sha256(body).digest(), groups, body
+
+
+def shared(group: AlertGroup, twins: Sequence[dict[str, Alert]]) -> AlertGroup:
+    """`group`, its alerts holding the very label and annotation dicts of their twins (the
+    same fingerprint, decoded from another peer of the cluster) where they are equal.
+
+    HA peers each get every alert from Prometheus, so a cluster of two decodes each alert
+    twice: 22 MB per 10,000 alerts per peer, two thirds of it labels and annotations. The
+    twin's equal dicts are kept instead and this peer's are let go (21 ms per 10,000
+    alerts, against 70 to decode them). Nothing read changes: the dicts are equal, and
+    every other field (status, times) stays this peer's own.
+    """
+    alerts: list[Alert] | None = None
+    for i, alert in enumerate(group.alerts):
+        fingerprint = alert.fingerprint
+        twin = None
+        for index in twins:
+            twin = index.get(fingerprint)
+            if twin is not None:
+                break
+        if twin is None:
+            continue
+        labels, annotations = alert.labels, alert.annotations
+        if labels is not twin.labels and labels == twin.labels:
+            labels = twin.labels
+        if annotations is not twin.annotations and annotations == twin.annotations:
+            annotations = twin.annotations
+        if labels is alert.labels and annotations is alert.annotations:
+            continue
+        if alerts is None:
+            alerts = list(group.alerts)
+        alerts[i] = replace(alert, labels=labels, annotations=annotations)
+    return group if alerts is None else replace(group, alerts=tuple(alerts))
 
 
 class GroupDecoder:
@@ -102,6 +142,22 @@ class GroupDecoder:
         self._undigested = b""  # the first body, until its groups are digested
         self.reused = 0
         self.decoded = 0
+        # The other peers of its cluster (AlertmanagerCluster links them before each read):
+        # their alerts share their text with this peer's (`shared`).
+        self.twins: list[GroupDecoder] = []
+        self._index: dict[str, Alert] | None = None  # by_fingerprint, while the body holds
+
+    def by_fingerprint(self) -> dict[str, Alert]:
+        """This peer's alerts as last decoded, by fingerprint."""
+        if self._index is None:
+            self._index = {a.fingerprint: a for g in self._groups for a in g.alerts}
+        return self._index
+
+    def _twins(self) -> list[dict[str, Alert]]:
+        return [twin.by_fingerprint() for twin in self.twins if twin._groups]
+
+    def _keep(self, whole: bytes, groups: list[AlertGroup]) -> None:
+        self._body, self._groups, self._index = whole, groups, None
 
     async def decode(self, server: str, body: bytes | Sequence[bytes]) -> list[AlertGroup]:
         """The groups of a body, whole or in the pieces it arrived in (Endpoint.get_chunks)."""
@@ -116,8 +172,10 @@ class GroupDecoder:
             # 10,000 alerts, where splitting and hashing its groups first took 35 ms more, at
             # start-up, before the alerts could be shown). Its groups are digested at the
             # next poll, on the I/O thread, and the body let go then.
-            whole, groups, self._undigested = await ioloop.call(_decode_whole, server, parts)
-            self._body, self._groups = whole, groups
+            whole, groups, self._undigested = await ioloop.call(
+                _decode_whole, server, parts, self._twins()
+            )
+            self._keep(whole, groups)
             self.decoded, self.reused = len(groups), 0
             return list(groups)
         first, self._undigested = self._undigested, b""
@@ -128,7 +186,7 @@ class GroupDecoder:
             self.decoded, self.reused = 0, len(self._groups)
             return list(self._groups)
         groups = await self._decode(server, keyed)
-        self._body, self._groups = whole, groups
+        self._keep(whole, groups)
         return list(groups)
 
     def _split(
@@ -147,10 +205,13 @@ class GroupDecoder:
         seen: dict[bytes, AlertGroup] = {}
         self.reused = self.decoded = 0
         work = 0  # bytes decoded since the last yield to the event loop, times DECODE_COST
+        twins = self._twins()
         for key, raw in keyed:
             group = self._last.get(key)
             if group is None:
                 group = decode(server, raw, AlertGroup)
+                if twins:
+                    group = shared(group, twins)
                 self.decoded += 1
                 work += len(raw) * DECODE_COST
             else:

@@ -323,6 +323,37 @@ async def test_group_decoder_reuses_unchanged_groups() -> None:
         await decoder.decode("http://am", b'[{"labels": {}, "receiver": 1}]')
 
 
+async def test_twin_peers_share_equal_label_and_annotation_dicts() -> None:
+    """Two peers of a cluster decode the same alerts: the second keeps the first's equal
+    dicts (memory), its own where they differ, and every other field as it sent them."""
+    from oncall_tui.api.decoding import GroupDecoder
+
+    body = alert_groups_body(1_000)
+    other = body.replace(b'replica 7"', b'replica 7 (other)"', 1)
+    first, second = GroupDecoder(), GroupDecoder()
+    first.twins, second.twins = [second], [first]
+    mine = await first.decode("http://a", body)
+    theirs = await second.decode("http://b", other)
+    pairs = [
+        (a, b)
+        for g, h in zip(mine, theirs, strict=True)
+        for a, b in zip(g.alerts, h.alerts, strict=True)
+    ]
+    assert len(pairs) == 1_000 and all(a.fingerprint == b.fingerprint for a, b in pairs)
+    assert all(a.labels is b.labels for a, b in pairs)
+    differs = theirs[0].alerts[7]
+    assert differs.annotations["summary"].endswith("(other)")
+    assert differs.annotations is not mine[0].alerts[7].annotations
+    assert sum(a.annotations is b.annotations for a, b in pairs) == 999
+    assert all(b.updated_at == a.updated_at and b.status == a.status for a, b in pairs)
+    # A changed group is decoded and shared the same way; unchanged ones stay as they were.
+    changed = other.replace(b'replica 3"', b'replica 3 (new)"', 1)
+    again = await second.decode("http://b", changed)
+    assert (second.decoded, second.reused) == (1, 49)
+    assert again[0].alerts[3].labels is mine[0].alerts[3].labels
+    assert all(x is y for x, y in zip(again[1:], theirs[1:], strict=True))
+
+
 async def test_group_decoder_tells_a_body_by_its_bytes_however_it_arrived_in_pieces() -> None:
     from oncall_tui.api.decoding import GroupDecoder, split_unless_same
 
