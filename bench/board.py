@@ -149,6 +149,20 @@ def compile_package() -> None:
 # -- the phases --------------------------------------------------------------------------------
 
 
+def cpu_check() -> float:
+    """Milliseconds for a fixed pure-Python loop, least of 3: how fast this machine runs
+    Python right now. The same 2-core machine ran it 1.5-2x slower some hours than others
+    (its host is shared), and every figure below moves with it; runs compare only next to it."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def machine() -> list[str]:
     cpus = len(os.sched_getaffinity(0))
     model = ""
@@ -168,6 +182,7 @@ def machine() -> list[str]:
         am_version = (out.stdout or out.stderr).split("\n")[0]
     return [
         f"machine:  {cpus} CPUs usable (nproc), {os.cpu_count()} online; {model}",
+        f"cpu check: {cpu_check():.0f} ms (a fixed Python loop, least of 3; lower is faster)",
         f"python:   {platform.python_version()} ({sys.executable})",
         f"textual:  {version('textual')}, rich {version('rich')}, httpx {version('httpx')}, "
         f"msgspec {version('msgspec')}",
