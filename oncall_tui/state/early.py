@@ -77,10 +77,10 @@ def early_requests(context: Context) -> list[EarlyRequest]:
     groups: dict[str, EarlyRequest] = {}
     silences: dict[str, EarlyRequest] = {}
     for spec in context.alertmanagers:
-        for n, url in enumerate(spec.peers):
+        for url in spec.peers[:1]:
             base = endpoint_url(url, spec.path_prefix)
             for path, found in ((GROUPS_PATH, groups), (SILENCES_PATH, silences)):
-                if n or base in found or len(found) >= MAX_EARLY:
+                if base in found or len(found) >= MAX_EARLY:
                     continue
                 found[base] = EarlyRequest(
                     base.removesuffix(API),

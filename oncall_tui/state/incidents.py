@@ -60,7 +60,7 @@ class Prepared:
     kept: list[Event]  # the events the session keeps
     added: dict[str, list[Event]]  # by the ID of each open incident they are about
     problem: str | None  # why the incidents could not be read
-    readable: bool
+    readable: bool  # else `commit` saves nothing and leaves `problem` as it was
 
 
 class IncidentBook:
@@ -164,9 +164,11 @@ class IncidentBook:
         """
         current: list[Incident] = []
         problem: str | None = None
+        readable = False  # the incidents were read (there is a directory of them)
         try:
             if happened and self.directory.is_dir():
                 current = [i for i in self.load()[0] if i.open]
+                readable = True
         except OSError as exc:
             problem = f"incident not saved: {exc.strerror or exc}"
         first_kept = len(happened) - SEEN_LIMIT
@@ -186,7 +188,7 @@ class IncidentBook:
             for incident in current:
                 if rules.relates(event, incident):
                     added.setdefault(incident.id, []).append(event)
-        return Prepared(kept, added, problem, readable=bool(happened) and problem is None)
+        return Prepared(kept, added, problem, readable)
 
     def commit(self, prepared: Prepared) -> None:
         """Keep what `prepare` made and save the incidents it changed (on the event loop)."""
