@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ class FaultProxy:
         self.seen: Counter[str] = Counter()
         # Every request's target (path and query), in order: what the server was asked.
         self.requests: list[str] = []
+        self.arrived: list[float] = []  # each request's time.monotonic(), as `requests`
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -176,6 +178,7 @@ class FaultProxy:
                 body = await reader.readexactly(_content_length(head))
                 fault = self.fault
                 self.seen[fault.name] += 1
+                self.arrived.append(time.monotonic())
                 self.requests.append(head.split(b" ", 2)[1].decode("latin-1"))
                 if not await self._answer(fault, head, body, writer):
                     break
