@@ -11,7 +11,7 @@ import pytest
 
 from bench.alerts_json import alert_groups_body
 from oncall_tui.api.decoding import decode
-from oncall_tui.domain.board import BoardGroup, BoardModel, GroupBuilder
+from oncall_tui.domain.board import BoardAlert, BoardGroup, BoardModel, GroupBuilder
 from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.merge import GroupMerger, merge_alerts, merge_groups, unique_alerts
 from oncall_tui.domain.per_group import PerGroup, merged, union
@@ -159,6 +159,19 @@ def test_board_sorts_groups_and_alerts_and_groups_pending_by_name() -> None:
     model.sort = "age"
     model.invalidate()
     assert [line.alert.name for line in model.lines() if line.alert][:3] == ["Err", "Slow", "Down"]
+
+
+def test_a_board_alert_carries_its_sort_fields_however_it_is_made() -> None:
+    """The sorts read stored fields (no key function per alert); they follow the alert."""
+    started = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    made = BoardAlert(
+        key="c/1", cluster="c", fingerprint="1", name="A", severity="Critical", state="active",
+        labels={}, annotations={}, started=started,
+    )  # fmt: skip
+    assert (made.severity_rank, made.started_ts) == (0, started.timestamp())
+    changed = msgspec.structs.replace(made, severity="info", started=None)
+    assert (changed.severity_rank, changed.started_ts) == (3, math.inf)
+    assert msgspec.structs.replace(made, severity="sev9").severity_rank == 4  # after info
 
 
 def test_board_filter_toggles_folding_and_new_alerts() -> None:
