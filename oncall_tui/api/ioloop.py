@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
@@ -30,6 +31,9 @@ P = ParamSpec("P")
 SWITCH_INTERVAL = 0.001  # seconds
 _loop: asyncio.AbstractEventLoop | None = None
 _lock = threading.Lock()
+_lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def io_loop() -> asyncio.AbstractEventLoop:
@@ -81,3 +85,12 @@ async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 async def _calling(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return fn(*args, **kwargs)
+
+
+def lanes(name: str, width: int) -> asyncio.Semaphore:
+    """The running loop's semaphore called `name`, letting `width` holders in at once."""
+    by_name = _lanes.setdefault(asyncio.get_running_loop(), {})
+    lane = by_name.get(name)
+    if lane is None:
+        lane = by_name[name] = asyncio.Semaphore(width)
+    return lane

@@ -98,6 +98,7 @@ class FaultProxy:
         # Every request's target (path and query), in order: what the server was asked.
         self.requests: list[str] = []
         self.arrived: list[float] = []  # each request's time.monotonic(), as `requests`
+        self.answered: list[float] = []  # when each answer was written (or given up)
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -180,7 +181,11 @@ class FaultProxy:
                 self.seen[fault.name] += 1
                 self.arrived.append(time.monotonic())
                 self.requests.append(head.split(b" ", 2)[1].decode("latin-1"))
-                if not await self._answer(fault, head, body, writer):
+                try:
+                    go_on = await self._answer(fault, head, body, writer)
+                finally:
+                    self.answered.append(time.monotonic())
+                if not go_on:
                     break
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass
