@@ -216,8 +216,11 @@ class AlertsScreen(Screen[None]):
         self.update_status()
 
     def _new_critical(self) -> bool:
+        new = self.model.new_keys
+        if not new:  # most polls: no walk of every alert (50,000 at scale)
+            return False
         return any(
-            a.key in self.model.new_keys and a.severity == "critical" and a.state == "active"
+            a.key in new and a.severity == "critical" and a.state == "active"
             for g in self.model.groups
             for a in g.alerts
         )
