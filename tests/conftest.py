@@ -11,16 +11,9 @@ import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
-from textual import _wait
 
 from oncall_tui.demo.stack import MissingBinaries, Stack, StackError, StackOptions, find_binaries
 from tests.support.worker_summary import summary
-
-# Pilot.press waits twice per key for the process to look idle, in steps of 20 ms; typing
-# a 40-character matcher took 3.5 s of a cell's 12. Steps of 5 ms, with the same share of
-# CPU (1 in 20) counted as idle.
-_wait.SLEEP_GRANULARITY = 1 / 200
-_wait.SLEEP_IDLE = _wait.SLEEP_GRANULARITY / 20.0
 
 # Before anything imports it: a failed assert in a shared helper explains itself as in a test.
 pytest.register_assert_rewrite("tests.helpers")
