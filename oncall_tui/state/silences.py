@@ -9,7 +9,7 @@ finds it instead of creating a second one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,10 +22,11 @@ from oncall_tui.domain.merge import merge_alerts
 from oncall_tui.domain.script_output import MergedSilence, merge_silences
 from oncall_tui.domain.silence_plan import Draft, extended_end, find_same
 from oncall_tui.domain.timespec import describe_moment
+from oncall_tui.state.background import off_loop
 from oncall_tui.state.clock import alertmanager_offset
 from oncall_tui.state.wiring import Clients
 from oncall_tui.wire import errors
-from oncall_tui.wire.alertmanager import PostableSilence, Silence
+from oncall_tui.wire.alertmanager import Alert, PostableSilence, Silence
 
 
 @dataclass(slots=True)
@@ -265,13 +266,17 @@ async def preview_alerts(
             read = await cluster.alerts(filters)
         except errors.ApiError as exc:
             return [], f"{cluster.name}: {exc.message}"
-        return [board_alert(m) for m in merge_alerts(cluster.name, read.results)], None
+        return await off_loop(_board_alerts, cluster.name, read.results), None
 
     names = set(clusters) if clusters is not None else None
     chosen = [c for c in clients.clusters if names is None or c.name in names]
     parts = await asyncio.gather(*(one(c) for c in chosen))
     alerts = [a for found, _ in parts for a in found]
     return alerts, [err for _, err in parts if err]
+
+
+def _board_alerts(cluster: str, per_peer: Mapping[str, Sequence[Alert]]) -> list[BoardAlert]:
+    return [board_alert(m) for m in merge_alerts(cluster, per_peer)]
 
 
 async def every_peers_silences(

@@ -8,9 +8,11 @@ shown. Saving again never makes a second silence (silencing.write looks for it f
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -404,7 +406,8 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
         warnings.update(Text("\n".join(f"⚠ {w}" for w in shown.warnings)))
         warnings.display = bool(shown.warnings)
         text = Text(no_wrap=True, overflow="ellipsis")
-        for alert in sorted(shown.alerts, key=lambda a: (a.name, a.key))[:SHOWN_ALERTS]:
+        # The first few only: a sort of the 50,000 a broad matcher finds took 40 ms a key.
+        for alert in heapq.nsmallest(SHOWN_ALERTS, shown.alerts, key=attrgetter("name", "key")):
             text.append_text(alert_line(alert))
             text.append("\n")
         if count > SHOWN_ALERTS:
