@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 import pytest
@@ -47,6 +47,34 @@ def test_merge_keeps_the_freshest_copy() -> None:
     for order in ([old, new], [new, old]):
         merged = merge_alerts("c", {"a": [order[0]], "b": [order[1]]})
         assert merged[0].alert.state == "silenced"
+
+
+def test_merge_keeps_the_freshest_copy_across_offsets_and_missing_times() -> None:
+    """Times are compared as instants: 10:00+02:00 is before 09:00Z. A copy with no
+    updatedAt loses to one with it; a naive time next to an aware one is compared by their
+    wall-clock readings."""
+    early = msgspec.structs.replace(
+        alert("1", state="active"),
+        updated_at=datetime(2026, 12, 2, 10, 0, tzinfo=timezone(timedelta(hours=2))),
+    )
+    late = msgspec.structs.replace(
+        alert("1", state="suppressed", silenced_by=["s1"]),
+        updated_at=datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
+    )
+    unknown = msgspec.structs.replace(alert("1", state="active"), updated_at=None)
+    naive_later = msgspec.structs.replace(
+        alert("1", state="suppressed", silenced_by=["s2"]), updated_at=datetime(2026, 12, 2, 11)
+    )
+    for first, second, wins in (
+        (early, late, "s1"),
+        (late, early, "s1"),
+        (unknown, late, "s1"),
+        (late, unknown, "s1"),
+        (late, naive_later, "s2"),
+        (naive_later, late, "s2"),
+    ):
+        merged = merge_alerts("c", {"a": [first], "b": [second]})
+        assert tuple(merged[0].alert.status.silenced_by) == (wins,), (first, second)
 
 
 def test_merge_groups_and_unique_alerts_across_receivers() -> None:
