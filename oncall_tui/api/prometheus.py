@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
@@ -29,6 +32,7 @@ from oncall_tui.wire.prometheus import (
     sample_value,
 )
 
+T = TypeVar("T")
 API = "/api/v1"
 # Longer expressions go in a POST body: URLs past a few KB are cut by proxies.
 MAX_GET_QUERY = 1500
@@ -95,7 +99,22 @@ class PrometheusClient:
     def __repr__(self) -> str:
         return f"PrometheusClient({self.url!r})"
 
-    async def _call(self, path: str, params: dict[str, str], *, post: bool = False) -> _Envelope:
+    async def _call(
+        self,
+        path: str,
+        params: dict[str, str],
+        read: Callable[[_Envelope], T],
+        *,
+        post: bool = False,
+    ) -> T:
+        """`read` of the answer's envelope. Asked, decoded and read on the I/O loop, as the
+        Alertmanager peers' answers are: a Prometheus holding thousands of alerts answers
+        /alerts with megabytes every poll, which were decoded on the app's loop."""
+        return await ioloop.run(self._called(path, params, read, post))
+
+    async def _called(
+        self, path: str, params: dict[str, str], read: Callable[[_Envelope], T], post: bool
+    ) -> T:
         try:
             if post:
                 response = await self.endpoint.request("POST", path, data=params)
@@ -109,15 +128,15 @@ class PrometheusClient:
         envelope = decode(self.url, response.content, _Envelope)
         if envelope.status != "success":
             raise errors.ServerError(self.url, response.status_code, envelope.error)
-        return envelope
+        return read(envelope)
 
     async def query(self, expr: str, at: datetime | float | None = None) -> QueryResult:
         """Instant query; long expressions are POSTed."""
         params = {**self.query_params, "query": expr}
         if at is not None:
             params["time"] = _time(at)
-        envelope = await self._call("/query", params, post=len(expr) > MAX_GET_QUERY)
-        return _query_result(self.url, envelope)
+        long = len(expr) > MAX_GET_QUERY
+        return await self._call("/query", params, partial(_query_result, self.url), post=long)
 
     async def query_range(
         self, expr: str, start: datetime | float, end: datetime | float, step: float
@@ -129,8 +148,8 @@ class PrometheusClient:
             "end": _time(end),
             "step": f"{step:g}",
         }
-        envelope = await self._call("/query_range", params, post=len(expr) > MAX_GET_QUERY)
-        return _query_result(self.url, envelope)
+        long = len(expr) > MAX_GET_QUERY
+        return await self._call("/query_range", params, partial(_query_result, self.url), post=long)
 
     async def rules(self, kind: str | None = None) -> list[RuleGroup]:
         """Rule groups; `kind` is "alert" or "record" to ask for one type only.
@@ -143,7 +162,7 @@ class PrometheusClient:
             params["type"] = kind
         groups: list[RuleGroup] = []
         for _ in range(MAX_RULE_PAGES):
-            page = decode(self.url, (await self._call("/rules", params)).data, _Rules)
+            page = await self._call("/rules", params, partial(_data, self.url, _Rules))
             groups.extend(page.groups or ())
             if not page.groupNextToken:
                 return groups
@@ -157,18 +176,19 @@ class PrometheusClient:
     async def alerts_answer(self) -> tuple[list[RuleAlert], tuple[str, ...]]:
         """The alerts and the server's warnings: a Thanos Querier whose rulers did not all
         answer says so in `warnings` (HTTP 200): the list is then partial."""
-        envelope = await self._call("/alerts", {})
-        found = decode(self.url, envelope.data, _Alerts).alerts or []
-        return found, tuple(envelope.warnings)
+
+        def read(envelope: _Envelope) -> tuple[list[RuleAlert], tuple[str, ...]]:
+            found = decode(self.url, envelope.data, _Alerts).alerts or []
+            return found, tuple(envelope.warnings)
+
+        return await self._call("/alerts", {}, read)
 
     async def build_info(self) -> BuildInfo:
-        envelope = await self._call("/status/buildinfo", {})
-        return decode(self.url, envelope.data, BuildInfo)
+        return await self._call("/status/buildinfo", {}, partial(_data, self.url, BuildInfo))
 
     async def runtime_info(self) -> RuntimeInfo:
         """Start time and storage retention ("15d", "15d or 10GiB"); Prometheus only."""
-        envelope = await self._call("/status/runtimeinfo", {})
-        return decode(self.url, envelope.data, RuntimeInfo)
+        return await self._call("/status/runtimeinfo", {}, partial(_data, self.url, RuntimeInfo))
 
     async def engine_facts(self) -> EngineFacts:
         """What this URL says about itself, for `domain.engines.identify`: build info and
@@ -241,6 +261,10 @@ class PrometheusClient:
 
     async def aclose(self) -> None:
         await self.endpoint.aclose()
+
+
+def _data(server: str, kind: type[T], envelope: _Envelope) -> T:
+    return decode(server, envelope.data, kind)
 
 
 def _query_result(server: str, envelope: _Envelope) -> QueryResult:
