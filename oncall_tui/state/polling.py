@@ -1,8 +1,10 @@
 """The one polling helper every store uses, and how stores tell their views. No Textual here.
 
 A `PollLoop` runs one poll at a time: the next starts only when the last one ended (a slow
-server never piles up requests), failures back off exponentially up to a ceiling, `wake()`
-polls now and `paused` stops polling until woken. A store publishes to `Subscribers`, whose
+server never piles up requests), and never sooner than the last one took (servers that need
+5 s to answer a poll rest 5 s before the next, instead of 2 s at a 2 s refresh);
+failures back off exponentially up to a ceiling, `wake()` polls now and `paused` stops
+polling until woken. A store publishes to `Subscribers`, whose
 callbacks the views turn into messages that coalesce (see ui/messages.py).
 """
 
@@ -10,25 +12,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 
 @dataclass
 class Backoff:
-    """Exponential backoff from the poll interval up to a ceiling; reset on success."""
+    """Exponential backoff from the poll interval up to a ceiling; reset on success. The wait
+    after a poll that answered is never shorter than that poll took."""
 
     interval: float
     ceiling: float = 120.0
     failures: int = 0
+    took: float = 0.0  # seconds the last poll took
 
-    def next_delay(self, failed: bool) -> float:
+    def next_delay(self, failed: bool, took: float = 0.0) -> float:
         self.failures = self.failures + 1 if failed else 0
+        self.took = took
         if not self.failures:
-            return self.interval
+            # A server that answered slowly rests as long before the next poll. A failure
+            # (a timeout too) backs off by its own rule instead, so a hang that clears is
+            # read again as soon as that rule says.
+            return float(max(self.interval, took))
         return float(
             min(max(self.ceiling, self.interval), self.interval * 2 ** (self.failures - 1))
         )
+
+    @property
+    def pace(self) -> float | None:
+        """From one poll's start to the next, in whole seconds, when the last
+        poll's length stretched it past the interval (and no failure did); else None."""
+        if self.failures or self.took <= self.interval:
+            return None
+        return float(round(2 * self.took))
 
 
 class PollLoop:
@@ -87,6 +104,7 @@ class PollLoop:
             if self.paused:
                 delay = 3600.0
             else:
+                began = time.monotonic()
                 try:
                     failed = await self._poll()
                 except asyncio.CancelledError:
@@ -97,7 +115,7 @@ class PollLoop:
                     failed = True
                 self.polls += 1
                 self._done.set()
-                delay = self.backoff.next_delay(failed)
+                delay = self.backoff.next_delay(failed, time.monotonic() - began)
             self._wake.clear()
             # Not `asyncio.wait_for`: on Python 3.11 it returns the event's result instead of
             # raising when a cancel arrives as the event is set, and the loop polled on for

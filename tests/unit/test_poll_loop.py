@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from oncall_tui.state.polling import PollLoop
+from oncall_tui.state.polling import Backoff, PollLoop
 
 
 async def test_stop_is_never_lost_to_a_wake_at_the_same_moment() -> None:
@@ -33,3 +33,19 @@ async def test_stop_is_never_lost_to_a_wake_at_the_same_moment() -> None:
             assert done, "stop() did not return: the loop swallowed its cancel"
             assert not loop.running
     assert polls >= 200
+
+
+def test_the_wait_after_a_poll_is_never_shorter_than_the_poll() -> None:
+    backoff = Backoff(interval=2.0)
+    assert backoff.next_delay(False, took=0.4) == 2.0
+    assert backoff.pace is None
+    assert backoff.next_delay(False, took=5.2) == 5.2  # the servers rest as long
+    assert backoff.pace == 10.0  # 5.2 s a poll, 5.2 s a rest: in whole seconds
+    # A failure backs off by its own rule, however long it took (a timeout): a hang that
+    # clears is read again as soon as that rule says.
+    assert backoff.next_delay(True, took=0.1) == 2.0
+    assert backoff.next_delay(True, took=0.1) == 4.0
+    assert backoff.next_delay(True, took=15.0) == 8.0
+    assert backoff.pace is None  # failing, not slow: the status says that instead
+    assert backoff.next_delay(False, took=1.0) == 2.0
+    assert backoff.pace is None

@@ -243,6 +243,7 @@ class AlertsScreen(Screen[None]):
                 paused=self.paused,
                 backends=self.store.backends(),
                 owner_label=self.clients.owner_label,
+                pace=self.backoff.pace,
                 warnings=[
                     *([self._paging_said] if self._paging_said else []),
                     *self.clients.warnings,

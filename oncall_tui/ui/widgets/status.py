@@ -56,6 +56,7 @@ def status_text(
     now: float,
     backends: Sequence[BackendState] = (),
     owner_label: str = "",
+    pace: float | None = None,
 ) -> Text:
     """The line; at 80 columns the backends are only counted (and the one down named) so
     that the alerts and the freshness stay in view."""
@@ -116,7 +117,10 @@ def status_text(
             text.append(f" (as of {stamp})", style("status--warn"))
         else:
             # No clock while fresh: a ticking time would rewrite this line on every poll.
-            text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
+            if pace is None:
+                text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
+            else:  # the servers answer slower than the refresh: each poll is followed by a rest
+                text.append(f"  ● live (every {pace:g}s: slow answers)", style("status--warn"))
         core = core or text.cell_len
         for warning in warnings:
             text.append(f"  ⚠ {one_line(warning, 200)}", style("status--bad"))
