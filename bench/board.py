@@ -405,11 +405,14 @@ def run_inproc(
     env: dict[str, str],
 ) -> tuple[list[dict[str, Any]], str]:
     """bench/inproc.py on `target` (a URL or a config file): its records, and a note if it
-    ended early. After the quiet polls, each poll is followed by a 1% change."""
+    ended early. After the quiet polls, each poll is followed by a 1% change; the next poll
+    is started from here `refresh` after the last (a poll slower than the refresh makes the
+    app wait as long as it took: a poll's figures do not depend on that wait)."""
     polls = 1 + quiet + changed
     rng = random.Random(99)
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "inproc.py"), target, f"{refresh:g}", str(polls)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -427,9 +430,16 @@ def run_inproc(
                 break
             records.append(rec)
             k = rec["poll"]
-            if k >= 1 + quiet and k < polls:
+            if k >= polls:
+                continue
+            began = time.monotonic()
+            if k >= 1 + quiet:
                 poster.post(alerts.bump(alerts.random_share(rng)))
                 changed_polls.add(k + 1)
+            sleep_until(began + refresh)
+            assert proc.stdin is not None
+            proc.stdin.write("next\n")
+            proc.stdin.flush()
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:

@@ -18,7 +18,10 @@ the frame that follows it was composed, then exits:
 - gc_ms / gc_max_ms / gc_gen2: time in Python's cyclic garbage collector over the same span,
   its longest pause, and how many full (generation 2) collections ran
 
-The parent reads the lines to know when a poll is over (it changes alerts between polls).
+The parent reads the lines to know when a poll is over; it changes alerts between polls, then
+writes a line to stdin, REFRESH after the last poll ended, and the next poll starts then (the
+store's refresh, as `ctrl+r` does): a poll slower than REFRESH makes the app wait as long
+before the next (state/polling.py), which only lengthened the bench.
 """
 
 from __future__ import annotations
@@ -127,6 +130,16 @@ async def main(url: str, refresh: float, polls: int) -> None:
     records: list[dict[str, Any]] = []
     current: dict[str, Any] = {}
 
+    stores: list[AlertStore] = []
+    loop = asyncio.get_running_loop()
+
+    def next_polls() -> None:
+        """Each line on stdin: poll now."""
+        for _ in sys.stdin:
+            if stores:
+                loop.call_soon_threadsafe(stores[0].refresh)
+
+    threading.Thread(target=next_polls, daemon=True, name="next polls").start()
     original_poll = Poller.poll
     original_apply = AlertStore.apply
     original_reload = BoardView.reload
@@ -139,6 +152,8 @@ async def main(url: str, refresh: float, polls: int) -> None:
         return snapshot
 
     def apply(self: AlertStore, snapshot: Snapshot) -> None:
+        if not stores:
+            stores.append(self)
         started = time.perf_counter()
         original_apply(self, snapshot)
         current["store_ms"] = (time.perf_counter() - started) * 1000
