@@ -34,7 +34,7 @@ async def test_a_slow_server_rests_as_long_as_a_poll_took_and_the_status_says_so
         async with app.run_test(size=(120, 35)) as pilot:
             await until(pilot, lambda: _groups_asked(proxy) >= 3, "three polls", timeout=60)
             # The store says the polls go slower than asked: one every 3 s (1.5 + 1.5).
-            assert "● live (every 3s: slow answers)" in status(app)
+            assert "● live (every 3s, slow)" in status(app)
             asked = [
                 at
                 for at, target in zip(proxy.arrived, proxy.requests, strict=False)

@@ -120,7 +120,7 @@ def status_text(
             if pace is None:
                 text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
             else:  # the servers answer slower than the refresh: each poll is followed by a rest
-                text.append(f"  ● live (every {pace:g}s: slow answers)", style("status--warn"))
+                text.append(f"  ● live (every {pace:g}s, slow)", style("status--warn"))
         core = core or text.cell_len
         for warning in warnings:
             text.append(f"  ⚠ {one_line(warning, 200)}", style("status--bad"))
