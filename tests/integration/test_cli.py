@@ -219,7 +219,12 @@ def test_demo_serve_keeps_its_config_and_says_the_servers_stop_with_it(tmp_path:
         assert (
             "stays after the demo stops" in told and "servers it names stop with the demo" in told
         )
-        assert path.read_text() == "".join(out), "the same YAML on stdout and in the file"
+        kept = path.read_text()
+        # stdout was written before stderr's last line, but its reader thread may not have
+        # read it yet when that line is seen (CI once compared the file with nothing).
+        while "".join(out) != kept and time.monotonic() < deadline + 10:
+            time.sleep(0.05)
+        assert kept == "".join(out), "the same YAML on stdout and in the file"
         live = run("--config", str(path), "check-config")
         assert live.returncode == 0, live.stdout + live.stderr
     finally:
