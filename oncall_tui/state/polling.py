@@ -2,10 +2,10 @@
 
 A `PollLoop` runs one poll at a time: the next starts only when the last one ended (a slow
 server never piles up requests), and never sooner than the last one took (servers that need
-5 s to answer a poll rest 5 s before the next, instead of 2 s at a 2 s refresh);
-failures back off exponentially up to a ceiling, `wake()` polls now and `paused` stops
-polling until woken. A store publishes to `Subscribers`, whose
-callbacks the views turn into messages that coalesce (see ui/messages.py).
+5 s to answer a poll rest 5 s before the next, instead of 2 s at a 2 s refresh); failures
+back off exponentially up to a ceiling, `wake()` polls now and `paused` stops polling until
+woken. A store publishes to `Subscribers`, whose callbacks the views turn into messages that
+coalesce (see ui/messages.py).
 """
 
 from __future__ import annotations

@@ -115,12 +115,11 @@ def status_text(
         elif paused:
             stamp = datetime.fromtimestamp(last_good or now).strftime("%H:%M:%S")
             text.append(f" (as of {stamp})", style("status--warn"))
-        else:
-            # No clock while fresh: a ticking time would rewrite this line on every poll.
-            if pace is None:
-                text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
-            else:  # the servers answer slower than the refresh: each poll is followed by a rest
-                text.append(f"  ● live (every {pace:g}s, slow)", style("status--warn"))
+        # No clock while fresh: a ticking time would rewrite this line on every poll.
+        elif pace is None:
+            text.append(f"  ● live (every {context.refresh:g}s)", style("status--ok"))
+        else:  # the servers answer slower than the refresh: each poll is followed by a rest
+            text.append(f"  ● live (every {pace:g}s, slow)", style("status--warn"))
         core = core or text.cell_len
         for warning in warnings:
             text.append(f"  ⚠ {one_line(warning, 200)}", style("status--bad"))
