@@ -20,7 +20,7 @@ from msgspec.structs import force_setattr
 from oncall_tui.domain.acks import Ack
 from oncall_tui.domain.matchers import Filter, search_text
 from oncall_tui.domain.merge import MergedAlert, MergedGroup
-from oncall_tui.domain.per_group import PerGroup, union
+from oncall_tui.domain.per_group import KeyIndex, PerGroup, key_index
 from oncall_tui.domain.severity import rank
 from oncall_tui.wire.prometheus import RuleAlert
 
@@ -273,11 +273,11 @@ class Line(msgspec.Struct, frozen=True, gc=False):
 
 # A group's place on the board (resolved section last, sort key, group key), its lines and
 # its live alerts' keys.
-Block = tuple[tuple[bool, tuple[Any, ...], str], list["Line"], frozenset[str]]
+Block = tuple[tuple[bool, tuple[Any, ...], str], list["Line"], tuple[str, ...]]
 
 
-def _live_of(group: BoardGroup) -> frozenset[str]:
-    return frozenset(a.key for a in group.alerts if a.state != "resolved")
+def _live_of(group: BoardGroup) -> tuple[str, ...]:
+    return tuple(a.key for a in group.alerts if a.state != "resolved")
 
 
 @dataclass
@@ -301,12 +301,12 @@ class BoardModel:
     # Acks as (ack, matchers): a pending alert is in no Alertmanager yet, so its ack is found
     # by matching the ack silence's matchers against its labels.
     ack_rules: tuple[tuple[Ack, tuple[Callable[[Mapping[str, str]], bool], ...]], ...] = ()
-    _known: frozenset[str] | None = None
+    _known: KeyIndex | None = None
     # Per group: its alerts' keys but the resolved ones.
-    _group_keys: PerGroup[frozenset[str]] = field(
+    _group_keys: PerGroup[tuple[str, ...]] = field(
         default_factory=lambda: PerGroup(_live_of), compare=False, repr=False
     )
-    _lines: list[Line] | None = None
+    _lines: tuple[Line, ...] | None = None
     _shown_cache: dict[str, tuple[BoardGroup, tuple[object, ...], tuple[BoardAlert, ...]]] = field(
         default_factory=dict
     )
@@ -330,7 +330,7 @@ class BoardModel:
         default_factory=dict
     )
     # Per group: its shown alerts' keys but the resolved ones, for `matched`.
-    _live: dict[str, tuple[tuple[BoardAlert, ...], frozenset[str]]] = field(default_factory=dict)
+    _live: dict[str, tuple[tuple[BoardAlert, ...], tuple[str, ...]]] = field(default_factory=dict)
     # Per group: (group, view, open, its block) as `lines` last placed it.
     _blocks: dict[str, tuple[BoardGroup, tuple[object, ...], bool, Block | None]] = field(
         default_factory=dict
@@ -361,9 +361,10 @@ class BoardModel:
     def set_groups(self, groups: list[BoardGroup]) -> None:
         """New data; alerts not seen in the previous data are remembered as new."""
         live = self._group_keys(groups)  # read again for the changed groups only
-        keys = union(live)
+        keys = key_index(live)
         self._unique = sum(map(len, live)) == len(keys)  # no alert in two groups: counts add up
-        self.new_keys = frozenset() if self._known is None else keys - self._known
+        known = self._known
+        self.new_keys = frozenset() if known is None else frozenset(keys.keys() - known.keys())
         self._known = keys
         self.groups = groups
         self.total = len(keys)
@@ -459,11 +460,11 @@ class BoardModel:
         self._ordered_texts[group_key] = (ordered, texts)
         return texts
 
-    def _live_keys(self, group_key: str, shown: tuple[BoardAlert, ...]) -> frozenset[str]:
+    def _live_keys(self, group_key: str, shown: tuple[BoardAlert, ...]) -> tuple[str, ...]:
         cached = self._live.get(group_key)
         if cached is not None and cached[0] is shown:
             return cached[1]
-        keys = frozenset(a.key for a in shown if a.state != "resolved")
+        keys = tuple(a.key for a in shown if a.state != "resolved")
         self._live[group_key] = (shown, keys)
         return keys
 
@@ -514,7 +515,7 @@ class BoardModel:
         self._lines_cache[group.key] = (group, shown, is_open, lines)
         return lines
 
-    def lines(self) -> list[Line]:
+    def lines(self) -> tuple[Line, ...]:
         """The board, flattened; a quiet refresh reuses every group's sorted lines."""
         if self._lines is not None:
             return self._lines
@@ -547,9 +548,10 @@ class BoardModel:
                 blocks.append(block)
             cache[group.key] = (group, view, is_open, block)
         blocks.sort(key=itemgetter(0))
-        self._lines = list(chain.from_iterable(b[1] for b in blocks))
+        # A tuple: the collector stops tracking it (a list of 50,000 lines it walks each pass).
+        self._lines = tuple(chain.from_iterable(b[1] for b in blocks))
         live = [b[2] for b in blocks]
-        self.matched = sum(map(len, live)) if self._unique else len(frozenset().union(*live))
+        self.matched = sum(map(len, live)) if self._unique else len(key_index(live))
         if len(cache) > len(self.groups):  # groups gone: forget what was kept for them
             self._forget_gone()
         if len(self._texts) > 2 * self.total + 64:  # alerts gone: forget their texts

@@ -22,14 +22,14 @@ only the board's models.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
 
 from oncall_tui.domain.board import BoardAlert, BoardGroup, group_key, make_group
-from oncall_tui.domain.per_group import PerGroup, union
+from oncall_tui.domain.per_group import KeyIndex, PerGroup, key_index
 
 RESOLVED_CLUSTER = "(resolved)"
 RESOLVED_RECEIVER = "recently resolved"
@@ -96,8 +96,8 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
 
 
-def _keys_in(group: BoardGroup) -> frozenset[str]:
-    return frozenset(a.key for a in group.alerts)
+def _keys_in(group: BoardGroup) -> tuple[str, ...]:
+    return tuple(a.key for a in group.alerts)
 
 
 @dataclass
@@ -113,9 +113,9 @@ class Ledger:
     clusters_down: dict[str, tuple[float, str]] = field(default_factory=dict)  # since, why
     # What the last poll could not trust, per cluster ("" when it could).
     distrust: dict[str, str] = field(default_factory=dict)
-    _keys: dict[str, frozenset[str]] = field(default_factory=dict)
+    _keys: dict[str, KeyIndex] = field(default_factory=dict)
     # Per cluster, per group: its alerts' keys.
-    _group_keys: dict[str, PerGroup[frozenset[str]]] = field(
+    _group_keys: dict[str, PerGroup[tuple[str, ...]]] = field(
         default_factory=dict, compare=False, repr=False
     )
     _groups: dict[str, Sequence[BoardGroup]] = field(default_factory=dict)
@@ -174,7 +174,7 @@ class Ledger:
         reader = self._group_keys.get(name)
         if reader is None:
             reader = self._group_keys[name] = PerGroup(_keys_in)
-        keys = union(reader(cluster.groups))  # read again for the changed groups only
+        keys = key_index(reader(cluster.groups))  # read again for the changed groups only
         for key in [k for k, h in self.held.items() if k in keys]:
             del self.held[key]  # back in Alertmanager: what it says now is the truth
         for key in [k for k in self.resolved if k in keys]:
@@ -182,7 +182,7 @@ class Ledger:
         before = self._keys.get(name)
         why = self._why(cluster, failing, just_back, was_down)
         if before is not None:
-            gone = before - keys
+            gone = before.keys() - keys.keys()
             if gone and not why and len(gone) >= max(SHARP_MIN, len(before) * SHARP_SHARE):
                 # Alertmanager told to stop empties /alerts/groups while it still answers
                 # (its dispatcher stops first): a sharp fall waits for the next poll.
@@ -376,7 +376,7 @@ def _within(found: Mapping[str, str], labels: Mapping[str, str]) -> bool:
 
 
 def _locate(
-    groups: Sequence[BoardGroup], keys: frozenset[str]
+    groups: Sequence[BoardGroup], keys: Collection[str]
 ) -> dict[str, tuple[BoardAlert, tuple[Place, ...]]]:
     """Each wanted alert as last seen, and every group it sat in (one per receiver)."""
     found: dict[str, tuple[BoardAlert, tuple[Place, ...]]] = {}

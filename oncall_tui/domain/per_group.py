@@ -6,11 +6,17 @@ decoders, the merger and the builder reuse them). At 50,000 alerts with 1% chang
 keys, the incidents' firing alerts, the new-alert watch, the health store's names, the
 ledger's keys) was 10-20 ms each on the event loop. Each reader keeps what it read per
 group instead, and only the changed groups are read.
+
+Alert keys are kept as tuples (a group's) and dicts with no values (a board's, a
+cluster's), not as frozensets. Python's cyclic collector walks every set, while it stops
+tracking a tuple of strings and never tracks a dict of strings to None: at 50,000 alerts
+the sets of keys were 170,000 of the 340,000 references a full pass visited (20-60 ms).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import chain
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -44,6 +50,14 @@ class PerGroup(Generic[T]):
 
 def union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
     return frozenset().union(*sets)
+
+
+KeyIndex = dict[str, None]  # alert keys, as a set the cyclic collector does not track
+
+
+def key_index(parts: Iterable[tuple[str, ...]]) -> KeyIndex:
+    """Every key of every part, once each, in order."""
+    return dict.fromkeys(chain.from_iterable(parts))
 
 
 def merged(dicts: Iterable[dict[str, T]]) -> dict[str, T]:
