@@ -25,11 +25,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 
 import msgspec
 
 from oncall_tui.domain.board import BoardAlert, BoardGroup, group_key, make_group
-from oncall_tui.domain.per_group import KeyIndex, PerGroup, key_index
+from oncall_tui.domain.per_group import KeyCensus
 
 RESOLVED_CLUSTER = "(resolved)"
 RESOLVED_RECEIVER = "recently resolved"
@@ -96,10 +97,6 @@ def clock(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
 
 
-def _keys_in(group: BoardGroup) -> tuple[str, ...]:
-    return tuple(a.key for a in group.alerts)
-
-
 @dataclass
 class Ledger:
     """Follows the alerts of every cluster of a context from poll to poll."""
@@ -113,11 +110,8 @@ class Ledger:
     clusters_down: dict[str, tuple[float, str]] = field(default_factory=dict)  # since, why
     # What the last poll could not trust, per cluster ("" when it could).
     distrust: dict[str, str] = field(default_factory=dict)
-    _keys: dict[str, KeyIndex] = field(default_factory=dict)
-    # Per cluster, per group: its alerts' keys.
-    _group_keys: dict[str, PerGroup[tuple[str, ...]]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
+    # Per cluster: its alerts' keys, as of its last answer.
+    _keys: dict[str, KeyCensus] = field(default_factory=dict, compare=False, repr=False)
     _groups: dict[str, Sequence[BoardGroup]] = field(default_factory=dict)
     _peers: dict[str, int] = field(default_factory=dict)
     _rules: PrometheusRules | None = None
@@ -171,22 +165,23 @@ class Ledger:
             self.distrust[name] = f"no peer of {name} answered"
             return
         was_down = self.clusters_down.pop(name, None) is not None
-        reader = self._group_keys.get(name)
-        if reader is None:
-            reader = self._group_keys[name] = PerGroup(_keys_in)
-        keys = key_index(reader(cluster.groups))  # read again for the changed groups only
+        keys = self._keys.get(name)
+        first = keys is None
+        if keys is None:
+            keys = self._keys[name] = KeyCensus(attrgetter("keys"))
+        came, went = keys.update(cluster.groups)
         for key in [k for k, h in self.held.items() if k in keys]:
             del self.held[key]  # back in Alertmanager: what it says now is the truth
         for key in [k for k in self.resolved if k in keys]:
             del self.resolved[key]  # firing again
-        before = self._keys.get(name)
         why = self._why(cluster, failing, just_back, was_down)
-        if before is not None:
-            gone = before.keys() - keys.keys()
-            if gone and not why and len(gone) >= max(SHARP_MIN, len(before) * SHARP_SHARE):
+        if not first:
+            gone = frozenset(went)
+            before = len(keys) - len(came) + len(went)
+            if gone and not why and len(gone) >= max(SHARP_MIN, before * SHARP_SHARE):
                 # Alertmanager told to stop empties /alerts/groups while it still answers
                 # (its dispatcher stops first): a sharp fall waits for the next poll.
-                why = f"{name}'s alerts fell from {len(before)} to {len(keys)} in one poll"
+                why = f"{name}'s alerts fell from {before} to {len(keys)} in one poll"
             elif gone and not why and self.distrust.get(name):
                 why = f"{name} kept losing alerts after a poll that could not be trusted"
             if gone:
@@ -198,7 +193,6 @@ class Ledger:
                         marked = replace_alert(alert, unconfirmed=why or said, left_at=now)
                         self.held[key] = Held(marked, places, now, why or said, self.polls)
         self.distrust[name] = why
-        self._keys[name] = keys
         self._groups[name] = cluster.groups
         self._peers[name] = cluster.peers_up
 

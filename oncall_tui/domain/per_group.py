@@ -2,10 +2,10 @@
 
 A poll hands back the very same BoardGroup object for every group it left as it was (the
 decoders, the merger and the builder reuse them). At 50,000 alerts with 1% changed, some
-450 of 2,500 groups are new objects; a scan of every alert for each reader (the board's
-keys, the incidents' firing alerts, the new-alert watch, the health store's names, the
-ledger's keys) was 10-20 ms each on the event loop. Each reader keeps what it read per
-group instead, and only the changed groups are read.
+450 of 2,500 groups are new objects; a scan of every alert for each reader (the incidents'
+firing alerts, the new-alert watch, the health store's names) was 10-20 ms each on the
+event loop. Each reader keeps what it read per group instead, and only the changed groups
+are read. A group's alert keys are made with the group (BoardGroup), off the event loop.
 
 Alert keys are kept as tuples (a group's) and dicts with no values (a board's, a
 cluster's), not as frozensets. Python's cyclic collector walks every set, while it stops
@@ -58,6 +58,65 @@ KeyIndex = dict[str, None]  # alert keys, as a set the cyclic collector does not
 def key_index(parts: Iterable[tuple[str, ...]]) -> KeyIndex:
     """Every key of every part, once each, in order."""
     return dict.fromkeys(chain.from_iterable(parts))
+
+
+class KeyCensus:
+    """The alert keys of a list of groups, each with how many groups hold it, brought up to
+    date from the last list by the groups that are new objects: at 50,000 alerts with 1%
+    changed, some 9,000 keys in and as many out, where indexing all 50,000 anew and taking
+    the difference with the last index took 25-30 ms a poll on the event loop."""
+
+    def __init__(self, read: Callable[[BoardGroup], tuple[str, ...]]) -> None:
+        self._read = read
+        self._last: dict[int, tuple[BoardGroup, tuple[str, ...]]] = {}
+        self.counts: dict[str, int] = {}  # key -> groups holding it
+        self.held = 0  # keys summed over groups: as many as `counts` when no key is in two
+        self.updates = 0
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.counts
+
+    @property
+    def unique(self) -> bool:
+        """No key in two groups."""
+        return self.held == len(self.counts)
+
+    def update(self, groups: Iterable[BoardGroup]) -> tuple[list[str], list[str]]:
+        """Take `groups` as the list now: (the keys that came, the keys that went)."""
+        last, counts, read = self._last, self.counts, self._read
+        fresh: dict[int, tuple[BoardGroup, tuple[str, ...]]] = {}
+        came: list[str] = []
+        for group in groups:
+            ident = id(group)
+            if ident in fresh:
+                continue  # the very same group listed twice holds its keys once
+            found = last.get(ident)  # held there, so no other object has that id
+            if found is None:
+                found = (group, read(group))
+                for key in found[1]:  # counted in before the old groups are counted out
+                    held = counts.get(key, 0)
+                    if not held:
+                        came.append(key)
+                    counts[key] = held + 1
+                self.held += len(found[1])
+            fresh[ident] = found
+        went: list[str] = []
+        for ident in last.keys() - fresh.keys():
+            keys = last[ident][1]
+            for key in keys:
+                held = counts[key] - 1
+                if held:
+                    counts[key] = held
+                else:
+                    del counts[key]
+                    went.append(key)
+            self.held -= len(keys)
+        self._last = fresh
+        self.updates += 1
+        return came, went
 
 
 def merged(dicts: Iterable[dict[str, T]]) -> dict[str, T]:

@@ -14,7 +14,7 @@ from oncall_tui.api.decoding import decode
 from oncall_tui.domain.board import BoardAlert, BoardGroup, BoardModel, GroupBuilder
 from oncall_tui.domain.matchers import parse_filter
 from oncall_tui.domain.merge import GroupMerger, merge_alerts, merge_groups, unique_alerts
-from oncall_tui.domain.per_group import PerGroup, merged, union
+from oncall_tui.domain.per_group import KeyCensus, PerGroup, merged, union
 from oncall_tui.domain.sanitize import clean, one_line
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.wire import errors
@@ -202,6 +202,27 @@ def test_a_board_alert_carries_its_sort_fields_however_it_is_made() -> None:
     assert msgspec.structs.replace(made, severity="sev9").severity_rank == 4  # after info
 
 
+def test_a_board_group_carries_its_keys_and_default_order_however_it_is_made() -> None:
+    """The board and the ledger read a group's keys and severity order from the group (made
+    off the event loop), not from its alerts at each poll."""
+    made = [
+        BoardAlert(
+            key=f"c/{n}", cluster="c", fingerprint=str(n), name="A", severity=sev,
+            state=state, labels={}, annotations={}, started=T0 + timedelta(minutes=n),
+        )
+        for n, (sev, state) in enumerate(
+            [("info", "active"), ("critical", "resolved"), ("critical", "active")]
+        )
+    ]  # fmt: skip
+    group = BoardGroup("g", "c", "r", (), tuple(made))
+    assert group.keys == ("c/0", "c/1", "c/2") and group.live == ("c/0", "c/2")
+    assert [a.key for a in group.by_severity] == ["c/1", "c/2", "c/0"]
+    model = BoardModel()
+    model.set_groups([group])
+    assert [line.alert.key for line in model.lines() if line.alert] == ["c/1", "c/2", "c/0"]
+    assert (model.total, model.matched) == (2, 2)
+
+
 def test_board_filter_toggles_folding_and_new_alerts() -> None:
     first = AlertGroup(labels={}, receiver=Receiver("r"), alerts=(alert("1", "A"), alert("2", "B")))
     builder = GroupBuilder()
@@ -295,6 +316,39 @@ def test_per_group_reads_only_the_groups_a_poll_changed() -> None:
     assert read == [after[1].key], "only the changed group is read again"
     assert found == {a.key for g in after for a in g.alerts}
     assert merged([{"a": 1}, {"b": 2}, {"a": 3}]) == {"a": 3, "b": 2}
+
+
+def test_key_census_follows_the_changed_groups_and_counts_a_key_in_two_once() -> None:
+    """The board's and the ledger's key sets are kept up to date by the changed groups;
+    what came and went, the count and the overlap are those of the whole list read anew."""
+    groups = [
+        AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
+        for n in range(4)
+    ]
+    merger, builder = GroupMerger("c"), GroupBuilder()
+    board = builder.build(merger.merge({"p": groups}))
+    read: list[str] = []
+
+    def keys(group: BoardGroup) -> tuple[str, ...]:
+        read.append(group.key)
+        return group.keys
+
+    census = KeyCensus(keys)
+    came, went = census.update(board)
+    assert sorted(came) == sorted(k for g in board for k in g.keys) and went == []
+    assert len(census) == 4 and census.unique and "c/1" in census
+    # Group 1 now holds alert 9 and alert 2 (also in group 2); group 3 is gone.
+    changed = AlertGroup(labels={"g": "1"}, receiver=Receiver("r"), alerts=(alert("9"), alert("2")))
+    after = builder.build(merger.merge({"p": [groups[0], changed, groups[2]]}))
+    read.clear()
+    came, went = census.update(after)
+    assert read == [after[1].key], "only the changed group is read"
+    assert (came, sorted(went)) == (["c/9"], ["c/1", "c/3"])
+    assert set(census.counts) == {k for g in after for k in g.keys} == {"c/0", "c/2", "c/9"}
+    assert not census.unique and census.counts["c/2"] == 2
+    assert census.update(after) == ([], [])  # the same list: nothing read, nothing moved
+    assert read == [after[1].key]
+    assert census.update([after[0]]) == ([], ["c/9", "c/2"]) and census.unique
 
 
 def test_group_merger_redoes_only_what_changed_and_keeps_a_peer_that_left() -> None:
