@@ -5,7 +5,8 @@ A full (generation 2) collection walks every tracked object not frozen at start-
 whatever it is doing, a key press or a refresh included; that was the board's worst key
 latency. Python's own trigger for full passes is turned off; they run as often as before (one
 per `threshold2` collections of generation 1, counted here) but only once no key has come
-for a second. Generations 0 and 1 are left to Python: they are short.
+for a second. Generations 0 and 1 are left to Python, at a higher threshold (YOUNG): they
+are short.
 
 `settle()` asks for one more: the first full pass after it also freezes what is alive then
 (gc.freeze), so later passes skip the session's modules and first board. It waits for a quiet
@@ -24,6 +25,11 @@ from typing import Any
 
 QUIET = 1.0  # seconds without a key before a full pass may run
 NEVER = 1_000_000_000  # a threshold Python's count never reaches
+# Objects allocated before a young (generation 0) collection, Python's 700 raised: a poll of
+# 50,000 alerts with 1% changed allocates some 100,000 objects, and each young collection
+# also walks what survived the last ones. Held 5x2 stack, main thread per poll: 96-136 ms
+# at 700, 75-90 at 3,000; at 10,000 a young pass took up to 100 ms, a key's whole budget.
+YOUNG = 3_000
 
 
 class IdleCollector:
@@ -42,7 +48,7 @@ class IdleCollector:
         self._on = True
         if not _running:  # the first app of the process (tests run several at once)
             _saved[:] = gc.get_threshold()
-            gc.set_threshold(_saved[0], _saved[1], NEVER)
+            gc.set_threshold(max(_saved[0], YOUNG), _saved[1], NEVER)
         self._every = max(_saved[2], 1)
         _running.append(self)
         gc.callbacks.append(self._counted)
