@@ -149,7 +149,7 @@ def scale_phase(
         everywhere = Poster([url for stack in stacks for url in stack.alertmanager_urls])
         try:
             out["polls"], out["polls_note"] = run_inproc(
-                str(config), alerts, everywhere, 2.0, 2, 3, env
+                str(config), alerts, everywhere, 2.0, 1, 3, env
             )
         finally:
             everywhere.close()
