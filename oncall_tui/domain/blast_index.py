@@ -24,18 +24,27 @@ class BlastIndex:
         self.alerts = alerts
         self._by: dict[str, dict[str, list[BoardAlert]]] = {}
 
-    def candidates(self, matchers: Sequence[LabelMatcher]) -> Sequence[BoardAlert]:
-        """A superset of the alerts every matcher matches (all of them if none narrows)."""
-        equal = [m for m in matchers if m.op == "=" and m.value]
-        if not equal:
-            return self.alerts
-        # alertname first: what a silence opened on a group nearly always names.
-        best = next((m for m in equal if m.name == "alertname"), equal[0])
-        return self._index(best.name).get(best.value, [])
-
     def hits(self, matchers: Sequence[LabelMatcher]) -> list[BoardAlert]:
-        """The alerts `silence_plan.matching` finds (none for no matcher), looked up."""
-        return [a for a in self.candidates(matchers) if matching(matchers, a.labels)]
+        """The alerts `silence_plan.matching` finds (none for no matcher), looked up: each
+        narrowing matcher's alerts by its label's index, intersected by identity in C, and
+        only the other matchers checked alert by alert (at 50,000 alerts, checking a silence
+        of three equality matchers on 25,000 candidates took 100-250 ms a key)."""
+        if not matchers:
+            return []
+        equal = [m for m in matchers if m.op == "=" and m.value]
+        rest = [m for m in matchers if not (m.op == "=" and m.value)]
+        found: Sequence[BoardAlert] = self.alerts
+        if equal:
+            lists = sorted((self._index(m.name).get(m.value, []) for m in equal), key=len)
+            found = lists[0]
+            if len(lists) > 1 and found:
+                keep = set(map(id, found))
+                for other in lists[1:]:
+                    keep.intersection_update(map(id, other))
+                found = [a for a in found if id(a) in keep]
+        if rest:
+            return [a for a in found if matching(rest, a.labels)]
+        return list(found)
 
     def _index(self, label: str) -> dict[str, list[BoardAlert]]:
         index = self._by.get(label)
