@@ -112,7 +112,7 @@ class LoopCpu:
                 else:
                     self.app += spent
 
-        asyncio.Handle._run = timed  # type: ignore[method-assign]
+        asyncio.Handle._run = timed  # type: ignore[method-assign, assignment]
 
 
 class GcWatch:

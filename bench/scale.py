@@ -138,9 +138,16 @@ def scale_phase(
             + ", ".join(f"{t['wall'] * 1000:.0f}" for t in tools)
             + " ms"
         )
-        out.update(_keys(argv, env, shown, key_window, am_pids))
-        log(f"50k keys: {len(out['keys'])} presses")
-        out.update(_filter_and_preview(argv, env, shown))
+        # One app for the keys, then the filter and the preview (one start and load less).
+        app = PtyApp(argv, cols=COLS, rows=ROWS, env=env, cwd=str(ROOT))
+        try:
+            app.wait_for(f"{shown} alerts".encode(), timeout=120)
+            app.quiet_for(0.5, 10)
+            out.update(_keys(app, key_window, am_pids))
+            log(f"50k keys: {len(out['keys'])} presses")
+            out.update(_filter_and_preview(app))
+        finally:
+            app.close()
         log(
             f"50k filter: {len(out['filter'])} keys; silence preview: {len(out['preview'])} changes"
         )
@@ -189,63 +196,49 @@ def _number(app: PtyApp, pattern: re.Pattern[bytes]) -> bytes | None:
     return found[-1].group(1) if found else None
 
 
-def _filter_and_preview(argv: list[str], env: dict[str, str], shown: int) -> dict[str, Any]:
+def _filter_and_preview(app: PtyApp) -> dict[str, Any]:
     """The filter and the silence form's preview, key to answer, on the 50,005 alerts.
 
     Filter: `/svc-0`, then `3` and backspace in turn (50,000 and 5,000 of them match in
     turn, each refiltered from all). Preview: `s` on the first group opens the form (its
     preview asks all ten peers), then space on its first matcher, on and off in turn.
     """
-    app = PtyApp(argv, cols=COLS, rows=ROWS, env=env, cwd=str(ROOT))
     filtering: list[float] = []
     previewing: list[float] = []
-    try:
-        app.wait_for(f"{shown} alerts".encode(), timeout=120)
-        app.quiet_for(0.5, 10)
-        os.write(app.master, b"/svc-0")
-        app.quiet_for(0.5, 10)
-        for i in range(20):
-            press = b"3" if i % 2 == 0 else b"\x7f"
-            # Each key changes the count, so the line is rewritten: its first write answers.
-            filtering.append(_answer(app, press, _MATCH, None))
-        os.write(app.master, b"\x1b")  # esc: the filter is cleared
-        app.quiet_for(0.5, 10)
-        previewing.append(_answer(app, b"s", _WOULD, None))
-        for _ in range(4):  # from the end time to the matchers
-            os.write(app.master, b"\t")
-            app.quiet_for(0.3, 5)
-        for _ in range(10):
-            previewing.append(_answer(app, b" ", _WOULD, _number(app, _WOULD)))
-    finally:
-        app.close()
+    os.write(app.master, b"/svc-0")
+    app.quiet_for(0.5, 10)
+    for i in range(20):
+        press = b"3" if i % 2 == 0 else b"\x7f"
+        # Each key changes the count, so the line is rewritten: its first write answers.
+        filtering.append(_answer(app, press, _MATCH, None))
+    os.write(app.master, b"\x1b")  # esc: the filter is cleared
+    app.quiet_for(0.5, 10)
+    previewing.append(_answer(app, b"s", _WOULD, None))
+    for _ in range(4):  # from the end time to the matchers
+        os.write(app.master, b"\t")
+        app.quiet_for(0.3, 5)
+    for _ in range(10):
+        previewing.append(_answer(app, b" ", _WOULD, _number(app, _WOULD)))
     return {"filter": filtering, "preview": previewing}
 
 
-def _keys(
-    argv: list[str], env: dict[str, str], shown: int, window: float, am_pids: list[int]
-) -> dict[str, Any]:
+def _keys(app: PtyApp, window: float, am_pids: list[int]) -> dict[str, Any]:
     """j/k for `window` seconds while the app polls five clusters every 2 s (no changes)."""
-    app = PtyApp(argv, cols=COLS, rows=ROWS, env=env, cwd=str(ROOT))
-    try:
-        app.wait_for(f"{shown} alerts".encode(), timeout=120)
-        app.quiet_for(0.5, 10)
-        top = board_top(bytes(app.buf))
-        expect = {b"j": f"\x1b[{top + 1};1H".encode(), b"k": f"\x1b[{top};1H".encode()}
-        samples: list[float] = []
-        c0, a0, t0 = app.cpu_seconds(), _cpu(am_pids), time.monotonic()
-        while time.monotonic() < t0 + window:
-            key = b"j" if len(samples) % 2 == 0 else b"k"
-            samples.append(app.press(key, expect[key], timeout=3.0))
-            time.sleep(0.01)
-        wall = time.monotonic() - t0
-        return {
-            "keys": samples,
-            "key_app_cpu": (app.cpu_seconds() - c0) / wall * 100,
-            "key_am_share": _share(_cpu(am_pids) - a0, wall),
-            "hwm_kb": app.status_kb("VmHWM"),
-        }
-    finally:
-        app.close()
+    top = board_top(bytes(app.buf))
+    expect = {b"j": f"\x1b[{top + 1};1H".encode(), b"k": f"\x1b[{top};1H".encode()}
+    samples: list[float] = []
+    c0, a0, t0 = app.cpu_seconds(), _cpu(am_pids), time.monotonic()
+    while time.monotonic() < t0 + window:
+        key = b"j" if len(samples) % 2 == 0 else b"k"
+        samples.append(app.press(key, expect[key], timeout=3.0))
+        time.sleep(0.01)
+    wall = time.monotonic() - t0
+    return {
+        "keys": samples,
+        "key_app_cpu": (app.cpu_seconds() - c0) / wall * 100,
+        "key_am_share": _share(_cpu(am_pids) - a0, wall),
+        "hwm_kb": app.status_kb("VmHWM"),
+    }
 
 
 def scale_rows(t: Table, s: dict[str, Any]) -> None:

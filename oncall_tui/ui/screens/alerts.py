@@ -355,7 +355,8 @@ class AlertsScreen(Screen[None]):
             help_line.set_class(True, "error")
         else:
             counts = f"{self.model.matched} of {self.model.total} alerts match"
-            help_line.update(Text(f"{counts} · enter: keep · esc: clear"))
+            # One line high whatever it says (app.tcss): no layout of the screen each key.
+            help_line.update(Text(f"{counts} · enter: keep · esc: clear"), layout=False)
             help_line.set_class(False, "error")
 
     def _close_filter(self, *, keep: bool) -> None:
