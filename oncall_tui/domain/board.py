@@ -405,6 +405,14 @@ class BoardModel:
         self._texts[alert.key] = (alert, text)
         return text
 
+    def unsearched(self) -> list[BoardGroup]:
+        """The groups a filter of words would make texts for (group_search.joined_texts
+        makes them ahead, off the event loop, for `searched`)."""
+        return self._search.missing(self.groups)
+
+    def searched(self, groups: Sequence[BoardGroup], texts: Sequence[str]) -> None:
+        self._search.adopt(groups, texts)
+
     def is_open(self, group: BoardGroup) -> bool:
         return self.expanded.get(group.key, self.expand_by_default)
 

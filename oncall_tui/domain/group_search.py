@@ -44,6 +44,11 @@ def joined_text(alerts: Sequence[BoardAlert]) -> str:
     return "\0".join(fields).casefold()
 
 
+def joined_texts(groups: Sequence[BoardGroup]) -> list[str]:
+    """Each group's `joined_text`: pure work, for a thread other than the event loop's."""
+    return [joined_text(g.alerts) for g in groups]
+
+
 def holding(words: Sequence[str], texts: Sequence[str]) -> list[int]:
     """Indexes of the texts that hold every word (words without NUL)."""
     text = "\0".join(texts)
@@ -75,6 +80,22 @@ class GroupSearch:
         if kept is None or kept[0] is not group:
             kept = self._joined[group.key] = (group, joined_text(group.alerts))
         return kept[1]
+
+    def missing(self, groups: Sequence[BoardGroup]) -> list[BoardGroup]:
+        """The groups whose joined text is not made yet."""
+        out = []
+        for group in groups:
+            kept = self._joined.get(group.key)
+            if kept is None or kept[0] is not group:
+                out.append(group)
+        return out
+
+    def adopt(self, groups: Sequence[BoardGroup], texts: Sequence[str]) -> None:
+        """Joined texts made ahead, off the event loop (`joined_texts`), for `groups`."""
+        for group, text in zip(groups, texts, strict=True):
+            kept = self._joined.get(group.key)
+            if kept is None or kept[0] is not group:
+                self._joined[group.key] = (group, text)
 
     def decide(self, words: tuple[str, ...], groups: list[BoardGroup]) -> Decisions:
         """For each group of `groups` (the very list, which must not change while it is

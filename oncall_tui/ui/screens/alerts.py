@@ -19,10 +19,12 @@ from textual.widgets import Footer, Input, Static
 from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import SORTS, BoardAlert, BoardModel
 from oncall_tui.domain.completeness import Ledger
+from oncall_tui.domain.group_search import joined_texts
 from oncall_tui.domain.matchers import FilterError, parse_filter
 from oncall_tui.domain.pipeline import failing
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.alerts import ClusterHealth
+from oncall_tui.state.background import off_loop
 from oncall_tui.state.clock import note as clock_note
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.polling import Backoff
@@ -330,6 +332,14 @@ class AlertsScreen(Screen[None]):
         self.query_one("#filter-help", Static).display = True
         self._show_filter_help()
         self.set_focus(field)  # not field.focus(): that waits behind keys already queued
+        self.run_worker(self._prepare_search(), group="search", exclusive=True)
+
+    async def _prepare_search(self) -> None:
+        """The texts a filter of words looks in, made off the event loop while the first
+        words are typed: at 50,000 alerts the first key that needed them waited 180 ms."""
+        todo = self.model.unsearched()
+        if todo:
+            self.model.searched(todo, await off_loop(joined_texts, todo))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
