@@ -25,26 +25,28 @@ class BlastIndex:
         self._by: dict[str, dict[str, list[BoardAlert]]] = {}
 
     def hits(self, matchers: Sequence[LabelMatcher]) -> list[BoardAlert]:
-        """The alerts `silence_plan.matching` finds (none for no matcher), looked up: each
-        narrowing matcher's alerts by its label's index, intersected by identity in C, and
-        only the other matchers checked alert by alert (at 50,000 alerts, checking a silence
-        of three equality matchers on 25,000 candidates took 100-250 ms a key)."""
+        """The alerts `silence_plan.matching` finds (none for no matcher), looked up: by one
+        narrowing matcher's label index (alertname first: what a silence opened on a group
+        nearly always names), intersected by identity, in C, with the indexes already made
+        for the others; only the remaining matchers are checked alert by alert. With the
+        alertname matcher off at 50,000 alerts, checking each of 25,000 candidates took
+        100-250 ms a key; indexing every label a silence names took its form 300 ms to open."""
         if not matchers:
             return []
         equal = [m for m in matchers if m.op == "=" and m.value]
-        rest = [m for m in matchers if not (m.op == "=" and m.value)]
-        found: Sequence[BoardAlert] = self.alerts
-        if equal:
-            lists = sorted((self._index(m.name).get(m.value, []) for m in equal), key=len)
-            found = lists[0]
-            if len(lists) > 1 and found:
-                keep = set(map(id, found))
-                for other in lists[1:]:
-                    keep.intersection_update(map(id, other))
-                found = [a for a in found if id(a) in keep]
-        if rest:
-            return [a for a in found if matching(rest, a.labels)]
-        return list(found)
+        if not equal:
+            return [a for a in self.alerts if matching(matchers, a.labels)]
+        best = next((m for m in equal if m.name == "alertname"), equal[0])
+        found = self._index(best.name).get(best.value, [])
+        indexed = [m for m in equal if m is not best and m.name in self._by]
+        if found and indexed:
+            lists = sorted((self._by[m.name].get(m.value, []) for m in indexed), key=len)
+            keep = set(map(id, found))
+            for other in lists:
+                keep.intersection_update(map(id, other))
+            found = [a for a in found if id(a) in keep]
+        rest = [m for m in matchers if m is not best and m not in indexed]
+        return [a for a in found if matching(rest, a.labels)] if rest else list(found)
 
     def _index(self, label: str) -> dict[str, list[BoardAlert]]:
         index = self._by.get(label)
