@@ -75,26 +75,26 @@ class GroupSearch:
         self._joined: dict[str, tuple[BoardGroup, str]] = {}
         self._last: tuple[tuple[str, ...], list[BoardGroup], Decisions] | None = None
 
-    def joined(self, group: BoardGroup) -> str:
+    def _kept(self, group: BoardGroup) -> str | None:
+        """The group's joined text if made for this very group object."""
         kept = self._joined.get(group.key)
-        if kept is None or kept[0] is not group:
-            kept = self._joined[group.key] = (group, joined_text(group.alerts))
-        return kept[1]
+        return kept[1] if kept is not None and kept[0] is group else None
+
+    def joined(self, group: BoardGroup) -> str:
+        text = self._kept(group)
+        if text is None:
+            text = joined_text(group.alerts)
+            self._joined[group.key] = (group, text)
+        return text
 
     def missing(self, groups: Sequence[BoardGroup]) -> list[BoardGroup]:
         """The groups whose joined text is not made yet."""
-        out = []
-        for group in groups:
-            kept = self._joined.get(group.key)
-            if kept is None or kept[0] is not group:
-                out.append(group)
-        return out
+        return [group for group in groups if self._kept(group) is None]
 
     def adopt(self, groups: Sequence[BoardGroup], texts: Sequence[str]) -> None:
         """Joined texts made ahead, off the event loop (`joined_texts`), for `groups`."""
         for group, text in zip(groups, texts, strict=True):
-            kept = self._joined.get(group.key)
-            if kept is None or kept[0] is not group:
+            if self._kept(group) is None:
                 self._joined[group.key] = (group, text)
 
     def decide(self, words: tuple[str, ...], groups: list[BoardGroup]) -> Decisions:

@@ -7,10 +7,11 @@ firing alerts, the new-alert watch, the health store's names) was 10-20 ms each 
 event loop. Each reader keeps what it read per group instead, and only the changed groups
 are read. A group's alert keys are made with the group (BoardGroup), off the event loop.
 
-Alert keys are kept as tuples (a group's) and dicts with no values (a board's, a
-cluster's), not as frozensets. Python's cyclic collector walks every set, while it stops
-tracking a tuple of strings and never tracks a dict of strings to None: at 50,000 alerts
-the sets of keys were 170,000 of the 340,000 references a full pass visited (20-60 ms).
+Alert keys are kept as tuples (a group's) and as dicts of strings to counts (a board's, a
+cluster's: KeyCensus) or to None (key_index), not as frozensets. Python's cyclic collector
+walks every set, while it stops tracking a tuple of strings and never tracks a dict of
+strings to numbers or None: at 50,000 alerts the sets of keys were 170,000 of the 340,000
+references a full pass visited (20-60 ms).
 """
 
 from __future__ import annotations
