@@ -34,6 +34,14 @@ def alert(fp: str, name: str = "HighErrorRate", updated: int = 0, **status: obje
     )
 
 
+def one_alert_groups(count: int) -> list[AlertGroup]:
+    """`count` groups, labelled g=0, g=1..., of one alert each, fingerprinted the same."""
+    return [
+        AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
+        for n in range(count)
+    ]
+
+
 def test_merge_alerts_dedupes_by_fingerprint_and_records_peers() -> None:
     merged = merge_alerts("eu", {"a": [alert("1"), alert("2")], "b": [alert("2"), alert("3")]})
     assert [m.fingerprint for m in merged] == ["1", "2", "3"]
@@ -278,10 +286,7 @@ def test_a_group_the_board_would_show_the_same_is_the_very_object_again() -> Non
 def test_groups_prepared_ahead_are_the_groups_build_makes() -> None:
     """`prepare` builds ahead (in a worker thread, state/alert_store.py) what `build` would
     build anew; `build` then takes those, and the board is what building at once gives."""
-    groups = [
-        AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
-        for n in range(5)
-    ]
+    groups = one_alert_groups(5)
     merged = GroupMerger("c").merge({"p": groups})
     builder = GroupBuilder()
     assert builder.prepare(merged) == 5
@@ -294,10 +299,7 @@ def test_groups_prepared_ahead_are_the_groups_build_makes() -> None:
 def test_per_group_reads_only_the_groups_a_poll_changed() -> None:
     """Readers of the board (its keys, the incidents, the new-alert watch...) read a group
     again only when the poll made it a new object; a group gone is forgotten."""
-    groups = [
-        AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
-        for n in range(4)
-    ]
+    groups = one_alert_groups(4)
     merger, builder = GroupMerger("c"), GroupBuilder()
     board = builder.build(merger.merge({"p": groups}))
     read: list[str] = []
@@ -321,10 +323,7 @@ def test_per_group_reads_only_the_groups_a_poll_changed() -> None:
 def test_key_census_follows_the_changed_groups_and_counts_a_key_in_two_once() -> None:
     """The board's and the ledger's key sets are kept up to date by the changed groups;
     what came and went, the count and the overlap are those of the whole list read anew."""
-    groups = [
-        AlertGroup(labels={"g": str(n)}, receiver=Receiver("r"), alerts=(alert(str(n)),))
-        for n in range(4)
-    ]
+    groups = one_alert_groups(4)
     merger, builder = GroupMerger("c"), GroupBuilder()
     board = builder.build(merger.merge({"p": groups}))
     read: list[str] = []
