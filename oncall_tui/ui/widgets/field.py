@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from textual import events
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Input
 
@@ -53,6 +54,14 @@ class KeyHolder(Protocol):
 class Field(Input):
     class Settled(Message):
         """Posted behind an enter's Submitted: reaching the App, every handler has run."""
+
+    def _watch_value(self, value: str) -> None:
+        # Input sets its virtual size to (content width, 1) at every change of the value,
+        # and each layout sets it back to its own figure: every key typed asked for a
+        # layout of the whole screen (27 ms at 50,000 alerts, with the board's filter).
+        # Set quietly first, Input's own assignment finds nothing to change.
+        self.set_reactive(Input.virtual_size, Size(self.content_width, 1))
+        super()._watch_value(value)
 
     async def _on_key(self, event: events.Key) -> None:
         app = self.app
