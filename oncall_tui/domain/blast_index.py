@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.matchers import LabelMatcher
-from oncall_tui.domain.silence_plan import matching
 
 
 class BlastIndex:
@@ -35,7 +34,7 @@ class BlastIndex:
             return []
         equal = [m for m in matchers if m.op == "=" and m.value]
         if not equal:
-            return [a for a in self.alerts if matching(matchers, a.labels)]
+            return _kept(self.alerts, matchers)
         best = next((m for m in equal if m.name == "alertname"), equal[0])
         found = self._index(best.name).get(best.value, [])
         indexed = [m for m in equal if m is not best and m.name in self._by]
@@ -45,8 +44,7 @@ class BlastIndex:
             for other in lists:
                 keep.intersection_update(map(id, other))
             found = [a for a in found if id(a) in keep]
-        rest = [m for m in matchers if m is not best and m not in indexed]
-        return [a for a in found if matching(rest, a.labels)] if rest else list(found)
+        return _kept(found, [m for m in matchers if m is not best and m not in indexed])
 
     def _index(self, label: str) -> dict[str, list[BoardAlert]]:
         index = self._by.get(label)
@@ -58,3 +56,18 @@ class BlastIndex:
                     index.setdefault(value, []).append(alert)
             self._by[label] = index
         return index
+
+
+def _kept(alerts: Sequence[BoardAlert], matchers: Sequence[LabelMatcher]) -> list[BoardAlert]:
+    """The alerts every matcher matches (as `silence_plan.matching`), one pass a matcher,
+    equality first (the cheapest, and it narrows most). Alert by alert, through
+    `matching`, each matcher cost four calls an alert: 25,000 candidates took 300 ms."""
+    kept = list(alerts)
+    for matcher in sorted(matchers, key=lambda m: m.op != "="):
+        if matcher.op == "=":
+            name, value = matcher.name, matcher.value
+            kept = [a for a in kept if a.labels.get(name, "") == value]
+        else:
+            test = matcher.matches
+            kept = [a for a in kept if test(a.labels)]
+    return kept

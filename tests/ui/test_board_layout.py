@@ -7,9 +7,11 @@ from __future__ import annotations
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.widgets import Static
 
 from oncall_tui.demo.stack import Stack
 from oncall_tui.ui.widgets.status import StatusBar
+from oncall_tui.ui.widgets.text_lines import show_text
 from tests.helpers import board, demo_app, row_with, until
 
 
@@ -61,3 +63,26 @@ async def test_the_status_line_takes_the_lines_its_text_needs_as_the_text_change
             heights.append(bar.size.height)
             assert bar.render_line(0).text.startswith(text.plain.split("\n")[0])
         assert heights == [1, 1, 2, 2, 1]
+
+
+class _Texts(App[None]):
+    CSS = "Static { height: auto; } #cut { text-wrap: nowrap; text-overflow: ellipsis; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="wrap")
+        yield Static(id="cut")
+
+
+async def test_shown_text_takes_the_lines_it_needs_wrapped_or_cut() -> None:
+    """show_text lays out only when the height changes: wide (non-ASCII) lines that wrap,
+    line breaks, and a widget that cuts lines instead of wrapping them."""
+    app = _Texts()
+    async with app.run_test(size=(12, 12)) as pilot:
+        wrap, cut = app.query_one("#wrap", Static), app.query_one("#cut", Static)
+        seen = []
+        for text in ("é", "ééééééééééééééé", "é\né", "ab", "界界界界界界界界", "a\nb\nc", "a"):
+            show_text(wrap, Text(text))
+            show_text(cut, Text(text))
+            await pilot.pause()
+            seen.append((wrap.size.height, cut.size.height))
+        assert seen == [(1, 1), (2, 1), (2, 2), (1, 1), (2, 1), (3, 3), (1, 1)]

@@ -50,6 +50,7 @@ from oncall_tui.ui.dialogs.base import Dialog
 from oncall_tui.ui.dialogs.confirm import Confirm
 from oncall_tui.ui.widgets.alert_lines import alert_line
 from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.text_lines import show_text
 
 SHOWN_ALERTS = 60
 
@@ -304,20 +305,23 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
 
     def _echo(self, now: datetime) -> None:
         checked = self.checked
-        end_echo = self.query_one("#sf-end-echo", Static)
-        start_echo = self.query_one("#sf-start-echo", Static)
+        texts: dict[str, str] = {}
         if checked and checked.ends is not None and checked.starts is not None:
-            end_echo.update(Text(describe_moment(checked.ends, now)))
+            texts["end"] = describe_moment(checked.ends, now)
             starts = checked.starts
             # An edit keeps a running silence's start: say when that was, not "now".
-            start_echo.update(Text("now" if starts == now else describe_moment(starts, now)))
-        else:
-            for echo, name in ((end_echo, "end"), (start_echo, "start")):
-                problem = checked.problem(name) if checked else ""
-                echo.update(Text(f"✗ {problem}" if problem else ""))
+            texts["start"] = "now" if starts == now else describe_moment(starts, now)
         for name in ("end", "start"):
-            bad = bool(checked and checked.problem(name))
-            self.query_one(f"#sf-{name}-echo").set_class(bad, "bad")
+            echo = self.query_one(f"#sf-{name}-echo", Static)
+            problem = checked.problem(name) if checked else ""
+            text = Text(texts.get(name, f"✗ {problem}" if problem else ""))
+            if echo.has_class("bad") != bool(problem):
+                # A bad echo wraps (silence_form.tcss): the new styles apply only after
+                # this, so show_text would measure the text with the old ones.
+                echo.set_class(bool(problem), "bad")
+                echo.update(text)
+            else:
+                show_text(echo, text)
 
     def _show_edit_note(self, now: datetime) -> None:
         """Before saving an edit: whether Alertmanager keeps the silence's ID or replaces it."""
@@ -325,7 +329,7 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
         if self.checked is None:
             return
         text, new = edit_note(self.initial.editing, self.checked, now)
-        note.update(Text(("⚠ " if new else "") + text))
+        show_text(note, Text(("⚠ " if new else "") + text))
         note.set_class(new, "new")
         note.display = bool(text)
 
@@ -341,7 +345,7 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
                     where = problem.field.replace("matcher:", "row ").replace("set:", "set ")
                     lines.append(f"✗ {where}: {problem.message}")
         problems = self.query_one("#sf-problems", Static)
-        problems.update(Text("\n".join(lines)))
+        show_text(problems, Text("\n".join(lines)))
         problems.display = bool(lines)
 
     @work(exclusive=True, group="preview", exit_on_error=False)
@@ -390,8 +394,8 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
         body = self.query_one("#sf-preview", Static)
         warnings = self.query_one("#sf-warnings", Static)
         if shown is None:
-            title.update(Text("Preview: no valid matchers yet"))
-            body.update("")
+            show_text(title, Text("Preview: no valid matchers yet"))
+            show_text(body, Text())
             warnings.display = False
             return
         where = ", ".join(shown.clusters) or "any cluster"
@@ -402,8 +406,8 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
             heading.append(" · from the board, asking the Alertmanagers…", style="italic")
         if source:
             heading.append(f" · {source}", style="italic")
-        title.update(heading)
-        warnings.update(Text("\n".join(f"⚠ {w}" for w in shown.warnings)))
+        show_text(title, heading)
+        show_text(warnings, Text("\n".join(f"⚠ {w}" for w in shown.warnings)))
         warnings.display = bool(shown.warnings)
         text = Text(no_wrap=True, overflow="ellipsis")
         # The first few only: a sort of the 50,000 a broad matcher finds took 40 ms a key.
@@ -412,14 +416,14 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
             text.append("\n")
         if count > SHOWN_ALERTS:
             text.append(f"… and {count - SHOWN_ALERTS} more\n")
-        body.update(text)
+        show_text(body, text)
 
     # -- saving ----------------------------------------------------------------------------------
 
     def _status(self, message: str, *, bad: bool = False) -> None:
         status = self.query_one("#sf-status", Static)
-        status.update(Text(message))
-        status.set_class(bad, "bad")
+        show_text(status, Text(message))
+        status.set_class(bad, "bad")  # colour and weight: the same lines
 
     def action_submit(self) -> None:
         if self.saving:

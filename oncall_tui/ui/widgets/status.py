@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
-from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -22,6 +21,7 @@ from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.state.alerts import ClusterHealth
 from oncall_tui.state.engines import BackendState
 from oncall_tui.ui.widgets.styles import component_style
+from oncall_tui.ui.widgets.text_lines import show_text
 
 
 class StatusBar(Static):
@@ -34,23 +34,12 @@ class StatusBar(Static):
         self.text = Text()
 
     def show(self, text: Text) -> None:
+        # A layout of the screen only when the line's height changes (text_lines): each
+        # key typed in the filter rewrites the counts, and a layout was 10-27 ms of it at
+        # 50,000 alerts, also when the line wraps (five clusters' health at 120 columns).
         if text != self.text:
-            # A layout of the screen only when the line's height changes: each key typed in
-            # the filter rewrites the counts, and a layout was 10-27 ms of it at 50,000
-            # alerts, also when the line wraps (five clusters' health at 120 columns).
-            width = self.content_region.width
-            same_height = width > 0 and self._height(text, width) == self._height(self.text, width)
             self.text = text
-            self.update(text, layout=not same_height)
-
-    def _height(self, text: Text, width: int) -> int:
-        """The lines `text` takes at `width`, wrapped as Textual wraps it (Static's own
-        Content, made from the Text as `visualize` makes it)."""
-        if text.cell_len <= width and "\n" not in text.plain:
-            return 1
-        content = Content.from_rich_text(text, console=self.app.console)
-        # The styles, as Widget.get_content_height gives them (typed there as a RulesMap).
-        return content.get_height(self.styles, width)  # type: ignore[arg-type]
+            show_text(self, text)
 
 
 def status_text(
