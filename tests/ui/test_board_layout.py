@@ -26,6 +26,10 @@ async def test_the_scrollbar_comes_and_goes_as_the_filter_changes_the_boards_len
         await until(pilot, lambda: view.virtual_size.height > view.size.height, "a long board")
         await until(pilot, lambda: view.show_vertical_scrollbar, "the scrollbar")
         assert view.scrollable_content_region.width == view.size.width - 1
+        # The rows end before the scrollbar, a cut one with its … in view.
+        strips = [view.render_line(y) for y in range(view.size.height)]
+        assert {s.cell_length for s in strips} == {view.size.width - 1}
+        assert any(s.text.rstrip().endswith("…") for s in strips)
         await pilot.press("slash")  # the field opens: a layout of its own
         await until(pilot, lambda: view.show_vertical_scrollbar, "the scrollbar, filter open")
         await pilot.press(*"HighErrorRate")

@@ -211,8 +211,14 @@ class BoardView(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         return component_style(self, name)
 
+    @property
+    def _row_width(self) -> int:
+        """The rows' width: a scrollbar, while shown, takes the last column (drawn at the
+        widget's width, a row lost its last cell under it, the … of a cut text included)."""
+        return self.scrollable_content_region.width
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._row_width
         index = y + self.scroll_offset.y
         signature = self._signature(y)
         self._painted[y] = signature
@@ -274,7 +280,7 @@ class BoardView(ScrollView, can_focus=True):
     def _alert_text(self, line: Line) -> Text:
         alert = line.alert
         assert alert is not None
-        sev_w, name_w, state_w, age_w = layout(self.size.width)
+        sev_w, name_w, state_w, age_w = layout(self.size.width)  # as the titles above
         text = Text(no_wrap=True, overflow="ellipsis")
         new = alert.key in self.model.new_keys
         # Alerts inside a multi-alert group are indented under its header.
