@@ -96,27 +96,30 @@ def proc_cpu(pid: int) -> float:
 
 
 class MachineLoad:
-    """CPU the rest of the machine used while we ran: /proc/stat busy time minus our own."""
+    """CPU the rest of the machine used while we ran: /proc/stat busy time minus our own;
+    and, apart, the time the hypervisor gave this machine's CPUs to others (steal)."""
 
     def __init__(self) -> None:
-        self.busy0, self.ours0, self.t0 = self._busy(), self._ours(), time.monotonic()
+        self.busy0, self.steal0 = self._busy()
+        self.ours0, self.t0 = self._ours(), time.monotonic()
 
     @staticmethod
-    def _busy() -> float:
+    def _busy() -> tuple[float, float]:
         fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
         user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
-        return (user + nice + system + irq + softirq + steal) / CLK_TCK
+        return (user + nice + system + irq + softirq) / CLK_TCK, steal / CLK_TCK
 
     @staticmethod
     def _ours() -> float:
         t = os.times()  # children: every process we started and waited for
         return t.user + t.system + t.children_user + t.children_system
 
-    def others(self) -> tuple[float, float]:
-        """(CPU-seconds used by other processes, wall seconds) since we began."""
-        busy = self._busy() - self.busy0
+    def others(self) -> tuple[float, float, float]:
+        """(CPU-seconds used by other processes, CPU-seconds stolen, wall seconds) since
+        we began."""
+        busy, steal = self._busy()
         ours = self._ours() - self.ours0
-        return max(0.0, busy - ours), time.monotonic() - self.t0
+        return max(0.0, busy - self.busy0 - ours), steal - self.steal0, time.monotonic() - self.t0
 
 
 def sleep_until(when: float) -> None:
@@ -512,13 +515,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         res.notes.append(
             f"{args.peers} HA peers, each holding the same 10,000 alerts; amtool queries one peer"
         )
-    others, wall = load_meter.others()
+    others, stolen, wall = load_meter.others()
     cpus = len(os.sched_getaffinity(0))
-    share = others / (wall * cpus) * 100
+    share = (others + stolen) / (wall * cpus) * 100
     res.figures["other_load"] = (others, wall)
+    res.figures["stolen"] = stolen
+    # Steal: a virtual machine's CPUs given to other guests while this one wanted them.
     res.notes.append(
-        f"other processes on this machine used {others:.1f} CPU-s during the run, {share:.0f}% of "
-        f"its {cpus} CPUs"
+        f"other processes on this machine used {others:.1f} CPU-s during the run and the "
+        f"hypervisor took {stolen:.1f} (steal), {share:.0f}% of its {cpus} CPUs in all"
         + (" (busy: figures noisier than on an idle machine)" if share > 5 else "")
         + f"; load average at the end {Path('/proc/loadavg').read_text().split()[0]}"
     )
