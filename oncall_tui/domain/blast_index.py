@@ -24,7 +24,7 @@ class BlastIndex:
         self._by: dict[str, dict[str, list[BoardAlert]]] = {}
 
     def hits(self, matchers: Sequence[LabelMatcher]) -> list[BoardAlert]:
-        """The alerts `silence_plan.matching` finds (none for no matcher), looked up: by one
+        """The alerts every matcher matches (none for no matcher), looked up: by one
         narrowing matcher's label index (alertname first: what a silence opened on a group
         nearly always names), intersected by identity, in C, with the indexes already made
         for the others; only the remaining matchers are checked alert by alert. With the
@@ -59,12 +59,14 @@ class BlastIndex:
 
 
 def _kept(alerts: Sequence[BoardAlert], matchers: Sequence[LabelMatcher]) -> list[BoardAlert]:
-    """The alerts every matcher matches (as `silence_plan.matching`), one pass a matcher,
-    equality first (the cheapest, and it narrows most). Alert by alert, through
-    `matching`, each matcher cost four calls an alert: 25,000 candidates took 300 ms."""
+    """The alerts every matcher matches, one pass a matcher, equality first (the cheapest,
+    and it narrows most). Alert by alert, each matcher cost four calls an alert: 25,000
+    candidates took 300 ms."""
     kept = list(alerts)
     for matcher in sorted(matchers, key=lambda m: m.op != "="):
         if matcher.op == "=":
+            # LabelMatcher's own test for "=" (matchers._tester), inline: through its call,
+            # three equality matchers on 25,000 alerts took 14 ms instead of 5.
             name, value = matcher.name, matcher.value
             kept = [a for a in kept if a.labels.get(name, "") == value]
         else:

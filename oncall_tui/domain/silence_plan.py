@@ -368,10 +368,6 @@ class Preview:
     clusters: tuple[str, ...] = field(default=())
 
 
-def matching(matchers: Sequence[LabelMatcher], labels: Mapping[str, str]) -> bool:
-    return bool(matchers) and all(m.matches(labels) for m in matchers)
-
-
 def assess(
     alerts: Iterable[BoardAlert],
     *,
