@@ -360,12 +360,12 @@ class AlertsScreen(Screen[None]):
 
     def _show_filter_help(self) -> None:
         help_line = self.query_one("#filter-help", Static)
+        # One line high whatever it says (app.tcss): no layout of the screen each key.
         if self.filter_error:
-            help_line.update(Text(self.filter_error, style="bold"))
+            help_line.update(Text(self.filter_error, style="bold"), layout=False)
             help_line.set_class(True, "error")
         else:
             counts = f"{self.model.matched} of {self.model.total} alerts match"
-            # One line high whatever it says (app.tcss): no layout of the screen each key.
             help_line.update(Text(f"{counts} · enter: keep · esc: clear"), layout=False)
             help_line.set_class(False, "error")
 
