@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 import pytest
+from blake3 import blake3
 
 from bench.alerts_json import alert_groups_body
+from oncall_tui.api import decoding
 from oncall_tui.api.decoding import decode
 from oncall_tui.domain.board import BoardAlert, BoardGroup, BoardModel, GroupBuilder
 from oncall_tui.domain.matchers import parse_filter
@@ -472,8 +474,8 @@ async def test_group_decoder_tells_a_body_by_its_bytes_however_it_arrived_in_pie
     assert keyed is not None and [bytes(raw) for _, raw in keyed] == [bytes(g) for g in groups]
     assert len(keyed) == 50 and len({key for key, _ in keyed}) == 50
     # Hashed in pieces (so that the worker thread keeps the GIL), the digests are the
-    # plain ones of the bytes: SHA-256 of the body and of each group.
-    assert whole == hashlib.sha256(changed).digest()
+    # plain ones of the bytes: BLAKE3 of the body, SHA-256 of each group.
+    assert whole == blake3(changed).digest() == decoding.body_digest([changed])
     assert [key for key, _ in keyed] == [hashlib.sha256(bytes(g)).digest() for g in groups]
     assert split_unless_same("http://am", cut, whole) == (whole, None)
     with pytest.raises(errors.BadResponse):
