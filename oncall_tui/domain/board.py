@@ -18,7 +18,7 @@ import msgspec
 from msgspec.structs import force_setattr
 
 from oncall_tui.domain.acks import Ack
-from oncall_tui.domain.group_search import Decisions, GroupSearch, shared_text
+from oncall_tui.domain.group_search import Decisions, GroupSearch, shared_labels, shared_text
 from oncall_tui.domain.matchers import Filter, search_text
 from oncall_tui.domain.merge import MergedAlert, MergedGroup
 from oncall_tui.domain.per_group import KeyCensus, key_index
@@ -110,7 +110,8 @@ class BoardGroup(msgspec.Struct, frozen=True, gc=False):
         force_setattr(self, "keys", tuple(a.key for a in alerts))
         force_setattr(self, "live", tuple(a.key for a in alerts if a.state != "resolved"))
         force_setattr(self, "by_severity", tuple(sorted(alerts, key=_BY_SEVERITY)))
-        force_setattr(self, "shared_text", shared_text(alerts))
+        if not self.shared_text:  # make_group gives it, from the labels it found shared
+            force_setattr(self, "shared_text", shared_text(alerts))
 
 
 class AlertFilter(Protocol):
@@ -128,22 +129,26 @@ class AlertFilter(Protocol):
 
 def board_alert(merged: MergedAlert) -> BoardAlert:
     alert = merged.alert
+    labels, status, cluster = alert.labels, alert.status, merged.cluster
+    # In the order of BoardAlert's fields, not by name: every alert of every group that
+    # changed is made here (all 10,000 at start-up, before the first board), and msgspec
+    # matching fifteen names took 11 of the 45 ms. The status's tuples are kept as they are.
     return BoardAlert(
-        key=f"{merged.cluster}/{alert.fingerprint}",
-        cluster=merged.cluster,
-        fingerprint=alert.fingerprint,
-        name=alert.name,
-        severity=alert.labels.get("severity", ""),
-        state=alert.state,
-        labels=alert.labels,
-        annotations=alert.annotations,
-        started=alert.starts_at,
-        ends=alert.ends_at,
-        receivers=tuple(r.name for r in alert.receivers),
-        silenced_by=tuple(alert.status.silenced_by),
-        inhibited_by=tuple(alert.status.inhibited_by),
-        muted_by=tuple(alert.status.muted_by),
-        generator_url=alert.generator_url,
+        f"{cluster}/{alert.fingerprint}",  # key
+        cluster,
+        alert.fingerprint,
+        labels.get("alertname", ""),  # name
+        labels.get("severity", ""),  # severity
+        alert.state,
+        labels,
+        alert.annotations,
+        alert.starts_at,  # started
+        alert.ends_at,  # ends
+        tuple([r.name for r in alert.receivers]),  # receivers
+        status.silenced_by,
+        status.inhibited_by,
+        status.muted_by,
+        alert.generator_url,
     )
 
 
@@ -162,17 +167,18 @@ def pending_alert(held: RuleAlert) -> BoardAlert:
     )
 
 
-def _varying(alerts: Sequence[BoardAlert], grouped: Iterable[str]) -> tuple[str, ...]:
+def _varying(
+    alerts: Sequence[BoardAlert], grouped: Iterable[str], shared: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The label names whose values differ between the alerts (missing counts as a value):
+    every name some alert has, but those all of them have with one value (`shared`)."""
     if len(alerts) < 2:
         return ()
-    skip = set(grouped) | {"alertname", "severity"}
-    first = alerts[0].labels
+    skip = {*grouped, "alertname", "severity", *shared}
     names: set[str] = set()
     for alert in alerts:
         names.update(alert.labels)
-    return tuple(
-        sorted(n for n in names - skip if any(a.labels.get(n) != first.get(n) for a in alerts))
-    )
+    return tuple(sorted(names - skip))
 
 
 def group_key(cluster: str, receiver: str, labels: tuple[tuple[str, str], ...]) -> str:
@@ -183,8 +189,12 @@ def make_group(
     cluster: str, receiver: str, labels: tuple[tuple[str, str], ...], alerts: Sequence[BoardAlert]
 ) -> BoardGroup:
     key = group_key(cluster, receiver, labels)
+    # The labels all its alerts share tell both what varies and what a filter finds in the
+    # whole group: found once (a comparison per label per alert took 17 ms at 10,000).
+    shared = shared_labels(alerts)
+    varying = _varying(alerts, (k for k, _ in labels), shared)
     return BoardGroup(
-        key, cluster, receiver, labels, tuple(alerts), _varying(alerts, (k for k, _ in labels))
+        key, cluster, receiver, labels, tuple(alerts), varying, shared_text=search_text(shared)
     )
 
 

@@ -23,14 +23,19 @@ if TYPE_CHECKING:
 Decisions = dict[int, bool | None]  # id(group) -> whole (True), none (False), check each
 
 
-def shared_text(alerts: Sequence[BoardAlert]) -> str:
-    """The search text (matchers.search_text) of the labels every alert has, same value."""
+def shared_labels(alerts: Sequence[BoardAlert]) -> dict[str, str]:
+    """The labels every alert has, with the same value."""
     if not alerts:
-        return ""
+        return {}
     shared: Any = alerts[0].labels.items()
     for alert in alerts[1:]:
         shared = alert.labels.items() & shared  # in C: a dict comprehension took 7 µs
-    return search_text(dict(shared))
+    return dict(shared)
+
+
+def shared_text(alerts: Sequence[BoardAlert]) -> str:
+    """The search text (matchers.search_text) of the labels every alert has, same value."""
+    return search_text(shared_labels(alerts))
 
 
 def joined_text(alerts: Sequence[BoardAlert]) -> str:

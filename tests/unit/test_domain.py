@@ -233,6 +233,72 @@ def test_a_board_group_carries_its_keys_and_default_order_however_it_is_made() -
     assert (model.total, model.matched) == (2, 2)
 
 
+def test_a_groups_varying_labels_and_shared_text_are_those_its_alerts_show() -> None:
+    """What tells a group's alerts apart: a label whose value differs, or that some alerts
+    lack; never a label of the group's own, alertname or severity. Against the plain
+    comparison of every label of every alert, on random groups."""
+    import random
+
+    from oncall_tui.domain.board import make_group
+    from oncall_tui.domain.matchers import search_text
+
+    rng = random.Random(18)
+    names = ["alertname", "severity", "pod", "node", "team", "zone"]
+    for _ in range(300):
+        alerts = []
+        for n in range(rng.randint(0, 5)):
+            labels = {k: rng.choice("ab") for k in names if rng.random() < 0.7}
+            alerts.append(
+                BoardAlert(
+                    key=f"c/{n}", cluster="c", fingerprint=str(n), name="", severity="",
+                    state="active", labels=labels, annotations={}, started=T0,
+                )
+            )  # fmt: skip
+        grouped = (("team", "a"),) if rng.random() < 0.5 else ()
+        group = make_group("c", "r", grouped, alerts)
+        skip = {"alertname", "severity", *(k for k, _ in grouped)}
+        differ = {
+            k
+            for a in alerts
+            for k in {*a.labels, *alerts[0].labels} - skip
+            if a.labels.get(k) != alerts[0].labels.get(k)
+        }
+        assert group.varying == tuple(sorted(differ)), alerts
+        everywhere = {
+            k: v
+            for k, v in (alerts[0].labels.items() if alerts else ())
+            if all(a.labels.get(k) == v for a in alerts)
+        }
+        assert sorted(group.shared_text.split("\0")) == sorted(search_text(everywhere).split("\0"))
+
+
+def test_a_board_alert_holds_what_alertmanager_said_of_the_alert() -> None:
+    """Each field from its own source (board_alert fills them in order, not by name)."""
+    from oncall_tui.domain.board import board_alert
+    from oncall_tui.domain.merge import MergedAlert
+
+    wire = Alert(
+        fingerprint="f1",
+        labels={"alertname": "Down", "severity": "critical"},
+        annotations={"summary": "s"},
+        starts_at=T0,
+        ends_at=T0 + timedelta(hours=1),
+        generator_url="http://prom/graph",
+        receivers=(Receiver("pager"), Receiver("slack")),
+        status=AlertStatus(
+            state="suppressed", silenced_by=("s1",), inhibited_by=("i1",), muted_by=("m1",)
+        ),
+    )
+    made = board_alert(MergedAlert(cluster="prod", alert=wire, peers=("p",)))
+    assert (made.key, made.cluster, made.fingerprint) == ("prod/f1", "prod", "f1")
+    assert (made.name, made.severity, made.state) == ("Down", "critical", "silenced")
+    assert made.labels is wire.labels and made.annotations is wire.annotations
+    assert (made.started, made.ends) == (T0, T0 + timedelta(hours=1))
+    assert made.receivers == ("pager", "slack")
+    assert (made.silenced_by, made.inhibited_by, made.muted_by) == (("s1",), ("i1",), ("m1",))
+    assert made.generator_url == "http://prom/graph" and made.severity_rank == 0
+
+
 def test_board_filter_toggles_folding_and_new_alerts() -> None:
     first = AlertGroup(labels={}, receiver=Receiver("r"), alerts=(alert("1", "A"), alert("2", "B")))
     builder = GroupBuilder()
