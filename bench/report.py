@@ -110,6 +110,8 @@ def breakdown_rows(t: Table, f: dict[str, Any]) -> None:
     t.row("  decode (GroupDecoder)", f"{b['decode']:.0f}")
     t.row("  UI imported and the App built at", f"{b['app_at']:.0f}")
     t.row("  UI ready, waiting for the data", f"{b['wait_for_data']:.0f}")
+    t.row("  merge of the peers (GroupMerger, first poll)", f"{b.get('merge', 0):.0f}")
+    t.row("  board groups made (GroupBuilder.prepare, I/O thread)", f"{b.get('prepare', 0):.0f}")
     t.row("  board build (AlertStore.apply)", f"{b['build']:.0f}")
     t.row("  board lines (BoardView.reload)", f"{b['view']:.0f}")
     t.row("  first paint (lines -> alerts on screen)", f"{b['paint']:.0f}")

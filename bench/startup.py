@@ -126,6 +126,9 @@ def _phases(ev: dict[str, float], seen: dict[str, Any]) -> dict[str, float]:
         "app_at": ms(spawned, ev["app"]),
         "first_frame": seen["frame"] * 1000,
         "wait_for_data": max(0.0, ms(max(ev["app"], spawned + seen["frame"]), ev["decoded"])),
+        # A start whose first board had no group to make has neither (0).
+        "merge": ms(ev["merge0"], ev["merge1"]) if "merge1" in ev else 0.0,
+        "prepare": ms(ev["prep0"], ev["prep1"]) if "prep1" in ev else 0.0,
         "build": ms(ev["build0"], ev["build1"]),
         "view": ms(ev["view0"], ev["view1"]),
         "paint": ms(ev["view1"], spawned + seen["first"]),

@@ -11,6 +11,9 @@ the system-wide monotonic clock, so the parent can set them against its own time
 - prefetch: the first poll starts in its thread (clients built)
 - response: a peer's /alerts/groups body is in hand; decoded: GroupDecoder.decode returned
 - app: OncallApp is constructed (the UI's modules imported)
+- merge0/merge1: the first poll's merge of a cluster's peers (GroupMerger.merge)
+- prep0/prep1: the first snapshot's groups made board groups (GroupBuilder.prepare, on the
+  I/O thread, before AlertStore.apply takes them)
 - build0/build1: AlertStore.apply of the first snapshot (merge, board groups, ledger)
 - view0/view1: BoardView.reload (the board's lines); painted: the refresh after it
 
@@ -116,6 +119,8 @@ PATCHES: dict[str, Callable[[ModuleType], None]] = {
     "oncall_tui.api.decoding": lambda m: _around(m.GroupDecoder, "decode", "response", "decoded"),
     "oncall_tui.ui.app": lambda m: _around(m.OncallApp, "__init__", "app"),
     "oncall_tui.state.alert_store": _first_build,
+    "oncall_tui.domain.merge": lambda m: _around(m.GroupMerger, "merge", "merge0", "merge1"),
+    "oncall_tui.domain.board": lambda m: _around(m.GroupBuilder, "prepare", "prep0", "prep1"),
     "oncall_tui.ui.widgets.board": _painted_after_reload,
 }
 
