@@ -19,7 +19,7 @@ from rich.color_triplet import ColorTriplet
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from oncall_tui.api.alertmanager import AlertmanagerPeer
 from oncall_tui.api.http import ClientOptions
@@ -37,6 +37,7 @@ from oncall_tui.ui.screens.detail import AlertDetailScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
 from oncall_tui.ui.screens.slo import SLOScreen
 from oncall_tui.ui.widgets.board import BoardView
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.wire.alertmanager import Matcher, PostableSilence
 from tests.helpers import alert_row, rows, until
 
@@ -199,9 +200,8 @@ async def test_g_and_G_go_to_the_top_and_bottom_of_the_detail_view(own: Stack) -
 
 
 def footer_right_edge(app: OncallApp) -> tuple[int, str]:
-    footer = app.screen.query_one(Footer)
-    keys = list(footer.children)
-    return max((k.region.right for k in keys), default=0), screen_lines(app)[-1]
+    footer = app.screen.query_one(KeysFooter)
+    return footer.region.x + footer.cells, screen_lines(app)[-1]
 
 
 async def drawn_footer(app: OncallApp, pilot: Pilot[None]) -> tuple[int, str]:

@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.strip import Strip
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Input, Label, SelectionList, Static
+from textual.widgets import Input, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from oncall_tui.config import SilenceDefaults
@@ -50,6 +50,7 @@ from oncall_tui.ui.dialogs.base import Dialog
 from oncall_tui.ui.dialogs.confirm import Confirm
 from oncall_tui.ui.widgets.alert_lines import alert_line
 from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.text_lines import show_text
 
 SHOWN_ALERTS = 60
@@ -186,7 +187,7 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
             with VerticalScroll(id="sf-preview-box"):
                 yield Static(id="sf-preview")
             yield Static(id="sf-status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         matchers = self.query_one(MatcherList)

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from oncall_tui.config import SilenceDefaults
 from oncall_tui.domain.board import SORTS, BoardAlert, BoardModel
@@ -34,6 +34,7 @@ from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.widgets.banner import IncompleteBanner
 from oncall_tui.ui.widgets.board import BoardView, column_titles
 from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.slo_strip import SLOStrip
 from oncall_tui.ui.widgets.status import StatusBar, status_text
 
@@ -130,7 +131,7 @@ class AlertsScreen(Screen[None]):
             id="filter",
             select_on_focus=False,  # one backspace must not wipe the filter being refined
         )
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def board(self) -> BoardView:

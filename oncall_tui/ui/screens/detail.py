@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from oncall_tui.domain.alert_facts import Rules, label_matchers, matching_rules
 from oncall_tui.domain.alert_history import History
@@ -32,6 +32,7 @@ from oncall_tui.state.context import ContextState
 from oncall_tui.state.lookups import NotConfigured
 from oncall_tui.ui.widgets import detail_fetched as fetched
 from oncall_tui.ui.widgets import detail_sections as sections
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.oncall_text import escalation_text
 from oncall_tui.ui.widgets.routing_text import routing_text
 from oncall_tui.ui.widgets.styles import component_style
@@ -114,7 +115,7 @@ class AlertDetailScreen(Screen[None]):
                     title = f"History (from {owner}'s ALERTS)"
                 yield Static(Text(one_line(title, 120)), classes="detail-heading")
                 yield Static(id=f"detail-{key}", classes="detail-section")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()

@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 
 from oncall_tui.domain import handoff as rules
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.handoff import for_context
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 
 
 def _parser() -> MarkdownIt:
@@ -49,7 +50,7 @@ class HandoffScreen(Screen[None]):
         yield Static(Text("handoff: reading the servers…"), id="handoff-title")
         with VerticalScroll():
             yield Markdown(id="handoff-body", parser_factory=_parser)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

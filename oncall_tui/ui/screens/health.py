@@ -15,13 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from oncall_tui.domain import pipeline as p
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.context import ContextState
 from oncall_tui.ui.messages import StoreChanged, follow
 from oncall_tui.ui.screens.where import ROLES
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.styles import component_style
 
 MARKS = {p.OK: ("✓", "ok"), p.WARN: ("!", "warn"), p.BAD: ("✗", "error"), p.UNKNOWN: ("?", "muted")}
@@ -50,7 +51,7 @@ class HealthScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self._title
         yield self._scroll
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         if self._gone:  # unmounted already: following the store would outlive the screen

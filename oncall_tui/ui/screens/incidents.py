@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from oncall_tui.domain import incidents as rules
@@ -25,6 +25,7 @@ from oncall_tui.domain.incidents import SEVS, Incident, SLOBurn
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.context import ContextState
 from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 
 
 def _common(alerts: Sequence[BoardAlert]) -> dict[str, str]:
@@ -111,7 +112,7 @@ class IncidentScreen(Screen[None]):
         note = Field(placeholder="a note for the timeline (enter saves, esc cancels)")
         note.display = False
         yield note
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
@@ -195,7 +196,7 @@ class IncidentsScreen(Screen[None]):
             classes="routing-title",
         )
         yield OptionList(id="incidents-list")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()

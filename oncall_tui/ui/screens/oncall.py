@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from oncall_tui.state.context import ContextState
 from oncall_tui.ui.screens.where import ROLES
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.oncall_text import oncall_text
 from oncall_tui.ui.widgets.styles import component_style
 
@@ -40,7 +41,7 @@ class OncallScreen(Screen[None]):
         yield Static(title, id="oncall-title", classes="routing-title")
         with VerticalScroll(classes="routing-body"):
             yield Static(id="oncall-body")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -16,13 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from oncall_tui.domain.incidents import QUERY
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.history import QueryHistory
 from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.query_result import ResultView, error_text
 
 MODES = (0.0, 3600.0, 6 * 3600.0, 24 * 3600.0)  # 0: instant
@@ -86,7 +87,7 @@ class QueryScreen(Screen[None]):
         with VerticalScroll(id="query-body"):
             yield Static(id="query-error")
             yield ResultView(id="query-result")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._mode_line()

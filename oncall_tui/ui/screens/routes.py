@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from oncall_tui.domain.matchers import FilterError, parse_filter
@@ -28,6 +28,7 @@ from oncall_tui.state.context import ContextState
 from oncall_tui.ui.messages import StoreChanged, follow
 from oncall_tui.ui.screens.where import ROLES, why
 from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.routing_text import matchers_text
 from oncall_tui.ui.widgets.styles import component_style
 
@@ -70,7 +71,7 @@ class RoutesScreen(Screen[None]):
             id="routes-labels",
             select_on_focus=False,
         )
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def route_tree(self) -> Tree[str]:

@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownFence, MarkdownTableOfContents
 
 from oncall_tui.config import Context
@@ -37,6 +37,7 @@ from oncall_tui.domain.promql import MissingLabel, fill_query
 from oncall_tui.domain.runbooks import Candidate, candidates, document_kind, is_promql
 from oncall_tui.domain.sanitize import clean, one_line
 from oncall_tui.state.context import ContextState
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.query_result import ResultView
 from oncall_tui.wire.documents import Fetched, FetchError, Refusal, RefusedLink
 
@@ -91,7 +92,7 @@ class RunbookScreen(Screen[None]):
         with Horizontal(id="runbook-main"):
             yield VerticalScroll(id="runbook-body")
         yield Static(id="runbook-hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         title = Text(no_wrap=True, overflow="ellipsis")

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from oncall_tui.domain.alert_facts import relative
 from oncall_tui.domain.board import BoardAlert
@@ -31,6 +31,7 @@ from oncall_tui.ui.dialogs.confirm import Ask, Confirm
 from oncall_tui.ui.messages import StoreChanged, follow
 from oncall_tui.ui.silence_actions import SilenceActions
 from oncall_tui.ui.widgets.field import Field
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 
 # What tells silences apart comes first: at 80 columns the matchers must still show.
 COLUMNS = ("", "STATE", "ENDS", "ALERTS", "MATCHERS", "COMMENT", "BY", "STARTS", "CLUSTER")
@@ -124,7 +125,7 @@ class SilencesScreen(Screen[None]):
             placeholder='filter: createdBy=alice service="churn-api" maintenance=db words',
             id="silences-filter",
         )
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def table(self) -> DataTable[Text]:

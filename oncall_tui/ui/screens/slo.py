@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.slo import PAGE, TICKET
@@ -23,6 +23,7 @@ from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.state.context import ContextState
 from oncall_tui.state.slo import SLOReadings
 from oncall_tui.ui.messages import StoreChanged, follow
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.slo_summary import card
 from oncall_tui.ui.widgets.styles import component_style
 
@@ -52,7 +53,7 @@ class SLOScreen(Screen[None]):
         yield Static(id="slo-status")
         with VerticalScroll(id="slo-body"):
             yield Static(Text("loading…"), id="slo-empty")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#slo-body").focus()

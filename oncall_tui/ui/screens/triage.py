@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from oncall_tui.domain.alert_facts import matching_rules
 from oncall_tui.domain.board import BoardAlert
@@ -27,6 +27,7 @@ from oncall_tui.domain.sanitize import clean_lines, one_line
 from oncall_tui.domain.timefmt import short_duration
 from oncall_tui.state.context import ContextState
 from oncall_tui.ui.widgets.chart import Chart
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.query_result import ResultView, chart_series, error_text
 from oncall_tui.wire.prometheus import QueryResult, Rule, Series
 
@@ -69,7 +70,7 @@ class TriageScreen(Screen[None]):
             yield Static(id="triage-window")
             yield Chart(id="triage-chart")
             yield Static(id="triage-queries-title", classes="triage-heading")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         alert = self.alert

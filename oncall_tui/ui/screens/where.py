@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from oncall_tui.domain.board import BoardAlert
 from oncall_tui.domain.routing import Where
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.state.context import ContextState
+from oncall_tui.ui.widgets.keys_footer import KeysFooter
 from oncall_tui.ui.widgets.routing_text import routing_text
 from oncall_tui.ui.widgets.styles import component_style
 from oncall_tui.wire.errors import ApiError
@@ -54,7 +55,7 @@ class WhereScreen(Screen[None]):
         yield Static(title, classes="routing-title")
         with VerticalScroll(classes="routing-body"):
             yield Static(id="where-body")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
