@@ -5,9 +5,10 @@ key's "-compact" class when it mounts, and makes them all again whenever the scr
 bindings change (a focus change). That was about 150 ms of the CPU of every start-up (the
 app to a settled screen: 1290 ms with it, 1130 without), while the first poll's board
 groups were being made on the other thread, and 65 ms more for each screen that opens.
-Here the line is one Text, made again only when the bindings change; it looks the same
-(the footer's theme variables, a key's padding, a disabled key dimmed), and a click on a
-key presses it, as there.
+Here the line is one widget: its keys are read again when the bindings change and it is
+repainted only if they differ, one Text drawn from them (styled at each paint, so that a
+change of theme shows). It looks the same (the footer's theme variables, a key's padding,
+a disabled key dimmed), and a click on a key presses it, as there.
 """
 
 from __future__ import annotations
