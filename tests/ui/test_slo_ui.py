@@ -66,7 +66,9 @@ async def test_slo_view_shows_the_hand_calculated_figures_and_follows_the_error_
     app = demo_app(ui_stack)
     async with app.run_test(size=(120, 35)) as pilot:
         await command(pilot, "slo")
-        await until(pilot, lambda: "burn 5m" in card(app, "availability"))
+        # The figures and the chart: the chart's range queries may answer after the figures.
+        shown = ("burn 5m", "now")  # a line of the figures, the chart's time axis
+        await until(pilot, lambda: all(w in card(app, "availability") for w in shown))
         avail = card(app, "availability · churn-api")
         # 5 % errors against 99.9 %: burn 50 over every window, page; SLI 95 %.
         assert "99.9% over 30d  config  PAGE" in avail
