@@ -26,6 +26,9 @@ async def test_the_scrollbar_comes_and_goes_as_the_filter_changes_the_boards_len
         await until(pilot, lambda: view.virtual_size.height > view.size.height, "a long board")
         await until(pilot, lambda: view.show_vertical_scrollbar, "the scrollbar")
         assert view.scrollable_content_region.width == view.size.width - 1
+        # No horizontal scrollbar for the column the vertical one took: every row is a board row.
+        assert not view.show_horizontal_scrollbar
+        assert view.scrollable_content_region.height == view.size.height
         # The rows end before the scrollbar, a cut one with its … in view.
         strips = [view.render_line(y) for y in range(view.size.height)]
         assert {s.cell_length for s in strips} == {view.size.width - 1}
