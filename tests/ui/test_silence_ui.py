@@ -30,6 +30,7 @@ from oncall_tui.ui.dialogs.confirm import Ask, Confirm
 from oncall_tui.ui.dialogs.silence_form import MatcherList, SilenceForm
 from oncall_tui.ui.screens.alerts import AlertsScreen
 from oncall_tui.ui.screens.silences import COLUMNS, SilencesScreen
+from oncall_tui.ui.widgets.lines_view import LinesView
 from oncall_tui.wire.alertmanager import Matcher, PostableAlert, PostableSilence, Silence
 from tests.helpers import alert_row, terminal_sends, until
 from tests.support import fault_proxy as fp
@@ -80,7 +81,8 @@ def form(app: OncallApp) -> SilenceForm:
 
 
 def text_of(app: OncallApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    widget = app.screen.query_one(selector)
+    return widget.text if isinstance(widget, LinesView) else str(widget.render())
 
 
 async def held(peer: AlertmanagerPeer, **where: str) -> list[Silence]:
@@ -232,7 +234,7 @@ async def test_a_silence_above_the_limit_asks_twice(own: Stack, peer: Alertmanag
                 matchers.deselect(key)
         await until(
             pilot,
-            lambda: "more than 2" in str(app.screen.query_one("#sf-warnings", Static).render()),
+            lambda: "more than 2" in text_of(app, "#sf-preview"),
         )
         await pilot.press("tab", *"wide", "ctrl+s")
         await until(pilot, lambda: "ctrl+s again" in text_of(app, "#sf-status"))

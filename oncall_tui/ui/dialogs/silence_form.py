@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.strip import Strip
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, SelectionList, Static
@@ -51,6 +51,7 @@ from oncall_tui.ui.dialogs.confirm import Confirm
 from oncall_tui.ui.widgets.alert_lines import alert_line
 from oncall_tui.ui.widgets.field import Field
 from oncall_tui.ui.widgets.keys_footer import KeysFooter
+from oncall_tui.ui.widgets.lines_view import LinesView
 from oncall_tui.ui.widgets.text_lines import show_text
 
 SHOWN_ALERTS = 60
@@ -183,9 +184,7 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
             yield Static(id="sf-problems")
             yield Static(id="sf-edit")
             yield Static(id="sf-preview-title", classes="sf-section")
-            yield Static(id="sf-warnings")
-            with VerticalScroll(id="sf-preview-box"):
-                yield Static(id="sf-preview")
+            yield LinesView(id="sf-preview")  # its warnings, then the first alerts hit
             yield Static(id="sf-status")
         yield KeysFooter()
 
@@ -392,12 +391,10 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
     def _show_preview(self, shown: Preview | None, source: str, *, interim: bool = False) -> None:
         self.shown = shown
         title = self.query_one("#sf-preview-title", Static)
-        body = self.query_one("#sf-preview", Static)
-        warnings = self.query_one("#sf-warnings", Static)
+        body = self.query_one("#sf-preview", LinesView)
         if shown is None:
             show_text(title, Text("Preview: no valid matchers yet"))
-            show_text(body, Text())
-            warnings.display = False
+            body.show(())
             return
         where = ", ".join(shown.clusters) or "any cluster"
         count = len(shown.alerts)
@@ -408,16 +405,13 @@ class SilenceForm(Dialog["silencing.WriteReport | None"]):
         if source:
             heading.append(f" · {source}", style="italic")
         show_text(title, heading)
-        show_text(warnings, Text("\n".join(f"⚠ {w}" for w in shown.warnings)))
-        warnings.display = bool(shown.warnings)
-        text = Text(no_wrap=True, overflow="ellipsis")
+        rows = [("lines--warning", Text(f"⚠ {one_line(w)}")) for w in shown.warnings]
         # The first few only: a sort of the 50,000 a broad matcher finds took 40 ms a key.
         for alert in heapq.nsmallest(SHOWN_ALERTS, shown.alerts, key=attrgetter("name", "key")):
-            text.append_text(alert_line(alert))
-            text.append("\n")
+            rows.append(("", alert_line(alert)))
         if count > SHOWN_ALERTS:
-            text.append(f"… and {count - SHOWN_ALERTS} more\n")
-        show_text(body, text)
+            rows.append(("", Text(f"… and {count - SHOWN_ALERTS} more")))
+        body.show(rows)
 
     # -- saving ----------------------------------------------------------------------------------
 

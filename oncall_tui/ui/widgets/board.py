@@ -26,6 +26,7 @@ from oncall_tui.domain.completeness import RESOLVED_CLUSTER
 from oncall_tui.domain.sanitize import one_line
 from oncall_tui.domain.severity import COLOURED
 from oncall_tui.domain.timefmt import short_duration
+from oncall_tui.ui.widgets.lines_view import set_scrolled_size
 from oncall_tui.ui.widgets.styles import component_style
 
 CACHE_SIZE = 400
@@ -133,23 +134,9 @@ class BoardView(ScrollView, can_focus=True):
             self._announced = (self._announced & self.model.new_keys) | above
             if above:
                 self.post_message(self.NewAbove(len(above)))
-        self._set_virtual_size(Size(self.size.width, len(self._lines)))
+        set_scrolled_size(self, Size(self.size.width, len(self._lines)))
         self._repaint_changed()
         self._follow_cursor()
-
-    def _set_virtual_size(self, size: Size) -> None:
-        """The board's scrollable size, without a layout of the screen unless the scrollbar
-        comes or goes (its reactive asks for one then). Setting `virtual_size` always asked
-        for one: 27 ms at 50,000 alerts, at each key typed in the filter that changed the
-        number of lines, and at each poll that did."""
-        if size == self.virtual_size:
-            return
-        if not self.container_size:  # not laid out yet: the first layout does it all
-            self.virtual_size = size
-            return
-        self.set_reactive(BoardView.virtual_size, size)
-        self._scroll_update(size)  # scrollbar shown or not, its size, the scroll kept within
-        self.refresh()
 
     def set_empty(self, text: Text) -> None:
         """What to say while there is no line to show."""
