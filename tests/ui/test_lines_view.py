@@ -22,7 +22,7 @@ class Box(App[None]):
         yield LinesView(id="sf-preview")
 
 
-def rows(warnings: int, alerts: int) -> list[Row]:
+def preview_rows(warnings: int, alerts: int) -> list[Row]:
     out: list[Row] = [("lines--warning", Text(f"⚠ warning {i}")) for i in range(warnings)]
     out += [("", Text(f"alert {i} " + "x" * 60)) for i in range(alerts)]
     return out
@@ -38,7 +38,7 @@ async def test_rows_are_cut_to_the_width_beside_the_scrollbar_and_warnings_take_
     app = Box()
     async with app.run_test(size=(40, 10)) as pilot:
         view = app.query_one(LinesView)
-        view.show(rows(2, 10))
+        view.show(preview_rows(2, 10))
         await pilot.pause()
         assert view.show_vertical_scrollbar and not view.show_horizontal_scrollbar
         lines = shown(view)
@@ -57,7 +57,7 @@ async def test_a_warning_more_redraws_the_rows_that_moved_and_lays_nothing_out()
     app = Box()
     async with app.run_test(size=(40, 10)) as pilot:
         view = app.query_one(LinesView)
-        view.show(rows(2, 10))
+        view.show(preview_rows(2, 10))
         await pilot.pause()
         layouts: list[bool] = []
         asked: list[Region] = []
@@ -73,11 +73,11 @@ async def test_a_warning_more_redraws_the_rows_that_moved_and_lays_nothing_out()
 
         app.screen._refresh_layout = laid_out  # type: ignore[method-assign]
         view.refresh = refreshed  # type: ignore[method-assign]
-        view.show(rows(2, 10))  # the same rows: nothing to draw
+        view.show(preview_rows(2, 10))  # the same rows: nothing to draw
         assert asked == []
-        view.show(rows(2, 11))  # a row more, below the box: only the scrolled size changes
+        view.show(preview_rows(2, 11))  # a row more, below the box: only the scrolled size changes
         assert all(r.y >= 6 for r in asked)
-        view.show(rows(3, 11))  # a warning more: the rows from the third on move down
+        view.show(preview_rows(3, 11))  # a warning more: the rows from the third on move down
         await pilot.pause()
         assert sorted({r.y for r in asked if r.height == 1}) == [2, 3, 4, 5]
         assert shown(view)[2:4] == ["⚠ warning 2", "alert 0 " + "x" * 30 + "…"]
