@@ -14,7 +14,8 @@ the system-wide monotonic clock, so the parent can set them against its own time
 - merge0/merge1: the first poll's merge of a cluster's peers (GroupMerger.merge)
 - prep0/prep1: the first snapshot's groups made board groups (GroupBuilder.prepare, on the
   I/O thread, before AlertStore.apply takes them)
-- build0/build1: AlertStore.apply of the first snapshot (merge, board groups, ledger)
+- build0/build1: AlertStore.apply of the first snapshot (it takes the board groups made
+  before it, makes any left, and the ledger)
 - view0/view1: BoardView.reload (the board's lines); painted: the refresh after it
 
 Run by bench/startup.py; it adds a few microseconds per import, nothing per frame.
