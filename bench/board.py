@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import startup  # noqa: E402
 from bench.am_load import CANARY, PRODUCTION_TIMINGS, AlertSet, Key, Poster, groups_body  # noqa: E402
-from bench.pty_app import CLK_TCK, PtyApp  # noqa: E402
+from bench.pty_app import CLK_TCK, PtyApp, lowest_priority  # noqa: E402
 from bench.report import BUSY_TAIL, report  # noqa: E402
 from bench.tap import Tap  # noqa: E402
 from oncall_tui.demo.procs import exit_on_termination_signals, pdeathsig_preexec  # noqa: E402
@@ -493,6 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as stack:
         urls = stack.alertmanager_urls
         log(f"Alertmanager {', '.join(urls)} (pid {', '.join(map(str, stack.pids.values()))})")
+        lowest_priority(stack.pids.values())
         poster = Poster(urls)
         try:
             load(stack, alerts, poster, res)

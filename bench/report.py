@@ -256,7 +256,9 @@ def report(res: Results, plan: Plan, refresh: float, idle_refresh: float) -> Non
     )
     print(
         "- Alertmanager shares the machine's CPUs with the app (it burns about one core for "
-        "~0.3 s\n  per poll at 10,000 alerts): start and key figures include that contention."
+        "~0.3 s\n  per poll at 10,000 alerts), at the lowest CPU priority (nice 19): it uses "
+        "every cycle the app\n  and the bench leave, as on a machine of its own, and the "
+        "figures hold what is left of\n  that contention."
     )
     print(
         "- the breakdown's phases overlap: the first request runs in a thread while the UI is\n"
