@@ -120,6 +120,28 @@ async def test_the_preview_says_the_boards_answer_until_the_alertmanagers_answer
                 proxy.set(fp.PASS)
 
 
+async def test_the_forms_first_frame_holds_the_boards_preview(
+    own: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The board's answer is drawn with the form, not a worker's turn and a frame after it.
+    What the form's first paint says is recorded."""
+    first: list[str] = []
+    paint = SilenceForm._compositor_refresh
+
+    def recorded(screen: SilenceForm) -> None:
+        if not first:
+            first.append(str(screen.query_one("#sf-preview-title").render()))
+        paint(screen)
+
+    monkeypatch.setattr(SilenceForm, "_compositor_refresh", recorded)
+    app = app_for(own)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await select(pilot, app, "ChurnAPIDown")
+        await pilot.press("s")
+        await until(pilot, lambda: bool(first))
+    assert first[0].startswith("Would silence about 1 alert now (demo)"), first
+
+
 async def test_silence_extend_expire_from_the_keyboard(own: Stack, peer: AlertmanagerPeer) -> None:
     app = app_for(own)
     async with app.run_test(size=(120, 35)) as pilot:
