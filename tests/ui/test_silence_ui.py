@@ -580,6 +580,28 @@ async def test_a_form_typed_and_saved_in_one_chunk_saves_every_character(
                 await peer.expire_silence(silence.id)
 
 
+async def test_arrows_and_spaces_in_one_chunk_toggle_the_rows_they_reach(own: Stack) -> None:
+    """`↓ space ↓ space` arriving as one chunk (typed fast, or over SSH or tmux) turns off
+    the second and third rows. SelectionList toggled whichever row was highlighted when its
+    own message for the space came: the arrow behind it had moved on, and the third row was
+    toggled twice, so no row changed."""
+    app = app_for(own)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await select(pilot, app, "HighCPU")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SilenceForm))
+        matchers = app.screen.query_one(MatcherList)
+        matchers.focus()
+        await until(pilot, lambda: app.focused is matchers and matchers.highlighted == 0)
+        keys = [matchers.get_option_at_index(i).value for i in range(matchers.option_count)]
+        wanted = set(keys) - {keys[1], keys[2]}
+        terminal_sends(app, "\x1b[B \x1b[B ")
+        await until(pilot, lambda: set(matchers.selected) == wanted, timeout=5)
+        await pilot.pause()
+        assert set(matchers.selected) == wanted
+        await pilot.press("escape", "y")
+
+
 async def test_keys_after_tab_in_one_chunk_land_in_the_next_field(
     own: Stack, peer: AlertmanagerPeer
 ) -> None:

@@ -83,6 +83,16 @@ class MatcherList(SelectionList[int]):
         if self.highlighted is None and self.option_count:
             self.highlighted = 0  # space then toggles the first row, not nothing
 
+    def action_select(self) -> None:
+        """Space (or a click) turns the highlighted row on or off at once. SelectionList
+        posts itself a message and toggles whichever row is highlighted when it comes: keys
+        read in one chunk, `↓ space ↓ space`, had moved on by then, and the last row was
+        toggled twice."""
+        if self.highlighted is not None:
+            row = self.get_option_at_index(self.highlighted)
+            if not row.disabled:
+                self.toggle(row)
+
     def action_edit(self) -> None:
         self.screen.edit_matcher()  # type: ignore[attr-defined]
 
