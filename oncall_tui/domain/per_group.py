@@ -86,26 +86,46 @@ class KeyCensus:
         return self.held == len(self.counts)
 
     def update(self, groups: Iterable[BoardGroup]) -> tuple[list[str], list[str]]:
-        """Take `groups` as the list now: (the keys that came, the keys that went)."""
+        """Take `groups` as the list now: (the keys that came, the keys that went).
+
+        A new group that holds the same keys as the group of the same key it replaces
+        (an annotation changed: the usual change) moves no count: at 50,000 alerts with 1%
+        changed, counting its keys out and in again was most of this (9,000 keys each way)."""
         last, counts, read = self._last, self.counts, self._read
         fresh: dict[int, tuple[BoardGroup, tuple[str, ...]]] = {}
-        came: list[str] = []
+        new: list[BoardGroup] = []
         for group in groups:
             ident = id(group)
             if ident in fresh:
                 continue  # the very same group listed twice holds its keys once
             found = last.get(ident)  # held there, so no other object has that id
             if found is None:
-                found = (group, read(group))
-                for key in found[1]:  # counted in before the old groups are counted out
-                    held = counts.get(key, 0)
-                    if not held:
-                        came.append(key)
-                    counts[key] = held + 1
-                self.held += len(found[1])
+                new.append(group)
+                found = (group, ())
             fresh[ident] = found
+        left = [ident for ident in last if ident not in fresh]
+        # The groups that left, by group key (of two with one key, either pairs correctly:
+        # a pair only ever skips counting the very same keys out and in).
+        by_key = {last[ident][0].key: ident for ident in left}
+        came: list[str] = []
+        kept: set[int] = set()  # groups that left, replaced by one with the same keys
+        for group in new:
+            keys = read(group)
+            fresh[id(group)] = (group, keys)
+            before = by_key.pop(group.key, None)
+            if before is not None and last[before][1] == keys:
+                kept.add(before)
+                continue
+            for key in keys:  # counted in before the old groups are counted out
+                held = counts.get(key, 0)
+                if not held:
+                    came.append(key)
+                counts[key] = held + 1
+            self.held += len(keys)
         went: list[str] = []
-        for ident in last.keys() - fresh.keys():
+        for ident in left:
+            if ident in kept:
+                continue
             keys = last[ident][1]
             for key in keys:
                 held = counts[key] - 1

@@ -418,6 +418,60 @@ def test_key_census_follows_the_changed_groups_and_counts_a_key_in_two_once() ->
     assert census.update([after[0]]) == ([], ["c/9", "c/2"]) and census.unique
 
 
+def test_key_census_matches_a_recount_under_every_kind_of_change() -> None:
+    """A poll that changed only an annotation hands back new group objects with the same
+    keys, which the census takes over without counting their keys out and in again (at
+    50,000 alerts, 9,000 keys each way were most of its time). What it holds and says came
+    and went must still be those of a recount of the whole list, under random changes of
+    every kind: same keys, other keys, groups gone, groups new, a key in two groups, two
+    groups of one group key."""
+    import random
+    from collections import Counter
+
+    from oncall_tui.domain.board import make_group
+
+    def board_alert(key: str, summary: str) -> BoardAlert:
+        return BoardAlert(
+            key, "c", key, "A", "warning", "active", {"k": key}, {"summary": summary}, T0
+        )
+
+    def group(name: str, keys: list[str], summary: str = "") -> BoardGroup:
+        return make_group("c", "r", (("g", name),), [board_alert(k, summary) for k in keys])
+
+    rng = random.Random(7)
+    board = [group(str(n), [f"a{n}-{i}" for i in range(3)]) for n in range(20)]
+    census = KeyCensus(lambda g: g.keys)
+    census.update(board)
+    for round_ in range(200):
+        before = set(census.counts)
+        board = list(board)
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(board))
+            old = board[i]
+            change = rng.choice(["summary", "keys", "drop", "add", "share", "twin"])
+            if change == "summary":  # a new object, the same keys
+                board[i] = group(old.labels[0][1], list(old.keys), f"r{round_}")
+            elif change == "keys":
+                board[i] = group(old.labels[0][1], [*old.keys[:1], f"n{round_}-{i}"])
+            elif change == "drop" and len(board) > 2:
+                del board[i]
+            elif change == "add":
+                board.append(group(f"x{round_}", [f"x{round_}-{j}" for j in range(2)]))
+            elif change == "share":  # a key that another group holds too
+                board[i] = group(old.labels[0][1], [*old.keys, rng.choice(board).keys[0]])
+            elif change == "twin":  # a second group of the same group key
+                board.append(group(old.labels[0][1], list(old.keys), "twin"))
+        came, went = census.update(board)
+        recount = Counter(k for g in {id(g): g for g in board}.values() for k in g.keys)
+        assert census.counts == dict(recount), round_
+        assert set(came) == set(recount) - before and len(came) == len(set(came))
+        assert set(went) == before - set(recount) and len(went) == len(set(went))
+        assert census.unique == (sum(recount.values()) == len(recount))
+    # The same keys under a new object: read, and nothing moves.
+    again = [group(g.labels[0][1], list(g.keys), "again") for g in board]
+    assert census.update(again) == ([], [])
+
+
 def test_group_merger_redoes_only_what_changed_and_keeps_a_peer_that_left() -> None:
     one = AlertGroup(labels={"g": "1"}, receiver=Receiver("r"), alerts=(alert("1"),))
     two = AlertGroup(labels={"g": "2"}, receiver=Receiver("r"), alerts=(alert("2"),))
