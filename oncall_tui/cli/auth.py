@@ -1,7 +1,7 @@
 """`oncall-tui auth ...`: store, check and delete context secrets in the OS keyring.
 
 Nothing here ever prints a secret: `get` says only whether one is stored and where. Errors
-are one line on stderr and exit code 1. The main CLI calls `add_parser` on its sub-parsers
+are one line on stderr and exit code 1. The main CLI calls `auth_args.add_parser` on its sub-parsers
 and `run(args, settings)` for the `auth` command; `main()` exists for `python -m` and tests.
 """
 
@@ -14,46 +14,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from oncall_tui.cli.auth_args import ALLOW_INSECURE_ENV, add_parser
 from oncall_tui.config import credentials
 from oncall_tui.config.credentials import SERVICE, CredentialError
 
 if TYPE_CHECKING:
     from oncall_tui.config import Settings
 
-ALLOW_INSECURE_ENV = "ONCALL_TUI_ALLOW_INSECURE_KEYRING"
 PROG = "oncall-tui auth"
-
-
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `auth` and its sub-commands on the main CLI's sub-parsers."""
-    auth = subparsers.add_parser(
-        "auth",
-        help="store or check context secrets in the OS keyring",
-        description="Store, check and delete context secrets in the OS keyring "
-        f"(service {SERVICE!r}). Secrets are never printed.",
-    )
-    commands = auth.add_subparsers(dest="auth_command", metavar="COMMAND", required=True)
-    insecure = argparse.ArgumentParser(add_help=False)
-    insecure.add_argument(
-        "--allow-insecure-keyring",
-        action="store_true",
-        help="accept a keyring backend that is not secure (e.g. a plaintext file); "
-        f"also settings.allow_insecure_keyring or {ALLOW_INSECURE_ENV}=1",
-    )
-    set_ = commands.add_parser(
-        "set",
-        parents=[insecure],
-        help="store a context's secret (hidden prompt, or one line on stdin)",
-    )
-    get = commands.add_parser(
-        "get", parents=[insecure], help="say whether a secret is stored (never prints it)"
-    )
-    delete = commands.add_parser("delete", parents=[insecure], help="delete a stored secret")
-    for sub in (set_, get, delete):
-        sub.add_argument("context", metavar="CONTEXT", help="context name (see the config)")
-    commands.add_parser(
-        "status", parents=[insecure], help="show the keyring backend and whether it is secure"
-    )
 
 
 class _Failure(Exception):

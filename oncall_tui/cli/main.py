@@ -137,9 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate the config and probe every server of every context "
         "(--context NAME: only that one)",
     )
-    from oncall_tui.cli import auth as auth_cli
+    from oncall_tui.cli import auth_args
 
-    auth_cli.add_parser(sub)
+    auth_args.add_parser(sub)
     from oncall_tui.cli import script_args
 
     script_args.add_parsers(sub, common)

@@ -22,12 +22,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from oncall_tui.config.paths import KEYRING_SERVICE
+
 if TYPE_CHECKING:  # keyring is imported when a secret is used: 15 ms of every start
     from keyring.backend import KeyringBackend
 
     from oncall_tui.config import AuthConfig
 
-SERVICE = "oncall-tui"
+SERVICE = KEYRING_SERVICE
 COMMAND_TIMEOUT = 10.0
 OPT_IN_HINT = (
     "to accept it anyway set allow_insecure_keyring: true in the config "

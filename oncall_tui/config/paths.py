@@ -7,6 +7,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+# The keyring's service name (a context's secret is the entry oncall-tui/<its key>): here,
+# not in credentials.py, so that the CLI's parser names it without importing that module
+# (cli/auth_args.py).
+KEYRING_SERVICE = "oncall-tui"
+
 
 def config_path(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Path:
     """--config, then $ONCALL_TUI_CONFIG, then $XDG_CONFIG_HOME/oncall-tui/config.yaml."""
