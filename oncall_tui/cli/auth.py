@@ -1,8 +1,9 @@
 """`oncall-tui auth ...`: store, check and delete context secrets in the OS keyring.
 
 Nothing here ever prints a secret: `get` says only whether one is stored and where. Errors
-are one line on stderr and exit code 1. The main CLI calls `auth_args.add_parser` on its sub-parsers
-and `run(args, settings)` for the `auth` command; `main()` exists for `python -m` and tests.
+are one line on stderr and exit code 1. The main CLI calls `auth_args.add_parser` on its
+sub-parsers and `run(args, settings)` for the `auth` command; `main()` exists for
+`python -m` and tests.
 """
 
 from __future__ import annotations
