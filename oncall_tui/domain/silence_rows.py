@@ -89,7 +89,10 @@ def build_rows(
     silences: Iterable[tuple[str, Silence]], alerts: Iterable[BoardAlert]
 ) -> list[SilenceRow]:
     """Active first (ending soonest first), then pending (starting soonest), then expired
-    (most recent first)."""
+    (most recent first); silences of the same time by cluster and ID. Alertmanager lists
+    those in another order from one read to the next (0.25.0: three silences of the same
+    times came in three orders over 30 reads), so a refresh swapped their rows and the
+    cursor, kept on its silence, jumped between two presses of `j`."""
     by_cluster: dict[str, list[BoardAlert]] = {}
     for alert in alerts:
         by_cluster.setdefault(alert.cluster, []).append(alert)
@@ -98,14 +101,16 @@ def build_rows(
         for cluster, s in silences
     ]
 
-    def order(row: SilenceRow) -> tuple[int, float]:
+    def order(row: SilenceRow) -> tuple[int, float, str, str]:
         s = row.silence
         rank = _ORDER.get(s.state, 3)
         if rank == 0:
-            return rank, s.ends_at.timestamp()
-        if rank == 1:
-            return rank, s.starts_at.timestamp()
-        return rank, -s.ends_at.timestamp()
+            when = s.ends_at.timestamp()
+        elif rank == 1:
+            when = s.starts_at.timestamp()
+        else:
+            when = -s.ends_at.timestamp()
+        return rank, when, row.cluster, s.id
 
     return sorted(rows, key=order)
 
